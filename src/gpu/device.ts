@@ -1,0 +1,157 @@
+// Acquiring a GPUDevice: the only place where the browser and Node differ.
+// Browser: navigator.gpu. Node: the `webgpu` package (Dawn); with no GPU we fall back to
+// SwiftShader, the CPU Vulkan driver shipped in Debian's chromium package.
+
+export class WebGPUUnavailableError extends Error {
+  override name = 'WebGPUUnavailableError';
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapterInfo: AdapterSummary;
+  features: {
+    subgroups: boolean;
+    shaderF16: boolean;
+    timestampQuery: boolean;
+  };
+  limits: GPUSupportedLimits;
+}
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** One line for reports: "nvidia nvidia-h200 (...)" */
+  name: string;
+}
+
+export interface AcquireOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Disable optional features, e.g. to test the subgroup fallback. */
+  disableFeatures?: Array<'subgroups' | 'shader-f16' | 'timestamp-query'>;
+}
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+}
+
+async function nodeGpu(): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
+  // Dynamic import with a non-literal specifier so browser bundlers never see `webgpu`.
+  const spec = 'webgpu';
+  const mod = (await import(/* @vite-ignore */ spec)) as {
+    create: (flags: string[]) => GPU;
+    globals: Record<string, unknown>;
+  };
+  Object.assign(globalThis, mod.globals);
+  keepNodeAliveWhilePending(mod.globals);
+  // The Vulkan loader prints to stdout when this is unset, which would corrupt `--json` output.
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  let gpu = mod.create([]);
+  let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter && !process.env.VK_ICD_FILENAMES) {
+    const fs = await import('node:fs');
+    if (fs.existsSync(SWIFTSHADER_ICD)) {
+      process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+      gpu = mod.create([]);
+      adapter = await gpu.requestAdapter();
+    }
+  }
+  // The GPU object owns Dawn's instance. If it is garbage-collected while a device lives, Dawn's
+  // event pump runs on a freed instance and the process crashes at random (futex/mutex aborts,
+  // segfaults). Keep it reachable for the life of the process.
+  nodeInstances.push(gpu);
+  return { gpu, adapter };
+}
+
+const nodeInstances: GPU[] = [];
+
+/**
+ * Dawn's Node bindings deliver promise results from a timer-driven event pump but hold no
+ * reference on the event loop, so `await queue.onSubmittedWorkDone()` in a script with nothing
+ * else scheduled lets Node exit mid-await. Each promise-returning GPU method is wrapped so that
+ * a referenced timer runs while any such promise is pending.
+ */
+function keepNodeAliveWhilePending(globals: Record<string, unknown>): void {
+  const marker = Symbol.for('int8-llm.keepalive');
+  let pending = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    if (pending++ === 0) timer = setInterval(() => {}, 1);
+    return p.finally(() => {
+      if (--pending === 0) clearInterval(timer);
+    });
+  };
+  const wrap = (cls: unknown, methods: string[]) => {
+    const proto = (cls as { prototype?: Record<string | symbol, unknown> } | undefined)?.prototype;
+    if (!proto || proto[marker]) return;
+    proto[marker] = true;
+    for (const m of methods) {
+      const orig = proto[m] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+      if (typeof orig !== 'function') continue;
+      proto[m] = function (this: unknown, ...args: unknown[]) {
+        return track(orig.apply(this, args));
+      };
+    }
+  };
+  wrap(globals.GPUQueue, ['onSubmittedWorkDone']);
+  wrap(globals.GPUBuffer, ['mapAsync']);
+  wrap(globals.GPUDevice, ['popErrorScope', 'createComputePipelineAsync', 'createRenderPipelineAsync']);
+  wrap(globals.GPUShaderModule, ['getCompilationInfo']);
+  wrap(globals.GPUAdapter, ['requestDevice']);
+}
+
+export function summarizeAdapter(info: GPUAdapterInfo | undefined): AdapterSummary {
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const device = info?.device ?? '';
+  const description = info?.description ?? '';
+  const name = [vendor, architecture, device].filter(Boolean).join(' ') + (description ? ` (${description})` : '');
+  return { vendor, architecture, device, description, name: name || 'unknown adapter' };
+}
+
+/** Requests a device with the adapter's own large limits and whichever optional features exist. */
+export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuContext> {
+  let adapter: GPUAdapter | null = null;
+  if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
+    adapter = await navigator.gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  } else if (isNode()) {
+    adapter = (await nodeGpu()).adapter;
+  } else {
+    throw new WebGPUUnavailableError(
+      'WebGPU is not available in this browser. Use a recent Chrome or Edge; on Linux enable chrome://flags/#enable-unsafe-webgpu and chrome://flags/#enable-vulkan.',
+    );
+  }
+  if (!adapter) {
+    throw new WebGPUUnavailableError(
+      isNode()
+        ? `No WebGPU adapter found. Install a Vulkan driver, or Debian's chromium package for SwiftShader (${SWIFTSHADER_ICD}), or set VK_ICD_FILENAMES.`
+        : 'The browser exposes WebGPU but gave no adapter (GPU blocklisted or disabled). Check chrome://gpu.',
+    );
+  }
+  const disabled = new Set(opts.disableFeatures ?? []);
+  const wanted: GPUFeatureName[] = [];
+  for (const f of ['subgroups', 'shader-f16', 'timestamp-query'] as const) {
+    if (adapter.features.has(f) && !disabled.has(f)) wanted.push(f as GPUFeatureName);
+  }
+  const l = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+  };
+  const device = await adapter.requestDevice({ requiredFeatures: wanted, requiredLimits });
+  const has = (f: string) => device.features.has(f);
+  return {
+    device,
+    adapterInfo: summarizeAdapter(adapter.info),
+    features: { subgroups: has('subgroups'), shaderF16: has('shader-f16'), timestampQuery: has('timestamp-query') },
+    limits: device.limits,
+  };
+}

@@ -1,0 +1,50 @@
+// Pipelines are compiled once per shape, at load, and cached under readable keys such as
+// "matmul_gemv int8 n=2048 k=8192 g=128 wg=256". The counters let tests prove that a decode step
+// compiles nothing.
+
+export class ShaderCompileError extends Error {
+  override name = 'ShaderCompileError';
+}
+
+export type Constants = Record<string, number | boolean>;
+
+export class PipelineCache {
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** Number of pipelines actually compiled (cache misses). */
+  compiled = 0;
+
+  constructor(readonly device: GPUDevice) {}
+
+  private async compile(desc: GPUComputePipelineDescriptor): Promise<GPUComputePipeline> {
+    try {
+      return await this.device.createComputePipelineAsync(desc);
+    } catch (e) {
+      throw new ShaderCompileError(`${desc.label}: ${(e as Error).message}`);
+    }
+  }
+
+  /** A readable key: kernel name plus its shape constants. */
+  static key(name: string, constants: Constants = {}): string {
+    const parts = Object.entries(constants).map(([k, v]) => `${k.toLowerCase()}=${typeof v === 'boolean' ? Number(v) : v}`);
+    return [name, ...parts].join(' ');
+  }
+
+  get(name: string, code: string, constants: Constants = {}, entryPoint = 'main'): Promise<GPUComputePipeline> {
+    const key = PipelineCache.key(name, constants) + (entryPoint === 'main' ? '' : ` @${entryPoint}`);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      this.compiled++;
+      const module = this.device.createShaderModule({ label: key, code });
+      const numeric: Record<string, number> = {};
+      for (const [k, v] of Object.entries(constants)) numeric[k] = typeof v === 'boolean' ? Number(v) : v;
+      const desc: GPUComputePipelineDescriptor = { label: key, layout: 'auto', compute: { module, entryPoint, constants: numeric } };
+      p = this.compile(desc);
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  keys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+}

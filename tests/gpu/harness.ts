@@ -1,0 +1,71 @@
+// Shared helpers for GPU tests: one device per test file (Dawn on SwiftShader in CI), seeded random
+// inputs, and a comparison that prints the first mismatches (llm.c's validate_result).
+import { acquireDevice, type GpuContext, type AcquireOptions } from '../../src/gpu/device';
+import { PipelineCache } from '../../src/gpu/pipelines';
+import { StepBuffer } from '../../src/gpu/step';
+
+const uncaptured: string[] = [];
+
+export async function gpu(opts?: AcquireOptions): Promise<{ ctx: GpuContext; device: GPUDevice; cache: PipelineCache }> {
+  const ctx = await acquireDevice(opts);
+  // Throwing inside this native callback would abort the process: record, and fail in `run`.
+  ctx.device.onuncapturederror = (e) => {
+    uncaptured.push((e as GPUUncapturedErrorEvent).error.message);
+  };
+  return { ctx, device: ctx.device, cache: new PipelineCache(ctx.device) };
+}
+
+/** mulberry32: small seeded PRNG so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randn(n: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(r(), 1e-12);
+    out[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r()) * scale;
+  }
+  return out;
+}
+
+/** Throws with the first few mismatches if |got - want| > atol + rtol * |want| anywhere. */
+export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number, what = 'values'): void {
+  if (got.length < want.length) throw new Error(`${what}: got ${got.length} values, want ${want.length}`);
+  const bad: string[] = [];
+  let count = 0;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    if (!(Math.abs(g - w) <= atol + rtol * Math.abs(w))) {
+      count++;
+      if (bad.length < 5) bad.push(`[${i}] got ${g} want ${w}`);
+    }
+  }
+  if (count) throw new Error(`${what}: ${count}/${want.length} mismatches (atol ${atol}, rtol ${rtol}): ${bad.join('; ')}`);
+}
+
+/** Encodes `fn` in one compute pass, submits and waits. */
+export async function run(device: GPUDevice, fn: (pass: GPUComputePassEncoder) => void): Promise<void> {
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  fn(pass);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  if (uncaptured.length) throw new Error(`WebGPU errors: ${uncaptured.splice(0).join(' | ')}`);
+}
+
+export function stepBuffer(device: GPUDevice, rows: number, pos: number, logitRows = 1): StepBuffer {
+  const s = new StepBuffer(device);
+  s.write({ rows, pos, logitRows });
+  return s;
+}
