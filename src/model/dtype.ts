@@ -45,10 +45,10 @@ export function bf16ToF32(h: number): number {
   return f32Buf[0]!;
 }
 
-export type Dtype = 'F32' | 'F16' | 'BF16';
+export type SourceDtype = 'F32' | 'F16' | 'BF16';
 
 /** Converts raw little-endian tensor bytes to f32. */
-export function toF32(bytes: Uint8Array, dtype: Dtype): Float32Array {
+export function toF32(bytes: Uint8Array, dtype: SourceDtype): Float32Array {
   if (dtype === 'F32') {
     const out = new Float32Array(bytes.byteLength / 4);
     new Uint8Array(out.buffer).set(bytes);

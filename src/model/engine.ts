@@ -1,0 +1,223 @@
+// An engine: one model loaded in one weight format, with its forward pass built at load.
+// Generation: the prompt is prefilled in one pass (chunks only beyond `maxRows` tokens), then one
+// command buffer per token; the sampled id never leaves the GPU except for a 4-byte readback
+// that overlaps the next step.
+import type { GpuContext } from '../gpu/device';
+import { PipelineCache } from '../gpu/pipelines';
+import { parseConfig, ConfigError, type ModelConfig } from './config';
+import { loadWeights, type LoadProgress, type ModelWeights } from './weights';
+import { Forward } from './forward';
+import { planMemory, checkFits } from './memory';
+import { TextTokenizer } from './tokenizer';
+import type { ModelSource } from './source';
+import type { WeightFormat } from './quantize';
+import type { SamplingParams } from './sampling';
+
+export class ContextOverflowError extends Error {
+  override name = 'ContextOverflowError';
+}
+
+export class EngineBusyError extends Error {
+  override name = 'EngineBusyError';
+}
+
+export const DEFAULT_CONTEXT = 2048;
+export const DEFAULT_MAX_ROWS = 512;
+
+export interface EngineOptions {
+  format: WeightFormat;
+  /** KV-cache length; default 2048, capped by max_position_embeddings */
+  contextLength?: number;
+  /** most tokens per pass (longer prompts are prefilled in chunks) */
+  maxRows?: number;
+  /** most rows whose logits one pass can return (the logits tool needs the whole prompt) */
+  maxLogitRows?: number;
+  onProgress?: (p: LoadProgress) => void;
+}
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  sampling?: Partial<SamplingParams>;
+  /** ids that end generation; default: the model's EOS ids. Pass [] to never stop early. */
+  stopIds?: number[];
+  signal?: AbortSignal;
+}
+
+export interface GeneratedToken {
+  id: number;
+  /** 0 for the first generated token */
+  index: number;
+  /** milliseconds since generate() was called, when this token reached the CPU */
+  timeMs: number;
+}
+
+export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
+
+export class Engine {
+  private busy = false;
+  private readonly staging: GPUBuffer[];
+
+  private constructor(
+    readonly gpu: GpuContext,
+    readonly config: ModelConfig,
+    readonly tokenizer: TextTokenizer | null,
+    readonly weights: ModelWeights,
+    readonly forward: Forward,
+    readonly pipelines: PipelineCache,
+    readonly modelName: string,
+  ) {
+    const device = gpu.device;
+    // Two 4-byte readback buffers: token n is read while step n+1 runs.
+    this.staging = [0, 1].map((i) => device.createBuffer({ label: `token readback ${i}`, size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+  }
+
+  get format(): WeightFormat {
+    return this.weights.format;
+  }
+  get contextLength(): number {
+    return this.forward.shape.maxCtx;
+  }
+  get weightBytes(): number {
+    return this.weights.bytes;
+  }
+  get kvBytes(): number {
+    return this.forward.kvBytes;
+  }
+  /** the model's EOS ids (config and tokenizer) */
+  get eosIds(): number[] {
+    return [...new Set([...this.config.eosTokenIds, ...(this.tokenizer?.eosIds ?? [])])];
+  }
+
+  static async load(gpu: GpuContext, source: ModelSource, opts: EngineOptions): Promise<Engine> {
+    const configText = await source.text('config.json');
+    if (configText === null) throw new ConfigError(`${source.name}: config.json is missing`);
+    const config = parseConfig(configText);
+    const tokText = await source.text('tokenizer.json');
+    const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined);
+    const contextLength = Math.min(opts.contextLength ?? DEFAULT_CONTEXT, config.maxPositionEmbeddings);
+    const maxRows = Math.min(opts.maxRows ?? DEFAULT_MAX_ROWS, contextLength);
+    const maxLogitRows = Math.min(opts.maxLogitRows ?? 1, maxRows);
+    checkFits(planMemory(config, opts.format, contextLength, maxRows, maxLogitRows), gpu.limits, `${source.name} (${opts.format})`);
+    const device = gpu.device;
+    const weights = await loadWeights(device, source, config, opts.format, opts.onProgress);
+    const pipelines = new PipelineCache(device);
+    try {
+      const forward = await Forward.build(device, pipelines, config, weights, { maxCtx: contextLength, maxRows, maxLogitRows });
+      return new Engine(gpu, config, tokenizer, weights, forward, pipelines, source.name);
+    } catch (e) {
+      for (const b of weights.buffers) b.destroy();
+      throw e;
+    }
+  }
+
+  private checkPrompt(ids: number[]): void {
+    if (ids.length === 0) throw new ContextOverflowError('the prompt is empty: at least one token (e.g. BOS) is needed');
+    if (ids.length >= this.contextLength) {
+      throw new ContextOverflowError(`the prompt has ${ids.length} tokens but the context holds ${this.contextLength}; shorten the prompt or load with a longer context`);
+    }
+    const V = this.config.vocabSize;
+    const bad = ids.find((t) => !Number.isInteger(t) || t < 0 || t >= V);
+    if (bad !== undefined) throw new ContextOverflowError(`token id ${bad} is outside the vocabulary (0..${V - 1})`);
+  }
+
+  /** Logits for every position of `ids`: Float32Array [ids.length, vocab]. */
+  async logits(ids: number[]): Promise<Float32Array> {
+    this.checkPrompt(ids);
+    const { device } = this.gpu;
+    const f = this.forward;
+    const V = this.config.vocabSize;
+    const chunk = Math.min(f.shape.maxRows, f.shape.maxLogitRows);
+    const out = new Float32Array(ids.length * V);
+    const readback = device.createBuffer({ label: 'logits readback', size: chunk * V * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      for (let pos = 0; pos < ids.length; pos += chunk) {
+        const rows = Math.min(chunk, ids.length - pos);
+        device.queue.writeBuffer(f.ids, 0, new Uint32Array(ids.slice(pos, pos + rows)));
+        f.step.write({ rows, pos, logitRows: rows });
+        const enc = device.createCommandEncoder({ label: `logits ${pos}+${rows}` });
+        f.encode(enc, rows, rows, false);
+        enc.copyBufferToBuffer(f.logits, 0, readback, 0, rows * V * 4);
+        device.queue.submit([enc.finish()]);
+        await readback.mapAsync(GPUMapMode.READ, 0, rows * V * 4);
+        out.set(new Float32Array(readback.getMappedRange(0, rows * V * 4)), pos * V);
+        readback.unmap();
+      }
+    } finally {
+      readback.destroy();
+    }
+    return out;
+  }
+
+  /**
+   * Streams generated tokens. The KV cache is reused from position 0 on each call. Stops after
+   * `maxNewTokens`, on a stop id (which is yielded), at the end of the context, or when `signal`
+   * aborts (within one token).
+   */
+  async *generate(promptIds: number[], opts: GenerateOptions): AsyncGenerator<GeneratedToken> {
+    if (this.busy) throw new EngineBusyError('this engine is already generating; stop it first');
+    this.checkPrompt(promptIds);
+    this.busy = true;
+    const { device } = this.gpu;
+    const f = this.forward;
+    const stop = new Set(opts.stopIds ?? this.eosIds);
+    const P = promptIds.length;
+    const maxNew = Math.min(opts.maxNewTokens, this.contextLength - P);
+    const t0 = performance.now();
+    let pending: Promise<void> | null = null;
+    // Copies history[index] (where the sampler wrote token `index - P`) to a staging buffer.
+    const submitReadback = (enc: GPUCommandEncoder, n: number) => {
+      enc.copyBufferToBuffer(f.history, (P + n) * 4, this.staging[n % 2]!, 0, 4);
+      device.queue.submit([enc.finish()]);
+    };
+    try {
+      if (maxNew <= 0) return;
+      f.setSampling(device, { ...GREEDY, ...opts.sampling });
+      device.queue.writeBuffer(f.history, 0, new Uint32Array(promptIds));
+      // Prefill all but the last chunk, then the last chunk with sampling + readback in one submit.
+      const chunk = f.shape.maxRows;
+      let pos = 0;
+      while (true) {
+        const rows = Math.min(chunk, P - pos);
+        device.queue.writeBuffer(f.ids, 0, new Uint32Array(promptIds.slice(pos, pos + rows)));
+        f.step.write({ rows, pos, logitRows: 1 });
+        const enc = device.createCommandEncoder({ label: `prefill ${pos}+${rows}` });
+        const last = pos + rows >= P;
+        f.encode(enc, rows, 1, last);
+        if (last) {
+          submitReadback(enc, 0);
+          break;
+        }
+        device.queue.submit([enc.finish()]);
+        pos += rows;
+      }
+      for (let n = 0; n < maxNew; n++) {
+        // Queue step n+1 (it reads token n from ids[0] on the GPU) before waiting for token n.
+        if (n + 1 < maxNew) {
+          f.step.write({ rows: 1, pos: P + n, logitRows: 1 });
+          const enc = device.createCommandEncoder({ label: `decode ${P + n}` });
+          f.encode(enc, 1, 1, true);
+          submitReadback(enc, n + 1);
+        }
+        const buf = this.staging[n % 2]!;
+        pending = buf.mapAsync(GPUMapMode.READ);
+        await pending;
+        pending = null;
+        const id = new Uint32Array(buf.getMappedRange())[0]!;
+        buf.unmap();
+        yield { id, index: n, timeMs: performance.now() - t0 };
+        if (stop.has(id) || opts.signal?.aborted) break;
+      }
+    } finally {
+      // Drain the step still in flight so the staging buffers are free for the next call.
+      if (pending) await pending.catch(() => undefined);
+      await device.queue.onSubmittedWorkDone();
+      this.busy = false;
+    }
+  }
+
+  destroy(): void {
+    this.forward.destroy();
+    for (const b of this.weights.buffers) b.destroy();
+    for (const b of this.staging) b.destroy();
+  }
+}

@@ -1,0 +1,242 @@
+// The forward pass of a Llama-family decoder, top to bottom. Everything it touches (kernels,
+// activations, KV cache, bind groups) is created in `build`, at load; `encode` only records
+// dispatches into the caller's command encoder. The f32, f16 and int8 engines run this same code;
+// they differ only in the weight format the Matmul and Embedding kernels read.
+import type { ModelConfig } from './config';
+import type { ModelWeights } from './weights';
+import type { PipelineCache } from '../gpu/pipelines';
+import { createStorage, uploadStorage } from '../gpu/buffers';
+import { StepBuffer } from '../gpu/step';
+import { Embedding } from '../kernels/embedding';
+import { RmsNorm } from '../kernels/rmsnorm';
+import { Matmul, type MatmulBinding } from '../kernels/matmul';
+import { Rope, ropeInvFreq } from '../kernels/rope';
+import { KvAppend } from '../kernels/kv_append';
+import { Attention } from '../kernels/attention';
+import { SiluMul } from '../kernels/silu_mul';
+import { Add } from '../kernels/add';
+import { Sampler, type SamplerBinding } from '../kernels/sample';
+
+export interface ForwardShape {
+  /** tokens the KV cache holds (the context length chosen at load) */
+  maxCtx: number;
+  /** most tokens one pass processes: longer prompts are prefilled in chunks of this size */
+  maxRows: number;
+  /** most rows whose logits one pass returns (1 for generation; the logits CLI asks for all) */
+  maxLogitRows: number;
+}
+
+interface LayerBindings {
+  attnNorm: GPUBindGroup;
+  q: MatmulBinding;
+  k: MatmulBinding;
+  v: MatmulBinding;
+  ropeQ: GPUBindGroup;
+  ropeK: GPUBindGroup;
+  kvAppend: GPUBindGroup;
+  attention: GPUBindGroup;
+  o: MatmulBinding;
+  addAttn: GPUBindGroup;
+  mlpNorm: GPUBindGroup;
+  gate: MatmulBinding;
+  up: MatmulBinding;
+  siluMul: GPUBindGroup;
+  down: MatmulBinding;
+  addMlp: GPUBindGroup;
+}
+
+export class Forward {
+  private constructor(
+    readonly config: ModelConfig,
+    readonly shape: ForwardShape,
+    readonly step: StepBuffer,
+    /** u32 [maxRows]: input token ids of a pass; the sampler writes the next id to ids[0] */
+    readonly ids: GPUBuffer,
+    /** u32 [maxCtx]: every token so far (prompt and generated), read by the repetition penalty */
+    readonly history: GPUBuffer,
+    /** f32 [maxLogitRows, V] */
+    readonly logits: GPUBuffer,
+    /** all activation and KV-cache buffers, for memory accounting and disposal */
+    readonly buffers: GPUBuffer[],
+    private readonly k: {
+      embed: Embedding;
+      norm: RmsNorm;
+      q: Matmul;
+      kv: Matmul;
+      o: Matmul;
+      gateUp: Matmul;
+      down: Matmul;
+      lmHead: Matmul;
+      ropeQ: Rope;
+      ropeK: Rope;
+      kvAppend: KvAppend;
+      attention: Attention[]; // per layer: the sliding window may differ
+      siluMul: SiluMul;
+      addD: Add;
+      sampler: Sampler;
+    },
+    private readonly b: {
+      embed: GPUBindGroup;
+      layers: LayerBindings[];
+      finalNorm: GPUBindGroup;
+      lmHead: MatmulBinding;
+      sampler: SamplerBinding;
+      x: GPUBuffer;
+      lastX: GPUBuffer;
+    },
+  ) {}
+
+  /** bytes of the KV cache */
+  get kvBytes(): number {
+    const c = this.config;
+    return 2 * c.numLayers * this.shape.maxCtx * c.numKvHeads * c.headDim * 4;
+  }
+
+  get activationBytes(): number {
+    return this.buffers.reduce((a, b) => a + b.size, 0) - this.kvBytes;
+  }
+
+  static async build(device: GPUDevice, cache: PipelineCache, c: ModelConfig, w: ModelWeights, shape: ForwardShape): Promise<Forward> {
+    const D = c.hiddenSize;
+    const Q = c.numHeads * c.headDim;
+    const KV = c.numKvHeads * c.headDim;
+    const I = c.intermediateSize;
+    const V = c.vocabSize;
+    const T = shape.maxRows; // rows of the longest pass
+    const C = shape.maxCtx;
+    const buffers: GPUBuffer[] = [];
+    const buf = (label: string, bytes: number) => {
+      const b = createStorage(device, label, bytes);
+      buffers.push(b);
+      return b;
+    };
+    // Activations, f32, sized for the longest pass.
+    const x = buf('x', T * D * 4); // [T, D] residual stream
+    const h = buf('h', T * D * 4); // [T, D] normed input of a block
+    const q = buf('q', T * Q * 4); // [T, H*hd]
+    const kk = buf('k', T * KV * 4); // [T, KV*hd]
+    const v = buf('v', T * KV * 4); // [T, KV*hd]
+    const att = buf('att', T * Q * 4); // [T, H*hd] attention output
+    const tmp = buf('tmp', T * D * 4); // [T, D] block output before the residual add
+    const gate = buf('gate', T * I * 4); // [T, I]
+    const up = buf('up', T * I * 4); // [T, I]
+    const act = buf('act', T * I * 4); // [T, I] silu(gate) * up
+    const lastX = buf('lastX', shape.maxLogitRows * D * 4); // [R, D] rows that get logits
+    const lastH = buf('lastH', shape.maxLogitRows * D * 4); // [R, D]
+    const logits = buf('logits', shape.maxLogitRows * V * 4); // [R, V]
+    const ids = buf('ids', T * 4); // u32 [T]
+    const history = buf('history', C * 4); // u32 [C]
+    // KV cache: f32 [maxCtx, KV*hd] per layer, allocated whole at load.
+    const kCache = Array.from({ length: c.numLayers }, (_, l) => buf(`kCache.${l}`, C * KV * 4));
+    const vCache = Array.from({ length: c.numLayers }, (_, l) => buf(`vCache.${l}`, C * KV * 4));
+    const invFreq = uploadStorage(device, 'rope.invFreq', ropeInvFreq(c.rope, c.headDim)); // [hd/2]
+    buffers.push(invFreq);
+    const step = new StepBuffer(device);
+
+    // Kernels, compiled once per shape (the pipeline cache dedupes equal shapes).
+    const l0 = w.layers[0]!;
+    const bias = (b?: GPUBuffer) => ({ bias: !!b });
+    const windows = [...new Set(c.layerWindows)];
+    const [embed, norm, mq, mkv, mo, mgu, mdown, lmHead, ropeQ, ropeK, kvAppend, siluMul, addD, sampler, ...attn] = await Promise.all([
+      Embedding.create(cache, w.embed),
+      RmsNorm.create(cache, D, c.rmsNormEps),
+      Matmul.create(cache, l0.wq, bias(l0.bq)),
+      Matmul.create(cache, l0.wk, bias(l0.bk)),
+      Matmul.create(cache, l0.wo, bias(l0.bo)),
+      Matmul.create(cache, l0.wGate, bias(l0.bGate)),
+      Matmul.create(cache, l0.wDown, bias(l0.bDown)),
+      Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows' }),
+      Rope.create(cache, { nHeads: c.numHeads, headDim: c.headDim }),
+      Rope.create(cache, { nHeads: c.numKvHeads, headDim: c.headDim }),
+      KvAppend.create(cache, { kvDim: KV, maxCtx: C }),
+      SiluMul.create(cache, { dim: I }),
+      Add.create(cache, { dim: D }),
+      Sampler.create(cache, { vocab: V, maxCtx: C }),
+      ...windows.map((window) =>
+        Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window }),
+      ),
+    ]);
+    const attention = c.layerWindows.map((win) => attn[windows.indexOf(win)] as Attention);
+    const s = step.buffer;
+
+    // Bind groups, once.
+    const layers = w.layers.map((lw, l): LayerBindings => ({
+      attnNorm: norm.bind(device, `L${l}.attnNorm`, { x, weight: lw.attnNorm, out: h }),
+      q: mq.bind(device, `L${l}.q`, { w: lw.wq, x: h, y: q, step: s, bias: lw.bq }),
+      k: mkv.bind(device, `L${l}.k`, { w: lw.wk, x: h, y: kk, step: s, bias: lw.bk }),
+      v: mkv.bind(device, `L${l}.v`, { w: lw.wv, x: h, y: v, step: s, bias: lw.bv }),
+      ropeQ: ropeQ.bind(device, `L${l}.ropeQ`, { x: q, invFreq, step: s }),
+      ropeK: ropeK.bind(device, `L${l}.ropeK`, { x: kk, invFreq, step: s }),
+      kvAppend: kvAppend.bind(device, `L${l}.kvAppend`, { k: kk, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s }),
+      attention: attention[l]!.bind(device, `L${l}.attention`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s }),
+      o: mo.bind(device, `L${l}.o`, { w: lw.wo, x: att, y: tmp, step: s, bias: lw.bo }),
+      addAttn: addD.bind(device, `L${l}.addAttn`, { a: x, b: tmp }),
+      mlpNorm: norm.bind(device, `L${l}.mlpNorm`, { x, weight: lw.mlpNorm, out: h }),
+      gate: mgu.bind(device, `L${l}.gate`, { w: lw.wGate, x: h, y: gate, step: s, bias: lw.bGate }),
+      up: mgu.bind(device, `L${l}.up`, { w: lw.wUp, x: h, y: up, step: s, bias: lw.bUp }),
+      siluMul: siluMul.bind(device, `L${l}.siluMul`, { gate, up, out: act }),
+      down: mdown.bind(device, `L${l}.down`, { w: lw.wDown, x: act, y: tmp, step: s, bias: lw.bDown }),
+      addMlp: addD.bind(device, `L${l}.addMlp`, { a: x, b: tmp }),
+    }));
+    const bindings = {
+      embed: embed.bind(device, 'embed', { w: w.embed, ids, out: x }),
+      layers,
+      finalNorm: norm.bind(device, 'finalNorm', { x: lastX, weight: w.finalNorm, out: lastH }),
+      lmHead: lmHead.bind(device, 'lmHead', { w: w.lmHead, x: lastH, y: logits, step: s }),
+      sampler: sampler.bind(device, 'sampler', { logits, history, ids, step: s }),
+      x,
+      lastX,
+    };
+    const kernels = { embed, norm, q: mq, kv: mkv, o: mo, gateUp: mgu, down: mdown, lmHead, ropeQ, ropeK, kvAppend, attention, siluMul, addD, sampler };
+    return new Forward(c, shape, step, ids, history, logits, buffers, kernels, bindings);
+  }
+
+  setSampling(device: GPUDevice, p: Parameters<Sampler['setParams']>[2]): void {
+    this.k.sampler.setParams(device, this.b.sampler, p);
+  }
+
+  /**
+   * Records one pass over `rows` tokens at positions pos..pos+rows-1 (the caller has written the
+   * step buffer and, for a prefill, the ids): logits for the last `logitRows` rows, then, if
+   * `sample`, the next token into ids[0] and history[pos+rows].
+   */
+  encode(enc: GPUCommandEncoder, rows: number, logitRows: number, sample: boolean): void {
+    const { k, b } = this;
+    const pass = enc.beginComputePass({ label: `forward rows=${rows}` });
+    k.embed.encode(pass, b.embed, rows);
+    b.layers.forEach((lb, l) => {
+      // Attention block: x += o_proj(attention(rope(q), rope(k), v)) over the normed input.
+      k.norm.encode(pass, lb.attnNorm, rows);
+      k.q.encode(pass, lb.q, rows);
+      k.kv.encode(pass, lb.k, rows);
+      k.kv.encode(pass, lb.v, rows);
+      k.ropeQ.encode(pass, lb.ropeQ, rows);
+      k.ropeK.encode(pass, lb.ropeK, rows);
+      k.kvAppend.encode(pass, lb.kvAppend, rows);
+      k.attention[l]!.encode(pass, lb.attention, rows);
+      k.o.encode(pass, lb.o, rows);
+      k.addD.encode(pass, lb.addAttn, rows);
+      // MLP block: x += down(silu(gate(h)) * up(h)).
+      k.norm.encode(pass, lb.mlpNorm, rows);
+      k.gateUp.encode(pass, lb.gate, rows);
+      k.gateUp.encode(pass, lb.up, rows);
+      k.siluMul.encode(pass, lb.siluMul, rows);
+      k.down.encode(pass, lb.down, rows);
+      k.addD.encode(pass, lb.addMlp, rows);
+    });
+    pass.end();
+    // Only the last rows get logits: copy them out so the head runs on [logitRows, D].
+    const rowBytes = this.config.hiddenSize * 4;
+    enc.copyBufferToBuffer(b.x, (rows - logitRows) * rowBytes, b.lastX, 0, logitRows * rowBytes);
+    const head = enc.beginComputePass({ label: 'head' });
+    k.norm.encode(head, b.finalNorm, logitRows);
+    k.lmHead.encode(head, b.lmHead, logitRows);
+    if (sample) k.sampler.encode(head, b.sampler);
+    head.end();
+  }
+
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+    this.step.buffer.destroy();
+  }
+}

@@ -1,0 +1,116 @@
+// Tokenizer and chat template: the Hugging Face libraries do the work (@huggingface/tokenizers
+// for tokenizer.json, @huggingface/jinja's sandboxed interpreter for chat templates).
+import { Tokenizer } from '@huggingface/tokenizers';
+import { Template } from '@huggingface/jinja';
+
+export class TokenizerError extends Error {
+  override name = 'TokenizerError';
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+type Json = Record<string, unknown>;
+
+function parseJson(text: string, file: string): Json {
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Json;
+  } catch (e) {
+    throw new TokenizerError(`${file} is not valid: ${(e as Error).message}`);
+  }
+}
+
+/** The special token strings of tokenizer_config.json may be plain strings or AddedToken objects. */
+function tokenString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return undefined;
+}
+
+export class TextTokenizer {
+  private readonly tok: Tokenizer;
+  private readonly template: Template | null;
+  readonly bosToken?: string;
+  readonly eosToken?: string;
+  /** ids that end generation, from tokenizer_config's eos_token (the model config adds its own). */
+  readonly eosIds: number[];
+
+  constructor(tokenizerJson: string, tokenizerConfigJson?: string) {
+    const tj = parseJson(tokenizerJson, 'tokenizer.json');
+    if (!tj.model || typeof tj.model !== 'object') throw new TokenizerError('tokenizer.json has no "model" section');
+    const cfg = tokenizerConfigJson ? parseJson(tokenizerConfigJson, 'tokenizer_config.json') : {};
+    // Padding and truncation in tokenizer.json are batch-training settings; generation needs neither.
+    delete tj.padding;
+    delete tj.truncation;
+    try {
+      this.tok = new Tokenizer(tj, cfg);
+    } catch (e) {
+      throw new TokenizerError(`tokenizer.json could not be loaded: ${(e as Error).message}`);
+    }
+    this.bosToken = tokenString(cfg.bos_token);
+    this.eosToken = tokenString(cfg.eos_token);
+    const eos = this.eosToken === undefined ? undefined : this.tok.token_to_id(this.eosToken);
+    this.eosIds = eos === undefined ? [] : [eos];
+    let template = cfg.chat_template;
+    // Some repos ship a list of named templates; "default" is the chat one.
+    if (Array.isArray(template)) template = (template as Array<{ name?: string; template?: string }>).find((t) => t.name === 'default')?.template;
+    try {
+      this.template = typeof template === 'string' ? new Template(template) : null;
+    } catch (e) {
+      throw new TokenizerError(`the chat template in tokenizer_config.json does not parse: ${(e as Error).message}`);
+    }
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.template !== null;
+  }
+
+  encode(text: string, addSpecialTokens = true): number[] {
+    return this.tok.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+  }
+
+  decode(ids: number[], skipSpecialTokens = true): string {
+    return this.tok.decode(ids, { skip_special_tokens: skipSpecialTokens });
+  }
+
+  /** Renders the chat template (with the generation prompt) and tokenizes it. */
+  applyChatTemplate(messages: ChatMessage[]): number[] {
+    if (!this.template) throw new TokenizerError('this model has no chat template; use a raw prompt');
+    const text = this.template.render({
+      messages,
+      add_generation_prompt: true,
+      bos_token: this.bosToken ?? '',
+      eos_token: this.eosToken ?? '',
+    });
+    // The template already wrote BOS and any other special tokens.
+    return this.encode(text, false);
+  }
+}
+
+/**
+ * Turns a growing list of ids into text deltas. Decoding token by token breaks multi-byte
+ * characters and SentencePiece spaces, so the whole tail is decoded and only complete text is
+ * emitted (a trailing U+FFFD means a character is still incomplete).
+ */
+export class StreamingDecoder {
+  private ids: number[] = [];
+  private emitted = '';
+  constructor(private readonly tok: TextTokenizer) {}
+
+  push(id: number): string {
+    this.ids.push(id);
+    const text = this.tok.decode(this.ids);
+    if (text.endsWith('\uFFFD')) return '';
+    const delta = text.startsWith(this.emitted) ? text.slice(this.emitted.length) : '';
+    this.emitted = text;
+    return delta;
+  }
+
+  get text(): string {
+    return this.tok.decode(this.ids);
+  }
+}

@@ -1,0 +1,102 @@
+import { describe, it, beforeAll, expect } from 'vitest';
+import { gpu, randn, expectClose, run, stepBuffer } from './harness';
+import { uploadStorage, createStorage, readF32 } from '../../src/gpu/buffers';
+import { Attention } from '../../src/kernels/attention';
+import type { PipelineCache } from '../../src/gpu/pipelines';
+
+interface Case {
+  rows: number;
+  pos: number;
+  nHeads: number;
+  nKv: number;
+  hd: number;
+  window: number;
+  /** Grow key magnitudes with position, so each new tile raises the running max. */
+  ramp?: boolean;
+}
+
+/** Causal GQA attention, float64 softmax, straight from the definition. */
+function attentionRef(q: Float32Array, kc: Float32Array, vc: Float32Array, c: Case): Float32Array {
+  const { rows, pos, nHeads, nKv, hd, window } = c;
+  const kvDim = nKv * hd;
+  const group = nHeads / nKv;
+  const out = new Float32Array(rows * nHeads * hd);
+  for (let r = 0; r < rows; r++) {
+    const p = pos + r;
+    for (let h = 0; h < nHeads; h++) {
+      const qo = (r * nHeads + h) * hd;
+      const ko = Math.floor(h / group) * hd;
+      const keys: number[] = [];
+      for (let j = 0; j <= p; j++) if (window === 0 || p - j < window) keys.push(j);
+      const scores = keys.map((j) => {
+        let s = 0;
+        for (let d = 0; d < hd; d++) s += q[qo + d]! * kc[j * kvDim + ko + d]!;
+        return s / Math.sqrt(hd);
+      });
+      const m = Math.max(...scores);
+      const e = scores.map((s) => Math.exp(s - m));
+      const z = e.reduce((a, b) => a + b, 0);
+      for (let d = 0; d < hd; d++) {
+        let acc = 0;
+        keys.forEach((j, i) => (acc += e[i]! * vc[j * kvDim + ko + d]!));
+        out[qo + d] = acc / z;
+      }
+    }
+  }
+  return out;
+}
+
+describe('attention kernel', () => {
+  let device: GPUDevice;
+  let cache: PipelineCache;
+  beforeAll(async () => ({ device, cache } = await gpu()));
+
+  const cases: Case[] = [
+    // decode
+    { rows: 1, pos: 0, nHeads: 4, nKv: 2, hd: 8, window: 0 },
+    { rows: 1, pos: 5, nHeads: 8, nKv: 2, hd: 8, window: 0 },
+    { rows: 1, pos: 200, nHeads: 7, nKv: 1, hd: 12, window: 0 }, // 4 key tiles, last one partial
+    // prefill, from scratch and continuing after earlier tokens
+    { rows: 9, pos: 0, nHeads: 4, nKv: 4, hd: 40, window: 0 },
+    { rows: 5, pos: 7, nHeads: 8, nKv: 2, hd: 8, window: 0 },
+    { rows: 5, pos: 7, nHeads: 7, nKv: 1, hd: 12, window: 0 },
+    { rows: 3, pos: 62, nHeads: 8, nKv: 2, hd: 20, window: 0 }, // rows straddle a tile boundary
+    // sliding window
+    { rows: 20, pos: 0, nHeads: 4, nKv: 1, hd: 8, window: 8 },
+    { rows: 1, pos: 30, nHeads: 4, nKv: 1, hd: 8, window: 8 },
+    { rows: 2, pos: 100, nHeads: 2, nKv: 2, hd: 12, window: 70 }, // window spans two tiles
+    { rows: 2, pos: 190, nHeads: 4, nKv: 2, hd: 12, window: 0, ramp: true },
+    // large heads
+    { rows: 2, pos: 70, nHeads: 2, nKv: 1, hd: 128, window: 0 },
+    { rows: 1, pos: 9, nHeads: 2, nKv: 2, hd: 256, window: 0 },
+  ];
+  for (const c of cases) {
+    const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '');
+    it(name, async () => {
+      const maxCtx = c.pos + c.rows + 3; // rows past kv_len hold noise that must be ignored
+      const kvDim = c.nKv * c.hd;
+      const seed = c.pos * 131 + c.rows * 17 + c.hd;
+      const q = randn(c.rows * c.nHeads * c.hd, seed, 1);
+      // Keys scaled so that softmaxes are peaked enough for the max-subtraction to matter.
+      const kc = randn(maxCtx * kvDim, seed + 1, 2);
+      if (c.ramp) for (let i = 0; i < kc.length; i++) kc[i]! *= 0.3 + Math.floor(i / kvDim) / 64;
+      const vc = randn(maxCtx * kvDim, seed + 2, 1);
+      const op = await Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx, window: c.window });
+      const outLen = c.rows * c.nHeads * c.hd;
+      const out = createStorage(device, 'out', outLen * 4);
+      const bg = op.bind(device, 't', {
+        q: uploadStorage(device, 'q', q),
+        kCache: uploadStorage(device, 'kCache', kc),
+        vCache: uploadStorage(device, 'vCache', vc),
+        out,
+        step: stepBuffer(device, c.rows, c.pos).buffer,
+      });
+      await run(device, (p) => op.encode(p, bg, c.rows));
+      expectClose(await readF32(device, out, outLen), attentionRef(q, kc, vc, c), 2e-5, 2e-4);
+    });
+  }
+
+  it('rejects nHeads not a multiple of nKvHeads', async () => {
+    await expect(Attention.create(cache, { nHeads: 6, nKvHeads: 4, headDim: 8, maxCtx: 4, window: 0 })).rejects.toThrow(/multiple/);
+  });
+});

@@ -1,0 +1,182 @@
+import { describe, it, beforeAll, expect } from 'vitest';
+import { gpu, randn, expectClose, run, stepBuffer } from './harness';
+import { uploadStorage, readF32 } from '../../src/gpu/buffers';
+import { Matmul } from '../../src/kernels/matmul';
+import { uploadWeight } from '../../src/kernels/weights';
+import { packWeight, unpackWeight, type WeightFormat } from '../../src/model/quantize';
+import type { PipelineCache } from '../../src/gpu/pipelines';
+
+const SENTINEL = -12345.5;
+
+/** y = x . w^T (+ bias), accumulated in float64. */
+function matmulRef(x: Float32Array, w: Float32Array, bias: Float32Array | undefined, rows: number, n: number, k: number): Float64Array {
+  const y = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < n; j++) {
+      let s = bias ? bias[j]! : 0;
+      for (let c = 0; c < k; c++) s += x[r * k + c]! * w[j * k + c]!;
+      y[r * n + j] = s;
+    }
+  }
+  return y;
+}
+
+/** Random weights with one all-zero run (row 3's first 8 columns: an all-zero int8 group when the group is small). */
+function makeWeight(n: number, k: number, seed: number): Float32Array {
+  const w = randn(n * k, seed, 0.5);
+  if (n > 3) w.fill(0, 3 * k, 3 * k + Math.min(8, k));
+  return w;
+}
+
+// f32 accumulation error grows roughly with sqrt(k) for random-signed terms.
+const atolFor = (k: number) => 1e-4 * Math.max(1, Math.sqrt(k / 64));
+
+interface Fmt {
+  format: WeightFormat;
+  group?: number;
+}
+const fmtName = (f: Fmt) => (f.group ? `${f.format} g${f.group}` : f.format);
+const FORMATS: Fmt[] = [{ format: 'f32' }, { format: 'f16' }, { format: 'int8', group: 128 }, { format: 'int8', group: 32 }];
+// [n, k, bias]. Pipelines are compiled per shape (N, K are override constants) and each costs ~1 s
+// on SwiftShader, so the bias is a property of the shape: every format still runs GEMV and GEMM
+// both with and without bias.
+const SHAPES: Array<[number, number, boolean]> = [[37, 19, false], [100, 130, true], [257, 300, false]];
+const ROWS = [1, 2, 7, 33];
+
+describe('matmul kernel', () => {
+  let device: GPUDevice;
+  let cache: PipelineCache;
+  beforeAll(async () => ({ device, cache } = await gpu()));
+
+  /**
+   * Runs one matmul with `rows` rows (from the step field the options pick) and returns y, after
+   * checking that the rows of y past `rows` (which the buffer holds up to `yRows`) were not written.
+   */
+  async function gpuMatmul(o: {
+    fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
+    stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
+  }): Promise<Float32Array> {
+    const { fmt, n, k, rows } = o;
+    const packed = packWeight(o.w, n, k, fmt.format, fmt.group);
+    const gw = uploadWeight(device, 'w', packed);
+    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom });
+    const yRows = o.yRows ?? rows + 1;
+    const y = uploadStorage(device, 'y', new Float32Array(yRows * n).fill(SENTINEL));
+    const step = stepBuffer(device, o.stepRows ?? rows, 5, o.logitRows ?? 1);
+    const bound = mm.bind(device, 't', {
+      w: gw,
+      x: uploadStorage(device, 'x', o.x),
+      y,
+      step: step.buffer,
+      bias: o.bias ? uploadStorage(device, 'bias', o.bias) : undefined,
+    });
+    await run(device, (p) => mm.encode(p, bound, rows));
+    const all = await readF32(device, y, yRows * n);
+    const extra = all.subarray(rows * n);
+    const written = extra.findIndex((v) => v !== SENTINEL);
+    if (written >= 0) throw new Error(`y row ${rows + Math.floor(written / n)} written past the ${rows} active rows`);
+    return all.slice(0, rows * n);
+  }
+
+  for (const fmt of FORMATS) {
+    for (const [n, k, hasBias] of SHAPES) {
+      for (const rows of ROWS) {
+        it(`${fmtName(fmt)} n=${n} k=${k} rows=${rows}${hasBias ? ' +bias' : ''}`, async () => {
+          const seed = n * 1000 + k * 10 + rows;
+          const w = makeWeight(n, k, seed);
+          const x = randn(rows * k, seed + 1);
+          const bias = hasBias ? randn(n, seed + 2) : undefined;
+          const got = await gpuMatmul({ fmt, n, k, w, x, rows, bias });
+          const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
+          expectClose(got, matmulRef(x, wq, bias, rows, n, k), atolFor(k), 1e-4, 'y');
+        });
+      }
+    }
+  }
+
+  it('f16 n=70 k=45 rows=70 (two row tiles)', async () => {
+    const [n, k, rows] = [70, 45, 70];
+    const w = makeWeight(n, k, 7);
+    const x = randn(rows * k, 8);
+    const got = await gpuMatmul({ fmt: { format: 'f16' }, n, k, w, x, rows });
+    const wq = unpackWeight(packWeight(w, n, k, 'f16'));
+    expectClose(got, matmulRef(x, wq, undefined, rows, n, k), atolFor(k), 1e-4, 'y');
+  });
+
+  // The lm_head runs over the last logit_rows rows of a pass with more rows: the shader must bound
+  // rows by step.logit_rows, so y rows 3..6 (inside the buffer) stay untouched.
+  for (const logitRows of [3, 1]) {
+    it(`int8 g32 n=101 k=66 rowsFrom=logit_rows step.rows=7 logit_rows=${logitRows} +bias`, async () => {
+      const [n, k] = [101, 66];
+      const fmt: Fmt = { format: 'int8', group: 32 };
+      const w = makeWeight(n, k, 11);
+      const x = randn(logitRows * k, 12);
+      const b = randn(n, 13);
+      const got = await gpuMatmul({ fmt, n, k, w, x, rows: logitRows, bias: b, stepRows: 7, logitRows, rowsFrom: 'logit_rows', yRows: 7 });
+      const wq = unpackWeight(packWeight(w, n, k, 'int8', 32));
+      expectClose(got, matmulRef(x, wq, b, logitRows, n, k), atolFor(k), 1e-4, 'y');
+    });
+  }
+
+  // Past 1024 GEMV workgroups (4 outputs each) the grid wraps onto a second dimension, with 1023
+  // trailing workgroups past N here.
+  it('f32 n=4099 k=3 rows=1 (2-D GEMV grid)', async () => {
+    const [n, k] = [4099, 3];
+    const w = makeWeight(n, k, 21);
+    const x = randn(k, 22);
+    const got = await gpuMatmul({ fmt: { format: 'f32' }, n, k, w, x, rows: 1 });
+    expectClose(got, matmulRef(x, w, undefined, 1, n, k), 1e-5, 1e-5, 'y');
+  });
+
+  // Against the ORIGINAL f32 weights: the quantization error must stay within the format's bound.
+  // f16: round-to-nearest gives |dw| <= 2^-11 |w| (plus 2^-25 absolute for subnormals);
+  // int8: |dw| <= scale / 2 = maxabs(group) / 254.
+  for (const fmt of [{ format: 'f32' }, { format: 'f16' }, { format: 'int8', group: 32 }] as Fmt[]) {
+    it(`${fmtName(fmt)} n=257 k=300 rows=1,5 vs original f32 weights`, async () => {
+      const [n, k] = [257, 300];
+      const w = makeWeight(n, k, 31);
+      // One outlier per row so int8's per-group scale matters.
+      for (let j = 0; j < n; j++) w[j * k + ((j * 7) % k)] = 4;
+      for (const rows of [1, 5]) {
+        const x = randn(rows * k, 32 + rows);
+        const got = await gpuMatmul({ fmt, n, k, w, x, rows });
+        const want = matmulRef(x, w, undefined, rows, n, k);
+        const g = fmt.group ?? 1;
+        let maxErr = 0;
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < n; j++) {
+            let bound = 0;
+            for (let c = 0; c < k; c++) {
+              const ax = Math.abs(x[r * k + c]!);
+              if (fmt.format === 'f16') bound += ax * (Math.abs(w[j * k + c]!) * 2 ** -11 + 2 ** -25);
+              if (fmt.format === 'int8') {
+                const gi = Math.floor(c / g);
+                let maxAbs = 0;
+                for (let cc = gi * g; cc < Math.min(k, gi * g + g); cc++) maxAbs = Math.max(maxAbs, Math.abs(w[j * k + cc]!));
+                bound += (ax * maxAbs) / 254;
+              }
+            }
+            const err = Math.abs(got[r * n + j]! - want[r * n + j]!);
+            maxErr = Math.max(maxErr, err / (bound + 1e-9));
+            if (err > bound * 1.001 + atolFor(k)) {
+              throw new Error(`${fmtName(fmt)} rows=${rows} y[${r},${j}]: error ${err} exceeds the quantization bound ${bound}`);
+            }
+          }
+        }
+        // The comparison must see some quantization error, or it checked nothing.
+        if (fmt.format !== 'f32') expect(maxErr).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('second create of the same shape compiles nothing', async () => {
+    const packed = packWeight(makeWeight(37, 19, 1), 37, 19, 'int8', 32);
+    const gw = uploadWeight(device, 'w', packed);
+    await Matmul.create(cache, gw);
+    const before = cache.compiled;
+    const mm = await Matmul.create(cache, gw);
+    expect(cache.compiled).toBe(before);
+    expect(mm.weightBytes).toBe(37 * 5 * 4 + 37 * 1 * 4);
+    expect(mm.weightBytes).toBe(gw.bytes);
+  });
+});

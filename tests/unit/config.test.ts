@@ -1,0 +1,60 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseConfig, ConfigError, UnsupportedModelError } from '../../src/model/config';
+import { modelDir } from './fixtures';
+
+const load = (m: string) => parseConfig(readFileSync(path.join(modelDir(m), 'config.json'), 'utf8'));
+
+describe('parseConfig on the fixtures', () => {
+  it('reads the new rope_parameters form and tied embeddings (llama-gqa-tied-f32)', () => {
+    const c = load('llama-gqa-tied-f32');
+    expect(c).toMatchObject({ modelType: 'llama', hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, tieWordEmbeddings: true, qkvBias: false });
+    expect(c.rope).toEqual({ theta: 10000, type: 'default' });
+  });
+  it('reads classic rope_theta + llama3 rope_scaling (llama3-ropescaled-bf16)', () => {
+    expect(load('llama3-ropescaled-bf16').rope).toEqual({
+      theta: 500000, type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192,
+    });
+  });
+  it('gives Qwen2 q/k/v biases and no window when use_sliding_window is false', () => {
+    const c = load('qwen2-bias-f16');
+    expect(c.qkvBias).toBe(true);
+    expect(c.oBias).toBe(false);
+    expect(c.layerWindows).toEqual([0, 0]);
+    expect(c.rope.theta).toBe(1e6);
+    expect(c.headDim).toBe(16); // 112 / 7, no head_dim in the file
+  });
+  it('applies Mistral sliding_window to every layer, untied head', () => {
+    const c = load('mistral-swa-f16');
+    expect(c.layerWindows).toEqual([8, 8]);
+    expect(c.tieWordEmbeddings).toBe(false);
+  });
+  it('reads stories260K', () => {
+    const c = load('stories260K');
+    expect(c).toMatchObject({ numLayers: 5, numHeads: 8, numKvHeads: 4, headDim: 8, vocabSize: 512, intermediateSize: 172, eosTokenIds: [2], bosTokenId: 1 });
+  });
+});
+
+describe('parseConfig errors', () => {
+  const base = JSON.parse(readFileSync(path.join(modelDir('stories260K'), 'config.json'), 'utf8')) as Record<string, unknown>;
+  it('refuses an unsupported model_type by name', () => {
+    expect(() => parseConfig(readFileSync(path.join(modelDir('gpt2-f32'), 'config.json'), 'utf8'))).toThrow(UnsupportedModelError);
+    expect(() => parseConfig({ ...base, model_type: 'gpt2' })).toThrow(/model_type "gpt2" is not supported/);
+  });
+  it('refuses non-JSON', () => {
+    expect(() => parseConfig('{ not json')).toThrow(ConfigError);
+  });
+  it('refuses zero, huge and non-integer sizes', () => {
+    expect(() => parseConfig({ ...base, hidden_size: 0 })).toThrow(/hidden_size/);
+    expect(() => parseConfig({ ...base, num_hidden_layers: 1e9 })).toThrow(/num_hidden_layers/);
+    expect(() => parseConfig({ ...base, vocab_size: 12.5 })).toThrow(/vocab_size/);
+  });
+  it('refuses heads that do not divide', () => {
+    expect(() => parseConfig({ ...base, num_key_value_heads: 3 })).toThrow(/multiple of num_key_value_heads/);
+  });
+  it('refuses an unknown rope scaling and a non-silu activation', () => {
+    expect(() => parseConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(UnsupportedModelError);
+    expect(() => parseConfig({ ...base, hidden_act: 'gelu' })).toThrow(UnsupportedModelError);
+  });
+});

@@ -1,0 +1,35 @@
+// Paths to the shared fixtures (read in place, never copied into the repo).
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+
+export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
+export const MODELS = path.join(FIXTURES, 'models');
+export const GOLDEN_MODELS = ['stories260K', 'llama-gqa-tied-f32', 'llama3-ropescaled-bf16', 'mistral-swa-f16', 'qwen2-bias-f16'] as const;
+
+export function modelDir(name: string): string {
+  return path.join(MODELS, name);
+}
+
+export function readJson<T = unknown>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+export interface GreedyCase {
+  prompt?: string;
+  prompt_ids: number[];
+  continuation_ids: number[];
+  text?: string;
+}
+
+export interface Reference {
+  input_ids: number[];
+  logits_shape: [number, number];
+  greedy: GreedyCase | GreedyCase[];
+}
+
+export function reference(name: string): { ref: Reference; logits: Float32Array } {
+  const ref = readJson<Reference>(path.join(modelDir(name), 'reference.json'));
+  const buf = readFileSync(path.join(modelDir(name), 'reference_logits.f32'));
+  const logits = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return { ref, logits };
+}
