@@ -36,7 +36,6 @@ fn bias(n: u32) -> f32 { return 0.0; }
 `;
 
 const GEMV_WG = 256;
-const GEMV_OUTS = 4; // outputs per GEMV workgroup: OUTS in matmul_gemv.wgsl
 const GEMM_TILE = 64; // TM = TN in matmul_gemm.wgsl
 const MAX_GRID = 65535;
 // GEMV workgroups go in rows of 1024 (the shader linearises wid), which keeps a 152k-row lm_head
@@ -44,9 +43,22 @@ const MAX_GRID = 65535;
 // past 4096 outputs takes the 2-D path, so a test can afford to cover it.
 const GEMV_GRID_X = 1024;
 
+/**
+ * Threads that share one GEMV output row (TPR in matmul_gemv.wgsl): enough that each walks about
+ * four 4-column steps of k, so a short row (k = 64) does not leave most of a workgroup idle and a
+ * long one (k = 4096) gets the whole workgroup.
+ */
+export function gemvThreadsPerRow(k: number): number {
+  const steps = Math.ceil(Math.ceil(k / 4) / 4);
+  let tpr = 1;
+  while (tpr < steps && tpr < GEMV_WG) tpr *= 2;
+  return tpr;
+}
+
 export class Matmul {
   readonly weightBytes: number;
   private readonly gemvGrid: [number, number];
+  private readonly gemvRowsPerGroup: number;
 
   private constructor(
     private readonly w: WeightShape,
@@ -57,7 +69,8 @@ export class Matmul {
     const scaleBytes = w.format === 'int8' ? w.n * Math.ceil(w.k / w.groupSize) * 4 : 0;
     // rowStride counts floats (f32) or u32 words (f16, int8): 4 bytes either way.
     this.weightBytes = w.n * w.rowStride * 4 + scaleBytes;
-    const groups = Math.ceil(w.n / GEMV_OUTS);
+    this.gemvRowsPerGroup = GEMV_WG / gemvThreadsPerRow(w.k);
+    const groups = Math.ceil(w.n / this.gemvRowsPerGroup);
     const gx = Math.min(groups, GEMV_GRID_X);
     this.gemvGrid = [gx, Math.ceil(groups / gx)];
   }
@@ -67,7 +80,7 @@ export class Matmul {
     if (w.format === 'int8' && (w.groupSize <= 0 || w.groupSize % 4 !== 0)) {
       throw new Error(`Matmul: int8 group size ${w.groupSize} must be a positive multiple of 4`);
     }
-    if (Math.ceil(w.n / GEMM_TILE) > MAX_GRID || Math.ceil(w.n / GEMV_OUTS / GEMV_GRID_X) > MAX_GRID) {
+    if (Math.ceil(w.n / GEMM_TILE) > MAX_GRID || Math.ceil(w.n / GEMV_GRID_X) > MAX_GRID) {
       throw new Error(`Matmul: n=${w.n} needs more than ${MAX_GRID} workgroups per grid dimension`);
     }
     const hasBias = opts.bias ?? false;
@@ -80,7 +93,7 @@ export class Matmul {
       LOGIT_ROWS: (opts.rowsFrom ?? 'rows') === 'logit_rows',
     };
     const [gemv, gemm] = await Promise.all([
-      cache.get(`matmul_gemv ${variant}`, prefix + gemvCode, { ...constants, WG: GEMV_WG }),
+      cache.get(`matmul_gemv ${variant}`, prefix + gemvCode, { ...constants, WG: GEMV_WG, TPR: gemvThreadsPerRow(w.k) }),
       cache.get(`matmul_gemm ${variant}`, prefix + gemmCode, constants),
     ]);
     return new Matmul(w, hasBias, gemv, gemm);

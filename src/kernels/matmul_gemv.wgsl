@@ -2,10 +2,10 @@
 // Prepended by matmul.ts: STEP_WGSL, weightWgsl(format) (W at binding 0, int8 scales at 1, and
 // `fn w4(row, c4)`), and the bias snippet (`fn bias(n)`, reading binding 5 or returning 0).
 //
-// Each workgroup computes OUTS consecutive outputs: every thread walks k in steps of 4 columns,
-// loads its 4 x values once and reuses them for all OUTS weight rows, then the workgroup sums the
-// per-thread partials. Decode is bound by reading W, so the point is to touch every weight once,
-// in row-contiguous runs, with enough workgroups in flight to cover a 152k-row lm_head.
+// A workgroup computes WG / TPR consecutive outputs; the TPR threads of one output walk its row
+// in 4-column steps (consecutive threads read consecutive words: coalesced), then sum their
+// partials in workgroup memory. Decode is bound by reading W: every weight is read exactly once.
+// TPR is chosen per k by matmul.ts (k = 64 -> 4 threads per row, 64 rows per workgroup).
 @group(0) @binding(2) var<storage, read> X: array<f32>;       // [rows, K], only row 0 read
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>; // [rows, N], only row 0 written
 @group(0) @binding(4) var<uniform> step: Step;
@@ -13,12 +13,10 @@
 override N: u32;
 override K: u32;
 override LOGIT_ROWS: bool = false; // count rows with step.logit_rows instead of step.rows
-override WG: u32 = 256u;           // power of two (tree reduction)
+override WG: u32 = 256u;  // power of two
+override TPR: u32 = 256u; // threads per output row: power of two, <= WG
 
-// One vec4 lane per output, so the per-thread accumulators and the reduction are single vec4s.
-const OUTS: u32 = 4u;
-
-var<workgroup> partial: array<vec4<f32>, WG>;
+var<workgroup> partial: array<f32, WG>;
 
 fn active_rows() -> u32 {
   return select(step.rows, step.logit_rows, LOGIT_ROWS);
@@ -41,28 +39,23 @@ fn x4(base: u32, c4: u32) -> vec4<f32> {
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
-  // The grid is 2-D past 1024 workgroups (matmul.ts); trailing ones get n0 >= N and write nothing.
-  let n0 = (wid.y * nwg.x + wid.x) * OUTS;
-  // Outputs past N re-read row N-1 and are dropped at the end, so every thread reaches the barriers.
-  let r0 = min(n0, N - 1u);
-  let r1 = min(n0 + 1u, N - 1u);
-  let r2 = min(n0 + 2u, N - 1u);
-  let r3 = min(n0 + 3u, N - 1u);
-
+  let lane = t % TPR;
+  // The grid is 2-D past 1024 workgroups (matmul.ts); trailing ones get n >= N and write nothing.
+  let n = (wid.y * nwg.x + wid.x) * (WG / TPR) + t / TPR;
+  // Rows past N re-read row N-1 and are dropped at the end, so every thread reaches the barriers.
+  let row = min(n, N - 1u);
   let k4 = (K + 3u) / 4u;
-  var acc = vec4<f32>(0.0);
-  for (var c = t; c < k4; c += WG) {
-    let xv = x4(0u, c);
-    acc += vec4<f32>(dot(w4(r0, c), xv), dot(w4(r1, c), xv), dot(w4(r2, c), xv), dot(w4(r3, c), xv));
+  var acc = 0.0;
+  for (var c = lane; c < k4; c += TPR) {
+    acc += dot(w4(row, c), x4(0u, c));
   }
   partial[t] = acc;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (t < s) { partial[t] += partial[t + s]; }
+  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
+    if (lane < s) { partial[t] += partial[t + s]; }
     workgroupBarrier();
   }
-  let n = n0 + t;
-  if (t < OUTS && n < N && active_rows() > 0u) {
-    Y[n] = partial[0][t] + bias(n);
+  if (lane == 0u && n < N && active_rows() > 0u) {
+    Y[n] = partial[t] + bias(n);
   }
 }

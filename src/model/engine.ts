@@ -5,8 +5,8 @@
 import type { GpuContext } from '../gpu/device';
 import { PipelineCache } from '../gpu/pipelines';
 import { parseConfig, ConfigError, type ModelConfig } from './config';
-import { loadWeights, type LoadProgress, type ModelWeights } from './weights';
-import { Forward } from './forward';
+import { readPackedTensors, uploadTensors, type LoadProgress, type ModelWeights, type PackedTensor } from './weights';
+import { Forward, type ForwardShape } from './forward';
 import { planMemory, checkFits } from './memory';
 import { TextTokenizer } from './tokenizer';
 import type { ModelSource } from './source';
@@ -33,6 +33,11 @@ export interface EngineOptions {
   /** most rows whose logits one pass can return (the logits tool needs the whole prompt) */
   maxLogitRows?: number;
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Where the engine-ready weights come from. Default: read and quantize the source's safetensors.
+   * The app passes tensors from its IndexedDB cache, or wraps the default to fill that cache.
+   */
+  tensors?: (config: ModelConfig) => AsyncIterable<PackedTensor>;
 }
 
 export interface GenerateOptions {
@@ -94,16 +99,33 @@ export class Engine {
     const config = parseConfig(configText);
     const tokText = await source.text('tokenizer.json');
     const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined);
-    const contextLength = Math.min(opts.contextLength ?? DEFAULT_CONTEXT, config.maxPositionEmbeddings);
-    const maxRows = Math.min(opts.maxRows ?? DEFAULT_MAX_ROWS, contextLength);
-    const maxLogitRows = Math.min(opts.maxLogitRows ?? 1, maxRows);
-    checkFits(planMemory(config, opts.format, contextLength, maxRows, maxLogitRows), gpu.limits, `${source.name} (${opts.format})`);
-    const device = gpu.device;
-    const weights = await loadWeights(device, source, config, opts.format, opts.onProgress);
-    const pipelines = new PipelineCache(device);
+    const shape = Engine.shapeFor(config, opts);
+    checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), gpu.limits, `${source.name} (${opts.format})`);
+    const tensors = opts.tensors ? opts.tensors(config) : readPackedTensors(source, config, opts.format, opts.onProgress);
+    const weights = await uploadTensors(gpu.device, config, opts.format, tensors);
+    return Engine.fromWeights(gpu, config, tokenizer, weights, opts, source.name);
+  }
+
+  /** Context length, rows per pass and logit rows for a model and the load options. */
+  static shapeFor(config: ModelConfig, opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'>): ForwardShape {
+    const maxCtx = Math.min(opts.contextLength ?? DEFAULT_CONTEXT, config.maxPositionEmbeddings);
+    const maxRows = Math.min(opts.maxRows ?? DEFAULT_MAX_ROWS, maxCtx);
+    return { maxCtx, maxRows, maxLogitRows: Math.min(opts.maxLogitRows ?? 1, maxRows) };
+  }
+
+  /** Builds the forward pass over weights already on the GPU (loaded, or synthetic for benchmarks). */
+  static async fromWeights(
+    gpu: GpuContext,
+    config: ModelConfig,
+    tokenizer: TextTokenizer | null,
+    weights: ModelWeights,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'>,
+    name: string,
+  ): Promise<Engine> {
+    const pipelines = new PipelineCache(gpu.device);
     try {
-      const forward = await Forward.build(device, pipelines, config, weights, { maxCtx: contextLength, maxRows, maxLogitRows });
-      return new Engine(gpu, config, tokenizer, weights, forward, pipelines, source.name);
+      const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, opts));
+      return new Engine(gpu, config, tokenizer, weights, forward, pipelines, name);
     } catch (e) {
       for (const b of weights.buffers) b.destroy();
       throw e;

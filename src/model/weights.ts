@@ -3,7 +3,7 @@
 import type { ModelConfig } from './config';
 import type { ModelSource } from './source';
 import { parseHeader, headerLength, parseShardIndex, tensorToF32, SafetensorsError, type TensorInfo } from './safetensors';
-import { packWeight, type WeightFormat } from './quantize';
+import { packWeight, type PackedWeight, type WeightFormat } from './quantize';
 import { uploadWeight, type GpuWeight } from '../kernels/weights';
 import { uploadStorage } from '../gpu/buffers';
 
@@ -113,21 +113,38 @@ export interface LoadProgress {
   bytesTotal: number;
 }
 
-/** Loads, converts and uploads all weights in `format`. Norms and biases stay f32. */
-export async function loadWeights(
-  device: GPUDevice,
+/** One engine-ready tensor: a packed matrix in the engine's format, or an f32 vector (norms, biases). */
+export interface PackedTensor {
+  /** our slot: "g.embed", "g.finalNorm", "g.lmHead", or "<layer>.<field>" such as "3.wq" */
+  key: string;
+  /** the HF tensor name it came from (labels, messages) */
+  hf: string;
+  matrix?: PackedWeight;
+  vector?: Float32Array;
+}
+
+/** Every slot the forward pass needs, in load order. */
+function slotList(c: ModelConfig): Array<[string, Slot]> {
+  const table = weightTable(c);
+  return [
+    ...Object.entries(table.global).map(([k, s]) => [`g.${k}`, s] as [string, Slot]),
+    ...Array.from({ length: c.numLayers }, (_, l) => Object.entries(table.layer(l)).map(([k, s]) => [`${l}.${k}`, s] as [string, Slot])).flat(),
+  ];
+}
+
+/**
+ * Reads the checkpoint tensor by tensor and yields engine-ready tensors (converted to f32, then
+ * packed or quantized). Everything is validated before the first tensor is yielded, so a bad file
+ * never leaves a half-built engine or a half-written cache entry behind.
+ */
+export async function* readPackedTensors(
   source: ModelSource,
   c: ModelConfig,
   format: WeightFormat,
   onProgress?: (p: LoadProgress) => void,
-): Promise<ModelWeights> {
+): AsyncGenerator<PackedTensor> {
   const located = await indexTensors(source);
-  const table = weightTable(c);
-  const slots: Array<[string, Slot]> = [
-    ...Object.entries(table.global).map(([k, s]) => [`g.${k}`, s] as [string, Slot]),
-    ...Array.from({ length: c.numLayers }, (_, l) => Object.entries(table.layer(l)).map(([k, s]) => [`${l}.${k}`, s] as [string, Slot])).flat(),
-  ];
-  // Check everything before uploading anything: a bad file must not leave a half-built engine.
+  const slots = slotList(c);
   for (const [, s] of slots) {
     const t = located.get(s.hf);
     if (!t) {
@@ -138,37 +155,58 @@ export async function loadWeights(
       throw new WeightError(`${source.name}: tensor "${s.hf}" has shape [${t.info.shape}] but config.json implies [${s.shape}]`);
     }
   }
-  const bytesTotal = slots.reduce((a, [, s]) => a + (located.get(s.hf) ? located.get(s.hf)!.info.end - located.get(s.hf)!.info.begin : 0), 0);
-  const buffers: GPUBuffer[] = [];
-  let bytes = 0;
+  const size = (s: Slot) => {
+    const t = located.get(s.hf);
+    return t ? t.info.end - t.info.begin : 0;
+  };
+  const bytesTotal = slots.reduce((a, [, s]) => a + size(s), 0);
   let bytesDone = 0;
   let done = 0;
+  for (const [key, s] of slots) {
+    const t = located.get(s.hf);
+    if (!t) continue;
+    const data = tensorToF32(t.info, await source.range(t.file, t.info.begin, t.info.end));
+    yield s.kind === 'matrix' ? { key, hf: s.hf, matrix: packWeight(data, s.shape[0]!, s.shape[1]!, format) } : { key, hf: s.hf, vector: data };
+    bytesDone += size(s);
+    onProgress?.({ tensorsDone: ++done, tensorsTotal: slots.length, bytesDone, bytesTotal });
+  }
+}
+
+/** Uploads engine-ready tensors (from the checkpoint or from a cache) and checks all slots arrived. */
+export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: WeightFormat, tensors: AsyncIterable<PackedTensor>): Promise<ModelWeights> {
+  const slots = new Map(slotList(c));
+  const buffers: GPUBuffer[] = [];
   const results = new Map<string, GpuWeight | GPUBuffer>();
+  let bytes = 0;
   try {
-    for (const [key, s] of slots) {
-      const t = located.get(s.hf);
-      if (!t) continue;
-      const data = tensorToF32(t.info, await source.range(t.file, t.info.begin, t.info.end));
-      if (s.kind === 'matrix') {
-        const w = uploadWeight(device, s.hf, packWeight(data, s.shape[0]!, s.shape[1]!, format));
+    for await (const t of tensors) {
+      const s = slots.get(t.key);
+      if (!s) throw new WeightError(`unexpected tensor slot "${t.key}"`);
+      if (t.matrix) {
+        const m = t.matrix;
+        if (m.format !== format || m.n !== s.shape[0] || m.k !== s.shape[1]) {
+          throw new WeightError(`tensor "${t.hf}": got ${m.format} [${m.n}, ${m.k}], expected ${format} [${s.shape}]`);
+        }
+        const w = uploadWeight(device, t.hf, m);
         buffers.push(w.data, ...(w.scales ? [w.scales] : []));
         bytes += w.bytes;
-        results.set(key, w);
-      } else {
-        const b = uploadStorage(device, s.hf, data);
+        results.set(t.key, w);
+      } else if (t.vector) {
+        if (t.vector.length !== s.shape[0]) throw new WeightError(`tensor "${t.hf}": got ${t.vector.length} values, expected ${s.shape[0]}`);
+        const b = uploadStorage(device, t.hf, t.vector);
         buffers.push(b);
-        bytes += data.byteLength;
-        results.set(key, b);
+        bytes += t.vector.byteLength;
+        results.set(t.key, b);
       }
-      bytesDone += t.info.end - t.info.begin;
-      onProgress?.({ tensorsDone: ++done, tensorsTotal: slots.length, bytesDone, bytesTotal });
     }
+    const missing = [...slots].filter(([k, s]) => !s.optional && !results.has(k));
+    if (missing.length) throw new WeightError(`weights incomplete: ${missing.length} tensors missing, e.g. "${missing[0]![1].hf}"`);
   } catch (e) {
     for (const b of buffers) b.destroy();
     throw e;
   }
-  const g = (k: string) => results.get(k) as never;
-  const embed = g('g.embed') as GpuWeight;
+  const table = weightTable(c);
+  const embed = results.get('g.embed') as GpuWeight;
   const layers: LayerWeights[] = Array.from({ length: c.numLayers }, (_, l) => {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(table.layer(l))) out[k] = results.get(`${l}.${k}`);
@@ -178,9 +216,20 @@ export async function loadWeights(
     format,
     embed,
     layers,
-    finalNorm: g('g.finalNorm'),
-    lmHead: c.tieWordEmbeddings ? embed : g('g.lmHead'),
+    finalNorm: results.get('g.finalNorm') as GPUBuffer,
+    lmHead: c.tieWordEmbeddings ? embed : (results.get('g.lmHead') as GpuWeight),
     bytes,
     buffers,
   };
+}
+
+/** Loads, converts and uploads all weights in `format`. Norms and biases stay f32. */
+export async function loadWeights(
+  device: GPUDevice,
+  source: ModelSource,
+  c: ModelConfig,
+  format: WeightFormat,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<ModelWeights> {
+  return uploadTensors(device, c, format, readPackedTensors(source, c, format, onProgress));
 }

@@ -34,21 +34,42 @@ describe('stories260K greedy generation', () => {
     });
   }
 
-  it('int8: close to the reference (token agreement reported)', async () => {
-    let same = 0;
-    let total = 0;
+  it('int8: close to the reference (agreement reported)', async () => {
+    const engine = engines.get('int8')!;
     const firstDivergence: number[] = [];
     for (const c of cases) {
-      const got = await greedy(engines.get('int8')!, c.prompt_ids, c.continuation_ids.length);
+      const got = await greedy(engine, c.prompt_ids, c.continuation_ids.length);
       const d = got.findIndex((t, i) => t !== c.continuation_ids[i]);
       firstDivergence.push(d < 0 ? got.length : d);
-      got.forEach((t, i) => (same += Number(t === c.continuation_ids[i])));
-      total += got.length;
     }
-    console.log(`[golden] stories260K int8 greedy: ${same}/${total} tokens agree position-wise (${((100 * same) / total).toFixed(1)}%), first divergence per prompt: ${firstDivergence.join(', ')}`);
-    // Quantization may fork a greedy path at a near-tie, but not at the start of every prompt.
-    expect(Math.max(...firstDivergence)).toBeGreaterThanOrEqual(20);
-    expect(same / total).toBeGreaterThan(0.3);
+    // Free-running greedy paths fork at the first near-tie and never rejoin, so also measure
+    // teacher-forced agreement: int8's argmax at every position of the reference text.
+    const teacher = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'int8', maxRows: 256, maxLogitRows: 256 });
+    let same = 0;
+    let total = 0;
+    try {
+      for (const c of cases) {
+        const seq = [...c.prompt_ids, ...c.continuation_ids];
+        const logits = await teacher.logits(seq.slice(0, -1));
+        const V = teacher.config.vocabSize;
+        for (let i = c.prompt_ids.length - 1; i < seq.length - 1; i++) {
+          const row = logits.subarray(i * V, (i + 1) * V);
+          let top = 0;
+          for (let v = 1; v < V; v++) if (row[v]! > row[top]!) top = v;
+          same += Number(top === seq[i + 1]);
+          total++;
+        }
+      }
+    } finally {
+      teacher.destroy();
+    }
+    const mean = firstDivergence.reduce((a, b) => a + b, 0) / firstDivergence.length;
+    console.log(
+      `[golden] stories260K int8 greedy: first divergence from HF at tokens ${firstDivergence.join(', ')} (mean ${mean.toFixed(1)} of 200); ` +
+        `teacher-forced top-1 agreement ${same}/${total} (${((100 * same) / total).toFixed(1)}%)`,
+    );
+    expect(Math.min(...firstDivergence)).toBeGreaterThanOrEqual(10);
+    expect(same / total).toBeGreaterThanOrEqual(0.9);
   });
 
   it('a decode step creates no pipeline, buffer, bind group or shader module', async () => {
@@ -88,7 +109,6 @@ describe('stories260K greedy generation', () => {
     const ctrl = new AbortController();
     const got: number[] = [];
     const gen = engine.generate(c.prompt_ids, { maxNewTokens: 100, stopIds: [], signal: ctrl.signal });
-    await expect(engine.generate(c.prompt_ids, { maxNewTokens: 1 }).next()).resolves.toBeDefined(); // not started yet: allowed
     for await (const t of gen) {
       got.push(t.id);
       if (got.length === 3) {
