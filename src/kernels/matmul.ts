@@ -2,6 +2,10 @@
 // Two pipelines per weight shape: a GEMV for one row (decode) and a tiled GEMM for many (prefill).
 import gemvCode from './matmul_gemv.wgsl';
 import gemmCode from './matmul_gemm.wgsl';
+import gemvVecCode from './matmul_gemv_vec.wgsl';
+import vecF32 from './gemv_vec_f32.wgsl';
+import vecF16 from './gemv_vec_f16.wgsl';
+import vecInt8 from './gemv_vec_int8.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightWgsl, weightConstants, weightEntries, type GpuWeight } from './weights';
@@ -12,6 +16,29 @@ export interface MatmulOptions {
   bias?: boolean;
   /** Which Step field holds the row count: 'logit_rows' for the lm_head over the last rows. */
   rowsFrom?: 'rows' | 'logit_rows';
+  /**
+   * GEMV variant: 'vec' (16-byte loads; needs K a multiple of 16 for int8, 8 for f16, 4 for f32),
+   * 'reference' (any shape, one u32 per load), or 'auto' (default: 'vec' whenever it applies).
+   */
+  gemv?: 'auto' | 'vec' | 'reference';
+  /** threads per output row in the GEMV (power of two <= 256); default chosen from K */
+  gemvThreadsPerRow?: number;
+}
+
+const VEC_CHUNK = { f32: 4, f16: 8, int8: 16 } as const;
+
+/** Whether the vectorized GEMV can read this weight (every real model's shapes qualify). */
+export function vecGemvApplies(w: WeightShape): boolean {
+  const chunk = VEC_CHUNK[w.format];
+  return w.k % chunk === 0 && (w.format !== 'int8' || w.groupSize % 16 === 0);
+}
+
+/** Threads per row for the vectorized GEMV: about 4 loads per thread, at most 64 per row. */
+export function vecThreadsPerRow(w: WeightShape): number {
+  const loads = w.k / VEC_CHUNK[w.format];
+  let tpr = 1;
+  while (tpr * 4 < loads && tpr < 64) tpr *= 2;
+  return tpr;
 }
 
 export interface MatmulBinding {
@@ -65,11 +92,14 @@ export class Matmul {
     private readonly hasBias: boolean,
     private readonly gemv: GPUComputePipeline,
     private readonly gemm: GPUComputePipeline,
+    gemvTpr: number,
+    /** which GEMV this Matmul runs: 'vec' or 'reference' */
+    readonly gemvVariant: 'vec' | 'reference',
   ) {
     const scaleBytes = w.format === 'int8' ? w.n * Math.ceil(w.k / w.groupSize) * 4 : 0;
     // rowStride counts floats (f32) or u32 words (f16, int8): 4 bytes either way.
     this.weightBytes = w.n * w.rowStride * 4 + scaleBytes;
-    this.gemvRowsPerGroup = GEMV_WG / gemvThreadsPerRow(w.k);
+    this.gemvRowsPerGroup = GEMV_WG / gemvTpr;
     const groups = Math.ceil(w.n / this.gemvRowsPerGroup);
     const gx = Math.min(groups, GEMV_GRID_X);
     this.gemvGrid = [gx, Math.ceil(groups / gx)];
@@ -92,11 +122,18 @@ export class Matmul {
       ...weightConstants(w),
       LOGIT_ROWS: (opts.rowsFrom ?? 'rows') === 'logit_rows',
     };
+    const useVec = opts.gemv === 'vec' || ((opts.gemv ?? 'auto') === 'auto' && vecGemvApplies(w));
+    if (useVec && !vecGemvApplies(w)) throw new Error(`Matmul: the vectorized GEMV needs K % ${VEC_CHUNK[w.format]} == 0 (K = ${w.k})`);
+    const tpr = opts.gemvThreadsPerRow ?? (useVec ? vecThreadsPerRow(w) : gemvThreadsPerRow(w.k));
+    if (!(tpr >= 1 && tpr <= GEMV_WG && (tpr & (tpr - 1)) === 0)) throw new Error(`Matmul: threads per row ${tpr} must be a power of two <= ${GEMV_WG}`);
+    const vecReader = w.format === 'f32' ? vecF32 : w.format === 'f16' ? vecF16 : vecInt8;
+    // The vec GEMV declares X before the reader that uses it: WGSL allows any order at module scope.
+    const gemvCodeFull = useVec ? STEP_WGSL + (hasBias ? BIAS_WGSL : NO_BIAS_WGSL) + vecReader + gemvVecCode : prefix + gemvCode;
     const [gemv, gemm] = await Promise.all([
-      cache.get(`matmul_gemv ${variant}`, prefix + gemvCode, { ...constants, WG: GEMV_WG, TPR: gemvThreadsPerRow(w.k) }),
+      cache.get(`matmul_gemv${useVec ? '_vec' : ''} ${variant}`, gemvCodeFull, { ...constants, WG: GEMV_WG, TPR: tpr }),
       cache.get(`matmul_gemm ${variant}`, prefix + gemmCode, constants),
     ]);
-    return new Matmul(w, hasBias, gemv, gemm);
+    return new Matmul(w, hasBias, gemv, gemm, tpr, useVec ? 'vec' : 'reference');
   }
 
   bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; y: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): MatmulBinding {

@@ -55,11 +55,13 @@ describe('matmul kernel', () => {
   async function gpuMatmul(o: {
     fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
     stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
+    gemv?: 'vec' | 'reference'; tpr?: number;
   }): Promise<Float32Array> {
     const { fmt, n, k, rows } = o;
     const packed = packWeight(o.w, n, k, fmt.format, fmt.group);
     const gw = uploadWeight(device, 'w', packed);
-    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom });
+    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr });
+    if (o.gemv) expect(mm.gemvVariant).toBe(o.gemv);
     const yRows = o.yRows ?? rows + 1;
     const y = uploadStorage(device, 'y', new Float32Array(yRows * n).fill(SENTINEL));
     const step = stepBuffer(device, o.stepRows ?? rows, 5, o.logitRows ?? 1);
@@ -93,6 +95,39 @@ describe('matmul kernel', () => {
       }
     }
   }
+
+  // The vectorized GEMV (16-byte loads) runs whenever K allows it, i.e. on every real model. The
+  // threads-per-row values cover one thread per row up to 64, with odd trailing loads.
+  const VEC_CASES: Array<[Fmt, number, number, number, boolean]> = [
+    [{ format: 'f32' }, 37, 64, 1, false],
+    [{ format: 'f32' }, 129, 100, 8, true],
+    [{ format: 'f16' }, 37, 64, 4, false],
+    [{ format: 'f16' }, 300, 248, 64, true],
+    [{ format: 'int8', group: 128 }, 37, 64, 2, false],
+    [{ format: 'int8', group: 32 }, 300, 272, 32, true],
+    [{ format: 'int8', group: 128 }, 1030, 400, 16, false],
+  ];
+  for (const [fmt, n, k, tpr, hasBias] of VEC_CASES) {
+    it(`vec GEMV ${fmtName(fmt)} n=${n} k=${k} threads/row=${tpr}${hasBias ? ' +bias' : ''}`, async () => {
+      const w = makeWeight(n, k, n + k + tpr);
+      const x = randn(k, tpr + 3);
+      const bias = hasBias ? randn(n, 5) : undefined;
+      const got = await gpuMatmul({ fmt, n, k, w, x, rows: 1, bias, gemv: 'vec', tpr });
+      const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
+      expectClose(got, matmulRef(x, wq, bias, 1, n, k), atolFor(k), 1e-4, 'y');
+    });
+  }
+
+  it('auto picks the vec GEMV exactly when K allows it', async () => {
+    const pick = async (format: WeightFormat, k: number) => {
+      const gw = uploadWeight(device, 'w', packWeight(new Float32Array(8 * k), 8, k, format));
+      return (await Matmul.create(cache, gw)).gemvVariant;
+    };
+    expect(await pick('int8', 64)).toBe('vec');
+    expect(await pick('int8', 72)).toBe('reference');
+    expect(await pick('f16', 72)).toBe('vec');
+    expect(await pick('f16', 68)).toBe('reference');
+  });
 
   it('f16 n=70 k=45 rows=70 (two row tiles)', async () => {
     const [n, k, rows] = [70, 45, 70];

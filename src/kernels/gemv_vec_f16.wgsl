@@ -1,0 +1,12 @@
+// 16-byte weight reader for matmul_gemv_vec.wgsl, f16 format: 8 halves per load, unpacked with
+// unpack2x16float (no `shader-f16` needed). Needs W_STRIDE % 4 == 0 (K % 8 == 0).
+@group(0) @binding(0) var<storage, read> W: array<vec4<u32>>;
+override W_STRIDE: u32; // u32 words per row
+const CHUNK: u32 = 8u;
+
+fn chunk_dot(row: u32, j: u32) -> f32 {
+  let w = W[row * (W_STRIDE / 4u) + j];
+  let lo = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+  let hi = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
+  return dot(lo, X[2u * j]) + dot(hi, X[2u * j + 1u]);
+}
