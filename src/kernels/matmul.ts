@@ -21,6 +21,8 @@ export interface MatmulOptions {
    * 'reference' (any shape, one u32 per load), or 'auto' (default: 'vec' whenever it applies).
    */
   gemv?: 'auto' | 'vec' | 'reference';
+  /** y += x W^T (+ bias) instead of y = ...: the residual add, fused into the matmul's epilogue */
+  accumulate?: boolean;
   /** threads per output row in the GEMV (power of two <= 256); default chosen from K */
   gemvThreadsPerRow?: number;
 }
@@ -121,6 +123,7 @@ export class Matmul {
       K: w.k,
       ...weightConstants(w),
       LOGIT_ROWS: (opts.rowsFrom ?? 'rows') === 'logit_rows',
+      ACCUMULATE: opts.accumulate ?? false,
     };
     const useVec = opts.gemv === 'vec' || ((opts.gemv ?? 'auto') === 'auto' && vecGemvApplies(w));
     if (useVec && !vecGemvApplies(w)) throw new Error(`Matmul: the vectorized GEMV needs K % ${VEC_CHUNK[w.format]} == 0 (K = ${w.k})`);

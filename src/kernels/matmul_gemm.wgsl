@@ -13,6 +13,7 @@
 override N: u32;
 override K: u32;
 override LOGIT_ROWS: bool = false; // count rows with step.logit_rows instead of step.rows
+override ACCUMULATE: bool = false; // y += x W^T: the residual add fused into the epilogue
 
 const TM: u32 = 64u; // rows of x per tile
 const TN: u32 = 64u; // rows of W (outputs) per tile
@@ -83,7 +84,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (m >= rows) { break; }
     for (var j = 0u; j < 4u; j++) {
       let n = n0 + tn + 16u * j;
-      if (n < N) { Y[m * N + n] = acc[i][j] + bias(n); }
+      if (n < N) {
+        var v = acc[i][j] + bias(n);
+        if (ACCUMULATE) { v += Y[m * N + n]; }
+        Y[m * N + n] = v;
+      }
     }
   }
 }

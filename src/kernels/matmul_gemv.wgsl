@@ -13,6 +13,7 @@
 override N: u32;
 override K: u32;
 override LOGIT_ROWS: bool = false; // count rows with step.logit_rows instead of step.rows
+override ACCUMULATE: bool = false; // y += x W^T: the residual add fused into the epilogue
 override WG: u32 = 256u;  // power of two
 override TPR: u32 = 256u; // threads per output row: power of two, <= WG
 
@@ -56,6 +57,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     workgroupBarrier();
   }
   if (lane == 0u && n < N && active_rows() > 0u) {
-    Y[n] = partial[t] + bias(n);
+    var v = partial[t] + bias(n);
+    if (ACCUMULATE) { v += Y[n]; }
+    Y[n] = v;
   }
 }

@@ -118,6 +118,24 @@ describe('matmul kernel', () => {
     });
   }
 
+  // The residual add is fused into the epilogue: y += x W^T (+ bias), for every path.
+  for (const [gemv, rows, k] of [['reference', 1, 30], ['vec', 1, 64], ['reference', 5, 64]] as const) {
+    it(`accumulate (residual add) int8 ${rows === 1 ? `GEMV ${gemv}` : 'GEMM'} rows=${rows} k=${k} +bias`, async () => {
+      const n = 45;
+      const w = makeWeight(n, k, 21);
+      const x = randn(rows * k, 22);
+      const bias = randn(n, 23);
+      const y0 = randn(rows * n, 24);
+      const gw = uploadWeight(device, 'w', packWeight(w, n, k, 'int8', 32));
+      const mm = await Matmul.create(cache, gw, { bias: true, accumulate: true, gemv });
+      const y = uploadStorage(device, 'y', y0);
+      const bound = mm.bind(device, 't', { w: gw, x: uploadStorage(device, 'x', x), y, step: stepBuffer(device, rows, 0).buffer, bias: uploadStorage(device, 'b', bias) });
+      await run(device, (p) => mm.encode(p, bound, rows));
+      const want = matmulRef(x, unpackWeight(packWeight(w, n, k, 'int8', 32)), bias, rows, n, k).map((v, i) => v + y0[i]!);
+      expectClose(await readF32(device, y, rows * n), want, atolFor(k), 1e-4, 'y');
+    });
+  }
+
   it('auto picks the vec GEMV exactly when K allows it', async () => {
     const pick = async (format: WeightFormat, k: number) => {
       const gw = uploadWeight(device, 'w', packWeight(new Float32Array(8 * k), 8, k, format));
