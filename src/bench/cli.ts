@@ -7,13 +7,14 @@ import { Engine } from '../model/engine';
 import type { WeightFormat } from '../model/quantize';
 import type { SamplingParams } from '../model/sampling';
 import { StreamingDecoder } from '../model/tokenizer';
+import { hubSource, validateRepoId, DEFAULT_HUB } from '../hub/hub';
 
 class UsageError extends Error {
   override name = 'UsageError';
 }
 
 const USAGE = `usage:
-  npm run -s cli -- generate --model DIR --engine f32|f16|int8 (--prompt TEXT | --ids 1,2,3) --max-new-tokens N
+  npm run -s cli -- generate --model DIR|HF_ID [--hub URL --revision REV] --engine f32|f16|int8 (--prompt TEXT | --ids 1,2,3) --max-new-tokens N
                      [--temperature T --top-k K --top-p P --repetition-penalty R --seed S] [--chat] [--ignore-eos]
                      [--context N] [--json]
   npm run -s cli -- logits --model DIR --engine f32|f16|int8 --ids 1,5,9 --out FILE`;
@@ -67,15 +68,24 @@ function idList(s: string): number[] {
   return ids;
 }
 
-async function openModel(spec: string): Promise<ModelSource> {
-  return folderSource(spec);
+/** A local folder in HF layout, or else a hub id ("owner/name") fetched from --hub (default huggingface.co). */
+async function openModel(spec: string, f: Flags): Promise<ModelSource> {
+  const { stat } = await import('node:fs/promises');
+  if ((await stat(spec).catch(() => null))?.isDirectory()) return folderSource(spec);
+  const repo = validateRepoId(spec);
+  return hubSource(repo, {
+    baseUrl: str(f, 'hub') ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB,
+    revision: str(f, 'revision') ?? 'main',
+    token: process.env.HF_TOKEN,
+    onProgress: (p) => process.stderr.write(`\rdownloading ${p.file}: ${(p.bytes / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB`),
+  });
 }
 
 async function generate(f: Flags): Promise<void> {
   const format = engineFormat(f);
   const gpu = await acquireDevice();
   const maxNewTokens = number(f, 'max-new-tokens') ?? 64;
-  const engine = await Engine.load(gpu, await openModel(need(f, 'model')), { format, contextLength: number(f, 'context') });
+  const engine = await Engine.load(gpu, await openModel(need(f, 'model'), f), { format, contextLength: number(f, 'context') });
   const tok = engine.tokenizer;
   let promptIds: number[];
   const idsFlag = str(f, 'ids');
@@ -126,7 +136,7 @@ async function logits(f: Flags): Promise<void> {
   const ids = idList(need(f, 'ids'));
   const out = need(f, 'out');
   const gpu = await acquireDevice();
-  const engine = await Engine.load(gpu, await openModel(need(f, 'model')), {
+  const engine = await Engine.load(gpu, await openModel(need(f, 'model'), f), {
     format,
     contextLength: Math.max(ids.length + 1, 16),
     maxRows: ids.length,

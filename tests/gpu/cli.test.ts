@@ -2,7 +2,9 @@
 import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { modelDir, reference, type GreedyCase } from '../unit/fixtures';
@@ -49,6 +51,30 @@ describe('cli', () => {
     let maxErr = 0;
     for (let i = 0; i < got.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i]! - logits[i]!));
     expect(maxErr).toBeLessThan(1e-3);
+  });
+
+  it('generate --model HF_ID downloads from a hub (local server in hub layout)', async () => {
+    const dir = modelDir('stories260K');
+    const server = createServer((req, res) => {
+      const m = /^\/fixtures\/stories260K\/resolve\/main\/([\w.-]+)$/.exec(req.url ?? '');
+      const file = m && path.join(dir, m[1]!);
+      if (!file || !existsSync(file)) return res.writeHead(404).end();
+      const body = readFileSync(file);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const hub = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const c = (reference('stories260K').ref.greedy as GreedyCase[])[4]!;
+      const { stdout } = await npm(['generate', '--model', 'fixtures/stories260K', '--hub', hub, '--engine', 'f32', '--prompt', c.prompt!, '--max-new-tokens', '12', '--json']);
+      expect((JSON.parse(stdout) as { ids: number[] }).ids).toEqual(c.continuation_ids.slice(0, 12));
+      await expect(npm(['generate', '--model', 'fixtures/missing', '--hub', hub, '--engine', 'f32', '--ids', '1'])).rejects.toMatchObject({
+        stderr: expect.stringContaining('HubError'),
+      });
+    } finally {
+      server.close();
+    }
   });
 
   it('fails with a named error and exit code for bad input', async () => {
