@@ -99,17 +99,35 @@ export class Engine {
     const config = parseConfig(configText);
     const tokText = await source.text('tokenizer.json');
     const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined);
-    const shape = Engine.shapeFor(config, opts);
+    const shape = Engine.shapeFor(config, opts, gpu.limits);
     checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), gpu.limits, `${source.name} (${opts.format})`);
     const tensors = opts.tensors ? opts.tensors(config) : readPackedTensors(source, config, opts.format, opts.onProgress);
     const weights = await uploadTensors(gpu.device, config, opts.format, tensors);
     return Engine.fromWeights(gpu, config, tokenizer, weights, opts, source.name);
   }
 
-  /** Context length, rows per pass and logit rows for a model and the load options. */
-  static shapeFor(config: ModelConfig, opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'>): ForwardShape {
-    const maxCtx = Math.min(opts.contextLength ?? DEFAULT_CONTEXT, config.maxPositionEmbeddings);
-    const maxRows = Math.min(opts.maxRows ?? DEFAULT_MAX_ROWS, maxCtx);
+  /**
+   * Context length, rows per pass and logit rows for a model and the load options. The context
+   * defaults to 2048, is capped by max_position_embeddings, and shrinks (never below 256) so that
+   * one layer's KV cache and the pass activations fit the device's per-buffer limit.
+   */
+  static shapeFor(
+    config: ModelConfig,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'>,
+    limits?: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>,
+  ): ForwardShape {
+    let maxCtx = Math.min(opts.contextLength ?? DEFAULT_CONTEXT, config.maxPositionEmbeddings);
+    if (limits && opts.contextLength === undefined) {
+      const perBuffer = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+      const kvRowBytes = config.numKvHeads * config.headDim * 4;
+      maxCtx = Math.max(Math.min(maxCtx, 256), Math.min(maxCtx, Math.floor(perBuffer / kvRowBytes)));
+    }
+    let maxRows = Math.min(opts.maxRows ?? DEFAULT_MAX_ROWS, maxCtx);
+    if (limits && opts.maxRows === undefined) {
+      const perBuffer = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+      const widest = Math.max(config.intermediateSize, config.numHeads * config.headDim, config.hiddenSize) * 4;
+      maxRows = Math.max(1, Math.min(maxRows, Math.floor(perBuffer / widest)));
+    }
     return { maxCtx, maxRows, maxLogitRows: Math.min(opts.maxLogitRows ?? 1, maxRows) };
   }
 
@@ -124,7 +142,7 @@ export class Engine {
   ): Promise<Engine> {
     const pipelines = new PipelineCache(gpu.device);
     try {
-      const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, opts));
+      const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, opts, gpu.limits));
       return new Engine(gpu, config, tokenizer, weights, forward, pipelines, name);
     } catch (e) {
       for (const b of weights.buffers) b.destroy();

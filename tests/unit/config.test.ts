@@ -58,3 +58,18 @@ describe('parseConfig errors', () => {
     expect(() => parseConfig({ ...base, hidden_act: 'gelu' })).toThrow(UnsupportedModelError);
   });
 });
+
+describe('context length at load', async () => {
+  const { Engine } = await import('../../src/model/engine');
+  const c = load('llama3-ropescaled-bf16'); // KV row: 2 heads x 16 x 4 bytes = 128 bytes
+  const big = { maxStorageBufferBindingSize: 2 ** 31, maxBufferSize: 2 ** 40 };
+  it('defaults to 2048, capped by max_position_embeddings', () => {
+    expect(Engine.shapeFor(c, {}, big).maxCtx).toBe(2048);
+    expect(Engine.shapeFor({ ...c, maxPositionEmbeddings: 512 }, {}, big).maxCtx).toBe(512);
+    expect(Engine.shapeFor(c, { contextLength: 100 }, big)).toEqual({ maxCtx: 100, maxRows: 100, maxLogitRows: 1 });
+  });
+  it('shrinks to what one buffer of the device can hold', () => {
+    const small = { maxStorageBufferBindingSize: 128 * 1000, maxBufferSize: 2 ** 40 };
+    expect(Engine.shapeFor(c, {}, small).maxCtx).toBe(1000);
+  });
+});
