@@ -1,4 +1,5 @@
 import { defineConfig, type Plugin } from 'vite';
+import react from '@vitejs/plugin-react';
 
 /** Imports `*.wgsl` as a string, like esbuild's text loader does for the Node bundles. */
 function wgsl(): Plugin {
@@ -14,7 +15,7 @@ function wgsl(): Plugin {
 export default defineConfig({
   root: 'app',
   publicDir: '../public',
-  plugins: [wgsl()],
+  plugins: [wgsl(), react()],
   build: { outDir: '../dist', emptyOutDir: true, target: 'es2022' },
   worker: { format: 'es', plugins: () => [wgsl()] },
   server: { fs: { allow: ['..'] } },

@@ -1,0 +1,26 @@
+import { useApp } from '../store';
+
+export function Header() {
+  const gpu = useApp((s) => s.gpu);
+  const lost = useApp((s) => s.deviceLost !== null);
+  let pill: { cls: string; text: string; title?: string };
+  if (lost) pill = { cls: 'pill-bad', text: 'GPU device lost' };
+  else if (gpu.status === 'ready') pill = { cls: 'pill-ok', text: gpu.adapter === 'unknown adapter' ? 'WebGPU ready' : gpu.adapter, title: `features: ${gpu.features.join(', ') || 'none'}` };
+  else if (gpu.status === 'starting') pill = { cls: 'pill-wait', text: 'Starting WebGPU…' };
+  else pill = { cls: 'pill-bad', text: 'WebGPU unavailable' };
+  return (
+    <header className="header">
+      <div className="brand">
+        <div className="logo" aria-hidden="true">8</div>
+        <div>
+          <h1>INT8 vs FP16, in your browser</h1>
+          <p className="tagline">A Llama-family model on WebGPU with hand-written WGSL kernels: the FP16 baseline and INT8 weight-only quantization, side by side.</p>
+        </div>
+      </div>
+      <div className={`pill ${pill.cls}`} title={pill.title} data-testid="gpu-status">
+        <span className="dot" aria-hidden="true" />
+        {pill.text}
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,108 @@
+import { useState, type FormEvent } from 'react';
+import { DEFAULT_HUB } from '../../src/hub/hub';
+import { useApp, CONTEXT_CHOICES } from '../store';
+import { PRESETS } from '../presets';
+import { PlanView } from './PlanView';
+import { LoadProgressView } from './LoadProgress';
+
+export function ModelPicker() {
+  const model = useApp((s) => s.model);
+  const hubUrl = useApp((s) => s.hubUrl);
+  const loading = useApp((s) => s.load.status === 'loading');
+  const contextLength = useApp((s) => s.contextLength);
+  const { selectHub, selectLocal, setContextLength } = useApp.getState();
+  const [id, setId] = useState('');
+  const [idError, setIdError] = useState<string | null>(null);
+  const selectedRepo = model?.kind === 'hub' ? model.repo : null;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      selectHub(id);
+      setIdError(null);
+    } catch (err) {
+      setIdError((err as Error).message);
+    }
+  };
+
+  return (
+    <div className="card" data-testid="model-card">
+      <div className="card-head">
+        <h2>Model</h2>
+        {hubUrl !== DEFAULT_HUB && (
+          <span className="tag" title="set with the ?hub= query parameter">
+            hub: {hubUrl}
+          </span>
+        )}
+      </div>
+      <ul className="presets" aria-label="Preset models">
+        {PRESETS.map((p) => (
+          <li key={p.repo}>
+            <button className={`preset${selectedRepo === p.repo ? ' selected' : ''}`} disabled={loading} onClick={() => selectHub(p.repo)} title={p.repo}>
+              <span className="preset-name">
+                {p.label}
+                {p.large && <span className="badge badge-warn">large GPUs</span>}
+              </span>
+              <span className="preset-meta">
+                {p.params} params · {p.download}
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+
+      <form className="field" onSubmit={submit}>
+        <label htmlFor="repo-id">Any Hugging Face model id</label>
+        <div className="row">
+          <input
+            id="repo-id"
+            data-testid="repo-input"
+            type="text"
+            placeholder="owner/name"
+            spellCheck={false}
+            autoComplete="off"
+            value={id}
+            disabled={loading}
+            onChange={(e) => setId(e.target.value)}
+          />
+          <button className="btn btn-secondary" type="submit" disabled={loading || id.trim() === ''} data-testid="repo-use">
+            Use
+          </button>
+        </div>
+        {idError && <p className="field-error">{idError}</p>}
+      </form>
+
+      <div className="field">
+        <label>Or a model folder on this computer</label>
+        <label className={`btn btn-secondary file-btn${loading ? ' disabled' : ''}`}>
+          Choose folder…
+          <input
+            type="file"
+            disabled={loading}
+            {...{ webkitdirectory: '', directory: '' }}
+            onChange={(e) => selectLocal([...(e.target.files ?? [])])}
+          />
+        </label>
+        {model?.kind === 'local' && (
+          <p className="hint">
+            <strong>{model.name}</strong>: {model.files.length} files (config.json, tokenizer.json and *.safetensors are read; local folders are not cached)
+          </p>
+        )}
+      </div>
+
+      <div className="field field-inline">
+        <label htmlFor="ctx">Context length</label>
+        <select id="ctx" value={contextLength} disabled={loading} onChange={(e) => setContextLength(Number(e.target.value))}>
+          {CONTEXT_CHOICES.map((c) => (
+            <option key={c} value={c}>
+              {c} tokens
+            </option>
+          ))}
+        </select>
+      </div>
+
+      <PlanView />
+      <LoadProgressView />
+    </div>
+  );
+}

@@ -1,0 +1,77 @@
+import { useApp, paneStats, type Pane } from '../store';
+import type { Format } from '../protocol';
+import { useComparison } from './useComparison';
+import { bytes, ms, rate, ENGINE_LABEL } from './format';
+
+/** The text with the first diverging token marked and everything after it shaded. */
+function Text({ pane, divergence }: { pane: Pane; divergence: number | null }) {
+  const { text, offsets } = pane;
+  if (divergence === null || divergence >= offsets.length) return <>{text}</>;
+  const start = offsets[divergence]!;
+  const end = offsets[divergence + 1] ?? text.length;
+  return (
+    <>
+      {text.slice(0, start)}
+      <mark className="div-first" data-testid="divergence" title={`first divergence: token ${divergence + 1}`}>
+        {text.slice(start, end)}
+      </mark>
+      <span className="div-rest">{text.slice(end)}</span>
+    </>
+  );
+}
+
+const STATUS: Record<Pane['status'], string> = { waiting: 'Waiting', running: 'Generating', done: 'Done', stopped: 'Stopped' };
+
+export function OutputPane({ format }: { format: Format }) {
+  const pane = useApp((s) => s.run.panes[format]);
+  const runStatus = useApp((s) => s.run.status);
+  const loaded = useApp((s) => s.load.info?.engines.find((e) => e.format === format) ?? null);
+  const comparison = useComparison();
+  const stats = paneStats(pane);
+  const idle = runStatus === 'idle';
+  const status = idle ? (loaded ? 'Ready' : 'Not loaded') : runStatus === 'stopped' && pane.status === 'waiting' ? 'Skipped' : STATUS[pane.status];
+  return (
+    <div className={`card pane pane-${format}`} data-testid={`pane-${format}`} data-status={idle ? 'idle' : pane.status}>
+      <div className="card-head">
+        <h2>
+          {ENGINE_LABEL[format]}
+          {loaded?.fromCache && <span className="badge badge-ok">from cache</span>}
+        </h2>
+        <span className={`status status-${pane.status}`}>
+          {pane.status === 'running' && <span className="spinner" />}
+          {status}
+        </span>
+      </div>
+      <dl className="stats">
+        <div>
+          <dt>tokens/s</dt>
+          <dd data-testid={`tps-${format}`}>{rate(stats.tokensPerSecond, '')}</dd>
+        </div>
+        <div>
+          <dt>1st token</dt>
+          <dd>{ms(stats.ttftMs)}</dd>
+        </div>
+        <div>
+          <dt>tokens</dt>
+          <dd data-testid={`tokens-${format}`}>{stats.tokens}</dd>
+        </div>
+        <div>
+          <dt>weights</dt>
+          <dd>{bytes(loaded?.weightBytes)}</dd>
+        </div>
+        <div>
+          <dt>KV cache</dt>
+          <dd>{bytes(loaded?.kvBytes)}</dd>
+        </div>
+      </dl>
+      <div className="output" data-testid={`output-${format}`} aria-live="polite">
+        {pane.text === '' && pane.status !== 'running' ? (
+          <span className="placeholder">{idle ? 'Output appears here.' : pane.status === 'waiting' ? `Runs after the ${format === 'int8' ? 'baseline' : 'previous engine'}.` : ''}</span>
+        ) : (
+          <Text pane={pane} divergence={comparison?.divergence ?? null} />
+        )}
+        {pane.status === 'running' && <span className="cursor" aria-hidden="true" />}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,104 @@
+// Messages between the UI (store.ts) and the engine worker (worker.ts). Every message is a member
+// of one of two discriminated unions, so both sides switch on `type` with exhaustive checking.
+import type { SamplingParams } from '../src/model/sampling';
+import type { DownloadProgress } from '../src/hub/hub';
+
+export type Format = 'f16' | 'int8';
+/** The baseline first: both engines run one after the other, in this order. */
+export const FORMATS: readonly Format[] = ['f16', 'int8'];
+
+export type ModelRef =
+  | { kind: 'hub'; repo: string; revision: string; baseUrl: string }
+  /** a folder the user picked; File objects are structured-cloneable, so they cross as they are */
+  | { kind: 'local'; name: string; files: File[] };
+
+/** An error as it crosses the worker boundary (Error objects lose their class there). */
+export interface WireError {
+  name: string;
+  message: string;
+}
+
+export interface EnginePlan {
+  format: Format;
+  weightBytes: number;
+  kvBytes: number;
+  activationBytes: number;
+  totalBytes: number;
+  /** the cache already holds this engine's weights */
+  cached: boolean;
+}
+
+export interface PlanResult {
+  name: string;
+  modelType: string;
+  params: number;
+  layers: number;
+  /** the context the engines will be built with (the request, capped by the model) */
+  contextLength: number;
+  engines: EnginePlan[];
+  /** largest single buffer, and what this adapter allows per buffer */
+  largestBuffer: { label: string; bytes: number };
+  maxBufferBytes: number;
+  /** set when the model cannot be loaded on this adapter: the reason, for the user */
+  refusal: string | null;
+}
+
+export interface LoadedEngine {
+  format: Format;
+  weightBytes: number;
+  kvBytes: number;
+  contextLength: number;
+  fromCache: boolean;
+  loadMs: number;
+}
+
+export interface LoadedInfo {
+  name: string;
+  engines: LoadedEngine[];
+  hasChatTemplate: boolean;
+  /** why the weights were not cached (e.g. storage quota), or null */
+  cacheWarning: string | null;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  chat: boolean;
+  sampling: SamplingParams;
+  maxNewTokens: number;
+}
+
+export type ToWorker =
+  | { type: 'init' }
+  | { type: 'plan'; requestId: number; model: ModelRef; contextLength: number }
+  | { type: 'load'; model: ModelRef; contextLength: number }
+  | { type: 'cancel-load' }
+  | { type: 'generate'; request: GenerateRequest }
+  | { type: 'stop' }
+  /** development aid (?debug): destroys the device to exercise the device-lost path */
+  | { type: 'lose-device' };
+
+export type FromWorker =
+  | { type: 'gpu'; adapter: string; maxBufferBytes: number; features: string[] }
+  | { type: 'gpu-unavailable'; error: WireError }
+  | { type: 'plan'; requestId: number; plan: PlanResult }
+  | { type: 'plan-error'; requestId: number; error: WireError }
+  | { type: 'download'; progress: DownloadProgress }
+  | { type: 'load-progress'; format: Format; phase: 'cache' | 'convert'; tensorsDone: number; tensorsTotal: number }
+  | { type: 'engine-loaded'; engine: LoadedEngine }
+  | { type: 'loaded'; info: LoadedInfo }
+  | { type: 'load-error'; error: WireError }
+  | { type: 'gen-start'; format: Format; promptTokens: number }
+  | { type: 'token'; format: Format; index: number; id: number; delta: string; timeMs: number }
+  /**
+   * offsets[i] is where token i's text starts in `text` (for highlighting a divergence);
+   * stopped: cancelled by the user rather than finished.
+   */
+  | { type: 'gen-end'; format: Format; ids: number[]; text: string; offsets: number[]; stopped: boolean }
+  | { type: 'run-end'; stopped: boolean }
+  | { type: 'run-error'; error: WireError }
+  | { type: 'device-lost'; message: string };
+
+export function toWire(e: unknown): WireError {
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: 'Error', message: String(e) };
+}

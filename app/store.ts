@@ -1,0 +1,317 @@
+// The app's whole state, and the only place that talks to the engine worker. React components
+// read slices of this store and call its actions; they never see the worker or the GPU.
+import { create } from 'zustand';
+import { DEFAULT_HUB, validateRepoId, type DownloadProgress } from '../src/hub/hub';
+import { WeightCache, type CacheEntryInfo, type CacheKey } from '../src/hub/cache';
+import { FORMATS, toWire, type Format, type FromWorker, type LoadedEngine, type LoadedInfo, type ModelRef, type PlanResult, type ToWorker, type WireError } from './protocol';
+import { PRESETS } from './presets';
+
+export type GpuState =
+  | { status: 'starting' }
+  | { status: 'ready'; adapter: string; maxBufferBytes: number; features: string[] }
+  | { status: 'unavailable'; error: WireError };
+
+export type PlanState = { status: 'idle' } | { status: 'checking' } | { status: 'ready'; plan: PlanResult } | { status: 'error'; error: WireError };
+
+export interface EngineLoad {
+  phase: 'waiting' | 'cache' | 'convert' | 'done';
+  tensorsDone: number;
+  tensorsTotal: number;
+  loaded: LoadedEngine | null;
+}
+
+export interface LoadState {
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  download: DownloadProgress | null;
+  engines: Record<Format, EngineLoad>;
+  info: LoadedInfo | null;
+  error: WireError | null;
+}
+
+export interface Pane {
+  status: 'waiting' | 'running' | 'done' | 'stopped';
+  text: string;
+  ids: number[];
+  /** where each token's text starts in `text` (final once done) */
+  offsets: number[];
+  /** ms since the engine's generate() began, per token */
+  times: number[];
+  promptTokens: number;
+}
+
+export interface RunState {
+  status: 'idle' | 'running' | 'done' | 'stopped' | 'error';
+  stopping: boolean;
+  panes: Record<Format, Pane>;
+  error: WireError | null;
+}
+
+export interface Settings {
+  prompt: string;
+  chat: boolean;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  repetitionPenalty: number;
+  seed: number;
+}
+
+export interface CacheState {
+  entries: CacheEntryInfo[];
+  estimate: { usage: number; quota: number } | null;
+  persisted: boolean | null;
+  error: string | null;
+}
+
+export interface AppState {
+  gpu: GpuState;
+  deviceLost: string | null;
+  hubUrl: string;
+  revision: string;
+  model: ModelRef | null;
+  contextLength: number;
+  plan: PlanState;
+  load: LoadState;
+  settings: Settings;
+  run: RunState;
+  cache: CacheState;
+  // actions
+  init(): void;
+  selectHub(repo: string): void;
+  selectLocal(files: File[]): void;
+  setContextLength(n: number): void;
+  loadModel(): void;
+  cancelLoad(): void;
+  setSettings(s: Partial<Settings>): void;
+  compare(): void;
+  stop(): void;
+  reloadEngines(): void;
+  refreshCache(): Promise<void>;
+  deleteCacheEntry(key: CacheKey): Promise<void>;
+  requestPersist(): Promise<void>;
+}
+
+export const CONTEXT_CHOICES = [512, 1024, 2048, 4096];
+
+const emptyEngineLoad = (): EngineLoad => ({ phase: 'waiting', tensorsDone: 0, tensorsTotal: 0, loaded: null });
+const emptyLoad = (): LoadState => ({ status: 'idle', download: null, engines: { f16: emptyEngineLoad(), int8: emptyEngineLoad() }, info: null, error: null });
+const emptyPane = (): Pane => ({ status: 'waiting', text: '', ids: [], offsets: [], times: [], promptTokens: 0 });
+const emptyRun = (): RunState => ({ status: 'idle', stopping: false, panes: { f16: emptyPane(), int8: emptyPane() }, error: null });
+
+const params = new URLSearchParams(typeof location === 'undefined' ? '' : location.search);
+let worker: Worker | null = null;
+let planSeq = 0;
+
+function send(m: ToWorker): void {
+  worker?.postMessage(m);
+}
+
+export const useApp = create<AppState>()((set, get) => {
+  const patchLoad = (p: Partial<LoadState>) => set((s) => ({ load: { ...s.load, ...p } }));
+  const patchEngine = (f: Format, p: Partial<EngineLoad>) => set((s) => ({ load: { ...s.load, engines: { ...s.load.engines, [f]: { ...s.load.engines[f], ...p } } } }));
+  const patchPane = (f: Format, p: (pane: Pane) => Partial<Pane>) => set((s) => ({ run: { ...s.run, panes: { ...s.run.panes, [f]: { ...s.run.panes[f], ...p(s.run.panes[f]) } } } }));
+
+  const plan = () => {
+    const { model, contextLength } = get();
+    if (!model || get().gpu.status !== 'ready') return;
+    const requestId = ++planSeq;
+    set({ plan: { status: 'checking' } });
+    send({ type: 'plan', requestId, model, contextLength });
+  };
+
+  const onMessage = (m: FromWorker) => {
+    switch (m.type) {
+      case 'gpu':
+        set({ gpu: { status: 'ready', adapter: m.adapter, maxBufferBytes: m.maxBufferBytes, features: m.features } });
+        if (get().plan.status === 'idle') plan();
+        return;
+      case 'gpu-unavailable':
+        set({ gpu: { status: 'unavailable', error: m.error } });
+        return;
+      case 'plan':
+        if (m.requestId === planSeq) set({ plan: { status: 'ready', plan: m.plan } });
+        return;
+      case 'plan-error':
+        if (m.requestId === planSeq) set({ plan: { status: 'error', error: m.error } });
+        return;
+      case 'download':
+        patchLoad({ download: m.progress });
+        return;
+      case 'load-progress':
+        patchEngine(m.format, { phase: m.phase, tensorsDone: m.tensorsDone, tensorsTotal: m.tensorsTotal });
+        return;
+      case 'engine-loaded':
+        patchEngine(m.engine.format, { phase: 'done', loaded: m.engine });
+        return;
+      case 'loaded': {
+        patchLoad({ status: 'ready', info: m.info });
+        const chat = m.info.hasChatTemplate ? get().settings.chat : false;
+        set((s) => ({ settings: { ...s.settings, chat }, run: emptyRun() }));
+        void get().refreshCache();
+        plan(); // the "cached" badges changed
+        return;
+      }
+      case 'load-error':
+        patchLoad({ status: 'error', error: m.error });
+        void get().refreshCache();
+        return;
+      case 'gen-start':
+        patchPane(m.format, () => ({ ...emptyPane(), status: 'running', promptTokens: m.promptTokens }));
+        return;
+      case 'token':
+        patchPane(m.format, (p) => ({ text: p.text + m.delta, ids: [...p.ids, m.id], offsets: [...p.offsets, p.text.length], times: [...p.times, m.timeMs] }));
+        return;
+      case 'gen-end':
+        patchPane(m.format, () => ({ status: m.stopped ? 'stopped' : 'done', text: m.text, ids: m.ids, offsets: m.offsets }));
+        return;
+      case 'run-end':
+        set((s) => ({ run: { ...s.run, status: m.stopped ? 'stopped' : 'done', stopping: false } }));
+        return;
+      case 'run-error':
+        set((s) => ({ run: { ...s.run, status: 'error', stopping: false, error: m.error } }));
+        return;
+      case 'device-lost':
+        set((s) => ({ deviceLost: m.message, load: { ...s.load, status: s.load.status === 'idle' ? 'idle' : 'error', error: s.load.status === 'loading' ? { name: 'DeviceLost', message: 'the GPU device was lost while loading' } : s.load.error }, run: s.run.status === 'running' ? { ...s.run, status: 'error', error: { name: 'DeviceLost', message: 'the GPU device was lost during generation' } } : s.run }));
+        return;
+    }
+  };
+
+  const setModel = (model: ModelRef) => {
+    if (get().load.status === 'loading') return;
+    set({ model, plan: { status: 'idle' } });
+    if (model.kind === 'hub' && typeof history !== 'undefined') {
+      const u = new URL(location.href);
+      u.searchParams.set('model', model.repo);
+      history.replaceState(null, '', u);
+    }
+    plan();
+  };
+
+  return {
+    gpu: { status: 'starting' },
+    deviceLost: null,
+    hubUrl: params.get('hub') ?? DEFAULT_HUB,
+    revision: params.get('revision') ?? 'main',
+    model: null,
+    contextLength: 2048,
+    plan: { status: 'idle' },
+    load: emptyLoad(),
+    settings: { prompt: '', chat: true, maxNewTokens: 128, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 },
+    run: emptyRun(),
+    cache: { entries: [], estimate: null, persisted: null, error: null },
+
+    init() {
+      if (worker) return;
+      void get().refreshCache();
+      const initial = params.get('model') ?? PRESETS[0]!.repo;
+      try {
+        set({ model: { kind: 'hub', repo: validateRepoId(initial), revision: get().revision, baseUrl: get().hubUrl } });
+      } catch (e) {
+        set({ plan: { status: 'error', error: toWire(e) } });
+      }
+      if (!('gpu' in navigator)) {
+        set({ gpu: { status: 'unavailable', error: { name: 'WebGPUUnavailableError', message: 'This browser does not expose WebGPU (navigator.gpu is missing).' } } });
+        return;
+      }
+      worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+      worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(ev.data);
+      worker.onerror = (ev) => set({ gpu: { status: 'unavailable', error: { name: 'WorkerError', message: `the engine worker failed to start: ${ev.message || 'unknown error'}` } } });
+      send({ type: 'init' });
+      if (params.has('debug')) (globalThis as Record<string, unknown>).__int8llm = { loseDevice: () => send({ type: 'lose-device' }), store: useApp };
+    },
+
+    selectHub(repo) {
+      const { hubUrl, revision } = get();
+      setModel({ kind: 'hub', repo: validateRepoId(repo.trim()), revision, baseUrl: hubUrl });
+    },
+
+    selectLocal(files) {
+      if (files.length === 0) return;
+      const name = (files[0]!.webkitRelativePath || files[0]!.name).split('/')[0] || 'local model';
+      setModel({ kind: 'local', name, files });
+    },
+
+    setContextLength(n) {
+      set({ contextLength: n });
+      plan();
+    },
+
+    loadModel() {
+      const { model, contextLength, plan: p } = get();
+      if (!model || p.status !== 'ready' || p.plan.refusal) return;
+      set({ load: { ...emptyLoad(), status: 'loading' }, run: emptyRun(), deviceLost: null });
+      send({ type: 'load', model, contextLength });
+    },
+
+    cancelLoad() {
+      send({ type: 'cancel-load' });
+    },
+
+    setSettings(s) {
+      set((st) => ({ settings: { ...st.settings, ...s } }));
+    },
+
+    compare() {
+      const { settings: s, load, run } = get();
+      if (load.status !== 'ready' || run.status === 'running') return;
+      set({ run: { ...emptyRun(), status: 'running' } });
+      send({
+        type: 'generate',
+        request: {
+          prompt: s.prompt,
+          chat: s.chat && (load.info?.hasChatTemplate ?? false),
+          maxNewTokens: s.maxNewTokens,
+          sampling: { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, seed: s.seed },
+        },
+      });
+    },
+
+    stop() {
+      if (get().run.status !== 'running') return;
+      set((s) => ({ run: { ...s.run, stopping: true } }));
+      send({ type: 'stop' });
+    },
+
+    reloadEngines() {
+      set({ deviceLost: null });
+      plan();
+      const { model, contextLength } = get();
+      if (!model) return;
+      set({ load: { ...emptyLoad(), status: 'loading' }, run: emptyRun() });
+      send({ type: 'load', model, contextLength });
+    },
+
+    async refreshCache() {
+      try {
+        const cache = new WeightCache();
+        const [entries, estimate, persisted] = await Promise.all([cache.list(), WeightCache.estimate(), navigator.storage?.persisted?.() ?? Promise.resolve(null)]);
+        set({ cache: { entries, estimate, persisted, error: null } });
+      } catch (e) {
+        set((s) => ({ cache: { ...s.cache, error: toWire(e).message } }));
+      }
+    },
+
+    async deleteCacheEntry(key) {
+      await new WeightCache().delete(key);
+      await get().refreshCache();
+      plan();
+    },
+
+    async requestPersist() {
+      const ok = await WeightCache.persist();
+      set((s) => ({ cache: { ...s.cache, persisted: ok } }));
+    },
+  };
+});
+
+/** Derived numbers for one pane: live while streaming, final once done. */
+export function paneStats(p: Pane): { tokens: number; ttftMs: number | null; tokensPerSecond: number | null } {
+  const n = p.times.length;
+  const ttftMs = n > 0 ? p.times[0]! : null;
+  // Decode speed excludes the first token, whose time is the prefill.
+  const tokensPerSecond = n > 1 ? ((n - 1) * 1000) / (p.times[n - 1]! - p.times[0]!) : null;
+  return { tokens: n, ttftMs, tokensPerSecond };
+}
+
+export { FORMATS };

@@ -1,0 +1,333 @@
+// The engine side of the app, in a Web Worker so that loading (parsing, quantizing) and decoding
+// never block the page. It owns the GPU device, both engines and the weight cache writes; the UI
+// only sends messages (protocol.ts) and renders what comes back.
+import { acquireDevice, type GpuContext } from '../src/gpu/device';
+import { Engine } from '../src/model/engine';
+import { parseConfig, parameterCount, ConfigError } from '../src/model/config';
+import { planMemory, checkFits } from '../src/model/memory';
+import { memorySource, type ModelSource } from '../src/model/source';
+import { readPackedTensors, type LoadProgress, type PackedTensor } from '../src/model/weights';
+import { StreamingDecoder, TokenizerError } from '../src/model/tokenizer';
+import { hubSource, type HubSource } from '../src/hub/hub';
+import { WeightCache, type CacheKey } from '../src/hub/cache';
+import { FORMATS, toWire, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (m: FromWorker) => scope.postMessage(m);
+
+/** The small files saved with a cache entry, so a cached model loads with no network at all. */
+const SMALL_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+let gpu: Promise<GpuContext> | null = null;
+const engines = new Map<Format, Engine>();
+let loading: AbortController | null = null;
+let running: AbortController | null = null;
+/** The hub source of the model being planned/loaded: config.json is fetched once for both steps. */
+let hub: { id: string; source: Promise<HubSource>; abort: AbortController } | null = null;
+
+function ensureGpu(): Promise<GpuContext> {
+  if (gpu) return gpu;
+  const p = acquireDevice().then((ctx) => {
+    // We never destroy the device ourselves (except through the debug message), so any loss is
+    // a driver reset, a GPU process crash or the like: the engines are gone and must be rebuilt.
+    void ctx.device.lost.then((info) => {
+      if (gpu !== p) return;
+      gpu = null;
+      engines.clear();
+      running?.abort();
+      loading?.abort();
+      post({ type: 'device-lost', message: info.message || `reason: ${info.reason}` });
+    });
+    post({ type: 'gpu', adapter: ctx.adapterInfo.name, maxBufferBytes: Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize), features: Object.entries(ctx.features).filter(([, v]) => v).map(([k]) => k) });
+    return ctx;
+  });
+  gpu = p;
+  p.catch(() => {
+    if (gpu === p) gpu = null;
+  });
+  return p;
+}
+
+function cacheKeys(model: ModelRef): Record<Format, CacheKey> | null {
+  // A local folder is already on disk; caching it would only duplicate it.
+  if (model.kind !== 'hub') return null;
+  const key = (format: Format): CacheKey => ({ repo: cacheRepo(model), revision: model.revision, format });
+  return { f16: key('f16'), int8: key('int8') };
+}
+
+/** The default hub is keyed by repo alone; another hub (a mirror, the test server) by its URL too. */
+function cacheRepo(model: Extract<ModelRef, { kind: 'hub' }>): string {
+  return /^https:\/\/huggingface\.co\/?$/.test(model.baseUrl) ? model.repo : `${model.baseUrl.replace(/\/+$/, '')}/${model.repo}`;
+}
+
+function hubFor(model: Extract<ModelRef, { kind: 'hub' }>): Promise<HubSource> {
+  const id = `${model.baseUrl}|${model.repo}|${model.revision}`;
+  if (hub?.id !== id) {
+    hub?.abort.abort();
+    const abort = new AbortController();
+    const source = hubSource(model.repo, {
+      baseUrl: model.baseUrl,
+      revision: model.revision,
+      signal: abort.signal,
+      onProgress: (progress) => post({ type: 'download', progress }),
+    });
+    const entry = { id, source, abort };
+    hub = entry;
+    // A failed lookup (typo, network) must not stick: the next attempt asks again.
+    source.catch(() => {
+      if (hub === entry) hub = null;
+    });
+  }
+  return hub.source;
+}
+
+/** The picked folder's top-level files, by name relative to the folder. */
+async function localSource(model: Extract<ModelRef, { kind: 'local' }>): Promise<ModelSource> {
+  const files = new Map<string, Uint8Array>();
+  for (const f of model.files) {
+    const rel = (f.webkitRelativePath || f.name).split('/').slice(1).join('/') || f.name;
+    if (!/\.(json|safetensors)$/.test(rel) || rel.includes('/')) continue;
+    files.set(rel, new Uint8Array(await f.arrayBuffer()));
+  }
+  return memorySource(model.name, files);
+}
+
+function sourceFor(model: ModelRef): Promise<ModelSource> {
+  return model.kind === 'hub' ? hubFor(model) : localSource(model);
+}
+
+function modelName(model: ModelRef): string {
+  return model.kind === 'hub' ? model.repo : model.name;
+}
+
+function textSource(name: string, files: Map<string, string>): ModelSource {
+  const enc = new TextEncoder();
+  return memorySource(name, new Map([...files].map(([k, v]) => [k, enc.encode(v)])));
+}
+
+async function plan(model: ModelRef, contextLength: number): Promise<PlanResult> {
+  const g = await ensureGpu();
+  const cache = new WeightCache();
+  const keys = cacheKeys(model);
+  const cached = { f16: false, int8: false };
+  let configText: string | null = null;
+  for (const f of FORMATS) {
+    if (!keys || !(await cache.has(keys[f]))) continue;
+    cached[f] = true;
+    configText ??= (await cache.files(keys[f]))?.get('config.json') ?? null;
+  }
+  // Only config.json is fetched here; the weights wait for the user's go-ahead.
+  if (configText === null) configText = await (await sourceFor(model)).text('config.json');
+  if (configText === null) throw new ConfigError(`${modelName(model)}: config.json is missing`);
+  const config = parseConfig(configText);
+  const shape = Engine.shapeFor(config, { contextLength });
+  const plans = FORMATS.map((format) => ({ format, ...planMemory(config, format, shape.maxCtx, shape.maxRows, shape.maxLogitRows) }));
+  let refusal: string | null = null;
+  try {
+    for (const p of plans) checkFits(p, g.limits, `${modelName(model)} (${p.format})`);
+  } catch (e) {
+    refusal = (e as Error).message;
+  }
+  const largest = plans.map((p) => p.largestBuffer).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  return {
+    name: modelName(model),
+    modelType: config.modelType,
+    params: parameterCount(config),
+    layers: config.numLayers,
+    contextLength: shape.maxCtx,
+    engines: plans.map((p) => ({ format: p.format, weightBytes: p.weightBytes, kvBytes: p.kvBytes, activationBytes: p.activationBytes, totalBytes: p.totalBytes, cached: cached[p.format] })),
+    largestBuffer: largest,
+    maxBufferBytes: Math.min(g.limits.maxBufferSize, g.limits.maxStorageBufferBindingSize),
+    refusal,
+  };
+}
+
+/** Passes tensors through, reporting progress and stopping between tensors when cancelled. */
+async function* watched(tensors: AsyncIterable<PackedTensor>, signal: AbortSignal, report: (done: number) => void): AsyncGenerator<PackedTensor> {
+  let done = 0;
+  for await (const t of tensors) {
+    if (signal.aborted) throw new DOMException('loading cancelled', 'AbortError');
+    yield t;
+    report(++done);
+  }
+}
+
+function destroyEngines(): void {
+  for (const e of engines.values()) e.destroy();
+  engines.clear();
+}
+
+async function load(model: ModelRef, contextLength: number): Promise<void> {
+  if (running) throw new Error('a generation is running; stop it before loading another model');
+  loading?.abort();
+  const abort = new AbortController();
+  loading = abort;
+  destroyEngines();
+  const g = await ensureGpu();
+  const cache = new WeightCache();
+  const keys = cacheKeys(model);
+  const name = modelName(model);
+  let source: ModelSource | null = null;
+  let smallFiles: Map<string, string> | null = null;
+  const warnings: string[] = [];
+  const loaded: LoadedEngine[] = [];
+  try {
+    for (const format of FORMATS) {
+      const t0 = performance.now();
+      const key = keys?.[format] ?? null;
+      const progress = (phase: 'cache' | 'convert', total: number) => (done: number) => post({ type: 'load-progress', format, phase, tensorsDone: done, tensorsTotal: total });
+      let engine: Engine | null = null;
+      let fromCache = false;
+      const files = key && (await cache.has(key)) ? await cache.files(key) : null;
+      if (key && files) {
+        const total = (await cache.list()).find((e) => sameKey(e.key, key))?.tensors ?? 0;
+        engine = await Engine.load(g, textSource(name, files), { format, contextLength, tensors: () => watched(cache.read(key), abort.signal, progress('cache', total)) });
+        fromCache = true;
+      } else {
+        const src = (source ??= await sourceFor(model));
+        const onProgress = (p: LoadProgress) => progress('convert', p.tensorsTotal)(p.tensorsDone);
+        if (key) {
+          smallFiles ??= await readSmallFiles(src);
+          const small = smallFiles;
+          engine = await Engine.load(g, src, { format, contextLength, tensors: (cfg) => cache.write(key, small, watched(readPackedTensors(src, cfg, format, onProgress), abort.signal, () => {})) });
+          const warning = await cacheProblem(cache, key);
+          if (warning) warnings.push(warning);
+        } else {
+          engine = await Engine.load(g, src, { format, contextLength, tensors: (cfg) => watched(readPackedTensors(src, cfg, format, onProgress), abort.signal, () => {}) });
+        }
+      }
+      if (abort.signal.aborted) {
+        engine.destroy();
+        throw new DOMException('loading cancelled', 'AbortError');
+      }
+      if (!engine.tokenizer) {
+        engine.destroy();
+        throw new TokenizerError(`${name} has no tokenizer.json, which the app needs to turn a prompt into tokens`);
+      }
+      engines.set(format, engine);
+      const info: LoadedEngine = { format, weightBytes: engine.weightBytes, kvBytes: engine.kvBytes, contextLength: engine.contextLength, fromCache, loadMs: performance.now() - t0 };
+      loaded.push(info);
+      post({ type: 'engine-loaded', engine: info });
+    }
+    const base = engines.get('f16')!;
+    post({
+      type: 'loaded',
+      info: {
+        name,
+        engines: loaded,
+        hasChatTemplate: base.tokenizer?.hasChatTemplate ?? false,
+        cacheWarning: warnings.length ? warnings.join('; ') : null,
+      },
+    });
+  } catch (e) {
+    destroyEngines();
+    throw e;
+  } finally {
+    if (loading === abort) loading = null;
+    // The engines hold the weights now (or failed); the downloaded files need not stay in memory.
+    if (model.kind === 'hub' && hub) {
+      void hub.source.then((s) => s.release()).catch(() => {});
+      hub = null;
+    }
+  }
+}
+
+function sameKey(a: CacheKey, b: CacheKey): boolean {
+  return a.repo === b.repo && a.revision === b.revision && a.format === b.format;
+}
+
+async function readSmallFiles(src: ModelSource): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of SMALL_FILES) {
+    const t = await src.text(f);
+    if (t !== null) out.set(f, t);
+  }
+  return out;
+}
+
+/** After a write: null when the entry was stored, else why not (quota). The model loads either way. */
+async function cacheProblem(cache: WeightCache, key: CacheKey): Promise<string | null> {
+  const err = cache.lastError;
+  if (err) return `the ${key.format} weights were not cached: ${err.message}`;
+  return (await cache.has(key)) ? null : `the ${key.format} weights were not cached`;
+}
+
+async function generate(req: GenerateRequest): Promise<void> {
+  if (running) throw new Error('a generation is already running');
+  if (loading) throw new Error('a model is still loading');
+  const base = engines.get('f16');
+  if (!base || engines.size !== FORMATS.length) throw new Error('no model is loaded');
+  const tok = base.tokenizer!;
+  const ids = req.chat ? tok.applyChatTemplate([{ role: 'user', content: req.prompt }]) : tok.encode(req.prompt);
+  const abort = new AbortController();
+  running = abort;
+  const { signal } = abort;
+  try {
+    // One after the other, never interleaved: each engine gets the whole GPU while it is timed.
+    for (const format of FORMATS) {
+      if (signal.aborted) break;
+      const engine = engines.get(format)!;
+      post({ type: 'gen-start', format, promptTokens: ids.length });
+      const decoder = new StreamingDecoder(tok);
+      const out: number[] = [];
+      const offsets: number[] = [];
+      let at = 0;
+      for await (const t of engine.generate(ids, { maxNewTokens: req.maxNewTokens, sampling: req.sampling, signal })) {
+        offsets.push(at);
+        out.push(t.id);
+        const delta = decoder.push(t.id);
+        at += delta.length;
+        post({ type: 'token', format, index: t.index, id: t.id, delta, timeMs: t.timeMs });
+      }
+      post({ type: 'gen-end', format, ids: out, text: decoder.text, offsets, stopped: signal.aborted });
+    }
+    post({ type: 'run-end', stopped: signal.aborted });
+  } finally {
+    if (running === abort) running = null;
+  }
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.type) {
+    case 'init':
+      try {
+        await ensureGpu();
+      } catch (e) {
+        post({ type: 'gpu-unavailable', error: toWire(e) });
+      }
+      return;
+    case 'plan':
+      try {
+        post({ type: 'plan', requestId: m.requestId, plan: await plan(m.model, m.contextLength) });
+      } catch (e) {
+        post({ type: 'plan-error', requestId: m.requestId, error: toWire(e) });
+      }
+      return;
+    case 'load':
+      try {
+        await load(m.model, m.contextLength);
+      } catch (e) {
+        post({ type: 'load-error', error: toWire(e) });
+      }
+      return;
+    case 'cancel-load':
+      loading?.abort();
+      hub?.abort.abort();
+      return;
+    case 'generate':
+      try {
+        await generate(m.request);
+      } catch (e) {
+        post({ type: 'run-error', error: toWire(e) });
+      }
+      return;
+    case 'stop':
+      running?.abort();
+      return;
+    case 'lose-device':
+      if (gpu) (await gpu).device.destroy();
+      return;
+  }
+}
+
+scope.onmessage = (ev: MessageEvent<ToWorker>) => void handle(ev.data);
