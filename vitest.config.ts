@@ -8,7 +8,7 @@ export default defineConfig({
     include: ['tests/unit/**/*.test.ts', 'tests/gpu/**/*.test.ts', 'tests/e2e/**/*.test.ts'],
     // GPU tests run on SwiftShader (a CPU driver): slow, and two cores only.
     testTimeout: 600_000,
-    hookTimeout: 120_000,
+    hookTimeout: 600_000,
     fileParallelism: true,
     maxWorkers: 2,
     pool: 'forks',

@@ -30,6 +30,8 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Disable optional features, e.g. to test the subgroup fallback. */
   disableFeatures?: Array<'subgroups' | 'shader-f16' | 'timestamp-query'>;
+  /** Node only: Dawn toggles, e.g. "disable-dawn-features=timestamp_quantization" for benchmarks. */
+  dawnFlags?: string[];
 }
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -38,7 +40,7 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 }
 
-async function nodeGpu(): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
+async function nodeGpu(flags: string[] = []): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
   // Dynamic import with a non-literal specifier so browser bundlers never see `webgpu`.
   const spec = 'webgpu';
   const mod = (await import(/* @vite-ignore */ spec)) as {
@@ -49,13 +51,13 @@ async function nodeGpu(): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
   keepNodeAliveWhilePending(mod.globals);
   // The Vulkan loader prints to stdout when this is unset, which would corrupt `--json` output.
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  let gpu = mod.create([]);
+  let gpu = mod.create(flags);
   let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter && !process.env.VK_ICD_FILENAMES) {
     const fs = await import('node:fs');
     if (fs.existsSync(SWIFTSHADER_ICD)) {
       process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-      gpu = mod.create([]);
+      gpu = mod.create(flags);
       adapter = await gpu.requestAdapter();
     }
   }
@@ -118,7 +120,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
     adapter = await navigator.gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   } else if (isNode()) {
-    adapter = (await nodeGpu()).adapter;
+    adapter = (await nodeGpu(opts.dawnFlags)).adapter;
   } else {
     throw new WebGPUUnavailableError(
       'WebGPU is not available in this browser. Use a recent Chrome or Edge; on Linux enable chrome://flags/#enable-unsafe-webgpu and chrome://flags/#enable-vulkan.',

@@ -5,6 +5,7 @@
 import type { ModelConfig } from './config';
 import type { ModelWeights } from './weights';
 import type { PipelineCache } from '../gpu/pipelines';
+import type { PassProfiler } from '../gpu/profiler';
 import { createStorage, uploadStorage } from '../gpu/buffers';
 import { StepBuffer } from '../gpu/step';
 import { Embedding } from '../kernels/embedding';
@@ -46,6 +47,9 @@ interface LayerBindings {
 }
 
 export class Forward {
+  /** Benchmarks only (src/bench): when set, `encode` gets its passes from it to time each kernel. */
+  profiler: PassProfiler | null = null;
+
   private constructor(
     readonly config: ModelConfig,
     readonly shape: ForwardShape,
@@ -202,7 +206,7 @@ export class Forward {
    */
   encode(enc: GPUCommandEncoder, rows: number, logitRows: number, sample: boolean): void {
     const { k, b } = this;
-    const pass = enc.beginComputePass({ label: `forward rows=${rows}` });
+    const pass = this.beginPass(enc, `forward rows=${rows}`);
     k.embed.encode(pass, b.embed, rows);
     b.layers.forEach((lb, l) => {
       // Attention block: x += o_proj(attention(rope(q), rope(k), v)) over the normed input.
@@ -228,11 +232,15 @@ export class Forward {
     // Only the last rows get logits: copy them out so the head runs on [logitRows, D].
     const rowBytes = this.config.hiddenSize * 4;
     enc.copyBufferToBuffer(b.x, (rows - logitRows) * rowBytes, b.lastX, 0, logitRows * rowBytes);
-    const head = enc.beginComputePass({ label: 'head' });
+    const head = this.beginPass(enc, 'head');
     k.norm.encode(head, b.finalNorm, logitRows);
     k.lmHead.encode(head, b.lmHead, logitRows);
     if (sample) k.sampler.encode(head, b.sampler);
     head.end();
+  }
+
+  private beginPass(enc: GPUCommandEncoder, label: string): GPUComputePassEncoder {
+    return this.profiler ? this.profiler.beginPass(enc, label) : enc.beginComputePass({ label });
   }
 
   destroy(): void {

@@ -1,0 +1,126 @@
+// Command-line flags of the benchmark CLI (src/bench/bench.ts), parsed into the options of
+// runBench and runKernelLab. Kept apart from the entry so tests can import it without running it.
+import type { WeightFormat } from '../model/quantize';
+import type { BenchOptions } from './model_bench';
+import type { KernelLabOptions } from './kernel_lab';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const USAGE = `usage:
+  npm run -s bench -- --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128,512]
+                      [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N]
+                      [--no-profile] [--json OUT.json|-]
+  npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8]
+                      [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512] [--json OUT.json|-]
+presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, tiny. Shapes are NxK (out x in).`;
+
+export type ParsedArgs =
+  | { mode: 'model'; options: BenchOptions; json: string | null }
+  | { mode: 'kernels'; options: KernelLabOptions; json: string | null }
+  | { mode: 'help' };
+
+type Flags = Map<string, string | true>;
+
+const BOOLEAN = new Set(['kernels', 'no-profile', 'help']);
+
+function parseFlags(argv: string[]): Flags {
+  const flags: Flags = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
+    const key = a.slice(2);
+    const next = argv[i + 1];
+    // "-" is a value (stdout), not a flag.
+    if (BOOLEAN.has(key) || next === undefined || (next.startsWith('--') && next !== '-')) flags.set(key, true);
+    else {
+      flags.set(key, next);
+      i++;
+    }
+  }
+  return flags;
+}
+
+function str(f: Flags, key: string): string | undefined {
+  const v = f.get(key);
+  if (v === true) throw new UsageError(`--${key} needs a value`);
+  return v;
+}
+
+function int(f: Flags, key: string, min: number): number | undefined {
+  const v = str(f, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${key} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+function intList(f: Flags, key: string, min: number): number[] | undefined {
+  const v = str(f, key);
+  if (v === undefined) return undefined;
+  const xs = v.split(',').map((x) => Number(x.trim()));
+  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < min)) throw new UsageError(`--${key} must be comma-separated integers >= ${min}, got "${v}"`);
+  return xs;
+}
+
+function formats(f: Flags, key: string, fallback: WeightFormat[]): WeightFormat[] {
+  const v = str(f, key);
+  if (v === undefined) return fallback;
+  const xs = v.split(',').map((x) => x.trim());
+  for (const x of xs) if (x !== 'f32' && x !== 'f16' && x !== 'int8') throw new UsageError(`--${key}: unknown engine "${x}" (f32, f16, int8)`);
+  return xs as WeightFormat[];
+}
+
+/** "4096x14336" -> [4096, 14336] */
+export function parseShape(s: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(s.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`bad shape "${s}": expected NxK, e.g. 4096x14336`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const f = parseFlags(argv);
+  if (f.has('help')) return { mode: 'help' };
+  const json = str(f, 'json') ?? null;
+  const known = f.has('kernels')
+    ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'json']
+    : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'no-profile', 'json'];
+  for (const k of f.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag --${k}${f.has('kernels') ? ' in --kernels mode' : ''}`);
+  if (f.has('kernels')) {
+    const shapes = (str(f, 'shapes') ?? '4096x4096,14336x4096,4096x14336,2048x8192').split(',');
+    shapes.forEach(parseShape);
+    return {
+      mode: 'kernels',
+      json,
+      options: {
+        shapes,
+        formats: formats(f, 'formats', ['f16', 'int8']),
+        iters: int(f, 'iters', 1),
+        trials: int(f, 'trials', 1),
+        minPassMs: int(f, 'min-pass-ms', 0),
+        bandwidthBytes: int(f, 'bytes', 1 << 16),
+        rotateBytes: int(f, 'rotate-bytes', 0),
+        gemmRows: int(f, 'gemm-rows', 2),
+      },
+    };
+  }
+  const model = str(f, 'model');
+  if (!model) throw new UsageError('--model is required (synthetic:<preset> or a folder), or use --kernels');
+  return {
+    mode: 'model',
+    json,
+    options: {
+      model,
+      engines: formats(f, 'engines', ['f16', 'int8']),
+      promptTokens: intList(f, 'prompt-tokens', 1) ?? [128, 512],
+      newTokens: int(f, 'new-tokens', 2) ?? 128,
+      runs: int(f, 'runs', 1) ?? 5,
+      warmup: int(f, 'warmup', 0) ?? 1,
+      seed: int(f, 'seed', 0) ?? 1,
+      contextLength: int(f, 'context', 2),
+      maxRows: int(f, 'max-rows', 1),
+      profile: !f.has('no-profile'),
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// Benchmark CLI on real WebGPU (Node + Dawn): `npm run -s bench -- ...` (see USAGE in args.ts).
+// The readable table and progress go to stderr; the JSON report to the --json file, or to stdout
+// with `--json -` (then stdout carries nothing else).
+import { writeFile } from 'node:fs/promises';
+import { parseArgs, USAGE, UsageError } from './args';
+import { runBench } from './model_bench';
+import { runKernelLab } from './kernel_lab';
+import { renderModelReport } from './report';
+import { renderKernelReport } from './kernel_report';
+
+async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  if (args.mode === 'help') {
+    process.stderr.write(USAGE + '\n');
+    return;
+  }
+  const log = (line: string) => process.stderr.write(line + '\n');
+  let json: string;
+  if (args.mode === 'model') {
+    const report = await runBench({ ...args.options, log });
+    process.stderr.write('\n' + renderModelReport(report));
+    json = JSON.stringify(report, null, 2);
+  } else {
+    const report = await runKernelLab({ ...args.options, log });
+    process.stderr.write('\n' + renderKernelReport(report));
+    json = JSON.stringify(report, null, 2);
+  }
+  if (args.json === '-') process.stdout.write(json + '\n');
+  else if (args.json) {
+    await writeFile(args.json, json + '\n');
+    process.stderr.write(`wrote ${args.json}\n`);
+  }
+}
+
+try {
+  await main(process.argv.slice(2));
+  process.exit(0);
+} catch (e) {
+  const err = e as Error;
+  process.stderr.write(`${err.name}: ${err.message}\n${err instanceof UsageError ? USAGE + '\n' : ''}`);
+  if (!(err instanceof UsageError) && err.stack) process.stderr.write(err.stack.split('\n').slice(1, 6).join('\n') + '\n');
+  process.exit(err instanceof UsageError ? 2 : 1);
+}

@@ -1,0 +1,333 @@
+// Kernel lab: streaming-read bandwidth of the device, then each matmul variant timed on its own
+// at decode (GEMV, rows = 1: bandwidth-bound, reported as GB/s of weight bytes and % of the
+// measured read bandwidth) and prefill (GEMM, reported as TFLOP/s) shapes. Variants are entries
+// of GEMV_VARIANTS / GEMM_VARIANTS: an optimized kernel is added there and is timed and checked
+// against the reference side by side on the same weights and inputs.
+import bandwidthCode from './bandwidth.wgsl';
+import type { GpuContext } from '../gpu/device';
+import { timestampQuantum } from '../gpu/profiler';
+import { createStorage, readF32 } from '../gpu/buffers';
+import { PipelineCache } from '../gpu/pipelines';
+import { StepBuffer } from '../gpu/step';
+import { FillRandom } from '../kernels/fill_random';
+import { Matmul } from '../kernels/matmul';
+import type { GpuWeight } from '../kernels/weights';
+import type { WeightFormat } from '../model/quantize';
+import { parseShape } from './args';
+import { matrixLayout, randomWeight } from './synthetic';
+import { acquireBenchDevice, deviceFeatures } from './model_bench';
+import { KERNEL_SCHEMA, type BandwidthResult, type GemmResult, type GemvResult, type KernelLabReport } from './kernel_report';
+
+export interface KernelLabOptions {
+  /** "NxK" (out x in) */
+  shapes?: string[];
+  formats?: WeightFormat[];
+  /** least dispatches per timed pass (default 50; GEMM a fifth of it) */
+  iters?: number;
+  /** dispatches are added until one pass lasts this long (default 20 ms) */
+  minPassMs?: number;
+  trials?: number;
+  /** size of the bandwidth probe buffer; default 1 GiB (32 MiB on a CPU adapter), capped by the limits */
+  bandwidthBytes?: number;
+  /** weight copies cycled through per shape add up to at least this (defeats the L2 cache); default min(bandwidth bytes, 512 MiB) */
+  rotateBytes?: number;
+  gemmRows?: number;
+  log?: (line: string) => void;
+}
+
+export interface LabContext {
+  gpu: GpuContext;
+  device: GPUDevice;
+  cache: PipelineCache;
+}
+
+export interface MatmulIo {
+  /** identical-shape copies of the weight (different random values), cycled through by `copy` */
+  weights: GpuWeight[];
+  x: GPUBuffer;
+  y: GPUBuffer;
+  /** step uniform already holding rows (GEMV: 1) */
+  step: GPUBuffer;
+  rows: number;
+}
+
+export interface PreparedMatmul {
+  /** records one multiply of x by weight copy `copy` */
+  encode(pass: GPUComputePassEncoder, copy: number): void;
+}
+
+export interface MatmulVariant {
+  name: string;
+  supports(format: WeightFormat, ctx: LabContext): boolean;
+  /** compiles for the weight shape and makes every bind group (nothing is created while timing) */
+  prepare(ctx: LabContext, io: MatmulIo): Promise<PreparedMatmul>;
+}
+
+/** The engine's own Matmul (GEMV path at rows = 1, tiled GEMM otherwise). */
+const reference: MatmulVariant = {
+  name: 'reference',
+  supports: () => true,
+  async prepare(ctx, io) {
+    const m = await Matmul.create(ctx.cache, io.weights[0]!);
+    const bound = io.weights.map((w, i) => m.bind(ctx.device, `lab w${i}`, { w, x: io.x, y: io.y, step: io.step }));
+    return { encode: (pass, copy) => m.encode(pass, bound[copy % bound.length]!, io.rows) };
+  },
+};
+
+export const GEMV_VARIANTS: MatmulVariant[] = [reference];
+export const GEMM_VARIANTS: MatmulVariant[] = [reference];
+
+const GB = 1e9;
+const MAX_COPIES = 64;
+const MAX_ITERS = 20000;
+
+/**
+ * Times dispatches recorded in one compute pass per trial: timestamp queries when available, else
+ * the wall time of the submit. A calibration pass first raises the dispatch count until a pass
+ * lasts `minPassMs`, which amortizes the submit (wall) and the timestamp quantum (Dawn rounds to
+ * 65.5 us unless told otherwise) to under a percent.
+ */
+class DispatchTimer {
+  private readonly querySet: GPUQuerySet | null;
+  private readonly resolve: GPUBuffer | null;
+  private readonly read: GPUBuffer | null;
+  private readonly stamps: bigint[] = [];
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly minPassMs: number,
+  ) {
+    const ts = device.features.has('timestamp-query');
+    this.querySet = ts ? device.createQuerySet({ label: 'lab timer', type: 'timestamp', count: 2 }) : null;
+    this.resolve = ts ? device.createBuffer({ label: 'lab resolve', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : null;
+    this.read = ts ? device.createBuffer({ label: 'lab readback', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : null;
+  }
+
+  get source(): 'timestamp-query' | 'wall' {
+    return this.querySet ? 'timestamp-query' : 'wall';
+  }
+
+  get quantumNs(): number {
+    return this.stamps.length ? timestampQuantum(this.stamps) : 1;
+  }
+
+  /** ms of one pass of `iters` dispatches */
+  private async pass(label: string, iters: number, body: (pass: GPUComputePassEncoder, i: number) => void): Promise<number> {
+    const enc = this.device.createCommandEncoder({ label });
+    const pass = enc.beginComputePass({
+      label,
+      ...(this.querySet ? { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
+    });
+    for (let i = 0; i < iters; i++) body(pass, i);
+    pass.end();
+    if (this.querySet) {
+      enc.resolveQuerySet(this.querySet, 0, 2, this.resolve!, 0);
+      enc.copyBufferToBuffer(this.resolve!, 0, this.read!, 0, 16);
+    }
+    const cmd = enc.finish();
+    await this.device.queue.onSubmittedWorkDone();
+    const t0 = performance.now();
+    this.device.queue.submit([cmd]);
+    await this.device.queue.onSubmittedWorkDone();
+    const wallMs = performance.now() - t0;
+    if (!this.read) return wallMs;
+    await this.read.mapAsync(GPUMapMode.READ);
+    const [b, e] = new BigUint64Array(this.read.getMappedRange().slice(0));
+    this.read.unmap();
+    if (!(b! > 0n && e! >= b!)) return wallMs;
+    this.stamps.push(b!, e!);
+    return Number(e! - b!) / 1e6;
+  }
+
+  /** ms per dispatch, one value per trial, after a calibration pass that also warms up. */
+  async time(label: string, minIters: number, trials: number, body: (pass: GPUComputePassEncoder, i: number) => void): Promise<{ iters: number; ms: number[] }> {
+    const calib = await this.pass(label, minIters, body);
+    const iters = calib >= this.minPassMs ? minIters : Math.min(MAX_ITERS, Math.ceil((minIters * this.minPassMs) / Math.max(calib, 1e-3)));
+    const ms: number[] = [];
+    for (let t = 0; t < trials; t++) ms.push((await this.pass(label, iters, body)) / iters);
+    return { iters, ms };
+  }
+
+  destroy(): void {
+    this.querySet?.destroy();
+    this.resolve?.destroy();
+    this.read?.destroy();
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function isCpuAdapter(gpu: GpuContext): boolean {
+  return /swiftshader|llvmpipe|lavapipe|cpu/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description} ${gpu.adapterInfo.device}`);
+}
+
+async function measureBandwidth(ctx: LabContext, fill: FillRandom, timer: DispatchTimer, requested: number, trials: number): Promise<BandwidthResult[]> {
+  const { device } = ctx;
+  const unit = 256 * 16;
+  const limit = Math.min(ctx.gpu.limits.maxStorageBufferBindingSize, ctx.gpu.limits.maxBufferSize);
+  const bytes = Math.max(unit, Math.floor(Math.min(requested, limit) / unit) * unit);
+  const half = Math.max(unit, Math.floor(bytes / 2 / unit) * unit);
+  const src = createStorage(device, 'bandwidth src', bytes);
+  const dst = createStorage(device, 'bandwidth dst', half);
+  try {
+    // Random contents, so no zero-page or compression shortcut can flatter the numbers.
+    fill.fill(device, src, { mode: 'int8', seed: 7, words: bytes / 4, rowWords: bytes / 4, cols: bytes });
+    const [readP, copyP] = await Promise.all([
+      ctx.cache.get('lab_read', bandwidthCode, { WG: 256 }, 'read_main'),
+      ctx.cache.get('lab_copy', bandwidthCode, { WG: 256 }, 'copy_main'),
+    ]);
+    const bind = (p: GPUComputePipeline, srcSize: number) =>
+      device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src, size: srcSize } }, { binding: 1, resource: { buffer: dst } }] });
+    const groups = (vec4s: number) => Math.min(65535, Math.max(1, Math.ceil(vec4s / 256 / 8)));
+    const out: BandwidthResult[] = [];
+    for (const [kernel, p, srcSize, moved] of [['read', readP, bytes, bytes], ['copy', copyP, half, 2 * half]] as const) {
+      const bg = bind(p, srcSize);
+      const g = groups(srcSize / 16);
+      const { ms: times } = await timer.time(`bandwidth ${kernel}`, 1, trials, (pass) => {
+        pass.setPipeline(p);
+        pass.setBindGroup(0, bg);
+        pass.dispatchWorkgroups(g);
+      });
+      const ms = median(times);
+      out.push({ kernel, bytes: moved, ms, gbPerSecond: moved / (ms / 1000) / GB });
+    }
+    return out;
+  } finally {
+    src.destroy();
+    dst.destroy();
+  }
+}
+
+/** max |a - b| / max |b| */
+function relError(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return m > 0 ? d / m : d;
+}
+
+interface Timed {
+  variant: string;
+  iters: number;
+  times: number[];
+  err: number;
+}
+
+/** Prepares, checks (against the first variant) and times every supported variant on the same io. */
+async function runVariants(ctx: LabContext, timer: DispatchTimer, variants: MatmulVariant[], format: WeightFormat, io: MatmulIo, iters: number, trials: number, label: string): Promise<Timed[]> {
+  const { device } = ctx;
+  const n = io.weights[0]!.n;
+  let ref: Float32Array | null = null;
+  const out: Timed[] = [];
+  for (const v of variants.filter((x) => x.supports(format, ctx))) {
+    const m = await v.prepare(ctx, io);
+    const enc = device.createCommandEncoder();
+    enc.clearBuffer(io.y);
+    const pass = enc.beginComputePass();
+    m.encode(pass, 0);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    const y = await readF32(device, io.y, io.rows * n);
+    ref ??= y;
+    const t = await timer.time(`${label} ${v.name}`, iters, trials, (p, i) => m.encode(p, i));
+    out.push({ variant: v.name, iters: t.iters, times: t.ms, err: relError(y, ref) });
+  }
+  return out;
+}
+
+export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): Promise<KernelLabReport> {
+  const log = o.log ?? (() => {});
+  gpu ??= await acquireBenchDevice();
+  const { device } = gpu;
+  const ctx: LabContext = { gpu, device, cache: new PipelineCache(device) };
+  const shapes = o.shapes ?? ['4096x4096', '14336x4096', '4096x14336', '2048x8192'];
+  const formats = o.formats ?? ['f16', 'int8'];
+  const iters = o.iters ?? 50;
+  const minPassMs = o.minPassMs ?? 20;
+  const trials = o.trials ?? 5;
+  const gemmRows = o.gemmRows ?? 512;
+  const bandwidthBytes = o.bandwidthBytes ?? (isCpuAdapter(gpu) ? 32 << 20 : 1 << 30);
+  const rotateBytes = o.rotateBytes ?? Math.min(bandwidthBytes, 512 << 20);
+  const fill = await FillRandom.create(ctx.cache);
+  const timer = new DispatchTimer(device, minPassMs);
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  const gemv: GemvResult[] = [];
+  const gemm: GemmResult[] = [];
+  let bandwidth: BandwidthResult[] = [];
+  let failure: unknown;
+  try {
+    bandwidth = await measureBandwidth(ctx, fill, timer, bandwidthBytes, trials);
+    log(`[lab] ${bandwidth.map((b) => `${b.kernel} ${b.gbPerSecond.toFixed(1)} GB/s`).join(', ')}`);
+    const readBw = bandwidth.find((b) => b.kernel === 'read')!.gbPerSecond;
+    for (const shape of shapes) {
+      const [n, k] = parseShape(shape);
+      for (const format of formats) {
+        const copies = Math.max(1, Math.min(MAX_COPIES, Math.ceil(rotateBytes / matrixLayout(n, k, format).bytes)));
+        const weights = Array.from({ length: copies }, (_, i) => randomWeight(device, fill, `lab ${shape} ${format} #${i}`, n, k, format, 1000 + i));
+        const x = createStorage(device, 'lab x', gemmRows * k * 4);
+        const y = createStorage(device, 'lab y', gemmRows * n * 4);
+        const steps = [new StepBuffer(device, 'lab step gemv'), new StepBuffer(device, 'lab step gemm')];
+        try {
+          fill.fill(device, x, { mode: 'f32', seed: 99, words: gemmRows * k, rowWords: k, cols: k, lo: -1, hi: 1 });
+          steps[0]!.write({ rows: 1, pos: 0 });
+          steps[1]!.write({ rows: gemmRows, pos: 0 });
+          const weightBytes = weights[0]!.bytes;
+          for (const t of await runVariants(ctx, timer, GEMV_VARIANTS, format, { weights, x, y, step: steps[0]!.buffer, rows: 1 }, iters, trials, `gemv ${shape} ${format}`)) {
+            const ms = median(t.times);
+            const gbPerSecond = weightBytes / (ms / 1000) / GB;
+            gemv.push({ variant: t.variant, format, shape, n, k, weightBytes, copies, iters: t.iters, msMedian: ms, msMin: Math.min(...t.times), gbPerSecond, rooflinePercent: (100 * gbPerSecond) / readBw, maxRelErrorVsReference: t.err });
+            log(`[lab] gemv ${shape} ${format} ${t.variant}: ${(ms * 1000).toFixed(1)} us, ${gbPerSecond.toFixed(1)} GB/s (${((100 * gbPerSecond) / readBw).toFixed(0)}% of read)`);
+          }
+          const gemmIters = Math.max(1, Math.ceil(iters / 5));
+          for (const t of await runVariants(ctx, timer, GEMM_VARIANTS, format, { weights, x, y, step: steps[1]!.buffer, rows: gemmRows }, gemmIters, trials, `gemm ${shape} ${format}`)) {
+            const ms = median(t.times);
+            const tflops = (2 * gemmRows * n * k) / (ms / 1000) / 1e12;
+            gemm.push({ variant: t.variant, format, shape, n, k, rows: gemmRows, iters: t.iters, msMedian: ms, msMin: Math.min(...t.times), tflops, maxRelErrorVsReference: t.err });
+            log(`[lab] gemm ${shape} x${gemmRows} ${format} ${t.variant}: ${ms.toFixed(3)} ms, ${tflops.toFixed(2)} TFLOP/s`);
+          }
+        } finally {
+          for (const w of weights) {
+            w.data.destroy();
+            w.scales?.destroy();
+          }
+          x.destroy();
+          y.destroy();
+          for (const s of steps) s.buffer.destroy();
+        }
+      }
+    }
+  } catch (e) {
+    failure = e;
+  } finally {
+    timer.destroy();
+    await device.queue.onSubmittedWorkDone();
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    const err = oom ?? validation;
+    if (err && !failure) failure = new Error(`kernel lab: WebGPU ${oom ? 'out-of-memory' : 'validation'} error: ${err.message}`);
+  }
+  if (failure) throw failure;
+  return {
+    schema: KERNEL_SCHEMA,
+    date: new Date().toISOString(),
+    adapter: { ...gpu.adapterInfo },
+    features: deviceFeatures(gpu),
+    settings: {
+      shapes, formats, iters, trials, minPassMs, rotateBytes, gemmRows,
+      bandwidthBytes: bandwidth.find((b) => b.kernel === 'read')?.bytes ?? bandwidthBytes,
+      timing: timer.source,
+      timestampQuantumNs: timer.quantumNs,
+    },
+    bandwidth,
+    gemv,
+    gemm,
+  };
+}

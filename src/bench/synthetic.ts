@@ -1,0 +1,196 @@
+// Synthetic models for benchmarks: the exact shapes of real checkpoints, with deterministic random
+// weights written straight into GPU buffers by the fill_random kernel (nothing is downloaded and
+// nothing crosses the bus). The result is shaped exactly like uploadTensors' (same GpuWeight
+// fields, buffer sizes, byte counts), so the forward pass cannot tell the difference and the
+// timings are those of the real model.
+import type { GpuContext } from '../gpu/device';
+import { createStorage } from '../gpu/buffers';
+import { PipelineCache } from '../gpu/pipelines';
+import { FillRandom, type FillMode } from '../kernels/fill_random';
+import type { GpuWeight } from '../kernels/weights';
+import { parseConfig, type ModelConfig } from '../model/config';
+import { Engine, type EngineOptions } from '../model/engine';
+import { checkFits, planMemory } from '../model/memory';
+import { DEFAULT_GROUP_SIZE, type WeightFormat } from '../model/quantize';
+import { weightTable, type LayerWeights, type ModelWeights } from '../model/weights';
+
+/** config.json contents (the fields that matter for shapes and kernels) of each preset. */
+export const PRESETS = {
+  // HuggingFaceTB/SmolLM2-135M
+  'smollm2-135m': {
+    model_type: 'llama', hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30,
+    num_attention_heads: 9, num_key_value_heads: 3, vocab_size: 49152, tie_word_embeddings: true,
+    max_position_embeddings: 8192, rms_norm_eps: 1e-5, rope_theta: 100000, bos_token_id: 0, eos_token_id: 0,
+  },
+  // Qwen/Qwen2.5-0.5B: q/k/v biases come with model_type qwen2
+  'qwen2.5-0.5b': {
+    model_type: 'qwen2', hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24,
+    num_attention_heads: 14, num_key_value_heads: 2, vocab_size: 151936, tie_word_embeddings: true,
+    max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1000000, use_sliding_window: false,
+    sliding_window: 32768, max_window_layers: 24, bos_token_id: 151643, eos_token_id: 151643,
+  },
+  // meta-llama/Llama-3.2-1B
+  'llama-3.2-1b': {
+    model_type: 'llama', hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16,
+    num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, vocab_size: 128256, tie_word_embeddings: true,
+    max_position_embeddings: 131072, rms_norm_eps: 1e-5, rope_theta: 500000,
+    rope_scaling: { rope_type: 'llama3', factor: 32.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 8192 },
+    bos_token_id: 128000, eos_token_id: 128001,
+  },
+  // mistralai/Mistral-7B (v0.3 attention: no sliding window; vocabulary 32000 as in v0.1/v0.2)
+  'mistral-7b': {
+    model_type: 'mistral', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32,
+    num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 32000, tie_word_embeddings: false,
+    max_position_embeddings: 32768, rms_norm_eps: 1e-5, rope_theta: 1000000, sliding_window: null,
+    bos_token_id: 1, eos_token_id: 2,
+  },
+  // Small enough for SwiftShader (CI); untied, so the separate lm_head path is exercised too.
+  tiny: {
+    model_type: 'llama', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2,
+    num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 512, tie_word_embeddings: false,
+    max_position_embeddings: 2048, rms_norm_eps: 1e-5, rope_theta: 10000, bos_token_id: 1, eos_token_id: 2,
+  },
+} as const satisfies Record<string, Record<string, unknown>>;
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+export function isPreset(name: string): name is PresetName {
+  return Object.hasOwn(PRESETS, name);
+}
+
+/** The preset's ModelConfig, through parseConfig so it is validated like a real config.json. */
+export function presetConfig(name: string): ModelConfig {
+  if (!isPreset(name)) throw new Error(`unknown synthetic preset "${name}" (known: ${PRESET_NAMES.join(', ')})`);
+  return parseConfig(JSON.parse(JSON.stringify(PRESETS[name])));
+}
+
+/** Packed layout of an [n, k] matrix in `format`: the rules of quantize.ts's packWeight. */
+export function matrixLayout(n: number, k: number, format: WeightFormat): Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'bytes'> & { dataWords: number; scaleCount: number } {
+  const k4 = Math.ceil(k / 4);
+  const rowStride = format === 'f32' ? k4 * 4 : format === 'f16' ? k4 * 2 : k4;
+  const groupSize = format === 'int8' ? DEFAULT_GROUP_SIZE : 0;
+  const scaleCount = format === 'int8' ? n * Math.ceil(k / groupSize) : 0;
+  const dataWords = n * rowStride;
+  return { format, n, k, rowStride, groupSize, dataWords, scaleCount, bytes: 4 * (dataWords + scaleCount) };
+}
+
+export interface TensorPlan {
+  /** the slot key uploadTensors uses: "g.embed", "3.wq", ... */
+  key: string;
+  hf: string;
+  kind: 'matrix' | 'norm' | 'bias';
+  n: number;
+  k: number;
+  /** bytes uploadTensors would count for it */
+  bytes: number;
+}
+
+/** Every tensor the forward pass reads, in load order, with the bytes a real load would hold. */
+export function planSyntheticTensors(c: ModelConfig, format: WeightFormat): TensorPlan[] {
+  const table = weightTable(c);
+  const slots = [
+    ...Object.entries(table.global).map(([k, s]) => [`g.${k}`, s] as const),
+    ...Array.from({ length: c.numLayers }, (_, l) => Object.entries(table.layer(l)).map(([k, s]) => [`${l}.${k}`, s] as const)).flat(),
+  ];
+  return slots.map(([key, s]): TensorPlan => {
+    if (s.kind === 'matrix') {
+      const [n, k] = s.shape as [number, number];
+      return { key, hf: s.hf, kind: 'matrix', n, k, bytes: matrixLayout(n, k, format).bytes };
+    }
+    const n = s.shape[0]!;
+    return { key, hf: s.hf, kind: /norm|layernorm/.test(s.hf) ? 'norm' : 'bias', n, k: 1, bytes: n * 4 };
+  });
+}
+
+// Value ranges: weights of roughly the magnitude of trained ones (|w| <= 0.05, so activations
+// stay finite through 32 layers), int8 scales that put q * s in the same range, unit norms.
+const W_RANGE = 0.05;
+const BIAS_RANGE = 0.01;
+
+/** Seed of tensor `i` of a model filled with `seed`: distinct tensors, reproducible. */
+function tensorSeed(seed: number, i: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca77)) >>> 0;
+}
+
+/** A random packed [n, k] matrix on the GPU, shaped as uploadWeight would shape it. */
+export function randomWeight(device: GPUDevice, fill: FillRandom, label: string, n: number, k: number, format: WeightFormat, seed: number): GpuWeight {
+  const l = matrixLayout(n, k, format);
+  const mode: FillMode = format;
+  const data = createStorage(device, label, l.dataWords * 4);
+  let scales: GPUBuffer | undefined;
+  try {
+    fill.fill(device, data, { mode, seed, words: l.dataWords, rowWords: l.rowStride, cols: k, lo: -W_RANGE, hi: W_RANGE });
+    if (format === 'int8') {
+      const groups = Math.ceil(k / l.groupSize);
+      scales = createStorage(device, `${label}.scales`, l.scaleCount * 4);
+      fill.fill(device, scales, { mode: 'f32', seed: seed ^ 0x5ca1e5, words: l.scaleCount, rowWords: groups, cols: groups, lo: (0.5 * W_RANGE) / 127, hi: (1.5 * W_RANGE) / 127 });
+    }
+  } catch (e) {
+    data.destroy();
+    scales?.destroy();
+    throw e;
+  }
+  return { format, n, k, rowStride: l.rowStride, groupSize: l.groupSize, data, scales, bytes: l.bytes };
+}
+
+/**
+ * Random weights for `c` in `format`, generated on the GPU; resolves once they are written.
+ * Same structure as uploadTensors' result: tied models share one GpuWeight for embed and lmHead,
+ * biases exist exactly where the config has them.
+ */
+export async function createSyntheticWeights(device: GPUDevice, c: ModelConfig, format: WeightFormat, seed = 1): Promise<ModelWeights> {
+  const fill = await FillRandom.create(new PipelineCache(device));
+  const buffers: GPUBuffer[] = [];
+  const results = new Map<string, GpuWeight | GPUBuffer>();
+  let bytes = 0;
+  try {
+    planSyntheticTensors(c, format).forEach((t, i) => {
+      const s = tensorSeed(seed, i);
+      if (t.kind === 'matrix') {
+        const w = randomWeight(device, fill, t.hf, t.n, t.k, format, s);
+        buffers.push(w.data, ...(w.scales ? [w.scales] : []));
+        results.set(t.key, w);
+      } else {
+        const b = createStorage(device, t.hf, t.n * 4);
+        buffers.push(b);
+        const r = t.kind === 'norm' ? [1, 1] : [-BIAS_RANGE, BIAS_RANGE];
+        fill.fill(device, b, { mode: 'f32', seed: s, words: t.n, rowWords: t.n, cols: t.n, lo: r[0], hi: r[1] });
+        results.set(t.key, b);
+      }
+      bytes += t.bytes;
+    });
+    await device.queue.onSubmittedWorkDone();
+  } catch (e) {
+    for (const b of buffers) b.destroy();
+    throw e;
+  }
+  const table = weightTable(c);
+  const embed = results.get('g.embed') as GpuWeight;
+  const layers = Array.from({ length: c.numLayers }, (_, l) => {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(table.layer(l))) out[k] = results.get(`${l}.${k}`);
+    return out as unknown as LayerWeights;
+  });
+  return {
+    format,
+    embed,
+    layers,
+    finalNorm: results.get('g.finalNorm') as GPUBuffer,
+    lmHead: c.tieWordEmbeddings ? embed : (results.get('g.lmHead') as GpuWeight),
+    bytes,
+    buffers,
+  };
+}
+
+export type SyntheticEngineOptions = Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'> & { seed?: number };
+
+/** An engine over a preset (or any config) with synthetic weights; named "synthetic:<preset>". */
+export async function loadSyntheticEngine(gpu: GpuContext, preset: string | { name: string; config: ModelConfig }, format: WeightFormat, opts: SyntheticEngineOptions = {}): Promise<Engine> {
+  const { name, config } = typeof preset === 'string' ? { name: preset, config: presetConfig(preset) } : preset;
+  const label = `synthetic:${name}`;
+  const shape = Engine.shapeFor(config, opts, gpu.limits);
+  checkFits(planMemory(config, format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), gpu.limits, `${label} (${format})`);
+  const weights = await createSyntheticWeights(gpu.device, config, format, opts.seed ?? 1);
+  return Engine.fromWeights(gpu, config, null, weights, opts, label);
+}
