@@ -1,4 +1,5 @@
 import attentionCode from './attention.wgsl';
+import decodeCode from './attention_decode.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 
@@ -11,6 +12,13 @@ export interface AttentionShape {
   window: number;
 }
 
+/** Bind groups of one layer: the single-pass kernel, and the split decode path when it applies. */
+export interface AttentionBinding {
+  full: GPUBindGroup;
+  split?: GPUBindGroup;
+  combine?: GPUBindGroup;
+}
+
 /**
  * Causal GQA attention: out[row, h] = softmax(q[row, h] . K^T / sqrt(headDim)) V over the cached
  * keys at positions <= step.pos + row (and within the window), with K, V from kv head
@@ -18,10 +26,21 @@ export interface AttentionShape {
  */
 export class Attention {
   private static readonly WG = 64;
+  private static readonly SPLIT = 64; // keys per decode split: SPLIT in attention_decode.wgsl
+  /** Scratch of the decode splits, shared by every layer bound to this instance (layers run in turn). */
+  private parts: GPUBuffer | null = null;
+
   private constructor(
     private readonly pipeline: GPUComputePipeline,
     private readonly s: AttentionShape,
+    private readonly decode: { split: GPUComputePipeline; combine: GPUComputePipeline; splits: number } | null,
   ) {}
+
+  /** Splits per head the decode path dispatches: enough for the longest visible key range. */
+  static decodeSplits(s: AttentionShape): number {
+    const keys = s.window > 0 ? Math.min(s.window, s.maxCtx) : s.maxCtx;
+    return Math.ceil(keys / Attention.SPLIT);
+  }
 
   static async create(cache: PipelineCache, s: AttentionShape): Promise<Attention> {
     if (s.nHeads % s.nKvHeads !== 0) throw new Error(`attention: nHeads ${s.nHeads} not a multiple of nKvHeads ${s.nKvHeads}`);
@@ -34,30 +53,57 @@ export class Attention {
       SCALE: 1 / Math.sqrt(s.headDim),
       WG: Attention.WG,
     });
-    return new Attention(pipeline, { ...s });
+    // Decode (one row) splits the keys over many workgroups; needs 16-byte key loads.
+    let decode = null;
+    if (s.headDim % 4 === 0) {
+      const splits = Attention.decodeSplits(s);
+      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits };
+      const [split, combine] = await Promise.all([
+        cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'split'),
+        cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'combine'),
+      ]);
+      decode = { split, combine, splits };
+    }
+    return new Attention(pipeline, { ...s }, decode);
   }
 
-  bind(device: GPUDevice, label: string, b: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; step: GPUBuffer }): GPUBindGroup {
+  bind(device: GPUDevice, label: string, b: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; step: GPUBuffer }): AttentionBinding {
     const need = this.s.maxCtx * this.s.nKvHeads * this.s.headDim * 4;
     for (const c of [b.kCache, b.vCache]) {
       if (c.size < need) throw new Error(`${label}: cache ${c.label} is ${c.size} bytes, needs ${need}`);
     }
-    return device.createBindGroup({
-      label,
-      layout: this.pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: b.q } },
-        { binding: 1, resource: { buffer: b.kCache } },
-        { binding: 2, resource: { buffer: b.vCache } },
-        { binding: 3, resource: { buffer: b.out } },
-        { binding: 4, resource: { buffer: b.step } },
-      ],
+    const entries = (bindings: number[]) =>
+      [b.q, b.kCache, b.vCache, b.out, b.step]
+        .map((buffer, binding) => ({ binding, resource: { buffer } }))
+        .filter((e) => bindings.includes(e.binding));
+    const full = device.createBindGroup({ label, layout: this.pipeline.getBindGroupLayout(0), entries: entries([0, 1, 2, 3, 4]) });
+    if (!this.decode) return { full };
+    const { split, combine, splits } = this.decode;
+    this.parts ??= device.createBuffer({
+      label: 'attention decode splits',
+      size: this.s.nHeads * splits * (this.s.headDim + 2) * 4,
+      usage: GPUBufferUsage.STORAGE,
     });
+    const parts = { binding: 5, resource: { buffer: this.parts } };
+    return {
+      full,
+      split: device.createBindGroup({ label: `${label} split`, layout: split.getBindGroupLayout(0), entries: [...entries([0, 1, 2, 4]), parts] }),
+      combine: device.createBindGroup({ label: `${label} combine`, layout: combine.getBindGroupLayout(0), entries: [...entries([3, 4]), parts] }),
+    };
   }
 
-  encode(pass: GPUComputePassEncoder, bg: GPUBindGroup, rows: number): void {
+  encode(pass: GPUComputePassEncoder, b: AttentionBinding, rows: number): void {
+    if (rows === 1 && this.decode && b.split && b.combine) {
+      pass.setPipeline(this.decode.split);
+      pass.setBindGroup(0, b.split);
+      pass.dispatchWorkgroups(this.s.nHeads, this.decode.splits);
+      pass.setPipeline(this.decode.combine);
+      pass.setBindGroup(0, b.combine);
+      pass.dispatchWorkgroups(this.s.nHeads);
+      return;
+    }
     pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, bg);
+    pass.setBindGroup(0, b.full);
     pass.dispatchWorkgroups(this.s.nHeads, rows);
   }
 }

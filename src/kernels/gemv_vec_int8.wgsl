@@ -13,9 +13,15 @@ fn i8x4(word: u32) -> vec4<f32> {
   return vec4<f32>(v);
 }
 
-fn chunk_dot(row: u32, j: u32) -> f32 {
+alias XChunk = mat4x4<f32>; // the 16 x values one load of W meets
+
+fn load_x(j: u32) -> XChunk {
+  let b = 4u * j;
+  return XChunk(X[b], X[b + 1u], X[b + 2u], X[b + 3u]);
+}
+
+fn chunk_dot(row: u32, j: u32, xs: XChunk) -> f32 {
   let w = W[row * (W_STRIDE / 4u) + j];
   let s = S[row * W_GROUPS + (j * CHUNK) / W_GROUP_SIZE];
-  let b = 4u * j;
-  return s * (dot(i8x4(w.x), X[b]) + dot(i8x4(w.y), X[b + 1u]) + dot(i8x4(w.z), X[b + 2u]) + dot(i8x4(w.w), X[b + 3u]));
+  return s * (dot(i8x4(w.x), xs[0]) + dot(i8x4(w.y), xs[1]) + dot(i8x4(w.z), xs[2]) + dot(i8x4(w.w), xs[3]));
 }

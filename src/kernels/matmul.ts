@@ -35,11 +35,19 @@ export function vecGemvApplies(w: WeightShape): boolean {
   return w.k % chunk === 0 && (w.format !== 'int8' || w.groupSize % 16 === 0);
 }
 
-/** Threads per row for the vectorized GEMV: about 4 loads per thread, at most 64 per row. */
+/** Rows each thread of the vectorized GEMV serves (RPT in matmul_gemv_vec.wgsl). */
+const VEC_ROWS_PER_THREAD = 4;
+
+/**
+ * Threads per row group for the vectorized GEMV: raised (in powers of two) while the grid has
+ * fewer than 512 workgroups, as long as each thread keeps at least two 16-byte loads. Wide grids
+ * keep every SM of a large GPU streaming; a small K keeps few threads per row.
+ */
 export function vecThreadsPerRow(w: WeightShape): number {
   const loads = w.k / VEC_CHUNK[w.format];
+  const groups = (tpr: number) => Math.ceil(w.n / ((GEMV_WG / tpr) * VEC_ROWS_PER_THREAD));
   let tpr = 1;
-  while (tpr * 4 < loads && tpr < 64) tpr *= 2;
+  while (tpr < GEMV_WG && loads / (tpr * 2) >= 2 && groups(tpr) < 512) tpr *= 2;
   return tpr;
 }
 
@@ -101,7 +109,7 @@ export class Matmul {
     const scaleBytes = w.format === 'int8' ? w.n * Math.ceil(w.k / w.groupSize) * 4 : 0;
     // rowStride counts floats (f32) or u32 words (f16, int8): 4 bytes either way.
     this.weightBytes = w.n * w.rowStride * 4 + scaleBytes;
-    this.gemvRowsPerGroup = GEMV_WG / gemvTpr;
+    this.gemvRowsPerGroup = (GEMV_WG / gemvTpr) * (gemvVariant === 'vec' ? VEC_ROWS_PER_THREAD : 1);
     const groups = Math.ceil(w.n / this.gemvRowsPerGroup);
     const gx = Math.min(groups, GEMV_GRID_X);
     this.gemvGrid = [gx, Math.ceil(groups / gx)];

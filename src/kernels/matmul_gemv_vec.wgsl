@@ -4,10 +4,12 @@
 // `fn chunk_dot(row, j) -> f32`: the dot product of weights [j*CHUNK, (j+1)*CHUNK) of a row with x.
 //
 // Decode is bound by reading W, so each thread issues 16-byte loads (a whole vec4<u32>: 16 int8
-// or 8 f16 weights), two independent ones per loop trip to keep bytes in flight, and the TPR
-// threads of a row read consecutive 16-byte words (coalesced). Used when K is a multiple of
-// CHUNK (every real model); matmul_gemv.wgsl is the general reference.
+// or 8 f16 weights) and the TPR threads of a row group read consecutive 16-byte words (coalesced).
+// Each thread serves RPT = 4 rows with one load of x: without that, x (f32) would be read 4x as
+// often as the int8 weights themselves, and int8 ran at a third of the bandwidth f16 reached.
+// Used when K is a multiple of CHUNK (every real model); matmul_gemv.wgsl is the reference.
 @group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4], only row 0 read
+const RPT: u32 = 4u; // rows per thread
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>; // [rows, N], only row 0 written
 @group(0) @binding(4) var<uniform> step: Step;
 
@@ -18,7 +20,7 @@ override ACCUMULATE: bool = false; // y += x W^T: the residual add fused into th
 override WG: u32 = 256u;  // power of two
 override TPR: u32 = 32u;  // threads per output row: power of two, <= WG
 
-var<workgroup> partial: array<f32, WG>;
+var<workgroup> partial: array<vec4<f32>, WG>;
 
 fn active_rows() -> u32 {
   return select(step.rows, step.logit_rows, LOGIT_ROWS);
@@ -29,29 +31,34 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
   let lane = t % TPR;
-  let n = (wid.y * nwg.x + wid.x) * (WG / TPR) + t / TPR;
+  // Row group g of this workgroup owns rows n0 .. n0+3.
+  let n0 = ((wid.y * nwg.x + wid.x) * (WG / TPR) + t / TPR) * RPT;
   // Rows past N re-read row N-1 and are dropped at the end, so every thread reaches the barriers.
-  let row = min(n, N - 1u);
+  let r0 = min(n0, N - 1u);
+  let r1 = min(n0 + 1u, N - 1u);
+  let r2 = min(n0 + 2u, N - 1u);
+  let r3 = min(n0 + 3u, N - 1u);
   let chunks = K / CHUNK;
-  var acc0 = 0.0;
-  var acc1 = 0.0;
-  var j = lane;
-  for (; j + TPR < chunks; j += 2u * TPR) {
-    acc0 += chunk_dot(row, j);
-    acc1 += chunk_dot(row, j + TPR);
+  var acc = vec4<f32>(0.0);
+  for (var j = lane; j < chunks; j += TPR) {
+    let xs = load_x(j);
+    acc += vec4<f32>(chunk_dot(r0, j, xs), chunk_dot(r1, j, xs), chunk_dot(r2, j, xs), chunk_dot(r3, j, xs));
   }
-  if (j < chunks) {
-    acc0 += chunk_dot(row, j);
-  }
-  partial[t] = acc0 + acc1;
+  partial[t] = acc;
   workgroupBarrier();
   for (var s = TPR / 2u; s > 0u; s >>= 1u) {
     if (lane < s) { partial[t] += partial[t + s]; }
     workgroupBarrier();
   }
-  if (lane == 0u && n < N && active_rows() > 0u) {
-    var v = partial[t] + bias(n);
-    if (ACCUMULATE) { v += Y[n]; }
-    Y[n] = v;
+  // The group's lanes write its four rows (a lane writes several when TPR < 4).
+  if (active_rows() > 0u) {
+    for (var r = lane; r < RPT; r += TPR) {
+      let n = n0 + r;
+      if (n < N) {
+        var v = partial[t - lane][r] + bias(n);
+        if (ACCUMULATE) { v += Y[n]; }
+        Y[n] = v;
+      }
+    }
   }
 }

@@ -13,9 +13,8 @@ import { RmsNorm } from '../kernels/rmsnorm';
 import { Matmul, type MatmulBinding } from '../kernels/matmul';
 import { Rope, ropeInvFreq } from '../kernels/rope';
 import { KvAppend } from '../kernels/kv_append';
-import { Attention } from '../kernels/attention';
+import { Attention, type AttentionBinding } from '../kernels/attention';
 import { SiluMul } from '../kernels/silu_mul';
-import { Add } from '../kernels/add';
 import { Sampler, type SamplerBinding } from '../kernels/sample';
 
 export interface ForwardShape {
@@ -35,15 +34,13 @@ interface LayerBindings {
   ropeQ: GPUBindGroup;
   ropeK: GPUBindGroup;
   kvAppend: GPUBindGroup;
-  attention: GPUBindGroup;
+  attention: AttentionBinding;
   o: MatmulBinding;
-  addAttn: GPUBindGroup;
   mlpNorm: GPUBindGroup;
   gate: MatmulBinding;
   up: MatmulBinding;
   siluMul: GPUBindGroup;
   down: MatmulBinding;
-  addMlp: GPUBindGroup;
 }
 
 export class Forward {
@@ -76,7 +73,6 @@ export class Forward {
       kvAppend: KvAppend;
       attention: Attention[]; // per layer: the sliding window may differ
       siluMul: SiluMul;
-      addD: Add;
       sampler: Sampler;
     },
     private readonly b: {
@@ -121,7 +117,6 @@ export class Forward {
     const kk = buf('k', T * KV * 4); // [T, KV*hd]
     const v = buf('v', T * KV * 4); // [T, KV*hd]
     const att = buf('att', T * Q * 4); // [T, H*hd] attention output
-    const tmp = buf('tmp', T * D * 4); // [T, D] block output before the residual add
     const gate = buf('gate', T * I * 4); // [T, I]
     const up = buf('up', T * I * 4); // [T, I]
     const act = buf('act', T * I * 4); // [T, I] silu(gate) * up
@@ -141,20 +136,20 @@ export class Forward {
     const l0 = w.layers[0]!;
     const bias = (b?: GPUBuffer) => ({ bias: !!b });
     const windows = [...new Set(c.layerWindows)];
-    const [embed, norm, mq, mkv, mo, mgu, mdown, lmHead, ropeQ, ropeK, kvAppend, siluMul, addD, sampler, ...attn] = await Promise.all([
+    const [embed, norm, mq, mkv, mo, mgu, mdown, lmHead, ropeQ, ropeK, kvAppend, siluMul, sampler, ...attn] = await Promise.all([
       Embedding.create(cache, w.embed),
       RmsNorm.create(cache, D, c.rmsNormEps),
       Matmul.create(cache, l0.wq, bias(l0.bq)),
       Matmul.create(cache, l0.wk, bias(l0.bk)),
-      Matmul.create(cache, l0.wo, bias(l0.bo)),
+      // o_proj and down_proj add into the residual stream x in their epilogue (y += x W^T).
+      Matmul.create(cache, l0.wo, { ...bias(l0.bo), accumulate: true }),
       Matmul.create(cache, l0.wGate, bias(l0.bGate)),
-      Matmul.create(cache, l0.wDown, bias(l0.bDown)),
+      Matmul.create(cache, l0.wDown, { ...bias(l0.bDown), accumulate: true }),
       Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows' }),
       Rope.create(cache, { nHeads: c.numHeads, headDim: c.headDim }),
       Rope.create(cache, { nHeads: c.numKvHeads, headDim: c.headDim }),
       KvAppend.create(cache, { kvDim: KV, maxCtx: C }),
       SiluMul.create(cache, { dim: I }),
-      Add.create(cache, { dim: D }),
       Sampler.create(cache, { vocab: V, maxCtx: C }),
       ...windows.map((window) =>
         Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window }),
@@ -173,14 +168,12 @@ export class Forward {
       ropeK: ropeK.bind(device, `L${l}.ropeK`, { x: kk, invFreq, step: s }),
       kvAppend: kvAppend.bind(device, `L${l}.kvAppend`, { k: kk, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s }),
       attention: attention[l]!.bind(device, `L${l}.attention`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s }),
-      o: mo.bind(device, `L${l}.o`, { w: lw.wo, x: att, y: tmp, step: s, bias: lw.bo }),
-      addAttn: addD.bind(device, `L${l}.addAttn`, { a: x, b: tmp }),
+      o: mo.bind(device, `L${l}.o`, { w: lw.wo, x: att, y: x, step: s, bias: lw.bo }),
       mlpNorm: norm.bind(device, `L${l}.mlpNorm`, { x, weight: lw.mlpNorm, out: h }),
       gate: mgu.bind(device, `L${l}.gate`, { w: lw.wGate, x: h, y: gate, step: s, bias: lw.bGate }),
       up: mgu.bind(device, `L${l}.up`, { w: lw.wUp, x: h, y: up, step: s, bias: lw.bUp }),
       siluMul: siluMul.bind(device, `L${l}.siluMul`, { gate, up, out: act }),
-      down: mdown.bind(device, `L${l}.down`, { w: lw.wDown, x: act, y: tmp, step: s, bias: lw.bDown }),
-      addMlp: addD.bind(device, `L${l}.addMlp`, { a: x, b: tmp }),
+      down: mdown.bind(device, `L${l}.down`, { w: lw.wDown, x: act, y: x, step: s, bias: lw.bDown }),
     }));
     const bindings = {
       embed: embed.bind(device, 'embed', { w: w.embed, ids, out: x }),
@@ -191,7 +184,7 @@ export class Forward {
       x,
       lastX,
     };
-    const kernels = { embed, norm, q: mq, kv: mkv, o: mo, gateUp: mgu, down: mdown, lmHead, ropeQ, ropeK, kvAppend, attention, siluMul, addD, sampler };
+    const kernels = { embed, norm, q: mq, kv: mkv, o: mo, gateUp: mgu, down: mdown, lmHead, ropeQ, ropeK, kvAppend, attention, siluMul, sampler };
     return new Forward(c, shape, step, ids, history, logits, buffers, kernels, bindings);
   }
 
@@ -218,15 +211,13 @@ export class Forward {
       k.ropeK.encode(pass, lb.ropeK, rows);
       k.kvAppend.encode(pass, lb.kvAppend, rows);
       k.attention[l]!.encode(pass, lb.attention, rows);
-      k.o.encode(pass, lb.o, rows);
-      k.addD.encode(pass, lb.addAttn, rows);
+      k.o.encode(pass, lb.o, rows); // x += o_proj(att)
       // MLP block: x += down(silu(gate(h)) * up(h)).
       k.norm.encode(pass, lb.mlpNorm, rows);
       k.gateUp.encode(pass, lb.gate, rows);
       k.gateUp.encode(pass, lb.up, rows);
       k.siluMul.encode(pass, lb.siluMul, rows);
-      k.down.encode(pass, lb.down, rows);
-      k.addD.encode(pass, lb.addMlp, rows);
+      k.down.encode(pass, lb.down, rows); // x += down(act)
     });
     pass.end();
     // Only the last rows get logits: copy them out so the head runs on [logitRows, D].

@@ -36,7 +36,7 @@ export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: 
   const kvLayer = contextLength * KV * 4;
   const kvBytes = 2 * c.numLayers * kvLayer;
   const T = maxRows;
-  const activationBytes = 4 * (T * (3 * D + 2 * Q + 2 * KV + 3 * I + 1) + maxLogitRows * (2 * D + V) + contextLength);
+  const activationBytes = 4 * (T * (2 * D + 2 * Q + 2 * KV + 3 * I + 1) + maxLogitRows * (2 * D + V) + contextLength);
   const candidates = [
     { label: 'embedding table', bytes: embed },
     { label: 'KV cache of one layer', bytes: kvLayer },

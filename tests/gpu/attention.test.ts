@@ -69,6 +69,11 @@ describe('attention kernel', () => {
     // large heads
     { rows: 2, pos: 70, nHeads: 2, nKv: 1, hd: 128, window: 0 },
     { rows: 1, pos: 9, nHeads: 2, nKv: 2, hd: 256, window: 0 },
+    // decode rows run the split (flash-decoding) path: several 64-key splits, a window whose
+    // first key is not split-aligned, ramped keys that raise the max in every split
+    { rows: 1, pos: 300, nHeads: 8, nKv: 2, hd: 64, window: 0 },
+    { rows: 1, pos: 250, nHeads: 4, nKv: 1, hd: 16, window: 100 },
+    { rows: 1, pos: 190, nHeads: 4, nKv: 2, hd: 12, window: 0, ramp: true },
   ];
   for (const c of cases) {
     const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '');
