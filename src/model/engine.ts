@@ -33,6 +33,8 @@ export interface EngineOptions {
   /** most rows whose logits one pass can return (the logits tool needs the whole prompt) */
   maxLogitRows?: number;
   onProgress?: (p: LoadProgress) => void;
+  /** int8 scale group along K (default 128); 0 = per-channel. For measurements: the app caches 128. */
+  int8GroupSize?: number;
   /**
    * Where the engine-ready weights come from. Default: read and quantize the source's safetensors.
    * The app passes tensors from its IndexedDB cache, or wraps the default to fill that cache.
@@ -101,7 +103,7 @@ export class Engine {
     const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined);
     const shape = Engine.shapeFor(config, opts, gpu.limits);
     checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), gpu.limits, `${source.name} (${opts.format})`);
-    const tensors = opts.tensors ? opts.tensors(config) : readPackedTensors(source, config, opts.format, opts.onProgress);
+    const tensors = opts.tensors ? opts.tensors(config) : readPackedTensors(source, config, opts.format, opts.onProgress, opts.int8GroupSize);
     const weights = await uploadTensors(gpu.device, config, opts.format, tensors);
     return Engine.fromWeights(gpu, config, tokenizer, weights, opts, source.name);
   }
