@@ -12,7 +12,7 @@ import { parseConfig, type ModelConfig } from '../model/config';
 import { Engine, type EngineOptions } from '../model/engine';
 import { checkFits, planMemory } from '../model/memory';
 import { DEFAULT_GROUP_SIZE, type WeightFormat } from '../model/quantize';
-import { weightTable, type LayerWeights, type ModelWeights } from '../model/weights';
+import { assembleWeights, stackedLabel, stackedTarget, weightTable, type ModelWeights } from '../model/weights';
 
 /** config.json contents (the fields that matter for shapes and kernels) of each preset. */
 export const PRESETS = {
@@ -143,44 +143,37 @@ export async function createSyntheticWeights(device: GPUDevice, c: ModelConfig, 
   const fill = await FillRandom.create(new PipelineCache(device));
   const buffers: GPUBuffer[] = [];
   const results = new Map<string, GpuWeight | GPUBuffer>();
+  const table = weightTable(c);
   let bytes = 0;
   try {
     planSyntheticTensors(c, format).forEach((t, i) => {
       const s = tensorSeed(seed, i);
+      bytes += t.bytes;
+      // Stacked projections (q/k/v, gate/up) are generated whole, when their first part comes up.
+      const [layer, field] = t.key.split('.') as [string, string];
+      const stack = layer === 'g' ? null : stackedTarget(table.layer(Number(layer)), field);
+      const key = stack ? `${layer}.${stack.target}` : t.key;
+      if (results.has(key)) return;
+      const n = stack ? stack.total : t.n;
+      const label = stack ? stackedLabel(t.hf, stack.target) : t.hf;
       if (t.kind === 'matrix') {
-        const w = randomWeight(device, fill, t.hf, t.n, t.k, format, s);
+        const w = randomWeight(device, fill, label, n, t.k, format, s);
         buffers.push(w.data, ...(w.scales ? [w.scales] : []));
-        results.set(t.key, w);
+        results.set(key, w);
       } else {
-        const b = createStorage(device, t.hf, t.n * 4);
+        const b = createStorage(device, label, n * 4);
         buffers.push(b);
         const r = t.kind === 'norm' ? [1, 1] : [-BIAS_RANGE, BIAS_RANGE];
-        fill.fill(device, b, { mode: 'f32', seed: s, words: t.n, rowWords: t.n, cols: t.n, lo: r[0], hi: r[1] });
-        results.set(t.key, b);
+        fill.fill(device, b, { mode: 'f32', seed: s, words: n, rowWords: n, cols: n, lo: r[0], hi: r[1] });
+        results.set(key, b);
       }
-      bytes += t.bytes;
     });
     await device.queue.onSubmittedWorkDone();
   } catch (e) {
     for (const b of buffers) b.destroy();
     throw e;
   }
-  const table = weightTable(c);
-  const embed = results.get('g.embed') as GpuWeight;
-  const layers = Array.from({ length: c.numLayers }, (_, l) => {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(table.layer(l))) out[k] = results.get(`${l}.${k}`);
-    return out as unknown as LayerWeights;
-  });
-  return {
-    format,
-    embed,
-    layers,
-    finalNorm: results.get('g.finalNorm') as GPUBuffer,
-    lmHead: c.tieWordEmbeddings ? embed : (results.get('g.lmHead') as GpuWeight),
-    bytes,
-    buffers,
-  };
+  return assembleWeights(c, format, results, bytes, buffers);
 }
 
 export type SyntheticEngineOptions = Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'> & { seed?: number };
