@@ -13,12 +13,18 @@ export const USAGE = `usage:
                       [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N]
                       [--no-profile] [--json OUT.json|-]
   npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8]
-                      [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512] [--json OUT.json|-]
-presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, tiny. Shapes are NxK (out x in).`;
+                      [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512]
+                      [--variants simple,engine|all|NAME,...] [--json OUT.json|-]
+  npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8] [--json OUT.json|-]
+                      (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
+presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, tiny. Shapes are NxK (out x in).
+GEMV variants: simple (the readable reference), engine (the default tuning), and tuned ones named
+tpr<T>-u<unroll>[-magic] and a few more; 'all' times every one.`;
 
 export type ParsedArgs =
   | { mode: 'model'; options: BenchOptions; json: string | null }
   | { mode: 'kernels'; options: KernelLabOptions; json: string | null }
+  | { mode: 'verify'; options: { models: string[]; engines: WeightFormat[] }; json: string | null }
   | { mode: 'help' };
 
 type Flags = Map<string, string | true>;
@@ -83,8 +89,14 @@ export function parseArgs(argv: string[]): ParsedArgs {
   const f = parseFlags(argv);
   if (f.has('help')) return { mode: 'help' };
   const json = str(f, 'json') ?? null;
+  if (f.has('verify')) {
+    for (const k of f.keys()) if (!['verify', 'engines', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --verify mode`);
+    const models = str(f, 'verify')?.split(',').filter(Boolean) ?? [];
+    if (!models.length) throw new UsageError('--verify needs one or more model folders');
+    return { mode: 'verify', json, options: { models, engines: formats(f, 'engines', ['f32', 'f16', 'int8']) } };
+  }
   const known = f.has('kernels')
-    ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'json']
+    ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'variants', 'json']
     : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'no-profile', 'json'];
   for (const k of f.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag --${k}${f.has('kernels') ? ' in --kernels mode' : ''}`);
   if (f.has('kernels')) {
@@ -102,6 +114,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
         bandwidthBytes: int(f, 'bytes', 1 << 16),
         rotateBytes: int(f, 'rotate-bytes', 0),
         gemmRows: int(f, 'gemm-rows', 2),
+        variants: str(f, 'variants')?.split(','),
       },
     };
   }
