@@ -10,7 +10,9 @@ export const FORMATS: readonly Format[] = ['f16', 'int8'];
 export type ModelRef =
   | { kind: 'hub'; repo: string; revision: string; baseUrl: string }
   /** a folder the user picked; File objects are structured-cloneable, so they cross as they are */
-  | { kind: 'local'; name: string; files: File[] };
+  | { kind: 'local'; name: string; files: File[] }
+  /** a preset of src/bench/synthetic.ts: a real model's shapes, random weights made on the GPU (speed only) */
+  | { kind: 'synthetic'; preset: string };
 
 /** An error as it crosses the worker boundary (Error objects lose their class there). */
 export interface WireError {
@@ -41,6 +43,8 @@ export interface PlanResult {
   maxBufferBytes: number;
   /** set when the model cannot be loaded on this adapter: the reason, for the user */
   refusal: string | null;
+  /** random weights: nothing to download, output meaningless */
+  synthetic: boolean;
 }
 
 export interface LoadedEngine {
@@ -56,6 +60,8 @@ export interface LoadedInfo {
   name: string;
   engines: LoadedEngine[];
   hasChatTemplate: boolean;
+  /** random weights and no tokenizer: prompts and outputs are token ids, the text means nothing */
+  synthetic: boolean;
   /** why the weights were not cached (e.g. storage quota), or null */
   cacheWarning: string | null;
 }
@@ -83,7 +89,7 @@ export type FromWorker =
   | { type: 'plan'; requestId: number; plan: PlanResult }
   | { type: 'plan-error'; requestId: number; error: WireError }
   | { type: 'download'; progress: DownloadProgress }
-  | { type: 'load-progress'; format: Format; phase: 'cache' | 'convert'; tensorsDone: number; tensorsTotal: number }
+  | { type: 'load-progress'; format: Format; phase: 'cache' | 'convert' | 'synthetic'; tensorsDone: number; tensorsTotal: number }
   | { type: 'engine-loaded'; engine: LoadedEngine }
   | { type: 'loaded'; info: LoadedInfo }
   | { type: 'load-error'; error: WireError }

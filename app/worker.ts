@@ -7,7 +7,9 @@ import { parseConfig, parameterCount, ConfigError } from '../src/model/config';
 import { planMemory, checkFits } from '../src/model/memory';
 import { memorySource, type ModelSource } from '../src/model/source';
 import { readPackedTensors, type LoadProgress, type PackedTensor } from '../src/model/weights';
-import { StreamingDecoder, TokenizerError } from '../src/model/tokenizer';
+import { TokenizerError } from '../src/model/tokenizer';
+import { loadSyntheticEngine, presetConfig } from '../src/bench/synthetic';
+import { codecFor } from '../src/bench/text_codec';
 import { hubSource, type HubSource } from '../src/hub/hub';
 import { WeightCache, type CacheKey } from '../src/hub/cache';
 import { FORMATS, toWire, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
@@ -92,12 +94,12 @@ async function localSource(model: Extract<ModelRef, { kind: 'local' }>): Promise
   return memorySource(model.name, files);
 }
 
-function sourceFor(model: ModelRef): Promise<ModelSource> {
+function sourceFor(model: Exclude<ModelRef, { kind: 'synthetic' }>): Promise<ModelSource> {
   return model.kind === 'hub' ? hubFor(model) : localSource(model);
 }
 
 function modelName(model: ModelRef): string {
-  return model.kind === 'hub' ? model.repo : model.name;
+  return model.kind === 'hub' ? model.repo : model.kind === 'local' ? model.name : `synthetic:${model.preset}`;
 }
 
 function textSource(name: string, files: Map<string, string>): ModelSource {
@@ -117,9 +119,9 @@ async function plan(model: ModelRef, contextLength: number): Promise<PlanResult>
     configText ??= (await cache.files(keys[f]))?.get('config.json') ?? null;
   }
   // Only config.json is fetched here; the weights wait for the user's go-ahead.
-  if (configText === null) configText = await (await sourceFor(model)).text('config.json');
-  if (configText === null) throw new ConfigError(`${modelName(model)}: config.json is missing`);
-  const config = parseConfig(configText);
+  if (configText === null && model.kind !== 'synthetic') configText = await (await sourceFor(model)).text('config.json');
+  if (configText === null && model.kind !== 'synthetic') throw new ConfigError(`${modelName(model)}: config.json is missing`);
+  const config = model.kind === 'synthetic' ? presetConfig(model.preset) : parseConfig(configText!);
   const shape = Engine.shapeFor(config, { contextLength });
   const plans = FORMATS.map((format) => ({ format, ...planMemory(config, format, shape.maxCtx, shape.maxRows, shape.maxLogitRows) }));
   let refusal: string | null = null;
@@ -139,6 +141,7 @@ async function plan(model: ModelRef, contextLength: number): Promise<PlanResult>
     largestBuffer: largest,
     maxBufferBytes: Math.min(g.limits.maxBufferSize, g.limits.maxStorageBufferBindingSize),
     refusal,
+    synthetic: model.kind === 'synthetic',
   };
 }
 
@@ -179,12 +182,16 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
       let engine: Engine | null = null;
       let fromCache = false;
       const files = key && (await cache.has(key)) ? await cache.files(key) : null;
-      if (key && files) {
+      if (model.kind === 'synthetic') {
+        // Nothing to download or cache: the weights are generated on the GPU in a moment.
+        post({ type: 'load-progress', format, phase: 'synthetic', tensorsDone: 0, tensorsTotal: 0 });
+        engine = await loadSyntheticEngine(g, model.preset, format, { contextLength });
+      } else if (key && files) {
         const total = (await cache.list()).find((e) => sameKey(e.key, key))?.tensors ?? 0;
         engine = await Engine.load(g, textSource(name, files), { format, contextLength, tensors: () => watched(cache.read(key), abort.signal, progress('cache', total)) });
         fromCache = true;
       } else {
-        const src = (source ??= await sourceFor(model));
+        const src = (source ??= await sourceFor(model as Exclude<ModelRef, { kind: 'synthetic' }>));
         const onProgress = (p: LoadProgress) => progress('convert', p.tensorsTotal)(p.tensorsDone);
         if (key) {
           smallFiles ??= await readSmallFiles(src);
@@ -200,7 +207,7 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
         engine.destroy();
         throw new DOMException('loading cancelled', 'AbortError');
       }
-      if (!engine.tokenizer) {
+      if (!engine.tokenizer && model.kind !== 'synthetic') {
         engine.destroy();
         throw new TokenizerError(`${name} has no tokenizer.json, which the app needs to turn a prompt into tokens`);
       }
@@ -216,6 +223,7 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
         name,
         engines: loaded,
         hasChatTemplate: base.tokenizer?.hasChatTemplate ?? false,
+        synthetic: model.kind === 'synthetic',
         cacheWarning: warnings.length ? warnings.join('; ') : null,
       },
     });
@@ -257,8 +265,8 @@ async function generate(req: GenerateRequest): Promise<void> {
   if (loading) throw new Error('a model is still loading');
   const base = engines.get('f16');
   if (!base || engines.size !== FORMATS.length) throw new Error('no model is loaded');
-  const tok = base.tokenizer!;
-  const ids = req.chat ? tok.applyChatTemplate([{ role: 'user', content: req.prompt }]) : tok.encode(req.prompt);
+  const codec = codecFor(base);
+  const ids = codec.encode(req.prompt, req.chat);
   const abort = new AbortController();
   running = abort;
   const { signal } = abort;
@@ -268,7 +276,7 @@ async function generate(req: GenerateRequest): Promise<void> {
       if (signal.aborted) break;
       const engine = engines.get(format)!;
       post({ type: 'gen-start', format, promptTokens: ids.length });
-      const decoder = new StreamingDecoder(tok);
+      const decoder = codec.decoder();
       const out: number[] = [];
       const offsets: number[] = [];
       let at = 0;

@@ -26,7 +26,10 @@ export function PlanView() {
   return (
     <div className="plan" data-testid="plan">
       <div className="plan-title">
-        <strong>{p.name}</strong>
+        <strong>
+          {p.name}
+          {p.synthetic && <span className="badge badge-speed">speed only</span>}
+        </strong>
         <span className="muted">
           {p.modelType} · {params(p.params)} params · {p.layers} layers · context {p.contextLength}
         </span>
@@ -65,7 +68,7 @@ export function PlanView() {
         </p>
       )}
       <button className="btn btn-primary btn-wide" data-testid="load" disabled={!!p.refusal || busy} onClick={loadModel}>
-        {busy ? 'Loading…' : load.status === 'ready' && load.info?.name === p.name ? 'Reload' : allCached ? 'Load from cache' : 'Download & load'}
+        {busy ? 'Loading…' : load.status === 'ready' && load.info?.name === p.name ? 'Reload' : p.synthetic ? 'Generate weights & load' : allCached ? 'Load from cache' : 'Download & load'}
       </button>
     </div>
   );
