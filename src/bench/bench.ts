@@ -7,6 +7,8 @@ import { runBench } from './model_bench';
 import { runKernelLab } from './kernel_lab';
 import { renderModelReport } from './report';
 import { renderKernelReport } from './kernel_report';
+import { runSuiteCli } from './suite_cli';
+import { renderSuiteReport } from './suite_report';
 
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
@@ -19,6 +21,10 @@ async function main(argv: string[]): Promise<void> {
   if (args.mode === 'model') {
     const report = await runBench({ ...args.options, log });
     process.stderr.write('\n' + renderModelReport(report));
+    json = JSON.stringify(report, null, 2);
+  } else if (args.mode === 'suite') {
+    const report = await runSuiteCli({ ...args.options, log });
+    process.stderr.write('\n' + renderSuiteReport(report));
     json = JSON.stringify(report, null, 2);
   } else {
     const report = await runKernelLab({ ...args.options, log });
