@@ -2,6 +2,8 @@
 // of one of two discriminated unions, so both sides switch on `type` with exhaustive checking.
 import type { SamplingParams } from '../src/model/sampling';
 import type { DownloadProgress } from '../src/hub/hub';
+import type { SuiteProgress } from '../src/bench/suite';
+import type { SuiteReport, SuiteSettings } from '../src/bench/suite_report';
 
 export type Format = 'f16' | 'int8';
 /** The baseline first: both engines run one after the other, in this order. */
@@ -73,6 +75,12 @@ export interface GenerateRequest {
   maxNewTokens: number;
 }
 
+export interface BenchRequest {
+  settings: SuiteSettings;
+  /** where the Alpaca set is fetched from (the app's hub: huggingface.co, a mirror, the tests' server) */
+  hubUrl: string;
+}
+
 export type ToWorker =
   | { type: 'init' }
   | { type: 'plan'; requestId: number; model: ModelRef; contextLength: number }
@@ -80,6 +88,8 @@ export type ToWorker =
   | { type: 'cancel-load' }
   | { type: 'generate'; request: GenerateRequest }
   | { type: 'stop' }
+  | { type: 'bench-start'; request: BenchRequest }
+  | { type: 'bench-cancel' }
   /** development aid (?debug): destroys the device to exercise the device-lost path */
   | { type: 'lose-device' };
 
@@ -102,7 +112,12 @@ export type FromWorker =
   | { type: 'gen-end'; format: Format; ids: number[]; text: string; offsets: number[]; stopped: boolean }
   | { type: 'run-end'; stopped: boolean }
   | { type: 'run-error'; error: WireError }
-  | { type: 'device-lost'; message: string };
+  | { type: 'device-lost'; message: string }
+  /** the prompt set is being fetched (Alpaca from the hub) */
+  | { type: 'bench-fetching'; source: string }
+  | { type: 'bench-progress'; progress: SuiteProgress }
+  | { type: 'bench-done'; report: SuiteReport }
+  | { type: 'bench-error'; error: WireError; cancelled: boolean };
 
 export function toWire(e: unknown): WireError {
   if (e instanceof Error) return { name: e.name, message: e.message };

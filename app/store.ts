@@ -122,6 +122,14 @@ function send(m: ToWorker): void {
   worker?.postMessage(m);
 }
 
+/** Other stores (the benchmark view) send through the same worker and hear every message. */
+const listeners = new Set<(m: FromWorker) => void>();
+export const sendToWorker = send;
+export function onWorkerMessage(fn: (m: FromWorker) => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
 export const useApp = create<AppState>()((set, get) => {
   const patchLoad = (p: Partial<LoadState>) => set((s) => ({ load: { ...s.load, ...p } }));
   const patchEngine = (f: Format, p: Partial<EngineLoad>) => set((s) => ({ load: { ...s.load, engines: { ...s.load.engines, [f]: { ...s.load.engines[f], ...p } } } }));
@@ -231,7 +239,10 @@ export const useApp = create<AppState>()((set, get) => {
         return;
       }
       worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-      worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(ev.data);
+      worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+        onMessage(ev.data);
+        for (const l of listeners) l(ev.data);
+      };
       worker.onerror = (ev) => set({ gpu: { status: 'unavailable', error: { name: 'WorkerError', message: `the engine worker failed to start: ${ev.message || 'unknown error'}` } } });
       send({ type: 'init' });
       if (params.has('debug')) (globalThis as Record<string, unknown>).__int8llm = { loseDevice: () => send({ type: 'lose-device' }), store: useApp };

@@ -12,7 +12,9 @@ import { loadSyntheticEngine, presetConfig } from '../src/bench/synthetic';
 import { codecFor } from '../src/bench/text_codec';
 import { hubSource, type HubSource } from '../src/hub/hub';
 import { WeightCache, type CacheKey } from '../src/hub/cache';
-import { FORMATS, toWire, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
+import { BufferMemoryTracker } from '../src/gpu/memory_tracker';
+import { FORMATS, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
+import { runBenchmark } from './worker_bench';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => scope.postMessage(m);
@@ -22,6 +24,10 @@ const SMALL_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 
 
 let gpu: Promise<GpuContext> | null = null;
 const engines = new Map<Format, Engine>();
+/** the model the engines hold, once both are loaded */
+let loadedModel: { name: string; synthetic: boolean } | null = null;
+/** counts GPU buffers per engine, for the benchmark's peak memory */
+let tracker = new BufferMemoryTracker();
 let loading: AbortController | null = null;
 let running: AbortController | null = null;
 /** The hub source of the model being planned/loaded: config.json is fetched once for both steps. */
@@ -30,6 +36,7 @@ let hub: { id: string; source: Promise<HubSource>; abort: AbortController } | nu
 function ensureGpu(): Promise<GpuContext> {
   if (gpu) return gpu;
   const p = acquireDevice().then((ctx) => {
+    tracker = BufferMemoryTracker.attach(ctx.device);
     // We never destroy the device ourselves (except through the debug message), so any loss is
     // a driver reset, a GPU process crash or the like: the engines are gone and must be rebuilt.
     void ctx.device.lost.then((info) => {
@@ -158,6 +165,7 @@ async function* watched(tensors: AsyncIterable<PackedTensor>, signal: AbortSigna
 function destroyEngines(): void {
   for (const e of engines.values()) e.destroy();
   engines.clear();
+  loadedModel = null;
 }
 
 async function load(model: ModelRef, contextLength: number): Promise<void> {
@@ -181,6 +189,8 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
       const progress = (phase: 'cache' | 'convert', total: number) => (done: number) => post({ type: 'load-progress', format, phase, tensorsDone: done, tensorsTotal: total });
       let engine: Engine | null = null;
       let fromCache = false;
+      tracker.resetPeak(format);
+      tracker.owner = format;
       const files = key && (await cache.has(key)) ? await cache.files(key) : null;
       if (model.kind === 'synthetic') {
         // Nothing to download or cache: the weights are generated on the GPU in a moment.
@@ -211,12 +221,14 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
         engine.destroy();
         throw new TokenizerError(`${name} has no tokenizer.json, which the app needs to turn a prompt into tokens`);
       }
+      tracker.owner = null;
       engines.set(format, engine);
       const info: LoadedEngine = { format, weightBytes: engine.weightBytes, kvBytes: engine.kvBytes, contextLength: engine.contextLength, fromCache, loadMs: performance.now() - t0 };
       loaded.push(info);
       post({ type: 'engine-loaded', engine: info });
     }
     const base = engines.get('f16')!;
+    loadedModel = { name, synthetic: model.kind === 'synthetic' };
     post({
       type: 'loaded',
       info: {
@@ -231,6 +243,7 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
     destroyEngines();
     throw e;
   } finally {
+    tracker.owner = null;
     if (loading === abort) loading = null;
     // The engines hold the weights now (or failed); the downloaded files need not stay in memory.
     if (model.kind === 'hub' && hub) {
@@ -295,6 +308,21 @@ async function generate(req: GenerateRequest): Promise<void> {
   }
 }
 
+async function bench(req: BenchRequest): Promise<void> {
+  if (running) throw new Error('a generation or benchmark is already running');
+  if (loading) throw new Error('a model is still loading');
+  if (!loadedModel || engines.size !== FORMATS.length) throw new Error('no model is loaded');
+  const g = await ensureGpu();
+  const abort = new AbortController();
+  running = abort;
+  try {
+    const report = await runBenchmark(req, { gpu: g, engines, tracker, modelName: loadedModel.name, synthetic: loadedModel.synthetic, signal: abort.signal, post });
+    post({ type: 'bench-done', report });
+  } finally {
+    if (running === abort) running = null;
+  }
+}
+
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'init':
@@ -330,7 +358,15 @@ async function handle(m: ToWorker): Promise<void> {
       }
       return;
     case 'stop':
+    case 'bench-cancel':
       running?.abort();
+      return;
+    case 'bench-start':
+      try {
+        await bench(m.request);
+      } catch (e) {
+        post({ type: 'bench-error', error: toWire(e), cancelled: (e as Error)?.name === 'AbortError' });
+      }
       return;
     case 'lose-device':
       if (gpu) (await gpu).device.destroy();

@@ -1,4 +1,5 @@
 import { useApp } from '../store';
+import { useBench } from '../bench_store';
 import { bytes, params } from './format';
 
 /** The memory estimate from config.json alone, and the go-ahead button. */
@@ -7,6 +8,7 @@ export function PlanView() {
   const gpu = useApp((s) => s.gpu);
   const load = useApp((s) => s.load);
   const loadModel = useApp((s) => s.loadModel);
+  const benchBusy = useBench((s) => s.status === 'running' || s.status === 'fetching');
 
   if (gpu.status === 'unavailable') return null;
   if (plan.status === 'idle' || gpu.status === 'starting') return <p className="hint">Pick a model to see how much GPU memory it needs.</p>;
@@ -22,7 +24,7 @@ export function PlanView() {
   const p = plan.plan;
   const both = p.engines.reduce((a, e) => a + e.totalBytes, 0);
   const allCached = p.engines.every((e) => e.cached);
-  const busy = load.status === 'loading';
+  const busy = load.status === 'loading' || benchBusy;
   return (
     <div className="plan" data-testid="plan">
       <div className="plan-title">

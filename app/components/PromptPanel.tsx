@@ -1,4 +1,5 @@
 import { useApp, type Settings } from '../store';
+import { useBench } from '../bench_store';
 
 type NumericKey = 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'maxNewTokens' | 'seed';
 
@@ -44,6 +45,7 @@ export function PromptPanel() {
   const load = useApp((s) => s.load);
   const run = useApp((s) => s.run);
   const { setSettings, compare, stop } = useApp.getState();
+  const benchBusy = useBench((s) => s.status === 'running' || s.status === 'fetching');
   const ready = load.status === 'ready';
   const running = run.status === 'running';
   const hasChat = load.info?.hasChatTemplate ?? false;
@@ -102,7 +104,7 @@ export function PromptPanel() {
             {run.stopping ? 'Stopping…' : 'Stop'}
           </button>
         ) : (
-          <button className="btn btn-primary" data-testid="compare" onClick={compare} disabled={!ready}>
+          <button className="btn btn-primary" data-testid="compare" onClick={compare} disabled={!ready || benchBusy} title={benchBusy ? 'a benchmark is running' : undefined}>
             Compare
           </button>
         )}

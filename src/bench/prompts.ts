@@ -21,7 +21,7 @@ export interface BenchPrompt {
 export type PromptSetName = 'builtin' | 'alpaca';
 export const PROMPT_SETS: readonly PromptSetName[] = ['builtin', 'alpaca'];
 export type SampleSize = number | 'all';
-export const SAMPLE_SIZES: readonly SampleSize[] = [20, 100, 'all'];
+export const SAMPLE_SIZES: readonly SampleSize[] = [5, 20, 100, 'all'];
 
 const BUILTIN: Array<[task: string, slug: string, text: string]> = [
   ['story', 'fox', 'Once upon a time, a little fox found a shiny key in the snow.'],
