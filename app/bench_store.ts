@@ -63,6 +63,8 @@ export const useBench = create<BenchState>()((set, get) => {
           .catch((e) => set({ historyError: `this run was not saved: ${toWire(e).message}` }));
         return;
       case 'bench-error':
+        // A lost device aborts the run too; its message (below) already said why.
+        if (get().status === 'error') return;
         set({ status: m.cancelled ? 'cancelled' : 'error', error: m.cancelled ? null : m.error, cancelling: false });
         return;
       case 'device-lost':
