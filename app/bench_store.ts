@@ -33,6 +33,8 @@ export interface BenchState {
   report: SuiteReport | null;
   error: WireError | null;
   history: SuiteReport[];
+  /** the history has been read from IndexedDB at least once */
+  historyLoaded: boolean;
   historyError: string | null;
   setTab(tab: BenchState['tab']): void;
   setForm(f: Partial<BenchForm>): void;
@@ -84,6 +86,7 @@ export const useBench = create<BenchState>()((set, get) => {
     report: null,
     error: null,
     history: [],
+    historyLoaded: false,
     historyError: null,
 
     setTab(tab) {
@@ -130,7 +133,7 @@ export const useBench = create<BenchState>()((set, get) => {
 
     async refreshHistory() {
       try {
-        set({ history: await listRuns(), historyError: null });
+        set({ history: await listRuns(), historyLoaded: true, historyError: null });
       } catch (e) {
         set({ historyError: toWire(e).message });
       }

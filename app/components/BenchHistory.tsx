@@ -10,9 +10,10 @@ export function BenchHistory() {
   const history = useBench((s) => s.history);
   const current = useBench((s) => s.report?.id);
   const error = useBench((s) => s.historyError);
+  const loaded = useBench((s) => s.historyLoaded);
   const { view, remove } = useBench.getState();
   return (
-    <div className="card" data-testid="bench-history">
+    <div className="card" data-testid="bench-history" data-loaded={loaded}>
       <div className="card-head">
         <h2>Saved runs</h2>
         <span className="muted small">kept in this browser (IndexedDB)</span>

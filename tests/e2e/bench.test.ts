@@ -196,7 +196,7 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     await page.waitForSelector('[data-testid=chart-latency] svg.recharts-surface', { timeout: 30_000 });
   });
 
-  it('Cancel stops a run within a generation, shows it was cancelled and saves nothing', async () => {
+  it('Cancel stops a run within a generation and saves nothing; a saved run can be deleted', async () => {
     await page.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
     await page.click('[data-testid=load]');
     await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
@@ -212,5 +212,13 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     // The engines are free again: Compare works.
     await page.click('[data-testid=tab-compare]');
     expect(await page.isDisabled('[data-testid=compare]')).toBe(false);
+    // A saved run can be deleted, from IndexedDB too.
+    await page.click('[data-testid=tab-bench]');
+    await page.click('[data-testid=history-row] button:has-text("Delete")');
+    await page.waitForSelector('[data-testid=bench-history] .empty', { timeout: 30_000 });
+    await page.reload();
+    await page.click('[data-testid=tab-bench]');
+    await page.waitForSelector('[data-testid=bench-history][data-loaded=true]', { timeout: 30_000 });
+    expect(await page.locator('[data-testid=history-row]').count()).toBe(0);
   });
 });
