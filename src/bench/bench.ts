@@ -8,6 +8,8 @@ import { runKernelLab } from './kernel_lab';
 import { renderModelReport } from './report';
 import { renderKernelReport } from './kernel_report';
 import { runVerify } from './verify';
+import { runSuiteCli } from './suite_cli';
+import { renderSuiteReport } from './suite_report';
 
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
@@ -26,6 +28,10 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`\n${report.adapter.name}: ${report.pass ? 'every check passed' : 'SOME CHECKS FAILED'}\n`);
     json = JSON.stringify(report, null, 2);
     process.exitCode = report.pass ? 0 : 1;
+  } else if (args.mode === 'suite') {
+    const report = await runSuiteCli({ ...args.options, log });
+    process.stderr.write('\n' + renderSuiteReport(report));
+    json = JSON.stringify(report, null, 2);
   } else {
     const report = await runKernelLab({ ...args.options, log });
     process.stderr.write('\n' + renderKernelReport(report));

@@ -9,6 +9,7 @@ import { DEFAULT_CONTEXT, Engine, GREEDY } from '../model/engine';
 import { folderSource } from '../model/source';
 import type { WeightFormat } from '../model/quantize';
 import { loadSyntheticEngine, presetConfig } from './synthetic';
+import { rng } from './rng';
 import {
   MODEL_SCHEMA, computeRatios, familyTimes, intervals, latencySummary, summarize,
   type DeviceFeatures, type EngineResult, type GpuTime, type ModelBenchReport, type PromptResult,
@@ -32,17 +33,7 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-/** mulberry32: small seeded PRNG, so every engine sees the same prompts. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** The prompt of run `run` at length `length`: random ids, the same for every engine. */
 export function benchPrompt(seed: number, length: number, run: number, vocab: number): number[] {
