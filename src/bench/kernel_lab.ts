@@ -87,9 +87,9 @@ const engine = matmulVariant('engine', {});
 
 /** Every tuning worth a look on a large GPU: threads per row group x units per thread, etc. */
 const TUNED: Array<[string, Partial<GemvTuning>]> = [
-  ...[16, 32, 64, 128].flatMap((tpr) =>
+  ...[16, 32, 64, 128, 256].flatMap((tpr) =>
     [1, 2, 4].flatMap((unroll) =>
-      (['shift', 'magic'] as const).map((unpack): [string, Partial<GemvTuning>] => [`tpr${tpr}-u${unroll}${unpack === 'magic' ? '-magic' : ''}`, { tpr, upt: 1, unroll, unpack }]),
+      (['shift', 'magic', 'mantissa'] as const).map((unpack): [string, Partial<GemvTuning>] => [`tpr${tpr}-u${unroll}${unpack === 'shift' ? '' : `-${unpack}`}`, { tpr, upt: 1, unroll, unpack }]),
     ),
   ),
   ['tpr32-u2-shared', { tpr: 32, upt: 1, unroll: 2, subgroups: false }],
@@ -101,7 +101,7 @@ export const GEMV_VARIANTS: MatmulVariant[] = [
   engine,
   ...TUNED.map(([name, tuning]) =>
     matmulVariant(name, { gemv: 'vec', tuning }, (format, ctx) => {
-      if (tuning.unpack === 'magic' && format !== 'int8') return false;
+      if (tuning.unpack !== 'shift' && format !== 'int8') return false;
       // A subgroup reduction is the default where a row group fits one subgroup.
       return tuning.subgroups !== true || gemvDevice(ctx.device).subgroupSize >= (tuning.tpr ?? 1);
     }),

@@ -9,6 +9,7 @@ import vecF16 from './gemv_vec_f16.wgsl';
 import vecInt8 from './gemv_vec_int8.wgsl';
 import unpackShift from './gemv_unpack_shift.wgsl';
 import unpackMagic from './gemv_unpack_magic.wgsl';
+import unpackMantissa from './gemv_unpack_mantissa.wgsl';
 import inputPlain from './gemv_input_plain.wgsl';
 import inputRmsnorm from './gemv_input_rmsnorm.wgsl';
 import reduceShared from './gemv_reduce_shared.wgsl';
@@ -33,8 +34,11 @@ export interface GemvTuning {
   unroll: number;
   /** reduce lanes with subgroup shuffles (needs the `subgroups` feature and tpr <= subgroup size) */
   subgroups: boolean;
-  /** int8 only: how bytes become floats ('shift': sign-extending shifts and a conversion; 'magic': exponent bits) */
-  unpack: 'shift' | 'magic';
+  /**
+   * int8 only: how bytes become floats: 'shift' (sign-extending shifts and a conversion), 'magic'
+   * (exponent bits, then a subtraction per weight), 'mantissa' (mantissa bits, corrected once per chunk)
+   */
+  unpack: 'shift' | 'magic' | 'mantissa';
 }
 
 /** What the adapter offers that the tuning depends on. */
@@ -90,7 +94,7 @@ export function gemvGrid(units: number, t: Pick<GemvTuning, 'tpr' | 'upt'>): [nu
 /** `layout` is the row layout with everything it calls (bias, sincos, silu...). */
 export function gemvCode(format: WeightShape['format'], parts: { layout: string; norm: boolean; tuning: GemvTuning }): string {
   const { tuning: t } = parts;
-  const reader = format === 'f32' ? vecF32 : format === 'f16' ? vecF16 : (t.unpack === 'magic' ? unpackMagic : unpackShift) + vecInt8;
+  const reader = format === 'f32' ? vecF32 : format === 'f16' ? vecF16 : { shift: unpackShift, magic: unpackMagic, mantissa: unpackMantissa }[t.unpack] + vecInt8;
   return [
     t.subgroups ? 'enable subgroups;\n' : '',
     STEP_WGSL,
