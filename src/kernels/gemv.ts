@@ -16,6 +16,7 @@ import reduceShared from './gemv_reduce_shared.wgsl';
 import reduceSubgroup from './gemv_reduce_subgroup.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { WeightShape } from './matmul';
+import { weightEntries, BIND_BIAS, type GpuWeight } from './weights';
 
 export const GEMV_WG = 256;
 /** weights per 16-byte load */
@@ -117,4 +118,30 @@ export function gemvDevice(device: GPUDevice): GemvDevice {
   if (!device.features.has('subgroups')) return { subgroupSize: 0 };
   const info = (device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
   return { subgroupSize: info?.subgroupMinSize ?? 0 };
+}
+
+/**
+ * The bind group entries every GEMV-built kernel shares: the weight (0, and 1 for int8 scales),
+ * x (2), the first output (3), the step uniform (4), the bias (5) and the RMSNorm weight (6), after
+ * checking the weight is the shape the kernel was compiled for and the bias is there iff expected.
+ */
+export function gemvEntries(
+  label: string,
+  expect: { w: WeightShape; bias: boolean },
+  b: { w: GpuWeight; x: GPUBuffer; y: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer; norm?: GPUBuffer },
+): GPUBindGroupEntry[] {
+  const w = expect.w;
+  if (b.w.format !== w.format || b.w.n !== w.n || b.w.k !== w.k || b.w.rowStride !== w.rowStride || b.w.groupSize !== w.groupSize) {
+    throw new Error(`${label}: weight ${b.w.format} ${b.w.n}x${b.w.k} does not match the shape this kernel was built for`);
+  }
+  if (expect.bias !== !!b.bias) throw new Error(`${label}: bias buffer ${b.bias ? 'given to a bias-free' : 'missing for a biased'} kernel`);
+  const entries: GPUBindGroupEntry[] = [
+    ...weightEntries(b.w),
+    { binding: 2, resource: { buffer: b.x } },
+    { binding: 3, resource: { buffer: b.y } },
+    { binding: 4, resource: { buffer: b.step } },
+  ];
+  if (b.bias) entries.push({ binding: BIND_BIAS, resource: { buffer: b.bias } });
+  if (b.norm) entries.push({ binding: 6, resource: { buffer: b.norm } });
+  return entries;
 }
