@@ -12,6 +12,8 @@ import { uploadWeight } from '../../src/kernels/weights';
 import type { GemvTuning } from '../../src/kernels/gemv';
 import { packWeight, unpackWeight, type WeightFormat } from '../../src/model/quantize';
 import type { PipelineCache } from '../../src/gpu/pipelines';
+import { parseConfig } from '../../src/model/config';
+import { loadSyntheticEngine } from '../../src/bench/synthetic';
 
 const SENTINEL = -12345.5;
 const EPS = 1e-5;
@@ -179,5 +181,33 @@ describe('fused decode kernels', () => {
     await expect(QkvRope.create(cache, w, { nHeads: 4, nKvHeads: 1, headDim: 8, maxCtx: 4, eps: EPS, bias: false })).rejects.toThrow(/qkv_rope/);
     const w2 = uploadWeight(device, 'w2', packWeight(new Float32Array(48 * 32), 48, 32, 'f32'));
     await expect(QkvRope.create(cache, w2, { nHeads: 2, nKvHeads: 1, headDim: 10, maxCtx: 4, eps: EPS, bias: false })).rejects.toThrow(/head_dim/);
+  });
+});
+
+describe('decode without the fused kernels', () => {
+  // hidden 70 is not whole 16-byte loads, so the fused decode kernels cannot run: a decode step
+  // takes the many-row schedule with one row. Its greedy tokens must be the argmax of the logits
+  // that one prefill pass over the same sequence computes.
+  it('odd shapes fall back to the many-row schedule, with the same tokens as a full pass', async () => {
+    const { ctx } = await gpu();
+    const config = parseConfig({ model_type: 'qwen2', hidden_size: 70, intermediate_size: 98, num_hidden_layers: 2, num_attention_heads: 5, num_key_value_heads: 1, vocab_size: 37, tie_word_embeddings: true, max_position_embeddings: 64 });
+    const engine = await loadSyntheticEngine(ctx, { name: 'odd', config }, 'f32', { contextLength: 32, maxLogitRows: 32, maxRows: 32 });
+    try {
+      expect(engine.forward.fusedDecode).toBe(false);
+      const prompt = [3, 14, 15, 9];
+      const ids: number[] = [];
+      for await (const t of engine.generate(prompt, { maxNewTokens: 6, stopIds: [] })) ids.push(t.id);
+      const all = [...prompt, ...ids];
+      const logits = await engine.logits(all.slice(0, -1));
+      const V = config.vocabSize;
+      const argmaxAt = (row: number) => {
+        let best = 0;
+        for (let i = 1; i < V; i++) if (logits[row * V + i]! > logits[row * V + best]!) best = i;
+        return best;
+      };
+      expect(ids).toEqual(ids.map((_, i) => argmaxAt(prompt.length - 1 + i)));
+    } finally {
+      engine.destroy();
+    }
   });
 });
