@@ -131,6 +131,7 @@ export function parseConfig(input: string | unknown): ModelConfig {
     }
   }
   if (modelType_ === 'llama' && Array.isArray(c.layer_types) && window > 0) {
+    if (c.layer_types.length !== numLayers) throw new ConfigError(`config.json: layer_types lists ${c.layer_types.length} layers but num_hidden_layers is ${numLayers}`);
     layerWindows = (c.layer_types as unknown[]).map((t) => (t === 'sliding_attention' ? window : 0));
   }
 

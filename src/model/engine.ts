@@ -4,11 +4,12 @@
 // that overlaps the next step.
 import type { GpuContext } from '../gpu/device';
 import { PipelineCache } from '../gpu/pipelines';
+import { DeviceLostError, namedGpuError, withGpuErrors } from '../gpu/errors';
 import { parseConfig, ConfigError, type ModelConfig } from './config';
 import { readPackedTensors, uploadTensors, type LoadProgress, type ModelWeights, type PackedTensor } from './weights';
 import { Forward, type ForwardShape } from './forward';
 import { planMemory, checkFits } from './memory';
-import { TextTokenizer } from './tokenizer';
+import { TextTokenizer, TokenizerError } from './tokenizer';
 import type { ModelSource } from './source';
 import type { WeightFormat } from './quantize';
 import type { SamplingParams } from './sampling';
@@ -63,6 +64,8 @@ export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repeti
 export class Engine {
   private busy = false;
   private readonly staging: GPUBuffer[];
+  /** set once the device is lost: every later call fails fast with DeviceLostError */
+  private lostInfo: GPUDeviceLostInfo | null = null;
 
   private constructor(
     readonly gpu: GpuContext,
@@ -76,6 +79,20 @@ export class Engine {
     const device = gpu.device;
     // Two 4-byte readback buffers: token n is read while step n+1 runs.
     this.staging = [0, 1].map((i) => device.createBuffer({ label: `token readback ${i}`, size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    void device.lost.then((info) => {
+      this.lostInfo = info;
+    });
+  }
+
+  /** true once the GPU device is lost (the engine cannot run again; build a new one) */
+  get lost(): boolean {
+    return this.lostInfo !== null;
+  }
+
+  private lostError(): DeviceLostError {
+    const i = this.lostInfo;
+    const why = i ? `${i.reason}${i.message ? `: ${i.message}` : ''}` : 'unknown reason';
+    return new DeviceLostError(`the GPU device was lost (${why}); the ${this.format} engine for ${this.modelName} must be rebuilt`);
   }
 
   get format(): WeightFormat {
@@ -101,11 +118,25 @@ export class Engine {
     const config = parseConfig(configText);
     const tokText = await source.text('tokenizer.json');
     const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined);
+    if (tokenizer && tokenizer.idLimit > config.vocabSize) {
+      throw new TokenizerError(`${source.name}: tokenizer.json has token ids up to ${tokenizer.idLimit - 1} but config.json's vocab_size is ${config.vocabSize}: the tokenizer does not belong to these weights`);
+    }
     const shape = Engine.shapeFor(config, opts, gpu.limits);
     checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), gpu.limits, `${source.name} (${opts.format})`);
     const tensors = opts.tensors ? opts.tensors(config) : readPackedTensors(source, config, opts.format, opts.onProgress, opts.int8GroupSize);
-    const weights = await uploadTensors(gpu.device, config, opts.format, tensors);
-    return Engine.fromWeights(gpu, config, tokenizer, weights, opts, source.name);
+    // Validation and out-of-memory errors of the whole load surface here as named errors that name
+    // the buffer or kernel; whatever was built is destroyed, so a failed load leaks no GPU memory.
+    let engine: Engine | null = null;
+    try {
+      return await withGpuErrors(gpu.device, `loading ${source.name} (${opts.format})`, async () => {
+        const weights = await uploadTensors(gpu.device, config, opts.format, tensors);
+        engine = await Engine.fromWeights(gpu, config, tokenizer, weights, opts, source.name);
+        return engine;
+      });
+    } catch (e) {
+      (engine as Engine | null)?.destroy();
+      throw e;
+    }
   }
 
   /**
@@ -152,10 +183,16 @@ export class Engine {
     }
   }
 
-  private checkPrompt(ids: number[]): void {
+  /**
+   * The context policy: a prompt is refused (never silently truncated) unless it leaves room for
+   * at least one new token; generation then stops at the end of the context.
+   */
+  checkPrompt(ids: number[]): void {
     if (ids.length === 0) throw new ContextOverflowError('the prompt is empty: at least one token (e.g. BOS) is needed');
     if (ids.length >= this.contextLength) {
-      throw new ContextOverflowError(`the prompt has ${ids.length} tokens but the context holds ${this.contextLength}; shorten the prompt or load with a longer context`);
+      throw new ContextOverflowError(
+        `the prompt has ${ids.length} tokens but the context holds ${this.contextLength} (prompt and reply together); shorten the prompt by at least ${ids.length - this.contextLength + 1} tokens or load with a longer context`,
+      );
     }
     const V = this.config.vocabSize;
     const bad = ids.find((t) => !Number.isInteger(t) || t < 0 || t >= V);
@@ -196,63 +233,95 @@ export class Engine {
    * aborts (within one token).
    */
   async *generate(promptIds: number[], opts: GenerateOptions): AsyncGenerator<GeneratedToken> {
+    if (this.lostInfo) throw this.lostError();
     if (this.busy) throw new EngineBusyError('this engine is already generating; stop it first');
     this.checkPrompt(promptIds);
     this.busy = true;
     const { device } = this.gpu;
     const f = this.forward;
     const stop = new Set(opts.stopIds ?? this.eosIds);
+    const aborted = () => opts.signal?.aborted === true;
     const P = promptIds.length;
     const maxNew = Math.min(opts.maxNewTokens, this.contextLength - P);
     const t0 = performance.now();
     let pending: Promise<void> | null = null;
+    // Validation errors of each submit, keyed by the token it produces: checked when that token
+    // arrives (the scope has resolved by then), so a broken kernel stops generation at once with
+    // its label instead of streaming garbage; nothing waits on them inside a step.
+    const stepErrors = new Map<number, Promise<Error | null>>();
+    const scoped = (n: number, during: string, record: () => void) => {
+      device.pushErrorScope('validation');
+      record();
+      const err = device.popErrorScope().then((e) => (e ? namedGpuError(e, during) : null), () => null);
+      const prev = stepErrors.get(n);
+      stepErrors.set(n, prev ? Promise.all([prev, err]).then(([a, b]) => a ?? b) : err);
+    };
     // Copies history[index] (where the sampler wrote token `index - P`) to a staging buffer.
     const submitReadback = (enc: GPUCommandEncoder, n: number) => {
       enc.copyBufferToBuffer(f.history, (P + n) * 4, this.staging[n % 2]!, 0, 4);
       device.queue.submit([enc.finish()]);
     };
     try {
-      if (maxNew <= 0) return;
+      if (maxNew <= 0 || aborted()) return;
       f.setSampling(device, { ...GREEDY, ...opts.sampling });
       device.queue.writeBuffer(f.history, 0, new Uint32Array(promptIds));
       // Prefill all but the last chunk, then the last chunk with sampling + readback in one submit.
+      // Stop is honoured between chunks, so a long prompt does not have to finish first.
       const chunk = f.shape.maxRows;
       let pos = 0;
       while (true) {
         const rows = Math.min(chunk, P - pos);
-        device.queue.writeBuffer(f.ids, 0, new Uint32Array(promptIds.slice(pos, pos + rows)));
-        f.step.write({ rows, pos, logitRows: 1 });
-        const enc = device.createCommandEncoder({ label: `prefill ${pos}+${rows}` });
         const last = pos + rows >= P;
-        f.encode(enc, rows, 1, last);
-        if (last) {
-          submitReadback(enc, 0);
-          break;
-        }
-        device.queue.submit([enc.finish()]);
+        scoped(0, `prefill of tokens ${pos}..${pos + rows - 1}`, () => {
+          device.queue.writeBuffer(f.ids, 0, new Uint32Array(promptIds.slice(pos, pos + rows)));
+          f.step.write({ rows, pos, logitRows: 1 });
+          const enc = device.createCommandEncoder({ label: `prefill ${pos}+${rows}` });
+          f.encode(enc, rows, 1, last);
+          if (last) submitReadback(enc, 0);
+          else device.queue.submit([enc.finish()]);
+        });
+        if (last) break;
         pos += rows;
+        // Yield to the event loop so a Stop (a message, a click) can land between chunks.
+        await new Promise((r) => setTimeout(r, 0));
+        if (aborted()) return;
       }
       for (let n = 0; n < maxNew; n++) {
         // Queue step n+1 (it reads token n from ids[0] on the GPU) before waiting for token n.
         if (n + 1 < maxNew) {
-          f.step.write({ rows: 1, pos: P + n, logitRows: 1 });
-          const enc = device.createCommandEncoder({ label: `decode ${P + n}` });
-          f.encode(enc, 1, 1, true);
-          submitReadback(enc, n + 1);
+          scoped(n + 1, `decode step ${n + 1} (position ${P + n})`, () => {
+            f.step.write({ rows: 1, pos: P + n, logitRows: 1 });
+            const enc = device.createCommandEncoder({ label: `decode ${P + n}` });
+            f.encode(enc, 1, 1, true);
+            submitReadback(enc, n + 1);
+          });
         }
         const buf = this.staging[n % 2]!;
         pending = buf.mapAsync(GPUMapMode.READ);
-        await pending;
+        try {
+          await pending;
+        } catch (e) {
+          pending = null;
+          // A lost device rejects every map; say so by name (the lost promise may settle a moment later).
+          if (this.lostInfo || (await Promise.race([device.lost.then(() => true), new Promise((r) => setTimeout(() => r(false), 200))]))) throw this.lostError();
+          throw e;
+        }
         pending = null;
+        const err = await stepErrors.get(n);
+        stepErrors.delete(n);
         const id = new Uint32Array(buf.getMappedRange())[0]!;
         buf.unmap();
+        if (err) throw err;
+        // Stop pressed while this token was computed: it is dropped, nothing more is produced.
+        if (aborted()) break;
         yield { id, index: n, timeMs: performance.now() - t0 };
-        if (stop.has(id) || opts.signal?.aborted) break;
+        if (stop.has(id) || aborted()) break;
       }
     } finally {
-      // Drain the step still in flight so the staging buffers are free for the next call.
+      // Drain the step still in flight so the staging buffers are free for the next call. A lost
+      // device has nothing in flight (and must not keep a finished generation waiting).
       if (pending) await pending.catch(() => undefined);
-      await device.queue.onSubmittedWorkDone();
+      if (!this.lostInfo) await Promise.race([device.queue.onSubmittedWorkDone(), device.lost]);
       this.busy = false;
     }
   }

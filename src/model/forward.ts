@@ -131,6 +131,32 @@ export class Forward {
     const invFreq = uploadStorage(device, 'rope.invFreq', ropeInvFreq(c.rope, c.headDim)); // [hd/2]
     buffers.push(invFreq);
     const step = new StepBuffer(device);
+    try {
+      return await Forward.buildKernels(device, cache, c, w, shape, { x, h, q, kk, v, att, gate, up, act, lastX, lastH, logits, ids, history, kCache, vCache, invFreq }, step, buffers);
+    } catch (e) {
+      // A kernel that fails to compile or bind must not leave the activations and KV cache behind.
+      for (const b of buffers) b.destroy();
+      step.buffer.destroy();
+      throw e;
+    }
+  }
+
+  private static async buildKernels(
+    device: GPUDevice,
+    cache: PipelineCache,
+    c: ModelConfig,
+    w: ModelWeights,
+    shape: ForwardShape,
+    a: Record<'x' | 'h' | 'q' | 'kk' | 'v' | 'att' | 'gate' | 'up' | 'act' | 'lastX' | 'lastH' | 'logits' | 'ids' | 'history' | 'invFreq', GPUBuffer> & { kCache: GPUBuffer[]; vCache: GPUBuffer[] },
+    step: StepBuffer,
+    buffers: GPUBuffer[],
+  ): Promise<Forward> {
+    const { x, h, q, kk, v, att, gate, up, act, lastX, lastH, logits, ids, history, kCache, vCache, invFreq } = a;
+    const D = c.hiddenSize;
+    const KV = c.numKvHeads * c.headDim;
+    const I = c.intermediateSize;
+    const V = c.vocabSize;
+    const C = shape.maxCtx;
 
     // Kernels, compiled once per shape (the pipeline cache dedupes equal shapes).
     const l0 = w.layers[0]!;

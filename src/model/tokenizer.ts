@@ -38,6 +38,8 @@ export class TextTokenizer {
   readonly eosToken?: string;
   /** ids that end generation, from tokenizer_config's eos_token (the model config adds its own). */
   readonly eosIds: number[];
+  /** one more than the largest id the tokenizer can produce (added tokens included) */
+  readonly idLimit: number;
 
   constructor(tokenizerJson: string, tokenizerConfigJson?: string) {
     const tj = parseJson(tokenizerJson, 'tokenizer.json');
@@ -53,8 +55,14 @@ export class TextTokenizer {
     }
     this.bosToken = tokenString(cfg.bos_token);
     this.eosToken = tokenString(cfg.eos_token);
-    const eos = this.eosToken === undefined ? undefined : this.tok.token_to_id(this.eosToken);
-    this.eosIds = eos === undefined ? [] : [eos];
+    const eos = this.eosToken === undefined ? undefined : this.guard('look up the EOS token', () => this.tok.token_to_id(this.eosToken!));
+    this.eosIds = typeof eos === 'number' && Number.isInteger(eos) && eos >= 0 ? [eos] : [];
+    this.idLimit = this.guard('read the vocabulary', () => {
+      let max = -1;
+      for (const id of this.tok.get_vocab(true).values()) if (Number.isInteger(id) && id > max) max = id;
+      return max + 1;
+    });
+    if (this.idLimit === 0) throw new TokenizerError('tokenizer.json has an empty vocabulary');
     let template = cfg.chat_template;
     // Some repos ship a list of named templates; "default" is the chat one.
     if (Array.isArray(template)) template = (template as Array<{ name?: string; template?: string }>).find((t) => t.name === 'default')?.template;
@@ -69,23 +77,47 @@ export class TextTokenizer {
     return this.template !== null;
   }
 
+  /**
+   * A tokenizer.json that parses can still be inconsistent (a merge naming a missing token, a
+   * broken normalizer); the library then throws plain TypeErrors at use. Named here, per use.
+   */
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof TokenizerError) throw e;
+      throw new TokenizerError(`tokenizer.json is inconsistent: could not ${what}: ${(e as Error).message}`);
+    }
+  }
+
   encode(text: string, addSpecialTokens = true): number[] {
-    return this.tok.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+    const ids = this.guard('encode text', () => this.tok.encode(text, { add_special_tokens: addSpecialTokens }).ids);
+    // A vocabulary with holes maps some pieces to no id at all; never pass that on as a token.
+    const bad = ids.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= this.idLimit);
+    if (bad >= 0) throw new TokenizerError(`tokenizer.json is inconsistent: it encoded part of the text to ${String(ids[bad])}, which is not a token id`);
+    return ids;
   }
 
   decode(ids: number[], skipSpecialTokens = true): string {
-    return this.tok.decode(ids, { skip_special_tokens: skipSpecialTokens });
+    return this.guard('decode ids', () => this.tok.decode(ids, { skip_special_tokens: skipSpecialTokens }));
   }
 
   /** Renders the chat template (with the generation prompt) and tokenizes it. */
   applyChatTemplate(messages: ChatMessage[]): number[] {
     if (!this.template) throw new TokenizerError('this model has no chat template; use a raw prompt');
-    const text = this.template.render({
-      messages,
-      add_generation_prompt: true,
-      bos_token: this.bosToken ?? '',
-      eos_token: this.eosToken ?? '',
-    });
+    // @huggingface/jinja interprets the template over these values only: no JS is evaluated and
+    // the template sees no globals, so a hostile template can fail but not run code.
+    let text: string;
+    try {
+      text = this.template.render({
+        messages,
+        add_generation_prompt: true,
+        bos_token: this.bosToken ?? '',
+        eos_token: this.eosToken ?? '',
+      });
+    } catch (e) {
+      throw new TokenizerError(`the chat template failed to render: ${(e as Error).message}`);
+    }
     // The template already wrote BOS and any other special tokens.
     return this.encode(text, false);
   }

@@ -76,4 +76,19 @@ describe('tokenizer errors', () => {
     expect(() => new TextTokenizer('{"model": ')).toThrow(TokenizerError);
     expect(() => new TextTokenizer('{"version": "1.0"}')).toThrow(/no "model"/);
   });
+  it('names a tokenizer.json that loads but is inconsistent (holes in the vocabulary, broken merges)', () => {
+    const base = JSON.parse(read(path.join(modelDir('stories260K'), 'tokenizer.json'))) as { model: { vocab: Record<string, number>; merges: unknown }; added_tokens: unknown[] };
+    const holes = structuredClone(base);
+    holes.model.vocab = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+    // Pieces missing from the vocabulary become <unk>: valid ids, never undefined.
+    expect(new TextTokenizer(JSON.stringify(holes)).encode('Once upon a time')).toEqual([1, 0]);
+    const empty = structuredClone(base);
+    empty.model.vocab = {};
+    empty.added_tokens = [];
+    expect(() => new TextTokenizer(JSON.stringify(empty))).toThrow(/empty vocabulary/);
+    const merges = structuredClone(base);
+    merges.model.merges = null;
+    expect(() => new TextTokenizer(JSON.stringify(merges))).toThrow(TokenizerError);
+    expect(new TextTokenizer(read(path.join(modelDir('stories260K'), 'tokenizer.json'))).idLimit).toBe(512);
+  });
 });
