@@ -9,7 +9,7 @@ import { parseConfig, ConfigError, type ModelConfig } from './config';
 import { readPackedTensors, uploadTensors, type LoadProgress, type ModelWeights, type PackedTensor } from './weights';
 import { Forward, type ForwardShape } from './forward';
 import { planMemory, checkFits } from './memory';
-import { TextTokenizer, TokenizerError } from './tokenizer';
+import { TextTokenizer } from './tokenizer';
 import type { ModelSource } from './source';
 import type { WeightFormat } from './quantize';
 import type { SamplingParams } from './sampling';
@@ -36,6 +36,11 @@ export interface EngineOptions {
   onProgress?: (p: LoadProgress) => void;
   /** int8 scale group along K (default 128); 0 = per-channel. For measurements: the app caches 128. */
   int8GroupSize?: number;
+  /**
+   * A pipeline cache to share with other engines on the same device: shapes already compiled are
+   * not compiled again (on a CPU driver, compiling is most of a small model's load time).
+   */
+  pipelines?: PipelineCache;
   /**
    * Where the engine-ready weights come from. Default: read and quantize the source's safetensors.
    * The app passes tensors from its IndexedDB cache, or wraps the default to fill that cache.
@@ -112,17 +117,27 @@ export class Engine {
     return [...new Set([...this.config.eosTokenIds, ...(this.tokenizer?.eosIds ?? [])])];
   }
 
-  static async load(gpu: GpuContext, source: ModelSource, opts: EngineOptions): Promise<Engine> {
+  /**
+   * Everything a load checks before touching the GPU: config.json, the tokenizer files, that the
+   * tokenizer fits the vocabulary, and that every buffer fits the device's per-buffer limit.
+   */
+  static async prepare(
+    source: ModelSource,
+    opts: Pick<EngineOptions, 'format' | 'contextLength' | 'maxRows' | 'maxLogitRows'>,
+    limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>,
+  ): Promise<{ config: ModelConfig; tokenizer: TextTokenizer | null; shape: ForwardShape }> {
     const configText = await source.text('config.json');
     if (configText === null) throw new ConfigError(`${source.name}: config.json is missing`);
     const config = parseConfig(configText);
     const tokText = await source.text('tokenizer.json');
-    const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined);
-    if (tokenizer && tokenizer.idLimit > config.vocabSize) {
-      throw new TokenizerError(`${source.name}: tokenizer.json has token ids up to ${tokenizer.idLimit - 1} but config.json's vocab_size is ${config.vocabSize}: the tokenizer does not belong to these weights`);
-    }
-    const shape = Engine.shapeFor(config, opts, gpu.limits);
-    checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), gpu.limits, `${source.name} (${opts.format})`);
+    const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined, config.vocabSize);
+    const shape = Engine.shapeFor(config, opts, limits);
+    checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), limits, `${source.name} (${opts.format})`);
+    return { config, tokenizer, shape };
+  }
+
+  static async load(gpu: GpuContext, source: ModelSource, opts: EngineOptions): Promise<Engine> {
+    const { config, tokenizer } = await Engine.prepare(source, opts, gpu.limits);
     const tensors = opts.tensors ? opts.tensors(config) : readPackedTensors(source, config, opts.format, opts.onProgress, opts.int8GroupSize);
     // Validation and out-of-memory errors of the whole load surface here as named errors that name
     // the buffer or kernel; whatever was built is destroyed, so a failed load leaks no GPU memory.
@@ -170,10 +185,14 @@ export class Engine {
     config: ModelConfig,
     tokenizer: TextTokenizer | null,
     weights: ModelWeights,
-    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'>,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'pipelines'>,
     name: string,
   ): Promise<Engine> {
-    const pipelines = new PipelineCache(gpu.device);
+    if (opts.pipelines && opts.pipelines.device !== gpu.device) {
+      for (const b of weights.buffers) b.destroy();
+      throw new Error('the shared pipeline cache belongs to another device');
+    }
+    const pipelines = opts.pipelines ?? new PipelineCache(gpu.device);
     try {
       const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, opts, gpu.limits));
       return new Engine(gpu, config, tokenizer, weights, forward, pipelines, name);
@@ -245,17 +264,15 @@ export class Engine {
     const maxNew = Math.min(opts.maxNewTokens, this.contextLength - P);
     const t0 = performance.now();
     let pending: Promise<void> | null = null;
-    // Validation errors of each submit, keyed by the token it produces: checked when that token
-    // arrives (the scope has resolved by then), so a broken kernel stops generation at once with
-    // its label instead of streaming garbage; nothing waits on them inside a step.
-    const stepErrors = new Map<number, Promise<Error | null>>();
-    const scoped = (n: number, during: string, record: () => void) => {
-      device.pushErrorScope('validation');
-      record();
-      const err = device.popErrorScope().then((e) => (e ? namedGpuError(e, during) : null), () => null);
-      const prev = stepErrors.get(n);
-      stepErrors.set(n, prev ? Promise.all([prev, err]).then(([a, b]) => a ?? b) : err);
+    // A validation error in a step (a destroyed buffer, a bad binding) invalidates its command
+    // buffer and the readback would return stale ids: listen for it and stop with its labels. A
+    // listener rather than an error scope per step keeps the decode loop free of extra round trips;
+    // the error lands at most a token or two after the step that caused it.
+    let gpuError: Error | null = null;
+    const onGpuError = (ev: Event) => {
+      gpuError ??= namedGpuError((ev as GPUUncapturedErrorEvent).error, `generating with the ${this.format} engine`);
     };
+    device.addEventListener('uncapturederror', onGpuError);
     // Copies history[index] (where the sampler wrote token `index - P`) to a staging buffer.
     const submitReadback = (enc: GPUCommandEncoder, n: number) => {
       enc.copyBufferToBuffer(f.history, (P + n) * 4, this.staging[n % 2]!, 0, 4);
@@ -272,14 +289,12 @@ export class Engine {
       while (true) {
         const rows = Math.min(chunk, P - pos);
         const last = pos + rows >= P;
-        scoped(0, `prefill of tokens ${pos}..${pos + rows - 1}`, () => {
-          device.queue.writeBuffer(f.ids, 0, new Uint32Array(promptIds.slice(pos, pos + rows)));
-          f.step.write({ rows, pos, logitRows: 1 });
-          const enc = device.createCommandEncoder({ label: `prefill ${pos}+${rows}` });
-          f.encode(enc, rows, 1, last);
-          if (last) submitReadback(enc, 0);
-          else device.queue.submit([enc.finish()]);
-        });
+        device.queue.writeBuffer(f.ids, 0, new Uint32Array(promptIds.slice(pos, pos + rows)));
+        f.step.write({ rows, pos, logitRows: 1 });
+        const enc = device.createCommandEncoder({ label: `prefill ${pos}+${rows}` });
+        f.encode(enc, rows, 1, last);
+        if (last) submitReadback(enc, 0);
+        else device.queue.submit([enc.finish()]);
         if (last) break;
         pos += rows;
         // Yield to the event loop so a Stop (a message, a click) can land between chunks.
@@ -289,12 +304,10 @@ export class Engine {
       for (let n = 0; n < maxNew; n++) {
         // Queue step n+1 (it reads token n from ids[0] on the GPU) before waiting for token n.
         if (n + 1 < maxNew) {
-          scoped(n + 1, `decode step ${n + 1} (position ${P + n})`, () => {
-            f.step.write({ rows: 1, pos: P + n, logitRows: 1 });
-            const enc = device.createCommandEncoder({ label: `decode ${P + n}` });
-            f.encode(enc, 1, 1, true);
-            submitReadback(enc, n + 1);
-          });
+          f.step.write({ rows: 1, pos: P + n, logitRows: 1 });
+          const enc = device.createCommandEncoder({ label: `decode ${P + n}` });
+          f.encode(enc, 1, 1, true);
+          submitReadback(enc, n + 1);
         }
         const buf = this.staging[n % 2]!;
         pending = buf.mapAsync(GPUMapMode.READ);
@@ -307,11 +320,9 @@ export class Engine {
           throw e;
         }
         pending = null;
-        const err = await stepErrors.get(n);
-        stepErrors.delete(n);
         const id = new Uint32Array(buf.getMappedRange())[0]!;
         buf.unmap();
-        if (err) throw err;
+        if (gpuError) throw gpuError;
         // Stop pressed while this token was computed: it is dropped, nothing more is produced.
         if (aborted()) break;
         yield { id, index: n, timeMs: performance.now() - t0 };
@@ -322,6 +333,7 @@ export class Engine {
       // device has nothing in flight (and must not keep a finished generation waiting).
       if (pending) await pending.catch(() => undefined);
       if (!this.lostInfo) await Promise.race([device.queue.onSubmittedWorkDone(), device.lost]);
+      device.removeEventListener('uncapturederror', onGpuError);
       this.busy = false;
     }
   }

@@ -24,6 +24,18 @@ function parseJson(text: string, file: string): Json {
   }
 }
 
+/** Every id in the vocabulary and the added tokens must be an integer in [0, limit). */
+function checkIds(tj: Json, limit: number): void {
+  const ids: unknown[] = [];
+  const vocab = (tj.model as Json).vocab;
+  // BPE, WordPiece, WordLevel: { piece: id }; Unigram: [[piece, score], ...] whose ids are indices.
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) ids.push(...Object.values(vocab));
+  else if (Array.isArray(vocab) && vocab.length > limit) ids.push(vocab.length - 1);
+  if (Array.isArray(tj.added_tokens)) for (const t of tj.added_tokens) ids.push((t as Json | null)?.id);
+  const bad = ids.find((id) => !(typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < limit));
+  if (bad !== undefined) throw new TokenizerError(`tokenizer.json has token id ${JSON.stringify(bad) ?? 'undefined'}, outside the model's vocabulary 0..${limit - 1}: the tokenizer is corrupt or belongs to another model`);
+}
+
 /** The special token strings of tokenizer_config.json may be plain strings or AddedToken objects. */
 function tokenString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -41,9 +53,15 @@ export class TextTokenizer {
   /** one more than the largest id the tokenizer can produce (added tokens included) */
   readonly idLimit: number;
 
-  constructor(tokenizerJson: string, tokenizerConfigJson?: string) {
+  /**
+   * `vocabSize` (config.json's) bounds the ids the tokenizer may use; without it, 2^24. The bound is
+   * checked before the library sees the file: it sizes tables by the largest id, so a corrupt id
+   * of 1e9 would otherwise cost a minute and gigabytes before any error.
+   */
+  constructor(tokenizerJson: string, tokenizerConfigJson?: string, vocabSize = 2 ** 24) {
     const tj = parseJson(tokenizerJson, 'tokenizer.json');
     if (!tj.model || typeof tj.model !== 'object') throw new TokenizerError('tokenizer.json has no "model" section');
+    checkIds(tj, vocabSize);
     const cfg = tokenizerConfigJson ? parseJson(tokenizerConfigJson, 'tokenizer_config.json') : {};
     // Padding and truncation in tokenizer.json are batch-training settings; generation needs neither.
     delete tj.padding;

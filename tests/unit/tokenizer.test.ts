@@ -90,5 +90,16 @@ describe('tokenizer errors', () => {
     merges.model.merges = null;
     expect(() => new TextTokenizer(JSON.stringify(merges))).toThrow(TokenizerError);
     expect(new TextTokenizer(read(path.join(modelDir('stories260K'), 'tokenizer.json'))).idLimit).toBe(512);
+    // Ids beyond the model's vocabulary are refused before the library sizes tables by them (an id
+    // of 1e9 used to take the library a minute and gigabytes).
+    const huge = structuredClone(base);
+    huge.added_tokens = [...huge.added_tokens, { id: 1e9, content: '<big>', special: true }];
+    const t0 = performance.now();
+    expect(() => new TextTokenizer(JSON.stringify(huge), undefined, 512)).toThrow(/token id 1000000000, outside the model's vocabulary 0..511/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const beyond = structuredClone(base);
+    beyond.model.vocab['<extra>'] = 512;
+    expect(() => new TextTokenizer(JSON.stringify(beyond), undefined, 512)).toThrow(TokenizerError);
+    expect(new TextTokenizer(JSON.stringify(beyond), undefined, 513).idLimit).toBe(513);
   });
 });
