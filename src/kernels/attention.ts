@@ -92,6 +92,11 @@ export class Attention {
     };
   }
 
+  /** buffers this kernel made in bind() (the decode split scratch), for its owner to destroy */
+  get buffers(): GPUBuffer[] {
+    return this.parts ? [this.parts] : [];
+  }
+
   encode(pass: GPUComputePassEncoder, b: AttentionBinding, rows: number): void {
     if (rows === 1 && this.decode && b.split && b.combine) {
       pass.setPipeline(this.decode.split);

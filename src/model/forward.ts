@@ -210,6 +210,8 @@ export class Forward {
       x,
       lastX,
     };
+    // Scratch the kernels made while binding is the forward pass's to destroy, like its activations.
+    buffers.push(...new Set(attention.flatMap((a) => a.buffers)), bindings.sampler.params, bindings.sampler.work);
     const kernels = { embed, norm, q: mq, kv: mkv, o: mo, gateUp: mgu, down: mdown, lmHead, ropeQ, ropeK, kvAppend, attention, siluMul, sampler };
     return new Forward(c, shape, step, ids, history, logits, buffers, kernels, bindings);
   }

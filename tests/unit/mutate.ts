@@ -196,10 +196,10 @@ function mutateTemplate(template: string, rng: Rng): string {
   return "{{ raise_exception('this model refuses') }}";
 }
 
-/** One seeded mutation of one file (sometimes two) of the model. */
-export function mutateModel(original: Map<string, Uint8Array>, rng: Rng, chatTemplate: string): Mutation {
+/** One seeded mutation of one file of the model (of kind `only` when given). */
+export function mutateModel(original: Map<string, Uint8Array>, rng: Rng, chatTemplate: string, only?: MutationKind): Mutation {
   const files = new Map(original);
-  const kind = rng.pick(MUTATION_KINDS);
+  const kind = only ?? rng.pick(MUTATION_KINDS);
   let detail = '';
   const st = original.get('model.safetensors')!;
   switch (kind) {
