@@ -6,10 +6,11 @@ import { Engine } from '../src/model/engine';
 import { parseConfig, parameterCount, ConfigError } from '../src/model/config';
 import { planMemory, checkFits } from '../src/model/memory';
 import { memorySource, type ModelSource } from '../src/model/source';
-import { readPackedTensors, type LoadProgress, type PackedTensor } from '../src/model/weights';
+import type { LoadProgress, PackedTensor } from '../src/model/weights';
 import { StreamingDecoder, TokenizerError } from '../src/model/tokenizer';
 import { hubSource, type HubSource } from '../src/hub/hub';
 import { WeightCache, type CacheKey } from '../src/hub/cache';
+import { loadThroughCache } from '../src/hub/cached_load';
 import { FORMATS, toWire, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -22,6 +23,8 @@ let gpu: Promise<GpuContext> | null = null;
 const engines = new Map<Format, Engine>();
 let loading: AbortController | null = null;
 let running: AbortController | null = null;
+/** settles when the running generation has fully stopped (its engine is free again) */
+let runDone: Promise<void> = Promise.resolve();
 /** The hub source of the model being planned/loaded: config.json is fetched once for both steps. */
 let hub: { id: string; source: Promise<HubSource>; abort: AbortController } | null = null;
 
@@ -61,13 +64,14 @@ function cacheRepo(model: Extract<ModelRef, { kind: 'hub' }>): string {
 }
 
 function hubFor(model: Extract<ModelRef, { kind: 'hub' }>): Promise<HubSource> {
-  const id = `${model.baseUrl}|${model.repo}|${model.revision}`;
+  const id = `${model.baseUrl}|${model.repo}|${model.revision}|${model.token ?? ''}`;
   if (hub?.id !== id) {
     hub?.abort.abort();
     const abort = new AbortController();
     const source = hubSource(model.repo, {
       baseUrl: model.baseUrl,
       revision: model.revision,
+      ...(model.token ? { token: model.token } : {}),
       signal: abort.signal,
       onProgress: (progress) => post({ type: 'download', progress }),
     });
@@ -98,11 +102,6 @@ function sourceFor(model: ModelRef): Promise<ModelSource> {
 
 function modelName(model: ModelRef): string {
   return model.kind === 'hub' ? model.repo : model.name;
-}
-
-function textSource(name: string, files: Map<string, string>): ModelSource {
-  const enc = new TextEncoder();
-  return memorySource(name, new Map([...files].map(([k, v]) => [k, enc.encode(v)])));
 }
 
 async function plan(model: ModelRef, contextLength: number): Promise<PlanResult> {
@@ -158,7 +157,12 @@ function destroyEngines(): void {
 }
 
 async function load(model: ModelRef, contextLength: number): Promise<void> {
-  if (running) throw new Error('a generation is running; stop it before loading another model');
+  // Switching models mid-generation: stop the generation first (it ends as "stopped"), so that no
+  // engine is destroyed while it is still generating.
+  if (running) {
+    running.abort();
+    await runDone;
+  }
   loading?.abort();
   const abort = new AbortController();
   loading = abort;
@@ -176,26 +180,20 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
       const t0 = performance.now();
       const key = keys?.[format] ?? null;
       const progress = (phase: 'cache' | 'convert', total: number) => (done: number) => post({ type: 'load-progress', format, phase, tensorsDone: done, tensorsTotal: total });
-      let engine: Engine | null = null;
-      let fromCache = false;
-      const files = key && (await cache.has(key)) ? await cache.files(key) : null;
-      if (key && files) {
-        const total = (await cache.list()).find((e) => sameKey(e.key, key))?.tensors ?? 0;
-        engine = await Engine.load(g, textSource(name, files), { format, contextLength, tensors: () => watched(cache.read(key), abort.signal, progress('cache', total)) });
-        fromCache = true;
-      } else {
-        const src = (source ??= await sourceFor(model));
-        const onProgress = (p: LoadProgress) => progress('convert', p.tensorsTotal)(p.tensorsDone);
-        if (key) {
-          smallFiles ??= await readSmallFiles(src);
-          const small = smallFiles;
-          engine = await Engine.load(g, src, { format, contextLength, tensors: (cfg) => cache.write(key, small, watched(readPackedTensors(src, cfg, format, onProgress), abort.signal, () => {})) });
-          const warning = await cacheProblem(cache, key);
-          if (warning) warnings.push(warning);
-        } else {
-          engine = await Engine.load(g, src, { format, contextLength, tensors: (cfg) => watched(readPackedTensors(src, cfg, format, onProgress), abort.signal, () => {}) });
-        }
-      }
+      // From the cache when it holds the weights (a corrupt entry is downloaded again), else from
+      // the source while caching them; a full disk only means not cached (src/hub/cached_load.ts).
+      const { engine, fromCache, notes } = await loadThroughCache(g, {
+        name,
+        format,
+        contextLength,
+        cache: key ? cache : null,
+        key,
+        source: async () => (source ??= await sourceFor(model)),
+        smallFiles: async (src) => (smallFiles ??= await readSmallFiles(src)),
+        watch: (tensors, phase, total) => watched(tensors, abort.signal, phase === 'cache' ? progress('cache', total) : () => {}),
+        onProgress: (p: LoadProgress) => progress('convert', p.tensorsTotal)(p.tensorsDone),
+      });
+      warnings.push(...notes);
       if (abort.signal.aborted) {
         engine.destroy();
         throw new DOMException('loading cancelled', 'AbortError');
@@ -216,7 +214,7 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
         name,
         engines: loaded,
         hasChatTemplate: base.tokenizer?.hasChatTemplate ?? false,
-        cacheWarning: warnings.length ? warnings.join('; ') : null,
+        cacheWarning: warnings.length ? warnings.join(' ') : null,
       },
     });
   } catch (e) {
@@ -232,10 +230,6 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
   }
 }
 
-function sameKey(a: CacheKey, b: CacheKey): boolean {
-  return a.repo === b.repo && a.revision === b.revision && a.format === b.format;
-}
-
 async function readSmallFiles(src: ModelSource): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const f of SMALL_FILES) {
@@ -245,13 +239,6 @@ async function readSmallFiles(src: ModelSource): Promise<Map<string, string>> {
   return out;
 }
 
-/** After a write: null when the entry was stored, else why not (quota). The model loads either way. */
-async function cacheProblem(cache: WeightCache, key: CacheKey): Promise<string | null> {
-  const err = cache.lastError;
-  if (err) return `the ${key.format} weights were not cached: ${err.message}`;
-  return (await cache.has(key)) ? null : `the ${key.format} weights were not cached`;
-}
-
 async function generate(req: GenerateRequest): Promise<void> {
   if (running) throw new Error('a generation is already running');
   if (loading) throw new Error('a model is still loading');
@@ -259,8 +246,13 @@ async function generate(req: GenerateRequest): Promise<void> {
   if (!base || engines.size !== FORMATS.length) throw new Error('no model is loaded');
   const tok = base.tokenizer!;
   const ids = req.chat ? tok.applyChatTemplate([{ role: 'user', content: req.prompt }]) : tok.encode(req.prompt);
+  // The context policy (refuse, never truncate): checked before either engine starts, so the
+  // message comes before any pane shows progress.
+  for (const e of engines.values()) e.checkPrompt(ids);
   const abort = new AbortController();
   running = abort;
+  let finished = () => {};
+  runDone = new Promise((r) => (finished = r));
   const { signal } = abort;
   try {
     // One after the other, never interleaved: each engine gets the whole GPU while it is timed.
@@ -284,6 +276,7 @@ async function generate(req: GenerateRequest): Promise<void> {
     post({ type: 'run-end', stopped: signal.aborted });
   } finally {
     if (running === abort) running = null;
+    finished();
   }
 }
 

@@ -54,7 +54,7 @@ export async function loadThroughCache(gpu: GpuContext, o: CachedLoadOptions): P
       } catch (e) {
         if (!(e instanceof CacheCorruptError)) throw e;
         // The cache already deleted the entry; fetching again replaces it with a good one.
-        notes.push(`${e.message.replace(/; the entry was deleted.*$/, '')}: it was deleted and the weights downloaded again`);
+        notes.push(`The ${e.message.replace(/; the entry was deleted.*$/, '')}: the entry was deleted and the weights downloaded again.`);
       }
     }
   }
@@ -66,7 +66,8 @@ export async function loadThroughCache(gpu: GpuContext, o: CachedLoadOptions): P
   const small = await o.smallFiles(src);
   const engine = await Engine.load(gpu, src, { ...engineOpts, tensors: (cfg) => cache.write(key, small, watch(readPackedTensors(src, cfg, format, o.onProgress), 'convert', 0)) });
   const err = cache.lastError;
-  if (err) notes.push(`the ${format} weights were not cached: ${err.message}`);
-  else if (!(await cache.has(key))) notes.push(`the ${format} weights were not cached`);
+  const after = `The ${format} engine runs from memory now; its weights will be downloaded again next time.`;
+  if (err) notes.push(`The ${format} weights were not cached: ${err.message} ${after}`);
+  else if (!(await cache.has(key))) notes.push(`The ${format} weights were not cached. ${after}`);
   return { engine, fromCache: false, notes };
 }

@@ -117,6 +117,8 @@ export class TextTokenizer {
   }
 
   decode(ids: number[], skipSpecialTokens = true): string {
+    // The library refuses an empty list; a generation stopped before its first token has one.
+    if (ids.length === 0) return '';
     return this.guard('decode ids', () => this.tok.decode(ids, { skip_special_tokens: skipSpecialTokens }));
   }
 

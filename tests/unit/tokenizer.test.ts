@@ -64,6 +64,10 @@ describe('stories260K SentencePiece tokenizer', () => {
     for (const id of g.continuation_ids) text += s.push(id);
     expect(text).toBe(g.text);
   });
+  it('decodes no ids to the empty string (a generation stopped before its first token)', () => {
+    expect(tok.decode([])).toBe('');
+    expect(new StreamingDecoder(tok).text).toBe('');
+  });
   it('has EOS </s> = 2 and no chat template', () => {
     expect(tok.eosIds).toEqual([2]);
     expect(tok.hasChatTemplate).toBe(false);
