@@ -85,7 +85,7 @@ describe('robustness on the GPU (stories260K, f16)', () => {
     expect(tracker.live()).toBe(before);
   });
 
-  const GPU_CASES = 60;
+  const GPU_CASES = 44;
   // File mutations that get past the CPU checks or fail late, and faults only a GPU load has.
   const KINDS: Array<MutationKind | 'cut-download' | 'bad-kernel' | 'bad-binding'> = ['st-data', 'st-data', 'tok-config', 'tok-vocab', 'config-field', 'config-rope', 'st-tensor', 'cut-download', 'cut-download', 'bad-kernel', 'bad-binding'];
   it(`${GPU_CASES} seeded faults through Engine.load: a working engine or a named error, never a hang or a leaked buffer`, async () => {
