@@ -5,11 +5,33 @@ import { CachePanel } from './components/CachePanel';
 import { PromptPanel } from './components/PromptPanel';
 import { OutputPane } from './components/OutputPane';
 import { Comparison } from './components/Comparison';
+import { BenchPanel } from './components/BenchPanel';
+import { BenchResults } from './components/BenchResults';
+import { BenchHistory } from './components/BenchHistory';
 import { useApp } from './store';
+import { useBench } from './bench_store';
+
+function Tabs() {
+  const tab = useBench((s) => s.tab);
+  const busy = useBench((s) => s.status === 'running' || s.status === 'fetching');
+  const setTab = useBench((s) => s.setTab);
+  return (
+    <nav className="tabs" role="tablist" aria-label="View">
+      <button role="tab" aria-selected={tab === 'compare'} className={tab === 'compare' ? 'on' : ''} data-testid="tab-compare" onClick={() => setTab('compare')}>
+        Compare
+      </button>
+      <button role="tab" aria-selected={tab === 'bench'} className={tab === 'bench' ? 'on' : ''} data-testid="tab-bench" onClick={() => setTab('bench')}>
+        Benchmark
+        {busy && <span className="spinner" aria-label="running" />}
+      </button>
+    </nav>
+  );
+}
 
 export function App() {
   const gpu = useApp((s) => s.gpu);
   const ready = useApp((s) => s.load.status === 'ready');
+  const tab = useBench((s) => s.tab);
   return (
     <div className="app">
       <Header />
@@ -24,12 +46,23 @@ export function App() {
             <GpuNotice />
           ) : (
             <>
-              <PromptPanel />
-              <div className={`panes${ready ? '' : ' panes-idle'}`}>
-                <OutputPane format="f16" />
-                <OutputPane format="int8" />
-              </div>
-              <Comparison />
+              <Tabs />
+              {tab === 'compare' ? (
+                <>
+                  <PromptPanel />
+                  <div className={`panes${ready ? '' : ' panes-idle'}`}>
+                    <OutputPane format="f16" />
+                    <OutputPane format="int8" />
+                  </div>
+                  <Comparison />
+                </>
+              ) : (
+                <>
+                  <BenchPanel />
+                  <BenchResults />
+                  <BenchHistory />
+                </>
+              )}
             </>
           )}
         </section>

@@ -2,6 +2,8 @@
 // of one of two discriminated unions, so both sides switch on `type` with exhaustive checking.
 import type { SamplingParams } from '../src/model/sampling';
 import type { DownloadProgress } from '../src/hub/hub';
+import type { SuiteProgress } from '../src/bench/suite';
+import type { SuiteReport, SuiteSettings } from '../src/bench/suite_report';
 
 export type Format = 'f16' | 'int8';
 /** The baseline first: both engines run one after the other, in this order. */
@@ -11,7 +13,9 @@ export type ModelRef =
   /** token: a Hugging Face access token for gated or private repos (kept in memory only) */
   | { kind: 'hub'; repo: string; revision: string; baseUrl: string; token?: string }
   /** a folder the user picked; File objects are structured-cloneable, so they cross as they are */
-  | { kind: 'local'; name: string; files: File[] };
+  | { kind: 'local'; name: string; files: File[] }
+  /** a preset of src/bench/synthetic.ts: a real model's shapes, random weights made on the GPU (speed only) */
+  | { kind: 'synthetic'; preset: string };
 
 /** An error as it crosses the worker boundary (Error objects lose their class there). */
 export interface WireError {
@@ -42,6 +46,8 @@ export interface PlanResult {
   maxBufferBytes: number;
   /** set when the model cannot be loaded on this adapter: the reason, for the user */
   refusal: string | null;
+  /** random weights: nothing to download, output meaningless */
+  synthetic: boolean;
 }
 
 export interface LoadedEngine {
@@ -57,6 +63,8 @@ export interface LoadedInfo {
   name: string;
   engines: LoadedEngine[];
   hasChatTemplate: boolean;
+  /** random weights and no tokenizer: prompts and outputs are token ids, the text means nothing */
+  synthetic: boolean;
   /** why the weights were not cached (e.g. storage quota), or null */
   cacheWarning: string | null;
 }
@@ -68,6 +76,12 @@ export interface GenerateRequest {
   maxNewTokens: number;
 }
 
+export interface BenchRequest {
+  settings: SuiteSettings;
+  /** where the Alpaca set is fetched from (the app's hub: huggingface.co, a mirror, the tests' server) */
+  hubUrl: string;
+}
+
 export type ToWorker =
   | { type: 'init' }
   | { type: 'plan'; requestId: number; model: ModelRef; contextLength: number }
@@ -75,6 +89,8 @@ export type ToWorker =
   | { type: 'cancel-load' }
   | { type: 'generate'; request: GenerateRequest }
   | { type: 'stop' }
+  | { type: 'bench-start'; request: BenchRequest }
+  | { type: 'bench-cancel' }
   /** development aid (?debug): destroys the device to exercise the device-lost path */
   | { type: 'lose-device' };
 
@@ -84,7 +100,7 @@ export type FromWorker =
   | { type: 'plan'; requestId: number; plan: PlanResult }
   | { type: 'plan-error'; requestId: number; error: WireError }
   | { type: 'download'; progress: DownloadProgress }
-  | { type: 'load-progress'; format: Format; phase: 'cache' | 'convert'; tensorsDone: number; tensorsTotal: number }
+  | { type: 'load-progress'; format: Format; phase: 'cache' | 'convert' | 'synthetic'; tensorsDone: number; tensorsTotal: number }
   | { type: 'engine-loaded'; engine: LoadedEngine }
   | { type: 'loaded'; info: LoadedInfo }
   | { type: 'load-error'; error: WireError }
@@ -97,7 +113,12 @@ export type FromWorker =
   | { type: 'gen-end'; format: Format; ids: number[]; text: string; offsets: number[]; stopped: boolean }
   | { type: 'run-end'; stopped: boolean }
   | { type: 'run-error'; error: WireError }
-  | { type: 'device-lost'; message: string };
+  | { type: 'device-lost'; message: string }
+  /** the prompt set is being fetched (Alpaca from the hub) */
+  | { type: 'bench-fetching'; source: string }
+  | { type: 'bench-progress'; progress: SuiteProgress }
+  | { type: 'bench-done'; report: SuiteReport }
+  | { type: 'bench-error'; error: WireError; cancelled: boolean };
 
 export function toWire(e: unknown): WireError {
   if (e instanceof Error) return { name: e.name, message: e.message };

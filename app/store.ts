@@ -5,6 +5,19 @@ import { DEFAULT_HUB, validateRepoId, type DownloadProgress } from '../src/hub/h
 import { WeightCache, type CacheEntryInfo, type CacheKey } from '../src/hub/cache';
 import { FORMATS, toWire, type Format, type FromWorker, type LoadedEngine, type LoadedInfo, type ModelRef, type PlanResult, type ToWorker, type WireError } from './protocol';
 import { PRESETS } from './presets';
+import { isPreset, PRESET_NAMES } from '../src/bench/presets';
+
+/** `?model=synthetic:tiny` selects a synthetic preset */
+const SYNTHETIC_PREFIX = 'synthetic:';
+
+export class UnknownPresetError extends Error {
+  override name = 'UnknownPresetError';
+}
+
+function syntheticPreset(name: string): string {
+  if (!isPreset(name)) throw new UnknownPresetError(`unknown synthetic model "${name}"; the presets are ${PRESET_NAMES.join(', ')}`);
+  return name;
+}
 
 export type GpuState =
   | { status: 'starting' }
@@ -14,7 +27,7 @@ export type GpuState =
 export type PlanState = { status: 'idle' } | { status: 'checking' } | { status: 'ready'; plan: PlanResult } | { status: 'error'; error: WireError };
 
 export interface EngineLoad {
-  phase: 'waiting' | 'cache' | 'convert' | 'done';
+  phase: 'waiting' | 'cache' | 'convert' | 'synthetic' | 'done';
   tensorsDone: number;
   tensorsTotal: number;
   loaded: LoadedEngine | null;
@@ -83,6 +96,8 @@ export interface AppState {
   selectHub(repo: string): void;
   selectLocal(files: File[]): void;
   setHubToken(token: string): void;
+  /** a synthetic preset (src/bench/synthetic.ts): random weights, speed only */
+  selectSynthetic(preset: string): void;
   setContextLength(n: number): void;
   loadModel(): void;
   cancelLoad(): void;
@@ -109,6 +124,14 @@ let planSeq = 0;
 
 function send(m: ToWorker): void {
   worker?.postMessage(m);
+}
+
+/** Other stores (the benchmark view) send through the same worker and hear every message. */
+const listeners = new Set<(m: FromWorker) => void>();
+export const sendToWorker = send;
+export function onWorkerMessage(fn: (m: FromWorker) => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
 }
 
 export const useApp = create<AppState>()((set, get) => {
@@ -193,9 +216,9 @@ export const useApp = create<AppState>()((set, get) => {
   const setModel = (model: ModelRef) => {
     if (get().load.status === 'loading') return;
     set({ model, plan: { status: 'idle' } });
-    if (model.kind === 'hub' && typeof history !== 'undefined') {
+    if (model.kind !== 'local' && typeof history !== 'undefined') {
       const u = new URL(location.href);
-      u.searchParams.set('model', model.repo);
+      u.searchParams.set('model', model.kind === 'hub' ? model.repo : `${SYNTHETIC_PREFIX}${model.preset}`);
       history.replaceState(null, '', u);
     }
     plan();
@@ -220,7 +243,8 @@ export const useApp = create<AppState>()((set, get) => {
       void get().refreshCache();
       const initial = params.get('model') ?? PRESETS[0]!.repo;
       try {
-        set({ model: { kind: 'hub', repo: validateRepoId(initial), revision: get().revision, baseUrl: get().hubUrl } });
+        if (initial.startsWith(SYNTHETIC_PREFIX)) set({ model: { kind: 'synthetic', preset: syntheticPreset(initial.slice(SYNTHETIC_PREFIX.length)) } });
+        else set({ model: { kind: 'hub', repo: validateRepoId(initial), revision: get().revision, baseUrl: get().hubUrl } });
       } catch (e) {
         set({ plan: { status: 'error', error: toWire(e) } });
       }
@@ -229,7 +253,10 @@ export const useApp = create<AppState>()((set, get) => {
         return;
       }
       worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-      worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(ev.data);
+      worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+        onMessage(ev.data);
+        for (const l of listeners) l(ev.data);
+      };
       worker.onerror = (ev) => set({ gpu: { status: 'unavailable', error: { name: 'WorkerError', message: `the engine worker failed to start: ${ev.message || 'unknown error'}` } } });
       send({ type: 'init' });
       if (params.has('debug')) (globalThis as Record<string, unknown>).__int8llm = { loseDevice: () => send({ type: 'lose-device' }), store: useApp };
@@ -252,6 +279,10 @@ export const useApp = create<AppState>()((set, get) => {
       if (files.length === 0) return;
       const name = (files[0]!.webkitRelativePath || files[0]!.name).split('/')[0] || 'local model';
       setModel({ kind: 'local', name, files });
+    },
+
+    selectSynthetic(preset) {
+      setModel({ kind: 'synthetic', preset: syntheticPreset(preset) });
     },
 
     setContextLength(n) {

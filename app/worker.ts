@@ -7,11 +7,15 @@ import { parseConfig, parameterCount, ConfigError } from '../src/model/config';
 import { planMemory, checkFits } from '../src/model/memory';
 import { memorySource, type ModelSource } from '../src/model/source';
 import type { LoadProgress, PackedTensor } from '../src/model/weights';
-import { StreamingDecoder, TokenizerError } from '../src/model/tokenizer';
+import { TokenizerError } from '../src/model/tokenizer';
+import { loadSyntheticEngine, presetConfig } from '../src/bench/synthetic';
+import { codecFor } from '../src/bench/text_codec';
 import { hubSource, type HubSource } from '../src/hub/hub';
 import { WeightCache, type CacheKey } from '../src/hub/cache';
 import { loadThroughCache } from '../src/hub/cached_load';
-import { FORMATS, toWire, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
+import { BufferMemoryTracker } from '../src/gpu/memory_tracker';
+import { FORMATS, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
+import { runBenchmark } from './worker_bench';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => scope.postMessage(m);
@@ -21,9 +25,13 @@ const SMALL_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 
 
 let gpu: Promise<GpuContext> | null = null;
 const engines = new Map<Format, Engine>();
+/** the model the engines hold, once both are loaded */
+let loadedModel: { name: string; synthetic: boolean } | null = null;
+/** counts GPU buffers per engine, for the benchmark's peak memory */
+let tracker = new BufferMemoryTracker();
 let loading: AbortController | null = null;
 let running: AbortController | null = null;
-/** settles when the running generation has fully stopped (its engine is free again) */
+/** settles when the running generation or benchmark has fully stopped (its engines are free again) */
 let runDone: Promise<void> = Promise.resolve();
 /** The hub source of the model being planned/loaded: config.json is fetched once for both steps. */
 let hub: { id: string; source: Promise<HubSource>; abort: AbortController } | null = null;
@@ -31,6 +39,7 @@ let hub: { id: string; source: Promise<HubSource>; abort: AbortController } | nu
 function ensureGpu(): Promise<GpuContext> {
   if (gpu) return gpu;
   const p = acquireDevice().then((ctx) => {
+    tracker = BufferMemoryTracker.attach(ctx.device);
     // We never destroy the device ourselves (except through the debug message), so any loss is
     // a driver reset, a GPU process crash or the like: the engines are gone and must be rebuilt.
     void ctx.device.lost.then((info) => {
@@ -96,12 +105,12 @@ async function localSource(model: Extract<ModelRef, { kind: 'local' }>): Promise
   return memorySource(model.name, files);
 }
 
-function sourceFor(model: ModelRef): Promise<ModelSource> {
+function sourceFor(model: Exclude<ModelRef, { kind: 'synthetic' }>): Promise<ModelSource> {
   return model.kind === 'hub' ? hubFor(model) : localSource(model);
 }
 
 function modelName(model: ModelRef): string {
-  return model.kind === 'hub' ? model.repo : model.name;
+  return model.kind === 'hub' ? model.repo : model.kind === 'local' ? model.name : `synthetic:${model.preset}`;
 }
 
 async function plan(model: ModelRef, contextLength: number): Promise<PlanResult> {
@@ -116,9 +125,9 @@ async function plan(model: ModelRef, contextLength: number): Promise<PlanResult>
     configText ??= (await cache.files(keys[f]))?.get('config.json') ?? null;
   }
   // Only config.json is fetched here; the weights wait for the user's go-ahead.
-  if (configText === null) configText = await (await sourceFor(model)).text('config.json');
-  if (configText === null) throw new ConfigError(`${modelName(model)}: config.json is missing`);
-  const config = parseConfig(configText);
+  if (configText === null && model.kind !== 'synthetic') configText = await (await sourceFor(model)).text('config.json');
+  if (configText === null && model.kind !== 'synthetic') throw new ConfigError(`${modelName(model)}: config.json is missing`);
+  const config = model.kind === 'synthetic' ? presetConfig(model.preset) : parseConfig(configText!);
   const shape = Engine.shapeFor(config, { contextLength });
   const plans = FORMATS.map((format) => ({ format, ...planMemory(config, format, shape.maxCtx, shape.maxRows, shape.maxLogitRows) }));
   let refusal: string | null = null;
@@ -138,6 +147,7 @@ async function plan(model: ModelRef, contextLength: number): Promise<PlanResult>
     largestBuffer: largest,
     maxBufferBytes: Math.min(g.limits.maxBufferSize, g.limits.maxStorageBufferBindingSize),
     refusal,
+    synthetic: model.kind === 'synthetic',
   };
 }
 
@@ -154,6 +164,7 @@ async function* watched(tensors: AsyncIterable<PackedTensor>, signal: AbortSigna
 function destroyEngines(): void {
   for (const e of engines.values()) e.destroy();
   engines.clear();
+  loadedModel = null;
 }
 
 async function load(model: ModelRef, contextLength: number): Promise<void> {
@@ -180,40 +191,54 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
       const t0 = performance.now();
       const key = keys?.[format] ?? null;
       const progress = (phase: 'cache' | 'convert', total: number) => (done: number) => post({ type: 'load-progress', format, phase, tensorsDone: done, tensorsTotal: total });
-      // From the cache when it holds the weights (a corrupt entry is downloaded again), else from
-      // the source while caching them; a full disk only means not cached (src/hub/cached_load.ts).
-      const { engine, fromCache, notes } = await loadThroughCache(g, {
-        name,
-        format,
-        contextLength,
-        cache: key ? cache : null,
-        key,
-        source: async () => (source ??= await sourceFor(model)),
-        smallFiles: async (src) => (smallFiles ??= await readSmallFiles(src)),
-        watch: (tensors, phase, total) => watched(tensors, abort.signal, phase === 'cache' ? progress('cache', total) : () => {}),
-        onProgress: (p: LoadProgress) => progress('convert', p.tensorsTotal)(p.tensorsDone),
-      });
-      warnings.push(...notes);
+      let engine: Engine;
+      let fromCache = false;
+      tracker.resetPeak(format);
+      tracker.owner = format;
+      if (model.kind === 'synthetic') {
+        // Nothing to download or cache: the weights are generated on the GPU in a moment.
+        post({ type: 'load-progress', format, phase: 'synthetic', tensorsDone: 0, tensorsTotal: 0 });
+        engine = await loadSyntheticEngine(g, model.preset, format, { contextLength });
+      } else {
+        // From the cache when it holds the weights (a corrupt entry is downloaded again), else from
+        // the source while caching them; a full disk only means not cached (src/hub/cached_load.ts).
+        const viaCache = await loadThroughCache(g, {
+          name,
+          format,
+          contextLength,
+          cache: key ? cache : null,
+          key,
+          source: async () => (source ??= await sourceFor(model)),
+          smallFiles: async (src) => (smallFiles ??= await readSmallFiles(src)),
+          watch: (tensors, phase, total) => watched(tensors, abort.signal, phase === 'cache' ? progress('cache', total) : () => {}),
+          onProgress: (p: LoadProgress) => progress('convert', p.tensorsTotal)(p.tensorsDone),
+        });
+        ({ engine, fromCache } = viaCache);
+        warnings.push(...viaCache.notes);
+      }
       if (abort.signal.aborted) {
         engine.destroy();
         throw new DOMException('loading cancelled', 'AbortError');
       }
-      if (!engine.tokenizer) {
+      if (!engine.tokenizer && model.kind !== 'synthetic') {
         engine.destroy();
         throw new TokenizerError(`${name} has no tokenizer.json, which the app needs to turn a prompt into tokens`);
       }
+      tracker.owner = null;
       engines.set(format, engine);
       const info: LoadedEngine = { format, weightBytes: engine.weightBytes, kvBytes: engine.kvBytes, contextLength: engine.contextLength, fromCache, loadMs: performance.now() - t0 };
       loaded.push(info);
       post({ type: 'engine-loaded', engine: info });
     }
     const base = engines.get('f16')!;
+    loadedModel = { name, synthetic: model.kind === 'synthetic' };
     post({
       type: 'loaded',
       info: {
         name,
         engines: loaded,
         hasChatTemplate: base.tokenizer?.hasChatTemplate ?? false,
+        synthetic: model.kind === 'synthetic',
         cacheWarning: warnings.length ? warnings.join(' ') : null,
       },
     });
@@ -221,6 +246,7 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
     destroyEngines();
     throw e;
   } finally {
+    tracker.owner = null;
     if (loading === abort) loading = null;
     // The engines hold the weights now (or failed); the downloaded files need not stay in memory.
     if (model.kind === 'hub' && hub) {
@@ -244,8 +270,8 @@ async function generate(req: GenerateRequest): Promise<void> {
   if (loading) throw new Error('a model is still loading');
   const base = engines.get('f16');
   if (!base || engines.size !== FORMATS.length) throw new Error('no model is loaded');
-  const tok = base.tokenizer!;
-  const ids = req.chat ? tok.applyChatTemplate([{ role: 'user', content: req.prompt }]) : tok.encode(req.prompt);
+  const codec = codecFor(base);
+  const ids = codec.encode(req.prompt, req.chat);
   // The context policy (refuse, never truncate): checked before either engine starts, so the
   // message comes before any pane shows progress.
   for (const e of engines.values()) e.checkPrompt(ids);
@@ -260,7 +286,7 @@ async function generate(req: GenerateRequest): Promise<void> {
       if (signal.aborted) break;
       const engine = engines.get(format)!;
       post({ type: 'gen-start', format, promptTokens: ids.length });
-      const decoder = new StreamingDecoder(tok);
+      const decoder = codec.decoder();
       const out: number[] = [];
       const offsets: number[] = [];
       let at = 0;
@@ -274,6 +300,24 @@ async function generate(req: GenerateRequest): Promise<void> {
       post({ type: 'gen-end', format, ids: out, text: decoder.text, offsets, stopped: signal.aborted });
     }
     post({ type: 'run-end', stopped: signal.aborted });
+  } finally {
+    if (running === abort) running = null;
+    finished();
+  }
+}
+
+async function bench(req: BenchRequest): Promise<void> {
+  if (running) throw new Error('a generation or benchmark is already running');
+  if (loading) throw new Error('a model is still loading');
+  if (!loadedModel || engines.size !== FORMATS.length) throw new Error('no model is loaded');
+  const g = await ensureGpu();
+  const abort = new AbortController();
+  running = abort;
+  let finished = () => {};
+  runDone = new Promise((r) => (finished = r));
+  try {
+    const report = await runBenchmark(req, { gpu: g, engines, tracker, modelName: loadedModel.name, synthetic: loadedModel.synthetic, signal: abort.signal, post });
+    post({ type: 'bench-done', report });
   } finally {
     if (running === abort) running = null;
     finished();
@@ -315,7 +359,15 @@ async function handle(m: ToWorker): Promise<void> {
       }
       return;
     case 'stop':
+    case 'bench-cancel':
       running?.abort();
+      return;
+    case 'bench-start':
+      try {
+        await bench(m.request);
+      } catch (e) {
+        post({ type: 'bench-error', error: toWire(e), cancelled: (e as Error)?.name === 'AbortError' });
+      }
       return;
     case 'lose-device':
       if (gpu) (await gpu).device.destroy();

@@ -14,6 +14,7 @@ function engineLine(e: EngineLoad, failed: boolean): string {
   if (failed) return 'not loaded';
   if (e.phase === 'done' && e.loaded) return `ready in ${ms(e.loaded.loadMs)}${e.loaded.fromCache ? ' · from cache' : ''}`;
   if (e.phase === 'cache') return `reading cache · ${e.tensorsDone}${e.tensorsTotal ? ` / ${e.tensorsTotal}` : ''} tensors`;
+  if (e.phase === 'synthetic') return 'generating random weights on the GPU';
   if (e.phase === 'convert') return `converting & uploading · ${e.tensorsDone} / ${e.tensorsTotal} tensors`;
   return 'waiting';
 }

@@ -1,7 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { DEFAULT_HUB } from '../../src/hub/hub';
 import { useApp, CONTEXT_CHOICES } from '../store';
-import { PRESETS } from '../presets';
+import { PRESETS, SYNTHETIC_PRESETS } from '../presets';
+import { parameterCount } from '../../src/model/config';
+import { presetConfig } from '../../src/bench/presets';
+import { params } from './format';
 import { PlanView } from './PlanView';
 import { LoadProgressView } from './LoadProgress';
 
@@ -11,11 +14,12 @@ export function ModelPicker() {
   const loading = useApp((s) => s.load.status === 'loading');
   const contextLength = useApp((s) => s.contextLength);
   const hubToken = useApp((s) => s.hubToken);
-  const { selectHub, selectLocal, setContextLength, setHubToken } = useApp.getState();
+  const { selectHub, selectLocal, selectSynthetic, setContextLength, setHubToken } = useApp.getState();
   const [id, setId] = useState('');
   const [token, setToken] = useState('');
   const [idError, setIdError] = useState<string | null>(null);
   const selectedRepo = model?.kind === 'hub' ? model.repo : null;
+  const selectedSynthetic = model?.kind === 'synthetic' ? model.preset : null;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -37,6 +41,7 @@ export function ModelPicker() {
           </span>
         )}
       </div>
+      <div className="group-label">From the Hugging Face hub</div>
       <ul className="presets" aria-label="Preset models">
         {PRESETS.map((p) => (
           <li key={p.repo}>
@@ -48,6 +53,30 @@ export function ModelPicker() {
               <span className="preset-meta">
                 {p.params} params · {p.download}
               </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+
+      <div className="group-label">
+        Synthetic models <span className="badge badge-speed">speed only</span>
+      </div>
+      <p className="hint group-hint">Deterministic random weights with a real model’s shapes, made on the GPU: nothing to download. Speed and memory are real; the text is meaningless.</p>
+      <ul className="presets" aria-label="Synthetic models" data-testid="synthetic-presets">
+        {SYNTHETIC_PRESETS.map((p) => (
+          <li key={p.preset}>
+            <button
+              className={`preset preset-synthetic${selectedSynthetic === p.preset ? ' selected' : ''}`}
+              disabled={loading}
+              onClick={() => selectSynthetic(p.preset)}
+              title={`synthetic:${p.preset}`}
+              data-testid={`synthetic-${p.preset}`}
+            >
+              <span className="preset-name">
+                {p.label}
+                {p.large && <span className="badge badge-warn">large GPUs</span>}
+              </span>
+              <span className="preset-meta">{params(parameterCount(presetConfig(p.preset)))} params · random</span>
             </button>
           </li>
         ))}

@@ -27,6 +27,7 @@ export function OutputPane({ format }: { format: Format }) {
   const runStatus = useApp((s) => s.run.status);
   const loaded = useApp((s) => s.load.info?.engines.find((e) => e.format === format) ?? null);
   const comparison = useComparison();
+  const synthetic = useApp((s) => s.load.info?.synthetic ?? false);
   const stats = paneStats(pane);
   const idle = runStatus === 'idle';
   const status = idle ? (loaded ? 'Ready' : 'Not loaded') : runStatus === 'stopped' && pane.status === 'waiting' ? 'Skipped' : STATUS[pane.status];
@@ -36,6 +37,7 @@ export function OutputPane({ format }: { format: Format }) {
         <h2>
           {ENGINE_LABEL[format]}
           {loaded?.fromCache && <span className="badge badge-ok">from cache</span>}
+          {synthetic && <span className="badge badge-speed" title="random weights: the output is token ids and means nothing">token ids</span>}
         </h2>
         <span className={`status status-${pane.status}`}>
           {pane.status === 'running' && <span className="spinner" />}
@@ -64,7 +66,7 @@ export function OutputPane({ format }: { format: Format }) {
           <dd>{bytes(loaded?.kvBytes)}</dd>
         </div>
       </dl>
-      <div className="output" data-testid={`output-${format}`} aria-live="polite">
+      <div className={`output${synthetic ? ' output-ids' : ''}`} data-testid={`output-${format}`} aria-live="polite">
         {pane.text === '' && pane.status !== 'running' ? (
           <span className="placeholder">{idle ? 'Output appears here.' : pane.status === 'waiting' ? `Runs after the ${format === 'int8' ? 'baseline' : 'previous engine'}.` : ''}</span>
         ) : (

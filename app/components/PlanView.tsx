@@ -1,4 +1,5 @@
 import { useApp } from '../store';
+import { useBench } from '../bench_store';
 import { bytes, params } from './format';
 
 /** The memory estimate from config.json alone, and the go-ahead button. */
@@ -7,6 +8,7 @@ export function PlanView() {
   const gpu = useApp((s) => s.gpu);
   const load = useApp((s) => s.load);
   const loadModel = useApp((s) => s.loadModel);
+  const benchBusy = useBench((s) => s.status === 'running' || s.status === 'fetching');
 
   if (gpu.status === 'unavailable') return null;
   if (plan.status === 'idle' || gpu.status === 'starting') return <p className="hint">Pick a model to see how much GPU memory it needs.</p>;
@@ -22,11 +24,14 @@ export function PlanView() {
   const p = plan.plan;
   const both = p.engines.reduce((a, e) => a + e.totalBytes, 0);
   const allCached = p.engines.every((e) => e.cached);
-  const busy = load.status === 'loading';
+  const busy = load.status === 'loading' || benchBusy;
   return (
     <div className="plan" data-testid="plan">
       <div className="plan-title">
-        <strong>{p.name}</strong>
+        <strong>
+          {p.name}
+          {p.synthetic && <span className="badge badge-speed">speed only</span>}
+        </strong>
         <span className="muted">
           {p.modelType} · {params(p.params)} params · {p.layers} layers · context {p.contextLength}
         </span>
@@ -65,7 +70,7 @@ export function PlanView() {
         </p>
       )}
       <button className="btn btn-primary btn-wide" data-testid="load" disabled={!!p.refusal || busy} onClick={loadModel}>
-        {busy ? 'Loading…' : load.status === 'ready' && load.info?.name === p.name ? 'Reload' : allCached ? 'Load from cache' : 'Download & load'}
+        {busy ? 'Loading…' : load.status === 'ready' && load.info?.name === p.name ? 'Reload' : p.synthetic ? 'Generate weights & load' : allCached ? 'Load from cache' : 'Download & load'}
       </button>
     </div>
   );

@@ -1,4 +1,5 @@
 import { useApp, type Settings } from '../store';
+import { useBench } from '../bench_store';
 
 type NumericKey = 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'maxNewTokens' | 'seed';
 
@@ -44,11 +45,13 @@ export function PromptPanel() {
   const load = useApp((s) => s.load);
   const run = useApp((s) => s.run);
   const { setSettings, compare, stop } = useApp.getState();
+  const benchBusy = useBench((s) => s.status === 'running' || s.status === 'fetching');
   const ready = load.status === 'ready';
   const running = run.status === 'running';
   const hasChat = load.info?.hasChatTemplate ?? false;
   const chat = settings.chat && hasChat;
   const greedy = settings.temperature === 0;
+  const synthetic = ready && (load.info?.synthetic ?? false);
 
   return (
     <div className="card prompt-card">
@@ -66,14 +69,21 @@ export function PromptPanel() {
       <textarea
         data-testid="prompt"
         rows={3}
-        placeholder={ready ? (chat ? 'Ask the model something…' : 'Start a text for the model to continue…') : 'Load a model first'}
+        placeholder={ready ? (synthetic ? 'Token ids such as 1 403 407, or any text (read as bytes)…' : chat ? 'Ask the model something…' : 'Start a text for the model to continue…') : 'Load a model first'}
         value={settings.prompt}
         onChange={(e) => setSettings({ prompt: e.target.value })}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) compare();
         }}
       />
-      {ready && !hasChat && <p className="hint">This model has no chat template, so the prompt is fed as raw text.</p>}
+      {synthetic ? (
+        <div className="alert alert-info" role="note" data-testid="synthetic-note">
+          <strong>Synthetic weights: the text is meaningless</strong>
+          <p>This model has random weights and no tokenizer. The prompt becomes token ids (a list of ids is used as it is, other text byte by byte) and the output is shown as ids. Speed, memory and the agreement between the engines are real.</p>
+        </div>
+      ) : (
+        ready && !hasChat && <p className="hint">This model has no chat template, so the prompt is fed as raw text.</p>
+      )}
       <details className="sampling">
         <summary>
           Sampling <span className="muted small">{greedy ? 'greedy' : `temperature ${settings.temperature}, top-k ${settings.topK || 'off'}, top-p ${settings.topP}`} · {settings.maxNewTokens} tokens · seed {settings.seed}</span>
@@ -94,7 +104,7 @@ export function PromptPanel() {
             {run.stopping ? 'Stopping…' : 'Stop'}
           </button>
         ) : (
-          <button className="btn btn-primary" data-testid="compare" onClick={compare} disabled={!ready}>
+          <button className="btn btn-primary" data-testid="compare" onClick={compare} disabled={!ready || benchBusy} title={benchBusy ? 'a benchmark is running' : undefined}>
             Compare
           </button>
         )}

@@ -43,3 +43,19 @@ export function percent(v: number | null | undefined, digits = 1): string {
 }
 
 export const ENGINE_LABEL = { f16: 'FP16 baseline', int8: 'INT8 weight-only' } as const;
+
+/** "Chrome 131", "Firefox 128", "Safari 17", "Node v20.1.0" from a user agent (or the CLI's tag). */
+export function browserName(ua: string): string {
+  if (ua.startsWith('Node ')) return ua.split(' ').slice(0, 2).join(' ');
+  const found = (['Edg', 'Firefox', 'Chrome', 'Version'] as const).map((k) => [k, new RegExp(`${k}/(\\d+)`).exec(ua)?.[1]] as const).find(([, v]) => v);
+  if (!found) return ua.slice(0, 24) || 'unknown';
+  const name = { Edg: 'Edge', Firefox: 'Firefox', Chrome: 'Chrome', Version: 'Safari' }[found[0]];
+  return `${name}${/Headless/.test(ua) ? ' (headless)' : ''} ${found[1]}`;
+}
+
+/** "2026-11-24 20:18" in the reader's time zone */
+export function when(iso: string): string {
+  const d = new Date(iso);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}

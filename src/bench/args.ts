@@ -3,6 +3,8 @@
 import type { WeightFormat } from '../model/quantize';
 import type { BenchOptions } from './model_bench';
 import type { KernelLabOptions } from './kernel_lab';
+import type { SuiteCliOptions } from './suite_cli';
+import { PROMPT_SETS, type PromptSetName, type SampleSize } from './prompts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -13,17 +15,28 @@ export const USAGE = `usage:
                       [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N]
                       [--no-profile] [--json OUT.json|-]
   npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8]
-                      [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512] [--json OUT.json|-]
-presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, tiny. Shapes are NxK (out x in).`;
+                      [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512]
+                      [--variants simple,engine|all|NAME,...] [--json OUT.json|-]
+  npm run -s bench -- --suite builtin|alpaca --model synthetic:<preset>|DIR|HF_ID [--engines f16,int8] [--sample 20|100|all]
+                      [--sample-seed 1] [--new-tokens 64] [--warmup 1] [--repetitions 3] [--price 2] [--chat]
+                      [--temperature T --top-k K --top-p P --repetition-penalty R --seed S] [--hub URL] [--revision REV]
+                      [--context N] [--json OUT.json|-]
+  npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8] [--json OUT.json|-]
+                      (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
+presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, tiny. Shapes are NxK (out x in).
+GEMV variants: simple (the readable reference), engine (the default tuning), and tuned ones named
+tpr<T>-u<unroll>[-magic] and a few more; 'all' times every one.`;
 
 export type ParsedArgs =
   | { mode: 'model'; options: BenchOptions; json: string | null }
   | { mode: 'kernels'; options: KernelLabOptions; json: string | null }
+  | { mode: 'verify'; options: { models: string[]; engines: WeightFormat[] }; json: string | null }
+  | { mode: 'suite'; options: SuiteCliOptions; json: string | null }
   | { mode: 'help' };
 
 type Flags = Map<string, string | true>;
 
-const BOOLEAN = new Set(['kernels', 'no-profile', 'help']);
+const BOOLEAN = new Set(['kernels', 'no-profile', 'help', 'chat']);
 
 function parseFlags(argv: string[]): Flags {
   const flags: Flags = new Map();
@@ -79,12 +92,76 @@ export function parseShape(s: string): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
+function num(f: Flags, key: string, min: number, max = Infinity): number | undefined {
+  const v = str(f, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${key} must be a number in [${min}, ${max}], got "${v}"`);
+  return n;
+}
+
+const SUITE_FLAGS = ['suite', 'model', 'engines', 'sample', 'sample-seed', 'new-tokens', 'warmup', 'repetitions', 'price', 'chat', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'hub', 'revision', 'context', 'json'];
+
+function parseSuite(f: Flags, json: string | null): ParsedArgs {
+  const set = str(f, 'suite');
+  if (!set || !PROMPT_SETS.includes(set as PromptSetName)) throw new UsageError(`--suite must be one of ${PROMPT_SETS.join(', ')}, got "${set ?? ''}"`);
+  const model = str(f, 'model');
+  if (!model) throw new UsageError('--model is required (synthetic:<preset>, a folder or a hub id)');
+  const sampleFlag = str(f, 'sample');
+  let sampleSize: SampleSize = set === 'alpaca' ? 20 : 'all';
+  if (sampleFlag !== undefined) {
+    sampleSize = sampleFlag === 'all' ? 'all' : Number(sampleFlag);
+    if (sampleSize !== 'all' && (!Number.isInteger(sampleSize) || sampleSize < 1)) throw new UsageError(`--sample must be a whole number >= 1 or "all", got "${sampleFlag}"`);
+  }
+  const hub = str(f, 'hub');
+  const revision = str(f, 'revision');
+  const context = int(f, 'context', 2);
+  return {
+    mode: 'suite',
+    json,
+    options: {
+      model,
+      ...(hub ? { hubUrl: hub } : {}),
+      ...(revision ? { revision } : {}),
+      ...(context === undefined ? {} : { contextLength: context }),
+      settings: {
+        promptSet: set as PromptSetName,
+        sampleSize,
+        sampleSeed: int(f, 'sample-seed', 0) ?? 1,
+        engines: formats(f, 'engines', ['f16', 'int8']),
+        maxNewTokens: int(f, 'new-tokens', 1) ?? 64,
+        warmup: int(f, 'warmup', 0) ?? 1,
+        repetitions: int(f, 'repetitions', 1) ?? 3,
+        sampling: {
+          temperature: num(f, 'temperature', 0) ?? 0,
+          topK: int(f, 'top-k', 0) ?? 0,
+          topP: num(f, 'top-p', 0, 1) ?? 1,
+          repetitionPenalty: num(f, 'repetition-penalty', 0) ?? 1,
+          seed: int(f, 'seed', 0) ?? 0,
+        },
+        chat: f.has('chat'),
+        pricePerHour: num(f, 'price', 0) ?? 2,
+      },
+    },
+  };
+}
+
 export function parseArgs(argv: string[]): ParsedArgs {
   const f = parseFlags(argv);
   if (f.has('help')) return { mode: 'help' };
   const json = str(f, 'json') ?? null;
+  if (f.has('verify')) {
+    for (const k of f.keys()) if (!['verify', 'engines', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --verify mode`);
+    const models = str(f, 'verify')?.split(',').filter(Boolean) ?? [];
+    if (!models.length) throw new UsageError('--verify needs one or more model folders');
+    return { mode: 'verify', json, options: { models, engines: formats(f, 'engines', ['f32', 'f16', 'int8']) } };
+  }
+  if (f.has('suite')) {
+    for (const k of f.keys()) if (!SUITE_FLAGS.includes(k)) throw new UsageError(`unknown flag --${k} in --suite mode`);
+    return parseSuite(f, json);
+  }
   const known = f.has('kernels')
-    ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'json']
+    ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'variants', 'json']
     : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'no-profile', 'json'];
   for (const k of f.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag --${k}${f.has('kernels') ? ' in --kernels mode' : ''}`);
   if (f.has('kernels')) {
@@ -102,6 +179,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
         bandwidthBytes: int(f, 'bytes', 1 << 16),
         rotateBytes: int(f, 'rotate-bytes', 0),
         gemmRows: int(f, 'gemm-rows', 2),
+        variants: str(f, 'variants')?.split(','),
       },
     };
   }

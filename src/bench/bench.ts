@@ -7,6 +7,9 @@ import { runBench } from './model_bench';
 import { runKernelLab } from './kernel_lab';
 import { renderModelReport } from './report';
 import { renderKernelReport } from './kernel_report';
+import { runVerify } from './verify';
+import { runSuiteCli } from './suite_cli';
+import { renderSuiteReport } from './suite_report';
 
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
@@ -19,6 +22,15 @@ async function main(argv: string[]): Promise<void> {
   if (args.mode === 'model') {
     const report = await runBench({ ...args.options, log });
     process.stderr.write('\n' + renderModelReport(report));
+    json = JSON.stringify(report, null, 2);
+  } else if (args.mode === 'verify') {
+    const report = await runVerify({ ...args.options, log });
+    process.stderr.write(`\n${report.adapter.name}: ${report.pass ? 'every check passed' : 'SOME CHECKS FAILED'}\n`);
+    json = JSON.stringify(report, null, 2);
+    process.exitCode = report.pass ? 0 : 1;
+  } else if (args.mode === 'suite') {
+    const report = await runSuiteCli({ ...args.options, log });
+    process.stderr.write('\n' + renderSuiteReport(report));
     json = JSON.stringify(report, null, 2);
   } else {
     const report = await runKernelLab({ ...args.options, log });
@@ -34,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
 
 try {
   await main(process.argv.slice(2));
-  process.exit(0);
+  process.exit(process.exitCode ?? 0);
 } catch (e) {
   const err = e as Error;
   process.stderr.write(`${err.name}: ${err.message}\n${err instanceof UsageError ? USAGE + '\n' : ''}`);

@@ -10,7 +10,8 @@ import { createStorage, readF32 } from '../gpu/buffers';
 import { PipelineCache } from '../gpu/pipelines';
 import { StepBuffer } from '../gpu/step';
 import { FillRandom } from '../kernels/fill_random';
-import { Matmul } from '../kernels/matmul';
+import { Matmul, type MatmulOptions } from '../kernels/matmul';
+import { gemvDevice, type GemvTuning } from '../kernels/gemv';
 import type { GpuWeight } from '../kernels/weights';
 import type { WeightFormat } from '../model/quantize';
 import { parseShape } from './args';
@@ -32,6 +33,8 @@ export interface KernelLabOptions {
   /** weight copies cycled through per shape add up to at least this (defeats the L2 cache); default min(bandwidth bytes, 512 MiB) */
   rotateBytes?: number;
   gemmRows?: number;
+  /** GEMV variants by name (default simple, engine; 'all' for every entry of GEMV_VARIANTS) */
+  variants?: string[];
   log?: (line: string) => void;
 }
 
@@ -46,6 +49,8 @@ export interface MatmulIo {
   weights: GpuWeight[];
   x: GPUBuffer;
   y: GPUBuffer;
+  /** when given, weight copy i writes ys[i] instead of y (no hazard between consecutive dispatches) */
+  ys?: GPUBuffer[];
   /** step uniform already holding rows (GEMV: 1) */
   step: GPUBuffer;
   rows: number;
@@ -63,19 +68,46 @@ export interface MatmulVariant {
   prepare(ctx: LabContext, io: MatmulIo): Promise<PreparedMatmul>;
 }
 
-/** The engine's own Matmul (GEMV path at rows = 1, tiled GEMM otherwise). */
-const reference: MatmulVariant = {
-  name: 'reference',
-  supports: () => true,
-  async prepare(ctx, io) {
-    const m = await Matmul.create(ctx.cache, io.weights[0]!);
-    const bound = io.weights.map((w, i) => m.bind(ctx.device, `lab w${i}`, { w, x: io.x, y: io.y, step: io.step }));
-    return { encode: (pass, copy) => m.encode(pass, bound[copy % bound.length]!, io.rows) };
-  },
-};
+function matmulVariant(name: string, opts: MatmulOptions, supports: MatmulVariant['supports'] = () => true): MatmulVariant {
+  return {
+    name,
+    supports,
+    async prepare(ctx, io) {
+      const m = await Matmul.create(ctx.cache, io.weights[0]!, opts);
+      const bound = io.weights.map((w, i) => m.bind(ctx.device, `lab w${i}`, { w, x: io.x, y: io.ys?.[i] ?? io.y, step: io.step }));
+      return { encode: (pass, copy) => m.encode(pass, bound[copy % bound.length]!, io.rows) };
+    },
+  };
+}
 
-export const GEMV_VARIANTS: MatmulVariant[] = [reference];
-export const GEMM_VARIANTS: MatmulVariant[] = [reference];
+/** The readable one-u32-per-load GEMV: the correctness reference of every other variant. */
+const simple = matmulVariant('simple', { gemv: 'reference' });
+/** The engine's own Matmul with its default tuning (GEMV at rows = 1, tiled GEMM otherwise). */
+const engine = matmulVariant('engine', {});
+
+/** Every tuning worth a look on a large GPU: threads per row group x units per thread, etc. */
+const TUNED: Array<[string, Partial<GemvTuning>]> = [
+  ...[16, 32, 64, 128].flatMap((tpr) =>
+    [1, 2, 4].flatMap((unroll) =>
+      (['shift', 'magic'] as const).map((unpack): [string, Partial<GemvTuning>] => [`tpr${tpr}-u${unroll}${unpack === 'magic' ? '-magic' : ''}`, { tpr, upt: 1, unroll, unpack }]),
+    ),
+  ),
+  ['tpr32-u2-shared', { tpr: 32, upt: 1, unroll: 2, subgroups: false }],
+  ['tpr64-upt2-u2', { tpr: 64, upt: 2, unroll: 2 }],
+];
+
+export const GEMV_VARIANTS: MatmulVariant[] = [
+  simple,
+  engine,
+  ...TUNED.map(([name, tuning]) =>
+    matmulVariant(name, { gemv: 'vec', tuning }, (format, ctx) => {
+      if (tuning.unpack === 'magic' && format !== 'int8') return false;
+      // A subgroup reduction is the default where a row group fits one subgroup.
+      return tuning.subgroups !== true || gemvDevice(ctx.device).subgroupSize >= (tuning.tpr ?? 1);
+    }),
+  ),
+];
+export const GEMM_VARIANTS: MatmulVariant[] = [engine];
 
 const GB = 1e9;
 const MAX_COPIES = 64;
@@ -253,6 +285,11 @@ export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): 
   const minPassMs = o.minPassMs ?? 20;
   const trials = o.trials ?? 5;
   const gemmRows = o.gemmRows ?? 512;
+  const wanted = o.variants ?? ['simple', 'engine'];
+  const unknown = wanted.filter((v) => v !== 'all' && !GEMV_VARIANTS.some((g) => g.name === v));
+  if (unknown.length) throw new RangeError(`kernel lab: unknown GEMV variant ${unknown.join(', ')} (known: ${GEMV_VARIANTS.map((g) => g.name).join(', ')}, all)`);
+  // The first variant is every other's correctness reference, so 'simple' always runs first.
+  const gemvVariants = wanted.includes('all') ? GEMV_VARIANTS : GEMV_VARIANTS.filter((g) => g.name === 'simple' || wanted.includes(g.name));
   const bandwidthBytes = o.bandwidthBytes ?? (isCpuAdapter(gpu) ? 32 << 20 : 1 << 30);
   const rotateBytes = o.rotateBytes ?? Math.min(bandwidthBytes, 512 << 20);
   const fill = await FillRandom.create(ctx.cache);
@@ -280,11 +317,22 @@ export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): 
           steps[0]!.write({ rows: 1, pos: 0 });
           steps[1]!.write({ rows: gemmRows, pos: 0 });
           const weightBytes = weights[0]!.bytes;
-          for (const t of await runVariants(ctx, timer, GEMV_VARIANTS, format, { weights, x, y, step: steps[0]!.buffer, rows: 1 }, iters, trials, `gemv ${shape} ${format}`)) {
-            const ms = median(t.times);
-            const gbPerSecond = weightBytes / (ms / 1000) / GB;
-            gemv.push({ variant: t.variant, format, shape, n, k, weightBytes, copies, iters: t.iters, msMedian: ms, msMin: Math.min(...t.times), gbPerSecond, rooflinePercent: (100 * gbPerSecond) / readBw, maxRelErrorVsReference: t.err });
-            log(`[lab] gemv ${shape} ${format} ${t.variant}: ${(ms * 1000).toFixed(1)} us, ${gbPerSecond.toFixed(1)} GB/s (${((100 * gbPerSecond) / readBw).toFixed(0)}% of read)`);
+          const rate = (ms: number) => ({ msMedian: ms, gbPerSecond: weightBytes / (ms / 1000) / GB, rooflinePercent: (100 * weightBytes) / (ms / 1000) / GB / readBw });
+          for (const t of await runVariants(ctx, timer, gemvVariants, format, { weights, x, y, step: steps[0]!.buffer, rows: 1 }, iters, trials, `gemv ${shape} ${format}`)) {
+            const r = rate(median(t.times));
+            gemv.push({ variant: t.variant, format, shape, n, k, weightBytes, copies, iters: t.iters, ...r, msMin: Math.min(...t.times), maxRelErrorVsReference: t.err });
+            log(`[lab] gemv ${shape} ${format} ${t.variant}: ${(r.msMedian * 1000).toFixed(1)} us, ${r.gbPerSecond.toFixed(1)} GB/s (${r.rooflinePercent.toFixed(0)}% of read)`);
+          }
+          const engineRow = gemv.find((g) => g.variant === 'engine' && g.shape === shape && g.format === format);
+          if (engineRow) {
+            const ys = weights.map((_, i) => createStorage(device, `lab y${i}`, n * 4));
+            try {
+              const m = await engine.prepare(ctx, { weights, x, y, ys, step: steps[0]!.buffer, rows: 1 });
+              const t = await timer.time(`gemv ${shape} ${format} engine overlapped`, iters, trials, (p, i) => m.encode(p, i));
+              engineRow.overlapped = rate(median(t.ms));
+            } finally {
+              for (const b of ys) b.destroy();
+            }
           }
           const gemmIters = Math.max(1, Math.ceil(iters / 5));
           for (const t of await runVariants(ctx, timer, GEMM_VARIANTS, format, { weights, x, y, step: steps[1]!.buffer, rows: gemmRows }, gemmIters, trials, `gemm ${shape} ${format}`)) {

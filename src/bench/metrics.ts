@@ -67,3 +67,59 @@ export function firstDivergence(a: readonly number[], b: readonly number[]): num
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? null : n;
 }
+
+export interface LogitsAgreement {
+  /** rms(got - want) / std(want) over all positions */
+  nrmse: number;
+  /** positions whose reference top-2 gap exceeds 4x the rms error (plus a hair): a clear winner */
+  clear: number;
+  /** of those, positions where `got` has the same argmax */
+  agree: number;
+}
+
+function argmaxOf(row: ArrayLike<number>, from: number, to: number): number {
+  let top = from;
+  for (let i = from + 1; i < to; i++) if (row[i]! > row[top]!) top = i;
+  return top - from;
+}
+
+/**
+ * How well logits [T, V] match a reference: the normalized RMSE, and top-1 agreement on the
+ * positions where the reference's winner is clear of its error (random-weight models have near
+ * ties that any rounding may flip).
+ */
+export function logitsAgreement(got: ArrayLike<number>, want: ArrayLike<number>, T: number, V: number): LogitsAgreement {
+  if (got.length !== T * V || want.length !== T * V) throw new RangeError(`logitsAgreement: expected ${T}x${V} values, got ${got.length} and ${want.length}`);
+  let se = 0;
+  let sum = 0;
+  let sum2 = 0;
+  for (let i = 0; i < want.length; i++) {
+    se += (got[i]! - want[i]!) ** 2;
+    sum += want[i]!;
+    sum2 += want[i]! ** 2;
+  }
+  const n = want.length;
+  const mean = sum / n;
+  const err = Math.sqrt(se / n);
+  const nrmse = err / Math.sqrt(sum2 / n - mean * mean);
+  let clear = 0;
+  let agree = 0;
+  for (let t = 0; t < T; t++) {
+    const top = argmaxOf(want, t * V, (t + 1) * V);
+    let second = -Infinity;
+    let rowSum = 0;
+    let rowSum2 = 0;
+    for (let i = 0; i < V; i++) {
+      const w = want[t * V + i]!;
+      if (i !== top && w > second) second = w;
+      rowSum += w;
+      rowSum2 += w * w;
+    }
+    const std = Math.sqrt(Math.max(0, rowSum2 / V - (rowSum / V) ** 2));
+    if (want[t * V + top]! - second > 4 * err + 1e-4 * std) {
+      clear++;
+      if (argmaxOf(got, t * V, (t + 1) * V) === top) agree++;
+    }
+  }
+  return { nrmse, clear, agree };
+}

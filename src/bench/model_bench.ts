@@ -9,6 +9,7 @@ import { DEFAULT_CONTEXT, Engine, GREEDY } from '../model/engine';
 import { folderSource } from '../model/source';
 import type { WeightFormat } from '../model/quantize';
 import { loadSyntheticEngine, presetConfig } from './synthetic';
+import { rng } from './rng';
 import {
   MODEL_SCHEMA, computeRatios, familyTimes, intervals, latencySummary, summarize,
   type DeviceFeatures, type EngineResult, type GpuTime, type ModelBenchReport, type PromptResult,
@@ -32,17 +33,7 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-/** mulberry32: small seeded PRNG, so every engine sees the same prompts. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** The prompt of run `run` at length `length`: random ids, the same for every engine. */
 export function benchPrompt(seed: number, length: number, run: number, vocab: number): number[] {
@@ -211,18 +202,21 @@ const toMs = (t: PhaseTimes | undefined, per: number): Record<string, number> =>
 
 /** One generation with the profiler attached: GPU time per kernel for the prefill and per decode step. */
 async function profiledRun(engine: Engine, prompt: number[], n: number): Promise<GpuTime> {
-  const prof = new GpuProfiler(engine.gpu.device);
-  engine.forward.profiler = prof;
-  let t: number[];
-  try {
-    t = await timedGenerate(engine, prompt, n);
-    await prof.flush();
-  } finally {
-    engine.forward.profiler = null;
-  }
-  const res = prof.results();
-  const { invalidPasses, quantumNs } = prof;
-  prof.destroy();
+  const run = async (granularity: 'kernel' | 'pass') => {
+    const prof = new GpuProfiler(engine.gpu.device, 1024, granularity);
+    engine.forward.profiler = prof;
+    try {
+      const t = await timedGenerate(engine, prompt, n);
+      await prof.flush();
+      return { t, res: prof.results(), invalidPasses: prof.invalidPasses, quantumNs: prof.quantumNs };
+    } finally {
+      engine.forward.profiler = null;
+      prof.destroy();
+    }
+  };
+  const { t, res, invalidPasses, quantumNs } = await run('kernel');
+  const whole = await run('pass');
+  const total = (phase: PhaseTimes | undefined) => Object.values(phase?.kernels ?? {}).reduce((a, k) => a + k.ns, 0) / 1e6;
   const prefillKernelsMs = toMs(res.prefill, 1);
   const decodeKernelsMs = toMs(res.decode, res.decode?.encoders ?? 0);
   return {
@@ -231,8 +225,13 @@ async function profiledRun(engine: Engine, prompt: number[], n: number): Promise
     decodeMsPerToken: familyTimes(decodeKernelsMs, kernelFamily),
     prefillKernelsMs,
     decodeKernelsMs,
-    invalidPasses,
+    invalidPasses: invalidPasses + whole.invalidPasses,
     timestampQuantumNs: quantumNs || 1,
     profiledWall: { timeToFirstTokenMs: t[0]!, decodeMsPerToken: (t[n - 1]! - t[0]!) / (n - 1) },
+    steps: {
+      prefillGpuMs: total(whole.res.prefill),
+      decodeGpuMsPerToken: total(whole.res.decode) / Math.max(1, whole.res.decode?.encoders ?? 0),
+      decodeWallMsPerToken: (whole.t[n - 1]! - whole.t[0]!) / (n - 1),
+    },
   };
 }

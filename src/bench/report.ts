@@ -87,6 +87,12 @@ export type GpuTime =
       timestampQuantumNs: number;
       /** wall clock of the profiled run itself (its passes are split per kernel, so it runs slower) */
       profiledWall: { timeToFirstTokenMs: number; decodeMsPerToken: number };
+      /**
+       * A second profiled run that times whole passes only (two timestamps each, nothing between
+       * kernels): the GPU's busy time per step as it runs unprofiled, against that run's wall clock.
+       * GPU time well under the wall time means the GPU waits for the CPU.
+       */
+      steps?: { prefillGpuMs: number; decodeGpuMsPerToken: number; decodeWallMsPerToken: number };
     }
   | { source: 'wall' };
 
@@ -288,6 +294,8 @@ export function renderModelReport(r: ModelBenchReport): string {
       ...kernels.map((k) => [k, ...profiled.map(({ g }) => fx(g.decodeKernelsMs[k], 3))]),
       ['sum', ...profiled.map(({ g }) => fx(g.decodeMsPerToken.total, 3))],
       ['wall (same run)', ...profiled.map(({ g }) => fx(g.profiledWall.decodeMsPerToken, 3))],
+      ['whole-pass GPU', ...profiled.map(({ g }) => (g.steps ? fx(g.steps.decodeGpuMsPerToken, 3) : '-'))],
+      ['wall (that run)', ...profiled.map(({ g }) => (g.steps ? fx(g.steps.decodeWallMsPerToken, 3) : '-'))],
     ]));
   }
   if (quantized) lines.push(`note: GPU timestamps are quantized to ${q} ns (Dawn's timestamp_quantization); per-kernel times are sums of coarse samples`);

@@ -8,62 +8,14 @@ import { createStorage } from '../gpu/buffers';
 import { PipelineCache } from '../gpu/pipelines';
 import { FillRandom, type FillMode } from '../kernels/fill_random';
 import type { GpuWeight } from '../kernels/weights';
-import { parseConfig, type ModelConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
+import { presetConfig } from './presets';
+
+export { PRESETS, PRESET_NAMES, isPreset, presetConfig, type PresetName } from './presets';
 import { Engine, type EngineOptions } from '../model/engine';
 import { checkFits, planMemory } from '../model/memory';
 import { DEFAULT_GROUP_SIZE, type WeightFormat } from '../model/quantize';
-import { weightTable, type LayerWeights, type ModelWeights } from '../model/weights';
-
-/** config.json contents (the fields that matter for shapes and kernels) of each preset. */
-export const PRESETS = {
-  // HuggingFaceTB/SmolLM2-135M
-  'smollm2-135m': {
-    model_type: 'llama', hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30,
-    num_attention_heads: 9, num_key_value_heads: 3, vocab_size: 49152, tie_word_embeddings: true,
-    max_position_embeddings: 8192, rms_norm_eps: 1e-5, rope_theta: 100000, bos_token_id: 0, eos_token_id: 0,
-  },
-  // Qwen/Qwen2.5-0.5B: q/k/v biases come with model_type qwen2
-  'qwen2.5-0.5b': {
-    model_type: 'qwen2', hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24,
-    num_attention_heads: 14, num_key_value_heads: 2, vocab_size: 151936, tie_word_embeddings: true,
-    max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1000000, use_sliding_window: false,
-    sliding_window: 32768, max_window_layers: 24, bos_token_id: 151643, eos_token_id: 151643,
-  },
-  // meta-llama/Llama-3.2-1B
-  'llama-3.2-1b': {
-    model_type: 'llama', hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16,
-    num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, vocab_size: 128256, tie_word_embeddings: true,
-    max_position_embeddings: 131072, rms_norm_eps: 1e-5, rope_theta: 500000,
-    rope_scaling: { rope_type: 'llama3', factor: 32.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 8192 },
-    bos_token_id: 128000, eos_token_id: 128001,
-  },
-  // mistralai/Mistral-7B (v0.3 attention: no sliding window; vocabulary 32000 as in v0.1/v0.2)
-  'mistral-7b': {
-    model_type: 'mistral', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32,
-    num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 32000, tie_word_embeddings: false,
-    max_position_embeddings: 32768, rms_norm_eps: 1e-5, rope_theta: 1000000, sliding_window: null,
-    bos_token_id: 1, eos_token_id: 2,
-  },
-  // Small enough for SwiftShader (CI); untied, so the separate lm_head path is exercised too.
-  tiny: {
-    model_type: 'llama', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2,
-    num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 512, tie_word_embeddings: false,
-    max_position_embeddings: 2048, rms_norm_eps: 1e-5, rope_theta: 10000, bos_token_id: 1, eos_token_id: 2,
-  },
-} as const satisfies Record<string, Record<string, unknown>>;
-
-export type PresetName = keyof typeof PRESETS;
-export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
-
-export function isPreset(name: string): name is PresetName {
-  return Object.hasOwn(PRESETS, name);
-}
-
-/** The preset's ModelConfig, through parseConfig so it is validated like a real config.json. */
-export function presetConfig(name: string): ModelConfig {
-  if (!isPreset(name)) throw new Error(`unknown synthetic preset "${name}" (known: ${PRESET_NAMES.join(', ')})`);
-  return parseConfig(JSON.parse(JSON.stringify(PRESETS[name])));
-}
+import { assembleWeights, stackedLabel, stackedTarget, weightTable, type ModelWeights } from '../model/weights';
 
 /** Packed layout of an [n, k] matrix in `format`: the rules of quantize.ts's packWeight. */
 export function matrixLayout(n: number, k: number, format: WeightFormat): Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'bytes'> & { dataWords: number; scaleCount: number } {
@@ -143,44 +95,37 @@ export async function createSyntheticWeights(device: GPUDevice, c: ModelConfig, 
   const fill = await FillRandom.create(new PipelineCache(device));
   const buffers: GPUBuffer[] = [];
   const results = new Map<string, GpuWeight | GPUBuffer>();
+  const table = weightTable(c);
   let bytes = 0;
   try {
     planSyntheticTensors(c, format).forEach((t, i) => {
       const s = tensorSeed(seed, i);
+      bytes += t.bytes;
+      // Stacked projections (q/k/v, gate/up) are generated whole, when their first part comes up.
+      const [layer, field] = t.key.split('.') as [string, string];
+      const stack = layer === 'g' ? null : stackedTarget(table.layer(Number(layer)), field);
+      const key = stack ? `${layer}.${stack.target}` : t.key;
+      if (results.has(key)) return;
+      const n = stack ? stack.total : t.n;
+      const label = stack ? stackedLabel(t.hf, stack.target) : t.hf;
       if (t.kind === 'matrix') {
-        const w = randomWeight(device, fill, t.hf, t.n, t.k, format, s);
+        const w = randomWeight(device, fill, label, n, t.k, format, s);
         buffers.push(w.data, ...(w.scales ? [w.scales] : []));
-        results.set(t.key, w);
+        results.set(key, w);
       } else {
-        const b = createStorage(device, t.hf, t.n * 4);
+        const b = createStorage(device, label, n * 4);
         buffers.push(b);
         const r = t.kind === 'norm' ? [1, 1] : [-BIAS_RANGE, BIAS_RANGE];
-        fill.fill(device, b, { mode: 'f32', seed: s, words: t.n, rowWords: t.n, cols: t.n, lo: r[0], hi: r[1] });
-        results.set(t.key, b);
+        fill.fill(device, b, { mode: 'f32', seed: s, words: n, rowWords: n, cols: n, lo: r[0], hi: r[1] });
+        results.set(key, b);
       }
-      bytes += t.bytes;
     });
     await device.queue.onSubmittedWorkDone();
   } catch (e) {
     for (const b of buffers) b.destroy();
     throw e;
   }
-  const table = weightTable(c);
-  const embed = results.get('g.embed') as GpuWeight;
-  const layers = Array.from({ length: c.numLayers }, (_, l) => {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(table.layer(l))) out[k] = results.get(`${l}.${k}`);
-    return out as unknown as LayerWeights;
-  });
-  return {
-    format,
-    embed,
-    layers,
-    finalNorm: results.get('g.finalNorm') as GPUBuffer,
-    lmHead: c.tieWordEmbeddings ? embed : (results.get('g.lmHead') as GpuWeight),
-    bytes,
-    buffers,
-  };
+  return assembleWeights(c, format, results, bytes, buffers);
 }
 
 export type SyntheticEngineOptions = Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'> & { seed?: number };

@@ -19,7 +19,10 @@ export class PipelineCache {
     try {
       return await this.device.createComputePipelineAsync(desc);
     } catch (e) {
-      throw new ShaderCompileError(`${desc.label}: ${(e as Error).message}`);
+      // The pipeline error only says the module is invalid; the WGSL compiler's messages say why.
+      const info = await desc.compute.module.getCompilationInfo().catch(() => null);
+      const errors = (info?.messages ?? []).filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}:${m.linePos} ${m.message}`);
+      throw new ShaderCompileError(`${desc.label}: ${errors.length ? errors.slice(0, 3).join('; ') : (e as Error).message}`);
     }
   }
 

@@ -4,6 +4,10 @@
 // kernel's dispatches is timed on its own. Without a profiler the forward pass records one pass
 // and nothing here runs.
 //
+// With granularity 'pass' it times whole passes instead (named by the first word of the pass
+// label: "decode", "forward", "head"), which adds two timestamps per pass and nothing between
+// kernels: the GPU time of a step as it runs unprofiled.
+//
 // Kernels are named by the first word of their pipeline label (the PipelineCache key, e.g.
 // "matmul_gemv f16 n=576 ..."), phases by the first word of the command encoder's label
 // ("prefill 0+128", "decode 130"). Timestamps are read back asynchronously: a slot (query set +
@@ -82,10 +86,14 @@ export class GpuProfiler implements PassProfiler {
   /** see timestampQuantum(); 0 until a timestamp was read */
   quantumNs = 0;
 
-  /** @param maxPassesPerSlot timed passes per `beginPass` call (2 queries each; at most 2048) */
+  /**
+   * @param maxPassesPerSlot timed passes per `beginPass` call (2 queries each; at most 2048)
+   * @param granularity 'kernel': a timed pass per run of one kernel; 'pass': the caller's passes as they are
+   */
   constructor(
     private readonly device: GPUDevice,
     private readonly maxPassesPerSlot = 1024,
+    private readonly granularity: 'kernel' | 'pass' = 'kernel',
   ) {
     if (!device.features.has('timestamp-query')) throw new Error('GpuProfiler needs the timestamp-query feature');
   }
@@ -107,7 +115,7 @@ export class GpuProfiler implements PassProfiler {
       seen.add(enc);
       this.phase(slot.phase).encoders++;
     }
-    return new ProfiledPass(enc, label, slot, this.maxPassesPerSlot, this) as unknown as GPUComputePassEncoder;
+    return new ProfiledPass(enc, label, slot, this.maxPassesPerSlot, this, this.granularity === 'pass') as unknown as GPUComputePassEncoder;
   }
 
   /** Waits for every recorded timestamp. Call after the last profiled command buffer was submitted. */
@@ -252,28 +260,35 @@ class ProfiledPass {
     private readonly slot: Slot,
     private readonly maxPasses: number,
     private readonly owner: GpuProfiler,
+    /** one timed pass for everything, named by the pass label */
+    private readonly whole = false,
   ) {
     this.label = label;
+    if (whole) this.begin(firstWord(label));
+  }
+
+  private begin(kernel: string): void {
+    this.kernel = kernel;
+    const i = this.slot.kernels.length;
+    if (i < this.maxPasses) {
+      this.slot.kernels.push(kernel);
+      this.pass = this.enc.beginComputePass({
+        label: `${this.label} / ${kernel}`,
+        timestampWrites: { querySet: this.slot.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+      });
+    } else {
+      this.owner.noteUntimed();
+      this.pass = this.enc.beginComputePass({ label: `${this.label} / ${kernel} (untimed)` });
+    }
   }
 
   setPipeline(p: GPUComputePipeline): void {
     const kernel = firstWord(p.label);
-    if (!this.pass || kernel !== this.kernel) {
+    if (!this.whole && (!this.pass || kernel !== this.kernel)) {
       this.pass?.end();
-      this.kernel = kernel;
-      const i = this.slot.kernels.length;
-      if (i < this.maxPasses) {
-        this.slot.kernels.push(kernel);
-        this.pass = this.enc.beginComputePass({
-          label: `${this.label} / ${kernel}`,
-          timestampWrites: { querySet: this.slot.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-        });
-      } else {
-        this.owner.noteUntimed();
-        this.pass = this.enc.beginComputePass({ label: `${this.label} / ${kernel} (untimed)` });
-      }
+      this.begin(kernel);
     }
-    this.pass.setPipeline(p);
+    this.need().setPipeline(p);
   }
 
   setBindGroup(index: number, group: GPUBindGroup | null, offsets?: Iterable<number>): void {

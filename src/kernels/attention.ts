@@ -97,11 +97,18 @@ export class Attention {
     return this.parts ? [this.parts] : [];
   }
 
-  encode(pass: GPUComputePassEncoder, b: AttentionBinding, rows: number): void {
+  /** Key splits that hold visible keys for a query at `pos` (what `combine` reads). */
+  liveSplits(pos: number): number {
+    const first = this.s.window > 0 && pos + 1 > this.s.window ? pos + 1 - this.s.window : 0;
+    return Math.min(this.decode?.splits ?? 1, Math.floor((pos - first) / Attention.SPLIT) + 1);
+  }
+
+  /** `pos` is the step buffer's position: a decode step dispatches only the splits it can see. */
+  encode(pass: GPUComputePassEncoder, b: AttentionBinding, rows: number, pos: number): void {
     if (rows === 1 && this.decode && b.split && b.combine) {
       pass.setPipeline(this.decode.split);
       pass.setBindGroup(0, b.split);
-      pass.dispatchWorkgroups(this.s.nHeads, this.decode.splits);
+      pass.dispatchWorkgroups(this.s.nHeads, this.liveSplits(pos));
       pass.setPipeline(this.decode.combine);
       pass.setBindGroup(0, b.combine);
       pass.dispatchWorkgroups(this.s.nHeads);

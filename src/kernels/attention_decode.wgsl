@@ -3,9 +3,13 @@
 // context; here entry `split` gives every (head, 64-key split) its own workgroup, which writes a
 // partial result (its max m, its softmax sum l and its unnormalized output o) to a scratch
 // buffer, and entry `combine` merges the splits of each head: out = sum_s o_s e^(m_s - M) / L.
+//
+// A split is latency-bound (a few KB of keys and values), so its 256 invocations share every
+// row: 4 lanes per key for q.k (each a quarter of the head), and for the weighted sum of values
+// each lane owns 4 dims of a few keys; every lane's chain of dependent loads stays short.
 @group(0) @binding(0) var<storage, read> q: array<f32>;              // [1, N_HEADS * HEAD_DIM]
 @group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;  // [maxCtx, KV_DIM / 4]
-@group(0) @binding(2) var<storage, read> v_cache: array<f32>;        // [maxCtx, KV_DIM]
+@group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;  // [maxCtx, KV_DIM / 4]
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;      // [1, N_HEADS * HEAD_DIM]
 @group(0) @binding(4) var<uniform> step: Step;
 @group(0) @binding(5) var<storage, read_write> parts: array<f32>;    // [N_HEADS, SPLITS, HEAD_DIM + 2]
@@ -16,7 +20,9 @@ override HEAD_DIM: u32;     // multiple of 4
 override WINDOW: u32 = 0u;  // 0: no window; else position p sees keys j with p - j < WINDOW
 override SCALE: f32;
 override SPLITS: u32;       // splits per head the scratch holds (dispatch size)
-const SPLIT: u32 = 64u;     // keys per split = invocations per workgroup
+const SPLIT: u32 = 64u;     // keys per split
+const WG: u32 = 256u;       // invocations per split workgroup
+const LANES: u32 = WG / SPLIT; // lanes per key in q.k
 override KV_DIM: u32 = N_KV_HEADS * HEAD_DIM;
 override GROUP: u32 = N_HEADS / N_KV_HEADS;
 override PART: u32 = HEAD_DIM + 2u;
@@ -24,8 +30,9 @@ override PART: u32 = HEAD_DIM + 2u;
 const NEG_BIG: f32 = -3.0e38;
 
 var<workgroup> qs: array<vec4<f32>, 64>; // HEAD_DIM / 4 <= 64
-var<workgroup> red: array<f32, SPLIT>;
+var<workgroup> red: array<f32, WG>;
 var<workgroup> probs: array<f32, SPLIT>;
+var<workgroup> vsum: array<vec4<f32>, WG>;
 
 // First visible key of the query at position p.
 fn first_key(p: u32) -> u32 {
@@ -33,7 +40,20 @@ fn first_key(p: u32) -> u32 {
   return 0u;
 }
 
-@compute @workgroup_size(SPLIT)
+// Tree reduction of red[0 .. SPLIT) by max or sum; everyone gets red[0] back.
+fn reduce_split(t: u32, use_max: bool) -> f32 {
+  for (var w = SPLIT / 2u; w > 0u; w >>= 1u) {
+    if (t < w) {
+      if (use_max) { red[t] = max(red[t], red[t + w]); } else { red[t] += red[t + w]; }
+    }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier(); // everyone has read it before red is reused
+  return r;
+}
+
+@compute @workgroup_size(WG)
 fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let head = wid.x;
   let s = wid.y;
@@ -55,45 +75,64 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   }
   workgroupBarrier();
 
+  // q.k: lane l of key kk sums dims 4c for c = l, l + LANES, ...; the LANES partials add up next.
   let kv_off = (head / GROUP) * HEAD_DIM;
-  let j = j0 + t;
+  let kk = t / LANES;
+  let lane = t % LANES;
+  let jk = j0 + kk;
+  var acc = vec4<f32>(0.0);
+  if (jk <= p) {
+    let kb = (jk * KV_DIM + kv_off) / 4u;
+    for (var c = lane; c < d4; c += LANES) { acc += qs[c] * k_cache[kb + c]; }
+  }
+  red[t] = acc.x + acc.y + acc.z + acc.w;
+  workgroupBarrier();
   var score = NEG_BIG;
-  if (j <= p) {
-    let kb = (j * KV_DIM + kv_off) / 4u;
-    var acc = vec4<f32>(0.0);
-    for (var c = 0u; c < d4; c++) { acc += qs[c] * k_cache[kb + c]; }
-    score = (acc.x + acc.y + acc.z + acc.w) * SCALE;
+  let j = j0 + t;
+  if (t < SPLIT && j <= p) {
+    var d = 0.0;
+    for (var l = 0u; l < LANES; l++) { d += red[t * LANES + l]; }
+    score = d * SCALE;
   }
-  red[t] = score;
+  workgroupBarrier(); // the partials are read before red holds scores
+  if (t < SPLIT) { red[t] = score; }
   workgroupBarrier();
-  for (var w = SPLIT / 2u; w > 0u; w >>= 1u) {
-    if (t < w) { red[t] = max(red[t], red[t + w]); }
-    workgroupBarrier();
-  }
-  let m = red[0];
-  workgroupBarrier(); // everyone has read the max before red is reused
+  let m = reduce_split(t, true);
   var pj = 0.0;
-  if (j <= p) { pj = exp(score - m); }
-  probs[t] = pj;
-  red[t] = pj;
-  workgroupBarrier();
-  for (var w = SPLIT / 2u; w > 0u; w >>= 1u) {
-    if (t < w) { red[t] += red[t + w]; }
-    workgroupBarrier();
+  if (t < SPLIT && j <= p) { pj = exp(score - m); }
+  if (t < SPLIT) {
+    probs[t] = pj;
+    red[t] = pj;
   }
+  workgroupBarrier();
+  let l = reduce_split(t, false);
+
+  // Weighted sum of the values: lane t owns 4 dims (column c) of every `groups`-th key from kg,
+  // with 16-byte reads; the partial sums of a column then add up in workgroup memory.
   let n = min(SPLIT, p + 1u - j0);
-  for (var d = t; d < HEAD_DIM; d += SPLIT) {
-    var a = 0.0;
-    var vi = j0 * KV_DIM + kv_off + d;
-    for (var u = 0u; u < n; u++) {
-      a += probs[u] * v_cache[vi];
-      vi += KV_DIM;
+  let c = t % d4;
+  let kg = t / d4;
+  let groups = WG / d4;
+  var a = vec4<f32>(0.0);
+  if (kg < groups) {
+    for (var u = kg; u < n; u += groups) {
+      a += probs[u] * v_cache[((j0 + u) * KV_DIM + kv_off) / 4u + c];
     }
-    parts[part + d] = a;
+  }
+  vsum[t] = a;
+  workgroupBarrier();
+  if (t < d4) {
+    var o = vec4<f32>(0.0);
+    for (var g = 0u; g < groups; g++) { o += vsum[g * d4 + t]; }
+    let b = part + 4u * t;
+    parts[b] = o.x;
+    parts[b + 1u] = o.y;
+    parts[b + 2u] = o.z;
+    parts[b + 3u] = o.w;
   }
   if (t == 0u) {
     parts[part + HEAD_DIM] = m;
-    parts[part + HEAD_DIM + 1u] = red[0];
+    parts[part + HEAD_DIM + 1u] = l;
   }
 }
 

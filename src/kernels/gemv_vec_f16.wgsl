@@ -3,14 +3,14 @@
 @group(0) @binding(0) var<storage, read> W: array<vec4<u32>>;
 override W_STRIDE: u32; // u32 words per row
 const CHUNK: u32 = 8u;
-alias XChunk = mat2x4<f32>; // the 8 x values one load of W meets
+const XV: u32 = 2u;
+alias WChunk = vec4<u32>;
 
-fn load_x(j: u32) -> XChunk {
-  return XChunk(X[2u * j], X[2u * j + 1u]);
+fn load_w(row: u32, j: u32) -> WChunk {
+  return W[row * (W_STRIDE / 4u) + j];
 }
 
-fn chunk_dot(row: u32, j: u32, xs: XChunk) -> f32 {
-  let w = W[row * (W_STRIDE / 4u) + j];
+fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk) -> f32 {
   let lo = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
   let hi = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
   return dot(lo, xs[0]) + dot(hi, xs[1]);

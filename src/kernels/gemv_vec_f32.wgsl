@@ -2,12 +2,13 @@
 @group(0) @binding(0) var<storage, read> W: array<vec4<f32>>;
 override W_STRIDE: u32; // floats per row (multiple of 4)
 const CHUNK: u32 = 4u;
-alias XChunk = vec4<f32>; // the x values one load of W meets
+const XV: u32 = 1u;
+alias WChunk = vec4<f32>;
 
-fn load_x(j: u32) -> XChunk {
-  return X[j];
+fn load_w(row: u32, j: u32) -> WChunk {
+  return W[row * (W_STRIDE / 4u) + j];
 }
 
-fn chunk_dot(row: u32, j: u32, xs: XChunk) -> f32 {
-  return dot(W[row * (W_STRIDE / 4u) + j], xs);
+fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk) -> f32 {
+  return dot(w, xs[0]);
 }

@@ -1,14 +1,14 @@
 // Linear layer y[r, n] = sum_k x[r, k] * W[n, k] (+ bias[n]) over a packed weight (f32, f16, int8).
 // Two pipelines per weight shape: a GEMV for one row (decode) and a tiled GEMM for many (prefill).
-import gemvCode from './matmul_gemv.wgsl';
+import gemvReferenceCode from './matmul_gemv.wgsl';
 import gemmCode from './matmul_gemm.wgsl';
-import gemvVecCode from './matmul_gemv_vec.wgsl';
-import vecF32 from './gemv_vec_f32.wgsl';
-import vecF16 from './gemv_vec_f16.wgsl';
-import vecInt8 from './gemv_vec_int8.wgsl';
+import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
-import { weightWgsl, weightConstants, weightEntries, type GpuWeight } from './weights';
+import { weightWgsl, weightConstants, weightEntries, biasWgsl, BIND_BIAS, type GpuWeight } from './weights';
+import { GEMV_WG, gemvCode, gemvDevice, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+
+export { vecGemvApplies } from './gemv';
 
 export type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize'>;
 
@@ -18,72 +18,47 @@ export interface MatmulOptions {
   rowsFrom?: 'rows' | 'logit_rows';
   /**
    * GEMV variant: 'vec' (16-byte loads; needs K a multiple of 16 for int8, 8 for f16, 4 for f32),
-   * 'reference' (any shape, one u32 per load), or 'auto' (default: 'vec' whenever it applies).
+   * 'reference' (any shape, one u32 per load; the readable version), or 'auto' (default: 'vec'
+   * whenever it applies).
    */
   gemv?: 'auto' | 'vec' | 'reference';
-  /** y += x W^T (+ bias) instead of y = ...: the residual add, fused into the matmul's epilogue */
+  /** y += x W^T (+ bias) instead of y = ...: the residual add, fused into the epilogue */
   accumulate?: boolean;
-  /** threads per output row in the GEMV (power of two <= 256); default chosen from K */
+  /** vec GEMV only: overrides of the default tuning (the kernel lab sweeps these) */
+  tuning?: Partial<GemvTuning>;
+  /** reference GEMV only: threads per output row (power of two <= 256); default chosen from K */
   gemvThreadsPerRow?: number;
-}
-
-const VEC_CHUNK = { f32: 4, f16: 8, int8: 16 } as const;
-
-/** Whether the vectorized GEMV can read this weight (every real model's shapes qualify). */
-export function vecGemvApplies(w: WeightShape): boolean {
-  const chunk = VEC_CHUNK[w.format];
-  return w.k % chunk === 0 && (w.format !== 'int8' || w.groupSize % 16 === 0);
-}
-
-/** Rows each thread of the vectorized GEMV serves (RPT in matmul_gemv_vec.wgsl). */
-const VEC_ROWS_PER_THREAD = 4;
-
-/**
- * Threads per row group for the vectorized GEMV: raised (in powers of two) while the grid has
- * fewer than 512 workgroups, as long as each thread keeps at least two 16-byte loads. Wide grids
- * keep every SM of a large GPU streaming; a small K keeps few threads per row.
- */
-export function vecThreadsPerRow(w: WeightShape): number {
-  const loads = w.k / VEC_CHUNK[w.format];
-  const groups = (tpr: number) => Math.ceil(w.n / ((GEMV_WG / tpr) * VEC_ROWS_PER_THREAD));
-  let tpr = 1;
-  while (tpr < GEMV_WG && loads / (tpr * 2) >= 2 && groups(tpr) < 512) tpr *= 2;
-  return tpr;
+  /**
+   * vec GEMV only: x is the raw residual stream and RMSNorm (this eps, the weight bound as `norm`)
+   * is applied on the way in. The GEMM path never normalizes: build it with `only: 'gemv'`.
+   */
+  normEps?: number;
+  /** GEMM only: the output columns go to several buffers of these widths (stacked projections) */
+  split?: number[];
+  /** build one path only (a norm-fused GEMV, or a split GEMM, has no twin on the other path) */
+  only?: 'gemv' | 'gemm';
 }
 
 export interface MatmulBinding {
-  gemv: GPUBindGroup;
-  gemm: GPUBindGroup;
+  gemv?: GPUBindGroup;
+  gemm?: GPUBindGroup;
 }
 
-// Bindings after the weight's 0 (W) and 1 (int8 scales).
+// Bindings after the weight's 0 (W) and 1 (int8 scales); 5 is the bias.
 const BIND_X = 2;
 const BIND_Y = 3;
 const BIND_STEP = 4;
-const BIND_BIAS = 5;
+const BIND_NORM = 6;
+/** The second and third outputs of a split GEMM. */
+const BIND_SPLIT = [BIND_Y, 6, 7];
 
-// The bias is compiled in or out, rather than switched by an override, so a bias-free layer has
-// no binding to fill (an `auto` layout keeps every binding the code mentions).
-const BIAS_WGSL = /* wgsl */ `
-@group(0) @binding(${BIND_BIAS}) var<storage, read> B: array<f32>;
-fn bias(n: u32) -> f32 { return B[n]; }
-`;
-const NO_BIAS_WGSL = /* wgsl */ `
-fn bias(n: u32) -> f32 { return 0.0; }
-`;
-
-const GEMV_WG = 256;
 const GEMM_TILE = 64; // TM = TN in matmul_gemm.wgsl
 const MAX_GRID = 65535;
-// GEMV workgroups go in rows of 1024 (the shader linearises wid), which keeps a 152k-row lm_head
-// far under 65535 per dimension. Wrapping this early costs a GPU nothing, and it means every layer
-// past 4096 outputs takes the 2-D path, so a test can afford to cover it.
-const GEMV_GRID_X = 1024;
+const REFERENCE_GRID_X = 1024;
 
 /**
- * Threads that share one GEMV output row (TPR in matmul_gemv.wgsl): enough that each walks about
- * four 4-column steps of k, so a short row (k = 64) does not leave most of a workgroup idle and a
- * long one (k = 4096) gets the whole workgroup.
+ * Threads that share one output row in the reference GEMV (TPR in matmul_gemv.wgsl): enough that
+ * each walks about four 4-column steps of k.
  */
 export function gemvThreadsPerRow(k: number): number {
   const steps = Math.ceil(Math.ceil(k / 4) / 4);
@@ -92,27 +67,46 @@ export function gemvThreadsPerRow(k: number): number {
   return tpr;
 }
 
+const PLAIN_STORE = /* wgsl */ `
+@group(0) @binding(${BIND_Y}) var<storage, read_write> Y: array<f32>; // [rows, N]
+override ACCUMULATE: bool = false; // y += x W^T: the residual add fused into the epilogue
+fn store(m: u32, n: u32, v: f32) {
+  var y = v;
+  if (ACCUMULATE) { y += Y[m * N + n]; }
+  Y[m * N + n] = y;
+}
+`;
+
+/** GEMM output split by columns into outputs of widths `w` (Y, Y1, Y2 at bindings 3, 6, 7). */
+function splitStore(w: number[]): string {
+  const decl = w.map((_, i) => `@group(0) @binding(${BIND_SPLIT[i]}) var<storage, read_write> Y${i}: array<f32>; // [rows, ${w[i]}]`).join('\n');
+  let start = 0;
+  const branches = w.map((width, i) => {
+    const body = `Y${i}[m * ${width}u + n - ${start}u] = v;`;
+    const cond = i < w.length - 1 ? `if (n < ${start + width}u) { ${body} return; }` : body;
+    start += width;
+    return `  ${cond}`;
+  });
+  return `${decl}\nfn store(m: u32, n: u32, v: f32) {\n${branches.join('\n')}\n}\n`;
+}
+
 export class Matmul {
   readonly weightBytes: number;
   private readonly gemvGrid: [number, number];
-  private readonly gemvRowsPerGroup: number;
 
   private constructor(
     private readonly w: WeightShape,
-    private readonly hasBias: boolean,
-    private readonly gemv: GPUComputePipeline,
-    private readonly gemm: GPUComputePipeline,
-    gemvTpr: number,
-    /** which GEMV this Matmul runs: 'vec' or 'reference' */
-    readonly gemvVariant: 'vec' | 'reference',
+    private readonly o: MatmulOptions,
+    private readonly gemv: GPUComputePipeline | null,
+    private readonly gemm: GPUComputePipeline | null,
+    gemvGrid: [number, number],
+    /** which GEMV this Matmul runs */
+    readonly gemvVariant: 'vec' | 'reference' | null,
   ) {
     const scaleBytes = w.format === 'int8' ? w.n * Math.ceil(w.k / w.groupSize) * 4 : 0;
     // rowStride counts floats (f32) or u32 words (f16, int8): 4 bytes either way.
     this.weightBytes = w.n * w.rowStride * 4 + scaleBytes;
-    this.gemvRowsPerGroup = (GEMV_WG / gemvTpr) * (gemvVariant === 'vec' ? VEC_ROWS_PER_THREAD : 1);
-    const groups = Math.ceil(w.n / this.gemvRowsPerGroup);
-    const gx = Math.min(groups, GEMV_GRID_X);
-    this.gemvGrid = [gx, Math.ceil(groups / gx)];
+    this.gemvGrid = gemvGrid;
   }
 
   static async create(cache: PipelineCache, w: WeightShape, opts: MatmulOptions = {}): Promise<Matmul> {
@@ -120,62 +114,100 @@ export class Matmul {
     if (w.format === 'int8' && (w.groupSize <= 0 || w.groupSize % 4 !== 0)) {
       throw new Error(`Matmul: int8 group size ${w.groupSize} must be a positive multiple of 4`);
     }
-    if (Math.ceil(w.n / GEMM_TILE) > MAX_GRID || Math.ceil(w.n / GEMV_GRID_X) > MAX_GRID) {
+    if (Math.ceil(w.n / GEMM_TILE) > MAX_GRID || Math.ceil(w.n / REFERENCE_GRID_X) > MAX_GRID) {
       throw new Error(`Matmul: n=${w.n} needs more than ${MAX_GRID} workgroups per grid dimension`);
     }
+    if (opts.split && opts.split.reduce((a, b) => a + b, 0) !== w.n) throw new Error(`Matmul: split ${opts.split} does not add up to n=${w.n}`);
+    if (opts.split && (opts.split.length > BIND_SPLIT.length || opts.accumulate || opts.only !== 'gemm')) {
+      throw new Error('Matmul: a split output is GEMM-only, without accumulate, into at most 3 buffers');
+    }
+    if (opts.normEps !== undefined && opts.only !== 'gemv') throw new Error('Matmul: a fused RMSNorm is GEMV-only');
     const hasBias = opts.bias ?? false;
-    const prefix = STEP_WGSL + weightWgsl(w.format) + (hasBias ? BIAS_WGSL : NO_BIAS_WGSL);
     const variant = `${w.format}${hasBias ? '+bias' : ''}`;
     const constants = {
       N: w.n,
       K: w.k,
       ...weightConstants(w),
       LOGIT_ROWS: (opts.rowsFrom ?? 'rows') === 'logit_rows',
-      ACCUMULATE: opts.accumulate ?? false,
     };
-    const useVec = opts.gemv === 'vec' || ((opts.gemv ?? 'auto') === 'auto' && vecGemvApplies(w));
-    if (useVec && !vecGemvApplies(w)) throw new Error(`Matmul: the vectorized GEMV needs K % ${VEC_CHUNK[w.format]} == 0 (K = ${w.k})`);
-    const tpr = opts.gemvThreadsPerRow ?? (useVec ? vecThreadsPerRow(w) : gemvThreadsPerRow(w.k));
-    if (!(tpr >= 1 && tpr <= GEMV_WG && (tpr & (tpr - 1)) === 0)) throw new Error(`Matmul: threads per row ${tpr} must be a power of two <= ${GEMV_WG}`);
-    const vecReader = w.format === 'f32' ? vecF32 : w.format === 'f16' ? vecF16 : vecInt8;
-    // The vec GEMV declares X before the reader that uses it: WGSL allows any order at module scope.
-    const gemvCodeFull = useVec ? STEP_WGSL + (hasBias ? BIAS_WGSL : NO_BIAS_WGSL) + vecReader + gemvVecCode : prefix + gemvCode;
-    const [gemv, gemm] = await Promise.all([
-      cache.get(`matmul_gemv${useVec ? '_vec' : ''} ${variant}`, gemvCodeFull, { ...constants, WG: GEMV_WG, TPR: tpr }),
-      cache.get(`matmul_gemm ${variant}`, prefix + gemmCode, constants),
-    ]);
-    return new Matmul(w, hasBias, gemv, gemm, tpr, useVec ? 'vec' : 'reference');
+    const accumulate: Record<string, boolean> = opts.split ? {} : { ACCUMULATE: opts.accumulate ?? false };
+
+    let gemv: Promise<GPUComputePipeline> | null = null;
+    let grid: [number, number] = [0, 0];
+    let gemvVariant: 'vec' | 'reference' | null = null;
+    if (opts.only !== 'gemm') {
+      const useVec = opts.gemv === 'vec' || ((opts.gemv ?? 'auto') === 'auto' && vecGemvApplies(w));
+      if (useVec && !vecGemvApplies(w)) throw new Error(`Matmul: the vectorized GEMV cannot read ${w.format} K = ${w.k}`);
+      if (opts.normEps !== undefined && !useVec) throw new Error('Matmul: a fused RMSNorm needs the vectorized GEMV');
+      gemvVariant = useVec ? 'vec' : 'reference';
+      if (useVec) {
+        const units = Math.ceil(w.n / 4);
+        const t = gemvTuning(w, units, gemvDevice(cache.device), opts.tuning);
+        const norm = opts.normEps !== undefined;
+        const code = gemvCode(w.format, { layout: biasWgsl(hasBias) + gemvRowsPlain, norm, tuning: t });
+        gemv = cache.get(`matmul_gemv_vec ${variant}${norm ? '+norm' : ''} ${tuningKey(t, w.format)}`, code, {
+          ...constants, ...accumulate, WG: GEMV_WG, TPR: t.tpr, ...(norm ? { EPS: opts.normEps! } : {}),
+        });
+        grid = gemvGrid(units, t);
+      } else {
+        const tpr = opts.gemvThreadsPerRow ?? gemvThreadsPerRow(w.k);
+        if (!(tpr >= 1 && tpr <= GEMV_WG && (tpr & (tpr - 1)) === 0)) throw new Error(`Matmul: threads per row ${tpr} must be a power of two <= ${GEMV_WG}`);
+        const code = STEP_WGSL + weightWgsl(w.format) + biasWgsl(hasBias) + gemvReferenceCode;
+        gemv = cache.get(`matmul_gemv ${variant}`, code, { ...constants, ...accumulate, WG: GEMV_WG, TPR: tpr });
+        const groups = Math.ceil(w.n / (GEMV_WG / tpr));
+        const gx = Math.min(groups, REFERENCE_GRID_X);
+        grid = [gx, Math.ceil(groups / gx)];
+      }
+    }
+    let gemm: Promise<GPUComputePipeline> | null = null;
+    if (opts.only !== 'gemv') {
+      const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
+      const name = `matmul_gemm ${variant}${opts.split ? ` split=${opts.split.join('+')}` : ''}`;
+      gemm = cache.get(name, STEP_WGSL + weightWgsl(w.format) + biasWgsl(hasBias) + store + gemmCode, { ...constants, ...accumulate });
+    }
+    const [gv, gm] = await Promise.all([gemv, gemm]);
+    return new Matmul(w, opts, gv, gm, grid, gemvVariant);
   }
 
-  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; y: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): MatmulBinding {
+  /**
+   * `y` is one buffer, or one per part of a split GEMM; `norm` is the RMSNorm weight of a
+   * norm-fused GEMV.
+   */
+  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; y: GPUBuffer | GPUBuffer[]; step: GPUBuffer; bias?: GPUBuffer; norm?: GPUBuffer }): MatmulBinding {
     const { w } = this;
     if (b.w.format !== w.format || b.w.n !== w.n || b.w.k !== w.k || b.w.rowStride !== w.rowStride || b.w.groupSize !== w.groupSize) {
       throw new Error(`${label}: weight ${b.w.format} ${b.w.n}x${b.w.k} does not match the shape this Matmul was built for`);
     }
-    if (this.hasBias !== !!b.bias) throw new Error(`${label}: bias buffer ${b.bias ? 'given to a bias-free' : 'missing for a biased'} matmul`);
+    if (!!this.o.bias !== !!b.bias) throw new Error(`${label}: bias buffer ${b.bias ? 'given to a bias-free' : 'missing for a biased'} matmul`);
+    if ((this.o.normEps !== undefined) !== !!b.norm) throw new Error(`${label}: norm weight ${b.norm ? 'given to a plain' : 'missing for a norm-fused'} matmul`);
+    const ys = Array.isArray(b.y) ? b.y : [b.y];
+    if (ys.length !== (this.o.split?.length ?? 1)) throw new Error(`${label}: ${ys.length} output buffers for ${this.o.split?.length ?? 1} outputs`);
     const entries: GPUBindGroupEntry[] = [
       ...weightEntries(b.w),
       { binding: BIND_X, resource: { buffer: b.x } },
-      { binding: BIND_Y, resource: { buffer: b.y } },
+      ...ys.map((y, i) => ({ binding: BIND_SPLIT[i]!, resource: { buffer: y } })),
       { binding: BIND_STEP, resource: { buffer: b.step } },
     ];
     if (b.bias) entries.push({ binding: BIND_BIAS, resource: { buffer: b.bias } });
-    const group = (p: GPUComputePipeline, kind: string) =>
-      device.createBindGroup({ label: `${label} ${kind}`, layout: p.getBindGroupLayout(0), entries });
+    if (b.norm) entries.push({ binding: BIND_NORM, resource: { buffer: b.norm } });
+    const group = (p: GPUComputePipeline | null, kind: string) =>
+      p ? device.createBindGroup({ label: `${label} ${kind}`, layout: p.getBindGroupLayout(0), entries }) : undefined;
     return { gemv: group(this.gemv, 'gemv'), gemm: group(this.gemm, 'gemm') };
   }
 
   /** rows == 1 -> GEMV pipeline, else GEMM pipeline. `rows` must equal the step buffer's rows (or logit_rows). */
   encode(pass: GPUComputePassEncoder, b: MatmulBinding, rows: number): void {
     if (rows <= 0) return;
-    if (rows === 1) {
+    if (rows === 1 && this.gemv) {
       pass.setPipeline(this.gemv);
-      pass.setBindGroup(0, b.gemv);
+      pass.setBindGroup(0, b.gemv!);
       pass.dispatchWorkgroups(this.gemvGrid[0], this.gemvGrid[1]);
-    } else {
+    } else if (this.gemm) {
       pass.setPipeline(this.gemm);
-      pass.setBindGroup(0, b.gemm);
+      pass.setBindGroup(0, b.gemm!);
       pass.dispatchWorkgroups(Math.ceil(this.w.n / GEMM_TILE), Math.ceil(rows / GEMM_TILE));
+    } else {
+      throw new Error(`Matmul: built GEMV-only, cannot run ${rows} rows`);
     }
   }
 }

@@ -1,5 +1,7 @@
 // Tiled GEMM for many rows (prefill): y[m, n] = sum_k x[m, k] * W[n, k] (+ bias[n]).
-// Prepended by matmul.ts: STEP_WGSL, weightWgsl(format) (`fn w4(row, c4)`), and `fn bias(n)`.
+// Prepended by matmul.ts: STEP_WGSL, weightWgsl(format) (`fn w4(row, c4)`), `fn bias(n)`, and the
+// output snippet: `fn store(m, n, v)` into Y (with the residual add when ACCUMULATE), or split by
+// columns into several outputs (the stacked q/k/v and gate/up projections).
 //
 // A workgroup owns a 64x64 tile of y (64 rows of x against 64 rows of W). Per K-step of 16 it
 // stages a 64x16 slab of x and of W (dequantized once, by w4) in workgroup memory; each of the
@@ -7,13 +9,11 @@
 // A thread's block is strided (rows tm + 16i, cols tn + 16j) so neighbouring threads read
 // neighbouring words of the slabs and write neighbouring words of y.
 @group(0) @binding(2) var<storage, read> X: array<f32>;       // [rows, K]
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>; // [rows, N]
 @group(0) @binding(4) var<uniform> step: Step;
 
 override N: u32;
 override K: u32;
 override LOGIT_ROWS: bool = false; // count rows with step.logit_rows instead of step.rows
-override ACCUMULATE: bool = false; // y += x W^T: the residual add fused into the epilogue
 
 const TM: u32 = 64u; // rows of x per tile
 const TN: u32 = 64u; // rows of W (outputs) per tile
@@ -84,11 +84,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (m >= rows) { break; }
     for (var j = 0u; j < 4u; j++) {
       let n = n0 + tn + 16u * j;
-      if (n < N) {
-        var v = acc[i][j] + bias(n);
-        if (ACCUMULATE) { v += Y[m * N + n]; }
-        Y[m * N + n] = v;
-      }
+      if (n < N) { store(m, n, acc[i][j] + bias(n)); }
     }
   }
 }

@@ -1,26 +1,32 @@
-// GEMV for one row (decode), vectorized: y[n] = sum_k x[k] * W[n, k] (+ bias[n]).
-// Prepended by matmul.ts: STEP_WGSL, the bias snippet, and a 16-byte weight reader
-// (gemv_vec_<format>.wgsl) that provides CHUNK (weights per 16-byte load) and
-// `fn chunk_dot(row, j) -> f32`: the dot product of weights [j*CHUNK, (j+1)*CHUNK) of a row with x.
+// GEMV for one row (decode), vectorized, over units of 4 output rows. Assembled by gemv.ts from:
+//   STEP_WGSL;
+//   a 16-byte weight reader (gemv_vec_<format>.wgsl): CHUNK weights per load, XV vec4s of x per
+//     load, `fn load_w(row, j)` the load, `fn chunk_dot(w, row, j, xs)` = the dot of those weights
+//     (columns [j*CHUNK, (j+1)*CHUNK) of a row) with xs;
+//   an input transform (gemv_input_*.wgsl): `fn prep_x(j, &xs) -> f32` (e.g. RMSNorm's weight, and
+//     this chunk's sum of squares) and `fn input_scale(sum of squares) -> f32`;
+//   a row layout (gemv_rows_*.wgsl): UNITS, `fn unit_rows(u)` = the 4 weight rows of unit u, and
+//     `fn store_unit(u, v)`, the epilogue (bias, residual add, RoPE, KV-cache write, SiLU...);
+//   a lane reduction (gemv_reduce_*.wgsl): workgroup memory, or subgroup shuffles.
 //
-// Decode is bound by reading W, so each thread issues 16-byte loads (a whole vec4<u32>: 16 int8
-// or 8 f16 weights) and the TPR threads of a row group read consecutive 16-byte words (coalesced).
-// Each thread serves RPT = 4 rows with one load of x: without that, x (f32) would be read 4x as
-// often as the int8 weights themselves, and int8 ran at a third of the bandwidth f16 reached.
-// Used when K is a multiple of CHUNK (every real model); matmul_gemv.wgsl is the reference.
+// Decode is bound by reading W, so each thread issues 16-byte loads and the TPR threads of a row
+// group read consecutive 16-byte words of its rows (coalesced). A thread serves UPT units (4 * UPT
+// rows) per load of x: without that, x (f32) would be read as often as the int8 weights themselves.
+// It issues UNROLL such loads per row before using any, to keep enough bytes in flight.
 @group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4], only row 0 read
-const RPT: u32 = 4u; // rows per thread
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>; // [rows, N], only row 0 written
 @group(0) @binding(4) var<uniform> step: Step;
 
-override N: u32;
 override K: u32;
-override LOGIT_ROWS: bool = false;
-override ACCUMULATE: bool = false; // y += x W^T: the residual add fused into the epilogue
+override LOGIT_ROWS: bool = false; // count rows with step.logit_rows instead of step.rows
 override WG: u32 = 256u;  // power of two
-override TPR: u32 = 32u;  // threads per output row: power of two, <= WG
+override TPR: u32 = 32u;  // threads per row group: power of two, <= WG
 
-var<workgroup> partial: array<vec4<f32>, WG>;
+alias XChunk = array<vec4<f32>, XV>;
+
+struct Lanes {
+  acc: array<vec4<f32>, UPT>,
+  ss: f32,
+}
 
 fn active_rows() -> u32 {
   return select(step.rows, step.logit_rows, LOGIT_ROWS);
@@ -31,34 +37,48 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
   let lane = t % TPR;
-  // Row group g of this workgroup owns rows n0 .. n0+3.
-  let n0 = ((wid.y * nwg.x + wid.x) * (WG / TPR) + t / TPR) * RPT;
-  // Rows past N re-read row N-1 and are dropped at the end, so every thread reaches the barriers.
-  let r0 = min(n0, N - 1u);
-  let r1 = min(n0 + 1u, N - 1u);
-  let r2 = min(n0 + 2u, N - 1u);
-  let r3 = min(n0 + 3u, N - 1u);
+  // Row group g owns units g*UPT .. g*UPT+UPT-1. Units past the end re-read the last one and
+  // are dropped at the end, so every thread reaches the reduction.
+  let g = (wid.y * nwg.x + wid.x) * (WG / TPR) + t / TPR;
+  var rows: array<vec4<u32>, UPT>;
+  for (var q = 0u; q < UPT; q++) { rows[q] = unit_rows(min(g * UPT + q, UNITS - 1u)); }
+  var lanes: Lanes;
   let chunks = K / CHUNK;
-  var acc = vec4<f32>(0.0);
-  for (var j = lane; j < chunks; j += TPR) {
-    let xs = load_x(j);
-    acc += vec4<f32>(chunk_dot(r0, j, xs), chunk_dot(r1, j, xs), chunk_dot(r2, j, xs), chunk_dot(r3, j, xs));
-  }
-  partial[t] = acc;
-  workgroupBarrier();
-  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-    if (lane < s) { partial[t] += partial[t + s]; }
-    workgroupBarrier();
-  }
-  // The group's lanes write its four rows (a lane writes several when TPR < 4).
-  if (active_rows() > 0u) {
-    for (var r = lane; r < RPT; r += TPR) {
-      let n = n0 + r;
-      if (n < N) {
-        var v = partial[t - lane][r] + bias(n);
-        if (ACCUMULATE) { v += Y[n]; }
-        Y[n] = v;
+  for (var j = lane; j < chunks; j += TPR * UNROLL) {
+    // Every weight load of the batch first (UNROLL chunks of each row), so a thread has them all
+    // in flight at once; loads past the end re-read the last chunk and are skipped below.
+    var w: array<array<WChunk, 4 * UPT>, UNROLL>;
+    for (var u = 0u; u < UNROLL; u++) {
+      let jj = min(j + u * TPR, chunks - 1u);
+      for (var q = 0u; q < UPT; q++) {
+        let r = rows[q];
+        w[u][4u * q] = load_w(r.x, jj);
+        w[u][4u * q + 1u] = load_w(r.y, jj);
+        w[u][4u * q + 2u] = load_w(r.z, jj);
+        w[u][4u * q + 3u] = load_w(r.w, jj);
       }
+    }
+    for (var u = 0u; u < UNROLL; u++) {
+      let jj = j + u * TPR;
+      if (jj < chunks) {
+        var xs: XChunk;
+        for (var i = 0u; i < XV; i++) { xs[i] = X[jj * XV + i]; }
+        lanes.ss += prep_x(jj, &xs);
+        for (var q = 0u; q < UPT; q++) {
+          let r = rows[q];
+          let b = 4u * q;
+          lanes.acc[q] += vec4<f32>(chunk_dot(w[u][b], r.x, jj, xs), chunk_dot(w[u][b + 1u], r.y, jj, xs),
+                                    chunk_dot(w[u][b + 2u], r.z, jj, xs), chunk_dot(w[u][b + 3u], r.w, jj, xs));
+        }
+      }
+    }
+  }
+  let total = reduce_lanes(t, lane, lanes);
+  if (lane == 0u && active_rows() > 0u) {
+    let scale = input_scale(total.ss);
+    for (var q = 0u; q < UPT; q++) {
+      let u = g * UPT + q;
+      if (u < UNITS) { store_unit(u, total.acc[q] * scale); }
     }
   }
 }

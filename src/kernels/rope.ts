@@ -1,4 +1,5 @@
 import ropeCode from './rope.wgsl';
+import sincosCode from './sincos.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 
@@ -58,7 +59,7 @@ export class Rope {
 
   static async create(cache: PipelineCache, s: { nHeads: number; headDim: number }): Promise<Rope> {
     if (s.headDim % 2 !== 0) throw new Error(`rope: headDim ${s.headDim} must be even`);
-    const pipeline = await cache.get('rope', STEP_WGSL + ropeCode, { N_HEADS: s.nHeads, HEAD_DIM: s.headDim, WG: Rope.WG });
+    const pipeline = await cache.get('rope', STEP_WGSL + sincosCode + ropeCode, { N_HEADS: s.nHeads, HEAD_DIM: s.headDim, WG: Rope.WG });
     return new Rope(pipeline, Math.ceil((s.nHeads * s.headDim) / 2 / Rope.WG));
   }
 

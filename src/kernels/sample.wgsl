@@ -10,6 +10,10 @@
 //
 // Survivors are always "key(x) >= thr" for one u32 threshold, so (c) and (d) compose without a
 // mask buffer, and ties at a cut are kept together.
+//
+// Plain greedy decoding (temperature 0, no repetition penalty) skips all of that: `argmax_partial`
+// spreads the vocabulary over many workgroups (one alone walks 128k logits far slower than the
+// whole lm_head takes) and `argmax_final` reduces their winners. Same answer: lowest index on ties.
 struct SampleParams {
   temperature: f32,
   top_k: u32,
@@ -242,4 +246,43 @@ fn main(@builtin(local_invocation_index) t: u32) {
     }
     emit(tok);
   }
+}
+
+// Greedy fast path, first dispatch: workgroup w finds the best of logits [w * PART, (w+1) * PART)
+// and leaves (value, index) in work[2w], work[2w + 1] (the index as an f32: exact below 2^24).
+const PART: u32 = 4096u;
+override PARTS: u32 = (VOCAB + PART - 1u) / PART;
+
+@compute @workgroup_size(WG)
+fn argmax_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let base = (max(step.logit_rows, 1u) - 1u) * VOCAB;
+  let start = wid.x * PART;
+  let end = min(start + PART, VOCAB);
+  let first = min(start + t, end - 1u);
+  var bv = logits[base + first];
+  var bi = first;
+  for (var i = start + t + WG; i < end; i += WG) {
+    let v = logits[base + i];
+    if (v > bv) { bv = v; bi = i; }
+  }
+  let best = argmax_all(t, bv, bi);
+  if (t == 0u) {
+    work[2u * wid.x] = best.v;
+    work[2u * wid.x + 1u] = f32(best.i);
+  }
+}
+
+// Greedy fast path, second dispatch (one workgroup): the best of the PARTS winners.
+@compute @workgroup_size(WG)
+fn argmax_final(@builtin(local_invocation_index) t: u32) {
+  let first = min(t, PARTS - 1u);
+  var bv = work[2u * first];
+  var bi = u32(work[2u * first + 1u]);
+  for (var p = t + WG; p < PARTS; p += WG) {
+    let v = work[2u * p];
+    let i = u32(work[2u * p + 1u]);
+    if (v > bv || (v == bv && i < bi)) { bv = v; bi = i; }
+  }
+  let best = argmax_all(t, bv, bi);
+  if (t == 0u) { emit(best.i); }
 }

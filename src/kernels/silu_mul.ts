@@ -1,4 +1,5 @@
 import code from './silu_mul.wgsl';
+import siluCode from './silu.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
 
 const WG = 256;
@@ -13,7 +14,7 @@ export class SiluMul {
 
   static async create(cache: PipelineCache, s: { dim: number }): Promise<SiluMul> {
     if (Math.ceil(s.dim / WG) > MAX_WORKGROUPS) throw new Error(`silu_mul: dim ${s.dim} too wide`);
-    return new SiluMul(await cache.get('silu_mul', code, { DIM: s.dim, WG }), s.dim);
+    return new SiluMul(await cache.get('silu_mul', siluCode + code, { DIM: s.dim, WG }), s.dim);
   }
 
   bind(device: GPUDevice, label: string, b: { gate: GPUBuffer; up: GPUBuffer; out: GPUBuffer }): GPUBindGroup {

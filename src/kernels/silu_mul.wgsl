@@ -1,4 +1,4 @@
-// SwiGLU gate: out[i] = silu(gate[i]) * up[i] over [rows, DIM].
+// SwiGLU gate: out[i] = silu(gate[i]) * up[i] over [rows, DIM]. Prepended by silu_mul.ts: silu.wgsl.
 // Grid: x = blocks of WG columns, y = row, so rows * DIM up to 2048 * 14336 stays far inside the
 // 65,535-workgroups-per-dimension limit without any index folding.
 @group(0) @binding(0) var<storage, read> gate: array<f32>;
@@ -7,14 +7,6 @@
 
 override DIM: u32;
 override WG: u32 = 256u;
-
-// x * sigmoid(x) with exp of a non-positive argument only: exp never overflows, so large |x|
-// gives x (x >> 0) or -0 (x << 0) instead of inf/NaN on implementations without IEEE exp edges.
-fn silu(x: f32) -> f32 {
-  let e = exp(-abs(x));
-  let s = select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
-  return x * s;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {

@@ -1,7 +1,8 @@
 // An engine: one model loaded in one weight format, with its forward pass built at load.
 // Generation: the prompt is prefilled in one pass (chunks only beyond `maxRows` tokens), then one
-// command buffer per token; the sampled id never leaves the GPU except for a 4-byte readback
-// that overlaps the next step.
+// command buffer per token; the sampled id never leaves the GPU except for a 4-byte readback.
+// Steps are queued PIPELINE_DEPTH deep (step n+1 reads token n from the GPU's own ids buffer), so
+// the GPU never waits for the CPU to read a token, yield it and encode the next step.
 import type { GpuContext } from '../gpu/device';
 import { PipelineCache } from '../gpu/pipelines';
 import { DeviceLostError, namedGpuError, withGpuErrors } from '../gpu/errors';
@@ -23,6 +24,8 @@ export class EngineBusyError extends Error {
 }
 
 export const DEFAULT_CONTEXT = 2048;
+/** decode steps in flight: the GPU runs ahead of the token the CPU is reading by this many - 1 */
+export const PIPELINE_DEPTH = 3;
 export const DEFAULT_MAX_ROWS = 512;
 
 export interface EngineOptions {
@@ -82,8 +85,10 @@ export class Engine {
     readonly modelName: string,
   ) {
     const device = gpu.device;
-    // Two 4-byte readback buffers: token n is read while step n+1 runs.
-    this.staging = [0, 1].map((i) => device.createBuffer({ label: `token readback ${i}`, size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    // One 4-byte readback buffer per step in flight: token n is read while steps n+1.. run.
+    this.staging = Array.from({ length: PIPELINE_DEPTH }, (_, i) =>
+      device.createBuffer({ label: `token readback ${i}`, size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    );
     void device.lost.then((info) => {
       this.lostInfo = info;
     });
@@ -233,7 +238,7 @@ export class Engine {
         device.queue.writeBuffer(f.ids, 0, new Uint32Array(ids.slice(pos, pos + rows)));
         f.step.write({ rows, pos, logitRows: rows });
         const enc = device.createCommandEncoder({ label: `logits ${pos}+${rows}` });
-        f.encode(enc, rows, rows, false);
+        f.encode(enc, { rows, pos, logitRows: rows, sample: false });
         enc.copyBufferToBuffer(f.logits, 0, readback, 0, rows * V * 4);
         device.queue.submit([enc.finish()]);
         await readback.mapAsync(GPUMapMode.READ, 0, rows * V * 4);
@@ -275,7 +280,7 @@ export class Engine {
     device.addEventListener('uncapturederror', onGpuError);
     // Copies history[index] (where the sampler wrote token `index - P`) to a staging buffer.
     const submitReadback = (enc: GPUCommandEncoder, n: number) => {
-      enc.copyBufferToBuffer(f.history, (P + n) * 4, this.staging[n % 2]!, 0, 4);
+      enc.copyBufferToBuffer(f.history, (P + n) * 4, this.staging[n % PIPELINE_DEPTH]!, 0, 4);
       device.queue.submit([enc.finish()]);
     };
     try {
@@ -292,7 +297,7 @@ export class Engine {
         device.queue.writeBuffer(f.ids, 0, new Uint32Array(promptIds.slice(pos, pos + rows)));
         f.step.write({ rows, pos, logitRows: 1 });
         const enc = device.createCommandEncoder({ label: `prefill ${pos}+${rows}` });
-        f.encode(enc, rows, 1, last);
+        f.encode(enc, { rows, pos, logitRows: 1, sample: last });
         if (last) submitReadback(enc, 0);
         else device.queue.submit([enc.finish()]);
         if (last) break;
@@ -301,15 +306,16 @@ export class Engine {
         await new Promise((r) => setTimeout(r, 0));
         if (aborted()) return;
       }
+      let queued = 1; // tokens whose step has been submitted
       for (let n = 0; n < maxNew; n++) {
-        // Queue step n+1 (it reads token n from ids[0] on the GPU) before waiting for token n.
-        if (n + 1 < maxNew) {
-          f.step.write({ rows: 1, pos: P + n, logitRows: 1 });
-          const enc = device.createCommandEncoder({ label: `decode ${P + n}` });
-          f.encode(enc, 1, 1, true);
-          submitReadback(enc, n + 1);
+        // Keep PIPELINE_DEPTH steps in flight: step m makes token m from token m-1 (in ids[0]).
+        for (; queued < maxNew && queued < n + PIPELINE_DEPTH; queued++) {
+          f.step.write({ rows: 1, pos: P + queued - 1, logitRows: 1 });
+          const enc = device.createCommandEncoder({ label: `decode ${P + queued - 1}` });
+          f.encode(enc, { rows: 1, pos: P + queued - 1, logitRows: 1, sample: true });
+          submitReadback(enc, queued);
         }
-        const buf = this.staging[n % 2]!;
+        const buf = this.staging[n % PIPELINE_DEPTH]!;
         pending = buf.mapAsync(GPUMapMode.READ);
         try {
           await pending;
@@ -329,7 +335,7 @@ export class Engine {
         if (stop.has(id) || aborted()) break;
       }
     } finally {
-      // Drain the step still in flight so the staging buffers are free for the next call. A lost
+      // Drain the steps still in flight so the staging buffers are free for the next call. A lost
       // device has nothing in flight (and must not keep a finished generation waiting).
       if (pending) await pending.catch(() => undefined);
       if (!this.lostInfo) await Promise.race([device.queue.onSubmittedWorkDone(), device.lost]);

@@ -1,7 +1,12 @@
 // The forward pass of a Llama-family decoder, top to bottom. Everything it touches (kernels,
 // activations, KV cache, bind groups) is created in `build`, at load; `encode` only records
 // dispatches into the caller's command encoder. The f32, f16 and int8 engines run this same code;
-// they differ only in the weight format the Matmul and Embedding kernels read.
+// they differ only in the weight format the matmul and embedding kernels read.
+//
+// Two schedules of the same layer: a pass over many rows (prefill) runs each step as its own kernel
+// (RMSNorm, one GEMM for the stacked q/k/v, RoPE, KV append, attention, ...); a decode step (one
+// row) fuses RMSNorm, RoPE, the KV append and SiLU into the matmuls around them, so a layer is six
+// dispatches and the step is bound by reading weights rather than by launching kernels.
 import type { ModelConfig } from './config';
 import type { ModelWeights } from './weights';
 import type { PipelineCache } from '../gpu/pipelines';
@@ -10,12 +15,14 @@ import { createStorage, uploadStorage } from '../gpu/buffers';
 import { StepBuffer } from '../gpu/step';
 import { Embedding } from '../kernels/embedding';
 import { RmsNorm } from '../kernels/rmsnorm';
-import { Matmul, type MatmulBinding } from '../kernels/matmul';
+import { Matmul, vecGemvApplies, type MatmulBinding } from '../kernels/matmul';
 import { Rope, ropeInvFreq } from '../kernels/rope';
 import { KvAppend } from '../kernels/kv_append';
 import { Attention, type AttentionBinding } from '../kernels/attention';
 import { SiluMul } from '../kernels/silu_mul';
 import { Sampler, type SamplerBinding } from '../kernels/sample';
+import { QkvRope } from '../kernels/gemv_qkv';
+import { GateUpSilu } from '../kernels/gemv_gate_up';
 
 export interface ForwardShape {
   /** tokens the KV cache holds (the context length chosen at load) */
@@ -28,19 +35,27 @@ export interface ForwardShape {
 
 interface LayerBindings {
   attnNorm: GPUBindGroup;
-  q: MatmulBinding;
-  k: MatmulBinding;
-  v: MatmulBinding;
+  qkv: MatmulBinding; // GEMM into q, k, v
   ropeQ: GPUBindGroup;
   ropeK: GPUBindGroup;
   kvAppend: GPUBindGroup;
   attention: AttentionBinding;
   o: MatmulBinding;
   mlpNorm: GPUBindGroup;
-  gate: MatmulBinding;
-  up: MatmulBinding;
+  gateUp: MatmulBinding; // GEMM into gate, up
   siluMul: GPUBindGroup;
   down: MatmulBinding;
+  /** the fused decode kernels (absent when the shapes rule them out) */
+  qkvRope?: GPUBindGroup;
+  gateUpSilu?: GPUBindGroup;
+}
+
+/** The decode step's fused kernels: built when every layer's shapes allow them. */
+interface DecodeKernels {
+  qkvRope: QkvRope;
+  gateUpSilu: GateUpSilu;
+  /** lm_head with the final RMSNorm fused in, reading the residual stream directly */
+  lmHead: Matmul;
 }
 
 export class Forward {
@@ -62,8 +77,7 @@ export class Forward {
     private readonly k: {
       embed: Embedding;
       norm: RmsNorm;
-      q: Matmul;
-      kv: Matmul;
+      qkv: Matmul;
       o: Matmul;
       gateUp: Matmul;
       down: Matmul;
@@ -74,17 +88,24 @@ export class Forward {
       attention: Attention[]; // per layer: the sliding window may differ
       siluMul: SiluMul;
       sampler: Sampler;
+      decode: DecodeKernels | null;
     },
     private readonly b: {
       embed: GPUBindGroup;
       layers: LayerBindings[];
       finalNorm: GPUBindGroup;
       lmHead: MatmulBinding;
+      lmHeadDecode?: MatmulBinding;
       sampler: SamplerBinding;
       x: GPUBuffer;
       lastX: GPUBuffer;
     },
   ) {}
+
+  /** Whether decode steps run the fused kernels (false only for shapes no real model has). */
+  get fusedDecode(): boolean {
+    return this.k.decode !== null;
+  }
 
   /** bytes of the KV cache */
   get kvBytes(): number {
@@ -153,6 +174,7 @@ export class Forward {
   ): Promise<Forward> {
     const { x, h, q, kk, v, att, gate, up, act, lastX, lastH, logits, ids, history, kCache, vCache, invFreq } = a;
     const D = c.hiddenSize;
+    const Q = c.numHeads * c.headDim;
     const KV = c.numKvHeads * c.headDim;
     const I = c.intermediateSize;
     const V = c.vocabSize;
@@ -162,14 +184,24 @@ export class Forward {
     const l0 = w.layers[0]!;
     const bias = (b?: GPUBuffer) => ({ bias: !!b });
     const windows = [...new Set(c.layerWindows)];
-    const [embed, norm, mq, mkv, mo, mgu, mdown, lmHead, ropeQ, ropeK, kvAppend, siluMul, sampler, ...attn] = await Promise.all([
+    const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, eps: c.rmsNormEps, bias: !!l0.bqkv };
+    const fused = QkvRope.applies(l0.wqkv, qkvShape) && GateUpSilu.applies(l0.wGateUp) && vecGemvApplies(w.lmHead);
+    const decodeKernels = async (): Promise<DecodeKernels | null> => {
+      if (!fused) return null;
+      const [qkvRope, gateUpSilu, lmHead] = await Promise.all([
+        QkvRope.create(cache, l0.wqkv, qkvShape),
+        GateUpSilu.create(cache, l0.wGateUp, { eps: c.rmsNormEps, bias: !!l0.bGateUp }),
+        Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows', normEps: c.rmsNormEps, only: 'gemv' }),
+      ]);
+      return { qkvRope, gateUpSilu, lmHead };
+    };
+    const [embed, norm, mqkv, mo, mgu, mdown, lmHead, ropeQ, ropeK, kvAppend, siluMul, sampler, decode, ...attn] = await Promise.all([
       Embedding.create(cache, w.embed),
       RmsNorm.create(cache, D, c.rmsNormEps),
-      Matmul.create(cache, l0.wq, bias(l0.bq)),
-      Matmul.create(cache, l0.wk, bias(l0.bk)),
+      Matmul.create(cache, l0.wqkv, { ...bias(l0.bqkv), split: [Q, KV, KV], only: 'gemm' }),
       // o_proj and down_proj add into the residual stream x in their epilogue (y += x W^T).
       Matmul.create(cache, l0.wo, { ...bias(l0.bo), accumulate: true }),
-      Matmul.create(cache, l0.wGate, bias(l0.bGate)),
+      Matmul.create(cache, l0.wGateUp, { ...bias(l0.bGateUp), split: [I, I], only: 'gemm' }),
       Matmul.create(cache, l0.wDown, { ...bias(l0.bDown), accumulate: true }),
       Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows' }),
       Rope.create(cache, { nHeads: c.numHeads, headDim: c.headDim }),
@@ -177,42 +209,51 @@ export class Forward {
       KvAppend.create(cache, { kvDim: KV, maxCtx: C }),
       SiluMul.create(cache, { dim: I }),
       Sampler.create(cache, { vocab: V, maxCtx: C }),
+      decodeKernels(),
       ...windows.map((window) =>
         Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window }),
       ),
     ]);
     const attention = c.layerWindows.map((win) => attn[windows.indexOf(win)] as Attention);
     const s = step.buffer;
+    const invFreqUniform = decode ? QkvRope.invFreqUniform(device, ropeInvFreq(c.rope, c.headDim)) : null;
+    if (invFreqUniform) buffers.push(invFreqUniform);
 
     // Bind groups, once.
     const layers = w.layers.map((lw, l): LayerBindings => ({
       attnNorm: norm.bind(device, `L${l}.attnNorm`, { x, weight: lw.attnNorm, out: h }),
-      q: mq.bind(device, `L${l}.q`, { w: lw.wq, x: h, y: q, step: s, bias: lw.bq }),
-      k: mkv.bind(device, `L${l}.k`, { w: lw.wk, x: h, y: kk, step: s, bias: lw.bk }),
-      v: mkv.bind(device, `L${l}.v`, { w: lw.wv, x: h, y: v, step: s, bias: lw.bv }),
+      qkv: mqkv.bind(device, `L${l}.qkv`, { w: lw.wqkv, x: h, y: [q, kk, v], step: s, bias: lw.bqkv }),
       ropeQ: ropeQ.bind(device, `L${l}.ropeQ`, { x: q, invFreq, step: s }),
       ropeK: ropeK.bind(device, `L${l}.ropeK`, { x: kk, invFreq, step: s }),
       kvAppend: kvAppend.bind(device, `L${l}.kvAppend`, { k: kk, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s }),
       attention: attention[l]!.bind(device, `L${l}.attention`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s }),
       o: mo.bind(device, `L${l}.o`, { w: lw.wo, x: att, y: x, step: s, bias: lw.bo }),
       mlpNorm: norm.bind(device, `L${l}.mlpNorm`, { x, weight: lw.mlpNorm, out: h }),
-      gate: mgu.bind(device, `L${l}.gate`, { w: lw.wGate, x: h, y: gate, step: s, bias: lw.bGate }),
-      up: mgu.bind(device, `L${l}.up`, { w: lw.wUp, x: h, y: up, step: s, bias: lw.bUp }),
+      gateUp: mgu.bind(device, `L${l}.gateUp`, { w: lw.wGateUp, x: h, y: [gate, up], step: s, bias: lw.bGateUp }),
       siluMul: siluMul.bind(device, `L${l}.siluMul`, { gate, up, out: act }),
       down: mdown.bind(device, `L${l}.down`, { w: lw.wDown, x: act, y: x, step: s, bias: lw.bDown }),
+      ...(decode
+        ? {
+            qkvRope: decode.qkvRope.bind(device, `L${l}.qkvRope`, {
+              w: lw.wqkv, x, norm: lw.attnNorm, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: invFreqUniform!, step: s, bias: lw.bqkv,
+            }),
+            gateUpSilu: decode.gateUpSilu.bind(device, `L${l}.gateUpSilu`, { w: lw.wGateUp, x, norm: lw.mlpNorm, out: act, step: s, bias: lw.bGateUp }),
+          }
+        : {}),
     }));
     const bindings = {
       embed: embed.bind(device, 'embed', { w: w.embed, ids, out: x }),
       layers,
       finalNorm: norm.bind(device, 'finalNorm', { x: lastX, weight: w.finalNorm, out: lastH }),
       lmHead: lmHead.bind(device, 'lmHead', { w: w.lmHead, x: lastH, y: logits, step: s }),
+      lmHeadDecode: decode?.lmHead.bind(device, 'lmHead decode', { w: w.lmHead, x, y: logits, step: s, norm: w.finalNorm }),
       sampler: sampler.bind(device, 'sampler', { logits, history, ids, step: s }),
       x,
       lastX,
     };
     // Scratch the kernels made while binding is the forward pass's to destroy, like its activations.
     buffers.push(...new Set(attention.flatMap((a) => a.buffers)), bindings.sampler.params, bindings.sampler.work);
-    const kernels = { embed, norm, q: mq, kv: mkv, o: mo, gateUp: mgu, down: mdown, lmHead, ropeQ, ropeK, kvAppend, attention, siluMul, sampler };
+    const kernels = { embed, norm, qkv: mqkv, o: mo, gateUp: mgu, down: mdown, lmHead, ropeQ, ropeK, kvAppend, attention, siluMul, sampler, decode };
     return new Forward(c, shape, step, ids, history, logits, buffers, kernels, bindings);
   }
 
@@ -222,28 +263,31 @@ export class Forward {
 
   /**
    * Records one pass over `rows` tokens at positions pos..pos+rows-1 (the caller has written the
-   * step buffer and, for a prefill, the ids): logits for the last `logitRows` rows, then, if
-   * `sample`, the next token into ids[0] and history[pos+rows].
+   * step buffer with the same values and, for a prefill, the ids): logits for the last
+   * `logitRows` rows, then, if `sample`, the next token into ids[0] and history[pos+rows].
    */
-  encode(enc: GPUCommandEncoder, rows: number, logitRows: number, sample: boolean): void {
+  encode(enc: GPUCommandEncoder, p: { rows: number; pos: number; logitRows: number; sample: boolean }): void {
+    if (p.rows === 1 && this.k.decode) this.encodeDecode(enc, p.pos, p.sample);
+    else this.encodeRows(enc, p.rows, p.pos, p.logitRows, p.sample);
+  }
+
+  /** A pass over many rows (prefill): every step of a layer is its own kernel. */
+  private encodeRows(enc: GPUCommandEncoder, rows: number, pos: number, logitRows: number, sample: boolean): void {
     const { k, b } = this;
     const pass = this.beginPass(enc, `forward rows=${rows}`);
     k.embed.encode(pass, b.embed, rows);
     b.layers.forEach((lb, l) => {
       // Attention block: x += o_proj(attention(rope(q), rope(k), v)) over the normed input.
       k.norm.encode(pass, lb.attnNorm, rows);
-      k.q.encode(pass, lb.q, rows);
-      k.kv.encode(pass, lb.k, rows);
-      k.kv.encode(pass, lb.v, rows);
+      k.qkv.encode(pass, lb.qkv, rows); // q, k, v from one GEMM over the stacked weight
       k.ropeQ.encode(pass, lb.ropeQ, rows);
       k.ropeK.encode(pass, lb.ropeK, rows);
       k.kvAppend.encode(pass, lb.kvAppend, rows);
-      k.attention[l]!.encode(pass, lb.attention, rows);
+      k.attention[l]!.encode(pass, lb.attention, rows, pos);
       k.o.encode(pass, lb.o, rows); // x += o_proj(att)
       // MLP block: x += down(silu(gate(h)) * up(h)).
       k.norm.encode(pass, lb.mlpNorm, rows);
-      k.gateUp.encode(pass, lb.gate, rows);
-      k.gateUp.encode(pass, lb.up, rows);
+      k.gateUp.encode(pass, lb.gateUp, rows); // gate, up from one GEMM
       k.siluMul.encode(pass, lb.siluMul, rows);
       k.down.encode(pass, lb.down, rows); // x += down(act)
     });
@@ -256,6 +300,24 @@ export class Forward {
     k.lmHead.encode(head, b.lmHead, logitRows);
     if (sample) k.sampler.encode(head, b.sampler);
     head.end();
+  }
+
+  /** One decode row: six dispatches per layer, with RMSNorm, RoPE, KV append and SiLU fused in. */
+  private encodeDecode(enc: GPUCommandEncoder, pos: number, sample: boolean): void {
+    const { k, b } = this;
+    const d = k.decode!;
+    const pass = this.beginPass(enc, 'decode');
+    k.embed.encode(pass, b.embed, 1);
+    b.layers.forEach((lb, l) => {
+      d.qkvRope.encode(pass, lb.qkvRope!); // q = rope(q(norm(x))); k, v into the cache at pos
+      k.attention[l]!.encode(pass, lb.attention, 1, pos);
+      k.o.encode(pass, lb.o, 1); // x += o_proj(att)
+      d.gateUpSilu.encode(pass, lb.gateUpSilu!); // act = silu(gate(norm(x))) * up(norm(x))
+      k.down.encode(pass, lb.down, 1); // x += down(act)
+    });
+    d.lmHead.encode(pass, b.lmHeadDecode!, 1); // logits = lm_head(norm(x))
+    if (sample) k.sampler.encode(pass, b.sampler);
+    pass.end();
   }
 
   private beginPass(enc: GPUCommandEncoder, label: string): GPUComputePassEncoder {

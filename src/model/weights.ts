@@ -3,31 +3,54 @@
 import type { ModelConfig } from './config';
 import type { ModelSource } from './source';
 import { parseHeader, headerLength, parseShardIndex, tensorToF32, SafetensorsError, type TensorInfo } from './safetensors';
-import { packWeight, DEFAULT_GROUP_SIZE, type PackedWeight, type WeightFormat } from './quantize';
-import { uploadWeight, type GpuWeight } from '../kernels/weights';
-import { uploadStorage } from '../gpu/buffers';
+import { packWeight, packedBytes, DEFAULT_GROUP_SIZE, type PackedWeight, type WeightFormat } from './quantize';
+import { uploadWeight, createWeight, writeWeightRows, type GpuWeight } from '../kernels/weights';
+import { createStorage, uploadStorage } from '../gpu/buffers';
 
 export class WeightError extends Error {
   override name = 'WeightError';
 }
 
+/**
+ * One layer's weights as the forward pass reads them. Projections that read the same input are
+ * stacked into one weight (rows of q_proj, k_proj, v_proj; rows of gate_proj, up_proj), so each
+ * group is one matmul dispatch; the cache and the checkpoint still hold them as separate tensors.
+ */
 export interface LayerWeights {
   attnNorm: GPUBuffer; // [D] f32
-  wq: GpuWeight; // [H*hd, D]
-  wk: GpuWeight; // [KV*hd, D]
-  wv: GpuWeight; // [KV*hd, D]
-  bq?: GPUBuffer; // [H*hd]
-  bk?: GPUBuffer; // [KV*hd]
-  bv?: GPUBuffer; // [KV*hd]
+  wqkv: GpuWeight; // [H*hd + 2*KV*hd, D]: q_proj, k_proj, v_proj
+  bqkv?: GPUBuffer; // [H*hd + 2*KV*hd]
   wo: GpuWeight; // [D, H*hd]
   bo?: GPUBuffer; // [D]
   mlpNorm: GPUBuffer; // [D] f32
-  wGate: GpuWeight; // [I, D]
-  wUp: GpuWeight; // [I, D]
+  wGateUp: GpuWeight; // [2*I, D]: gate_proj, up_proj
+  bGateUp?: GPUBuffer; // [2*I]
   wDown: GpuWeight; // [D, I]
-  bGate?: GPUBuffer; // [I]
-  bUp?: GPUBuffer; // [I]
   bDown?: GPUBuffer; // [D]
+}
+
+/** Which HF projections are stacked into one weight of LayerWeights, in row order. */
+export const STACKED = {
+  wqkv: ['wq', 'wk', 'wv'],
+  bqkv: ['bq', 'bk', 'bv'],
+  wGateUp: ['wGate', 'wUp'],
+  bGateUp: ['bGate', 'bUp'],
+} as const;
+
+/** Label of a stacked weight, from its first part's HF name: "model.layers.3.self_attn.wqkv". */
+export function stackedLabel(hf: string, target: string): string {
+  return hf.replace(/[^.]+\.(weight|bias)$/, target);
+}
+
+/** The stacked field a slot of weightTable's layer part goes into, and where: null if it stands alone. */
+export function stackedTarget(slots: Record<string, Slot>, field: string): { target: string; offset: number; total: number } | null {
+  for (const [target, parts] of Object.entries(STACKED)) {
+    const i = (parts as readonly string[]).indexOf(field);
+    if (i < 0) continue;
+    const rows = parts.map((p) => slots[p]?.shape[0] ?? 0);
+    return { target, offset: rows.slice(0, i).reduce((a, b) => a + b, 0), total: rows.reduce((a, b) => a + b, 0) };
+  }
+  return null;
 }
 
 export interface ModelWeights {
@@ -42,7 +65,7 @@ export interface ModelWeights {
 }
 
 type Kind = 'matrix' | 'vector';
-interface Slot {
+export interface Slot {
   hf: string;
   shape: number[];
   kind: Kind;
@@ -177,49 +200,94 @@ export async function* readPackedTensors(
 /** Uploads engine-ready tensors (from the checkpoint or from a cache) and checks all slots arrived. */
 export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: WeightFormat, tensors: AsyncIterable<PackedTensor>): Promise<ModelWeights> {
   const slots = new Map(slotList(c));
+  const table = weightTable(c);
   const buffers: GPUBuffer[] = [];
   const results = new Map<string, GpuWeight | GPUBuffer>();
+  const arrived = new Set<string>();
   let bytes = 0;
+  // A stacked weight is created when its first part arrives; the parts are written into its rows.
+  const stackedMatrix = (key: string, m: PackedWeight, total: number, hf: string): GpuWeight => {
+    let w = results.get(key) as GpuWeight | undefined;
+    if (!w) {
+      w = createWeight(device, hf, { format: m.format, n: total, k: m.k, rowStride: m.rowStride, groupSize: m.groupSize ?? 0 });
+      buffers.push(w.data, ...(w.scales ? [w.scales] : []));
+      results.set(key, w);
+    }
+    return w;
+  };
+  const stackedVector = (key: string, total: number, hf: string): GPUBuffer => {
+    let b = results.get(key) as GPUBuffer | undefined;
+    if (!b) {
+      b = createStorage(device, hf, total * 4);
+      buffers.push(b);
+      results.set(key, b);
+    }
+    return b;
+  };
   try {
     for await (const t of tensors) {
       const s = slots.get(t.key);
       if (!s) throw new WeightError(`unexpected tensor slot "${t.key}"`);
+      if (arrived.has(t.key)) throw new WeightError(`tensor "${t.hf}" arrived twice`);
+      const [layer, field] = t.key.split('.') as [string, string];
+      const stack = layer === 'g' ? null : stackedTarget(table.layer(Number(layer)), field);
+      const target = stack ? `${layer}.${stack.target}` : t.key;
       if (t.matrix) {
         const m = t.matrix;
         if (m.format !== format || m.n !== s.shape[0] || m.k !== s.shape[1]) {
           throw new WeightError(`tensor "${t.hf}": got ${m.format} [${m.n}, ${m.k}], expected ${format} [${s.shape}]`);
         }
-        const w = uploadWeight(device, t.hf, m);
-        buffers.push(w.data, ...(w.scales ? [w.scales] : []));
-        bytes += w.bytes;
-        results.set(t.key, w);
+        if (stack) {
+          writeWeightRows(device, stackedMatrix(target, m, stack.total, stackedLabel(t.hf, stack.target)), stack.offset, m);
+        } else {
+          const w = uploadWeight(device, t.hf, m);
+          buffers.push(w.data, ...(w.scales ? [w.scales] : []));
+          results.set(target, w);
+        }
+        bytes += packedBytes(m);
       } else if (t.vector) {
         if (t.vector.length !== s.shape[0]) throw new WeightError(`tensor "${t.hf}": got ${t.vector.length} values, expected ${s.shape[0]}`);
-        const b = uploadStorage(device, t.hf, t.vector);
-        buffers.push(b);
+        if (stack) {
+          device.queue.writeBuffer(stackedVector(target, stack.total, stackedLabel(t.hf, stack.target)), stack.offset * 4, t.vector);
+        } else {
+          const b = uploadStorage(device, t.hf, t.vector);
+          buffers.push(b);
+          results.set(target, b);
+        }
         bytes += t.vector.byteLength;
-        results.set(t.key, b);
       }
+      arrived.add(t.key);
     }
-    const missing = [...slots].filter(([k, s]) => !s.optional && !results.has(k));
+    const missing = [...slots].filter(([k, s]) => !s.optional && !arrived.has(k));
     if (missing.length) throw new WeightError(`weights incomplete: ${missing.length} tensors missing, e.g. "${missing[0]![1].hf}"`);
+    // A stacked bias is all or nothing: with some parts only, the others would read garbage.
+    for (const [l, field] of Array.from({ length: c.numLayers }, (_, l) => ['bqkv', 'bGateUp'].map((f) => [l, f] as const)).flat()) {
+      const parts = STACKED[field as 'bqkv' | 'bGateUp'].filter((p) => p in table.layer(l));
+      const got = parts.filter((p) => arrived.has(`${l}.${p}`));
+      if (got.length && got.length < parts.length) throw new WeightError(`layer ${l}: only ${got.join(', ')} of ${parts.join(', ')} arrived`);
+    }
   } catch (e) {
     for (const b of buffers) b.destroy();
     throw e;
   }
-  const table = weightTable(c);
-  const embed = results.get('g.embed') as GpuWeight;
-  const layers: LayerWeights[] = Array.from({ length: c.numLayers }, (_, l) => {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(table.layer(l))) out[k] = results.get(`${l}.${k}`);
-    return out as unknown as LayerWeights;
-  });
+  return assembleWeights(c, format, results, bytes, buffers);
+}
+
+/** ModelWeights from the uploaded (or generated) tensors, keyed "g.embed", "<layer>.wqkv", ... */
+export function assembleWeights(c: ModelConfig, format: WeightFormat, results: Map<string, GpuWeight | GPUBuffer>, bytes: number, buffers: GPUBuffer[]): ModelWeights {
+  const get = <T>(key: string) => results.get(key) as T;
+  const embed = get<GpuWeight>('g.embed');
+  const fields = ['attnNorm', 'wqkv', 'bqkv', 'wo', 'bo', 'mlpNorm', 'wGateUp', 'bGateUp', 'wDown', 'bDown'] as const;
+  // Optional fields (biases) exist only where the model has them.
+  const layers = Array.from({ length: c.numLayers }, (_, l) =>
+    Object.fromEntries(fields.filter((f) => results.has(`${l}.${f}`)).map((f) => [f, results.get(`${l}.${f}`)])) as unknown as LayerWeights,
+  );
   return {
     format,
     embed,
     layers,
-    finalNorm: results.get('g.finalNorm') as GPUBuffer,
-    lmHead: c.tieWordEmbeddings ? embed : (results.get('g.lmHead') as GpuWeight),
+    finalNorm: get<GPUBuffer>('g.finalNorm'),
+    lmHead: c.tieWordEmbeddings ? embed : get<GpuWeight>('g.lmHead'),
     bytes,
     buffers,
   };

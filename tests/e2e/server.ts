@@ -1,5 +1,6 @@
 // One local HTTP server for the browser tests: the built app, and the fixture models in the hub's
-// URL layout (/<owner>/<name>/resolve/<revision>/<file>), with HEAD and Range like the real hub.
+// URL layout (/<owner>/<name>/resolve/<revision>/<file>), with HEAD and Range like the real hub;
+// dataset files at /datasets/<owner>/<name>/resolve/<revision>/<file>.
 // Every request is logged so a test can count weight downloads.
 import http from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -58,7 +59,14 @@ function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, body: Bu
   res.end(req.method === 'HEAD' ? undefined : out);
 }
 
-export async function startServer(opts: { distDir: string; repos: Record<string, Repo> }): Promise<FixtureServer> {
+export interface ServerOptions {
+  distDir: string;
+  repos: Record<string, Repo>;
+  /** dataset repo -> file name in the repo -> the fixture file served for it */
+  datasets?: Record<string, Record<string, string>>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<FixtureServer> {
   const log: FixtureServer['log'] = [];
   const server = http.createServer(async (req, res) => {
     try {
@@ -70,6 +78,18 @@ export async function startServer(opts: { distDir: string; repos: Record<string,
       res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit');
       if (req.method === 'OPTIONS') {
         res.writeHead(204, { 'Access-Control-Allow-Headers': 'Range, If-Range, Authorization', 'Access-Control-Allow-Methods': 'GET, HEAD' }).end();
+        return;
+      }
+      const dataset = /^\/datasets\/([^/]+\/[^/]+)\/resolve\/[^/]+\/(.+)$/.exec(p);
+      if (dataset) {
+        const files = opts.datasets?.[dataset[1]!];
+        const file = files?.[dataset[2]!];
+        const body = file ? await fileBytes(file) : null;
+        if (!body) {
+          res.writeHead(404, { 'x-error-code': files ? 'EntryNotFound' : 'RepoNotFound' }).end('not found');
+          return;
+        }
+        sendBytes(req, res, body, TYPES[path.extname(file!)] ?? 'application/octet-stream');
         return;
       }
       const hub = /^\/([^/]+\/[^/]+)\/resolve\/[^/]+\/(.+)$/.exec(p);

@@ -96,7 +96,7 @@ describe('attention kernel', () => {
         out,
         step: stepBuffer(device, c.rows, c.pos).buffer,
       });
-      await run(device, (p) => op.encode(p, bg, c.rows));
+      await run(device, (p) => op.encode(p, bg, c.rows, c.pos));
       expectClose(await readF32(device, out, outLen), attentionRef(q, kc, vc, c), 2e-5, 2e-4);
     });
   }

@@ -2,6 +2,7 @@ import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, expectClose, run, stepBuffer } from './harness';
 import { uploadStorage, readF32 } from '../../src/gpu/buffers';
 import { Matmul } from '../../src/kernels/matmul';
+import { gemvDevice, gemvTuning, type GemvTuning } from '../../src/kernels/gemv';
 import { uploadWeight } from '../../src/kernels/weights';
 import { packWeight, unpackWeight, type WeightFormat } from '../../src/model/quantize';
 import type { PipelineCache } from '../../src/gpu/pipelines';
@@ -55,12 +56,12 @@ describe('matmul kernel', () => {
   async function gpuMatmul(o: {
     fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
     stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
-    gemv?: 'vec' | 'reference'; tpr?: number;
+    gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>;
   }): Promise<Float32Array> {
     const { fmt, n, k, rows } = o;
     const packed = packWeight(o.w, n, k, fmt.format, fmt.group);
     const gw = uploadWeight(device, 'w', packed);
-    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr });
+    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning });
     if (o.gemv) expect(mm.gemvVariant).toBe(o.gemv);
     const yRows = o.yRows ?? rows + 1;
     const y = uploadStorage(device, 'y', new Float32Array(yRows * n).fill(SENTINEL));
@@ -97,26 +98,45 @@ describe('matmul kernel', () => {
   }
 
   // The vectorized GEMV (16-byte loads) runs whenever K allows it, i.e. on every real model. The
-  // threads-per-row values cover one thread per row up to 64, with odd trailing loads.
-  const VEC_CASES: Array<[Fmt, number, number, number, boolean]> = [
-    [{ format: 'f32' }, 37, 64, 1, false],
-    [{ format: 'f32' }, 129, 100, 8, true],
-    [{ format: 'f16' }, 37, 64, 4, false],
-    [{ format: 'f16' }, 300, 248, 64, true],
-    [{ format: 'int8', group: 128 }, 37, 64, 2, false],
-    [{ format: 'int8', group: 32 }, 300, 272, 32, true],
-    [{ format: 'int8', group: 128 }, 1030, 400, 16, false],
+  // cases cover one thread per row group up to 64 (odd trailing loads), 1 to 3 four-row units per
+  // thread (row counts not a multiple of 4 * units), batches of 1 to 4 loads whose tail runs past
+  // K, both lane reductions (subgroup shuffles where the adapter has them and a row group fits a
+  // subgroup; workgroup memory otherwise), and both int8 unpackings.
+  const VEC_CASES: Array<[Fmt, number, number, boolean, Partial<GemvTuning>]> = [
+    [{ format: 'f32' }, 37, 64, false, { tpr: 1 }],
+    [{ format: 'f32' }, 129, 100, true, { tpr: 8, upt: 2, unroll: 3 }],
+    [{ format: 'f16' }, 37, 64, false, { tpr: 4, subgroups: false, unroll: 2 }],
+    [{ format: 'f16' }, 300, 248, true, { tpr: 64, upt: 3 }],
+    [{ format: 'int8', group: 128 }, 37, 64, false, { tpr: 2, unroll: 4 }],
+    [{ format: 'int8', group: 32 }, 300, 272, true, { tpr: 32, unpack: 'magic' }],
+    [{ format: 'int8', group: 128 }, 1030, 400, false, { tpr: 16, upt: 2, unroll: 2 }],
+    [{ format: 'int8', group: 64 }, 203, 192, true, { tpr: 4, upt: 2, subgroups: false, unpack: 'magic', unroll: 3 }],
   ];
-  for (const [fmt, n, k, tpr, hasBias] of VEC_CASES) {
-    it(`vec GEMV ${fmtName(fmt)} n=${n} k=${k} threads/row=${tpr}${hasBias ? ' +bias' : ''}`, async () => {
-      const w = makeWeight(n, k, n + k + tpr);
-      const x = randn(k, tpr + 3);
+  for (const [fmt, n, k, hasBias, tuning] of VEC_CASES) {
+    it(`vec GEMV ${fmtName(fmt)} n=${n} k=${k} ${JSON.stringify(tuning)}${hasBias ? ' +bias' : ''}`, async () => {
+      const w = makeWeight(n, k, n + k + tuning.tpr!);
+      const x = randn(k, tuning.tpr! + 3);
       const bias = hasBias ? randn(n, 5) : undefined;
-      const got = await gpuMatmul({ fmt, n, k, w, x, rows: 1, bias, gemv: 'vec', tpr });
+      const got = await gpuMatmul({ fmt, n, k, w, x, rows: 1, bias, gemv: 'vec', tuning });
       const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
       expectClose(got, matmulRef(x, wq, bias, 1, n, k), atolFor(k), 1e-4, 'y');
     });
   }
+
+  // Subgroup shuffles need the adapter's subgroups (SwiftShader has them, 4 wide); where it has
+  // them, the default tuning must use them for small row groups and a request beyond the subgroup
+  // size must be refused rather than silently sum the wrong lanes.
+  it('subgroup reduction: used by default where it fits, refused where it cannot', async () => {
+    const dev = gemvDevice(device);
+    const w = { format: 'int8' as const, k: 64 };
+    if (dev.subgroupSize === 0) {
+      expect(gemvTuning(w, 10, dev).subgroups).toBe(false);
+      return;
+    }
+    expect(gemvTuning(w, 10, dev, { tpr: dev.subgroupSize }).subgroups).toBe(true);
+    expect(gemvTuning(w, 10, dev, { tpr: dev.subgroupSize * 2 }).subgroups).toBe(false);
+    expect(() => gemvTuning(w, 10, dev, { tpr: dev.subgroupSize * 2, subgroups: true })).toThrow(/subgroup/);
+  });
 
   // The residual add is fused into the epilogue: y += x W^T (+ bias), for every path.
   for (const [gemv, rows, k] of [['reference', 1, 30], ['vec', 1, 64], ['reference', 5, 64]] as const) {

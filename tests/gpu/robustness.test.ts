@@ -175,16 +175,16 @@ describe('robustness on the GPU (stories260K, f16)', () => {
   it('a validation error while generating stops it with a GpuValidationError naming the buffer', async () => {
     const engine = await load(ORIGINAL);
     try {
-      const victim = engine.weights.layers[2]!.wUp.data;
-      expect(victim.label).toBe('model.layers.2.mlp.up_proj.weight');
+      const victim = engine.weights.layers[2]!.wDown.data;
+      expect(victim.label).toBe('model.layers.2.mlp.down_proj.weight');
       victim.destroy();
       const got: number[] = [];
       const err = await (async () => {
         for await (const t of engine.generate(CASE.prompt_ids, { maxNewTokens: 40, stopIds: [] })) got.push(t.id);
       })().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(GpuValidationError);
-      expect((err as GpuValidationError).labels).toContain('model.layers.2.mlp.up_proj.weight');
-      expect((err as Error).message).toMatch(/WebGPU validation error in "model\.layers\.2\.mlp\.up_proj\.weight"/);
+      expect((err as GpuValidationError).labels).toContain('model.layers.2.mlp.down_proj.weight');
+      expect((err as Error).message).toMatch(/WebGPU validation error in "model\.layers\.2\.mlp\.down_proj\.weight"/);
       expect(got.length).toBeLessThanOrEqual(3);
       // The engine is not left busy: the next call fails the same way, not with EngineBusyError.
       await expect(engine.generate(CASE.prompt_ids, { maxNewTokens: 5 }).next()).rejects.toBeInstanceOf(GpuValidationError);

@@ -1,6 +1,6 @@
 // Generation-similarity metrics, on cases small enough to compute by hand (values in comments).
 import { describe, it, expect } from 'vitest';
-import { rougeL, lcsLength, tokenAgreement, firstDivergence, words } from '../../src/bench/metrics';
+import { rougeL, lcsLength, tokenAgreement, firstDivergence, words, logitsAgreement } from '../../src/bench/metrics';
 
 describe('lcsLength', () => {
   it('CLRS example ABCBDAB / BDCABA = 4 (e.g. BCBA), either argument order', () => {
@@ -72,5 +72,43 @@ describe('firstDivergence', () => {
   it('identical sequences never diverge', () => {
     expect(firstDivergence([1, 2, 3], [1, 2, 3])).toBeNull();
     expect(firstDivergence([], [])).toBeNull();
+  });
+});
+
+describe('logitsAgreement', () => {
+  it('nRMSE by hand: want [0, 2 | 4, 6] (std sqrt 5), error 1 everywhere -> 1/sqrt(5)', () => {
+    const want = [0, 2, 4, 6];
+    const got = want.map((v) => v + 1);
+    const r = logitsAgreement(got, want, 2, 2);
+    expect(r.nrmse).toBeCloseTo(1 / Math.sqrt(5), 12);
+    // Each row's gap (2) is under 4 x the error (4): no position is clear enough to judge.
+    expect(r.clear).toBe(0);
+  });
+
+  it('top-1 is judged only where the reference winner is clear of the error', () => {
+    // V = 50. Row 0: winner 2 (gap 10), got agrees. Row 1: winner 0 (gap 10), got puts 10.2 on
+    // index 1. Row 2: a near tie (gap 1e-4). Error: one element off by 10.2 over 150 values,
+    // rms 0.83, so 4x rms = 3.3 < 10: rows 0 and 1 are clear, row 2 is not.
+    const V = 50;
+    const want = new Float64Array(3 * V);
+    want[2] = 10;
+    want[V] = 10;
+    want[2 * V + 6] = 5;
+    want[2 * V + 7] = 5.0001;
+    const got = Float64Array.from(want);
+    got[V + 1] = 10.2;
+    const r = logitsAgreement(got, want, 3, V);
+    expect(r.clear).toBe(2);
+    expect(r.agree).toBe(1);
+  });
+
+  it('identical logits: nRMSE 0, every clear position agrees', () => {
+    const want = [1, 5, 2, 9, 0, 3];
+    const r = logitsAgreement(want, want, 2, 3);
+    expect(r).toEqual({ nrmse: 0, clear: 2, agree: 1 + 1 });
+  });
+
+  it('refuses mismatched sizes', () => {
+    expect(() => logitsAgreement([1, 2, 3], [1, 2, 3, 4], 2, 2)).toThrow(RangeError);
   });
 });

@@ -163,6 +163,14 @@ describe('command line', () => {
     expect(a).toMatchObject({ mode: 'kernels', json: null, options: { shapes: ['256x256', '14336x4096'], formats: ['int8'], iters: 3 } });
     expect(parseShape('14336x4096')).toEqual([14336, 4096]);
   });
+  it('verify mode: model folders, engines default to all three', () => {
+    expect(parseArgs(['--verify', 'a,b'])).toEqual({ mode: 'verify', json: null, options: { models: ['a', 'b'], engines: ['f32', 'f16', 'int8'] } });
+    expect(parseArgs(['--verify', 'a', '--engines', 'int8', '--json', 'v.json'])).toMatchObject({ json: 'v.json', options: { engines: ['int8'] } });
+    expect(() => parseArgs(['--verify', 'a', '--runs', '2'])).toThrow(/unknown flag --runs in --verify mode/);
+  });
+  it('kernel mode: GEMV variants by name', () => {
+    expect(parseArgs(['--kernels', '--variants', 'all'])).toMatchObject({ options: { variants: ['all'] } });
+  });
   it('usage errors name the flag', () => {
     expect(() => parseArgs(['--model', 'x', '--engines', 'fp8'])).toThrow(/unknown engine "fp8"/);
     expect(() => parseArgs(['--model', 'x', '--runs', '0'])).toThrow(UsageError);
@@ -190,12 +198,16 @@ describe('kernel-lab table', () => {
       schema: KERNEL_SCHEMA, date: '2026-01-01T00:00:00.000Z', adapter, features: { subgroups: false, shaderF16: false, timestampQuery: true, all: ['timestamp-query'] },
       settings: { shapes: ['4096x4096'], formats: ['int8'], iters: 50, trials: 5, minPassMs: 20, bandwidthBytes: 2 ** 30, rotateBytes: 2 ** 29, gemmRows: 512, timing: 'timestamp-query', timestampQuantumNs: 65536 },
       bandwidth: [{ kernel: 'read', bytes: 2 ** 30, ms: 0.25, gbPerSecond: 4294.967296 }],
-      gemv: [{ variant: 'reference', format: 'int8', shape: '4096x4096', n: 4096, k: 4096, weightBytes: 17301504, copies: 32, iters: 1000, msMedian: 0.0155, msMin: 0.0154, gbPerSecond: 1116.2, rooflinePercent: 25.99, maxRelErrorVsReference: 0 }],
+      gemv: [
+        { variant: 'simple', format: 'int8', shape: '4096x4096', n: 4096, k: 4096, weightBytes: 17301504, copies: 32, iters: 1000, msMedian: 0.0155, msMin: 0.0154, gbPerSecond: 1116.2, rooflinePercent: 25.99, maxRelErrorVsReference: 0 },
+        { variant: 'engine', format: 'int8', shape: '4096x4096', n: 4096, k: 4096, weightBytes: 17301504, copies: 32, iters: 1000, msMedian: 0.0091, msMin: 0.009, gbPerSecond: 1901.3, rooflinePercent: 44.27, maxRelErrorVsReference: 2e-7, overlapped: { msMedian: 0.005, gbPerSecond: 3460.3, rooflinePercent: 80.57 } },
+      ],
       gemm: [{ variant: 'reference', format: 'int8', shape: '4096x4096', n: 4096, k: 4096, rows: 512, iters: 20, msMedian: 0.974, msMin: 0.97, tflops: 17.64, maxRelErrorVsReference: 0 }],
     });
     expect(text).toContain('quantized to 65536 ns');
     expect(text).toMatch(/^read +1\.00 GiB +0\.250 +4295$/m);
-    expect(text).toMatch(/^4096x4096 +reference +int8 +16\.5 MiB +32 +15\.5 +15\.4 +1116 +26\.0 +0\.0e\+0$/m);
+    expect(text).toMatch(/^4096x4096 +simple +int8 +16\.5 MiB +32 +15\.5 +15\.4 +1116 +26\.0 +- +0\.0e\+0$/m);
+    expect(text).toMatch(/^4096x4096 +engine +int8 +16\.5 MiB +32 +9\.10 +9\.00 +1901 +44\.3 +80\.6 +2\.0e-7$/m);
     expect(text).toMatch(/^4096x4096 +reference +int8 +512 +0\.974 +17\.6 +0\.0e\+0$/m);
   });
 });

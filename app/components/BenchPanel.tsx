@@ -1,0 +1,167 @@
+import { useApp } from '../store';
+import { useBench, type BenchForm } from '../bench_store';
+import { BUILTIN_PROMPTS, SAMPLE_SIZES, type SampleSize } from '../../src/bench/prompts';
+import { seconds, ENGINE_LABEL } from './format';
+
+type NumberKey = 'maxNewTokens' | 'warmup' | 'repetitions' | 'pricePerHour';
+
+const FIELDS: Array<{ key: NumberKey; label: string; hint: string; min: number; max: number; step: number; integer: boolean }> = [
+  { key: 'maxNewTokens', label: 'Max new tokens', hint: 'per prompt', min: 1, max: 2048, step: 1, integer: true },
+  { key: 'warmup', label: 'Warm-up', hint: 'runs per engine', min: 0, max: 20, step: 1, integer: true },
+  { key: 'repetitions', label: 'Repetitions', hint: 'per prompt', min: 1, max: 20, step: 1, integer: true },
+  { key: 'pricePerHour', label: 'GPU price', hint: '$ per hour', min: 0, max: 1000, step: 0.1, integer: false },
+];
+
+const sampleLabel = (n: SampleSize) => (n === 'all' ? 'All' : String(n));
+
+function Progress() {
+  const { status, progress: p, source, cancelling } = useBench();
+  const cancel = useBench((s) => s.cancel);
+  const label = p ? ENGINE_LABEL[p.engine as keyof typeof ENGINE_LABEL] ?? p.engine : '';
+  let line: string;
+  if (status === 'fetching') line = 'Fetching the AlpacaEval prompts from the hub…';
+  else if (!p) line = 'Starting…';
+  else if (p.phase === 'load') line = `${label}: getting ready`;
+  else if (p.phase === 'warmup') line = `${label}: warm-up`;
+  else line = `${label}: prompt ${p.prompt} of ${p.prompts}`;
+  const frac = p && p.total ? p.done / p.total : null;
+  return (
+    <div className="bench-progress" data-testid="bench-progress">
+      <div className="load-row">
+        <span>
+          <span className="spinner" /> <strong data-testid="bench-progress-line">{line}</strong>
+        </span>
+        <span className="muted small">
+          {p ? `${p.done} of ${p.total} generations` : source ? <code>{source}</code> : ''}
+          {p?.etaSeconds != null && ` · about ${seconds(p.etaSeconds)} left`}
+        </span>
+      </div>
+      <div className={`bar${frac === null ? ' bar-indeterminate' : ''}`} role="progressbar" aria-label="benchmark" aria-valuenow={frac === null ? undefined : Math.round(frac * 100)} aria-valuemin={0} aria-valuemax={100}>
+        <div className="bar-fill" style={{ width: frac === null ? undefined : `${frac * 100}%` }} />
+      </div>
+      <div className="actions">
+        <p className="hint">Engines run one after the other, each with the whole GPU. The page stays usable; results appear when the run ends.</p>
+        <button className="btn btn-danger" data-testid="bench-cancel" onClick={cancel} disabled={cancelling}>
+          {cancelling ? 'Cancelling…' : 'Cancel'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** The benchmark's settings, its button and its progress. */
+export function BenchPanel() {
+  const form = useBench((s) => s.form);
+  const status = useBench((s) => s.status);
+  const error = useBench((s) => s.error);
+  const { setForm, start } = useBench.getState();
+  const load = useApp((s) => s.load);
+  const compareRunning = useApp((s) => s.run.status === 'running');
+  const settings = useApp((s) => s.settings);
+  const ready = load.status === 'ready';
+  const busy = status === 'running' || status === 'fetching';
+  const synthetic = load.info?.synthetic ?? false;
+  const setSize = form.promptSet === 'builtin' ? BUILTIN_PROMPTS.length : 805;
+  const count = form.sampleSize === 'all' ? setSize : Math.min(form.sampleSize, setSize);
+  const generations = 2 * (form.warmup + count * form.repetitions);
+
+  return (
+    <div className="card" data-testid="bench-panel">
+      <div className="card-head">
+        <h2>Benchmark</h2>
+        <span className="muted small">{ready ? `${load.info?.name} · FP16 baseline vs INT8` : 'load a model first'}</span>
+      </div>
+      <p className="hint">
+        Runs a prompt set through both engines and measures prefill and decode speed, time to first token and end-to-end latency (p50/p95/p99), GPU memory, output quality against the FP16
+        baseline (ROUGE-L, exact match, token agreement) and the cost per million generated tokens.
+      </p>
+      <div className="bench-form">
+        <div className="field">
+          <label>Prompt set</label>
+          <div className="segmented" role="radiogroup" aria-label="Prompt set">
+            {(['builtin', 'alpaca'] as const).map((p) => (
+              <button key={p} role="radio" aria-checked={form.promptSet === p} className={form.promptSet === p ? 'on' : ''} disabled={busy} data-testid={`bench-set-${p}`} onClick={() => setForm({ promptSet: p })}>
+                {p === 'builtin' ? `Built-in (${BUILTIN_PROMPTS.length})` : 'AlpacaEval (805)'}
+              </button>
+            ))}
+          </div>
+        </div>
+        <div className="field">
+          <label htmlFor="bench-sample">Sample</label>
+          <select id="bench-sample" data-testid="bench-sample" value={String(form.sampleSize)} disabled={busy} onChange={(e) => setForm({ sampleSize: e.target.value === 'all' ? 'all' : Number(e.target.value) })}>
+            {SAMPLE_SIZES.map((n) => (
+              <option key={String(n)} value={String(n)}>
+                {sampleLabel(n)} {n === 'all' ? `(${setSize})` : 'prompts'}
+              </option>
+            ))}
+          </select>
+        </div>
+        {FIELDS.map((f) => (
+          <div className="field" key={f.key}>
+            <label htmlFor={`bench-${f.key}`}>
+              {f.label} <span className="muted small">{f.hint}</span>
+            </label>
+            <input
+              id={`bench-${f.key}`}
+              data-testid={`bench-${f.key}`}
+              type="number"
+              min={f.min}
+              max={f.max}
+              step={f.step}
+              value={form[f.key]}
+              disabled={busy}
+              onChange={(e) => {
+                let v = Number(e.target.value);
+                if (e.target.value === '' || !Number.isFinite(v)) return;
+                if (f.integer) v = Math.round(v);
+                setForm({ [f.key]: Math.max(f.min, Math.min(f.max, v)) } as Partial<BenchForm>);
+              }}
+            />
+          </div>
+        ))}
+      </div>
+      <label className="check">
+        <input type="checkbox" checked={form.greedy} disabled={busy} onChange={(e) => setForm({ greedy: e.target.checked })} />
+        Greedy decoding, so the engines’ outputs are comparable
+        {!form.greedy && (
+          <span className="muted small">
+            {' '}
+            (using the Compare tab’s sampling: temperature {settings.temperature}, top-k {settings.topK || 'off'}, top-p {settings.topP}, seed {settings.seed})
+          </span>
+        )}
+      </label>
+      {synthetic && (
+        <div className="alert alert-info" role="note">
+          <strong>Synthetic weights: speed only</strong>
+          <p>Prompts become token ids and outputs are ids; speed, latency and memory are real, quality only says whether the two engines pick the same ids.</p>
+        </div>
+      )}
+      {busy ? (
+        <Progress />
+      ) : (
+        <div className="actions">
+          <p className="hint">
+            {count} prompts × {form.repetitions} runs + {form.warmup} warm-up, on each of 2 engines: {generations} generations of up to {form.maxNewTokens} tokens.
+          </p>
+          <button className="btn btn-primary" data-testid="bench-run" onClick={start} disabled={!ready || compareRunning}>
+            Run benchmark
+          </button>
+        </div>
+      )}
+      {status === 'cancelled' && (
+        <div className="alert alert-warn" role="status" data-testid="bench-cancelled">
+          <strong>Benchmark cancelled</strong>
+          <p>Partial results are discarded so that every saved run is complete.</p>
+        </div>
+      )}
+      {status === 'error' && error && (
+        <div className="alert alert-bad" role="alert" data-testid="bench-error">
+          <strong>The benchmark failed</strong>
+          <p>
+            {error.name}: {error.message}
+          </p>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,135 @@
+import type { EngineSummary, Stat, SuiteReport } from '../../src/bench/suite_report';
+import type { LatencySummary } from '../../src/bench/report';
+import { formatUsd } from '../../src/bench/cost';
+import { download, useBench } from '../bench_store';
+import { BenchCharts, ENGINE_COLOR } from './BenchCharts';
+import { browserName, bytes, percent, when, ENGINE_LABEL } from './format';
+
+const rate = (s: Stat) => (Number.isFinite(s.mean) ? `${s.mean >= 100 ? s.mean.toFixed(0) : s.mean.toFixed(1)} ± ${s.std >= 100 ? s.std.toFixed(0) : s.std.toFixed(1)}` : '—');
+const msv = (v: number) => Math.round(v).toLocaleString('en-US');
+const pcts = (l: LatencySummary) => (Number.isFinite(l.p50) ? `${msv(l.p50)} / ${msv(l.p95)} / ${msv(l.p99)}` : '—');
+const SHORT: Record<string, string> = { f16: 'FP16', int8: 'INT8', f32: 'FP32' };
+const label = (e: string) => ENGINE_LABEL[e as keyof typeof ENGINE_LABEL] ?? e;
+
+function Row({ e }: { e: EngineSummary }) {
+  return (
+    <tr data-testid={`bench-row-${e.engine}`}>
+      <td>
+        <span className="engine-dot" style={{ background: ENGINE_COLOR[e.engine] ?? '#475467' }} />
+        {SHORT[e.engine] ?? e.engine}
+        {e.baseline && <span className="badge badge-f16">baseline</span>}
+      </td>
+      <td>{rate(e.prefillTokensPerSecond)}</td>
+      <td>
+        <strong>{rate(e.decodeTokensPerSecond)}</strong>
+      </td>
+      <td>{pcts(e.timeToFirstTokenMs)}</td>
+      <td>{pcts(e.endToEndLatencyMs)}</td>
+      <td>{bytes(e.weightBytes)}</td>
+      <td>{bytes(e.kvCacheBytes)}</td>
+      <td>{bytes(e.peakBytes)}</td>
+      <td>{e.quality.rougeL.toFixed(3)}</td>
+      <td>{percent(e.quality.exactMatch, 0)}</td>
+      <td>{percent(e.quality.tokenAgreement)}</td>
+      <td>{formatUsd(e.cost.usdPerMillionTokens)}</td>
+    </tr>
+  );
+}
+
+function Tags({ r }: { r: SuiteReport }) {
+  const s = r.settings;
+  const sampling = s.sampling.temperature === 0 ? 'greedy' : `temperature ${s.sampling.temperature}, top-k ${s.sampling.topK || 'off'}, top-p ${s.sampling.topP}, seed ${s.sampling.seed}`;
+  return (
+    <dl className="bench-tags">
+      <div>
+        <dt>GPU</dt>
+        <dd title={r.tags.adapter.description}>{r.tags.adapter.name}</dd>
+      </div>
+      <div>
+        <dt>Browser</dt>
+        <dd title={r.tags.browser}>{browserName(r.tags.browser)}</dd>
+      </div>
+      <div>
+        <dt>Prompts</dt>
+        <dd title={s.promptSource}>
+          {r.prompts.length} of {s.setSize} {s.promptSet === 'alpaca' ? 'AlpacaEval' : 'built-in'}
+          {r.skipped.length > 0 && ` (${r.skipped.length} too long)`}
+        </dd>
+      </div>
+      <div>
+        <dt>Runs</dt>
+        <dd>
+          {s.repetitions} per prompt + {s.warmup} warm-up
+        </dd>
+      </div>
+      <div>
+        <dt>Generation</dt>
+        <dd>
+          ≤ {s.maxNewTokens} tokens · {sampling}
+          {s.chat ? ' · chat template' : ''}
+        </dd>
+      </div>
+      <div>
+        <dt>Date</dt>
+        <dd>{when(r.date)}</dd>
+      </div>
+    </dl>
+  );
+}
+
+/** The report on screen: tags, the summary table, the plots and the exports. */
+export function BenchResults() {
+  const r = useBench((s) => s.report);
+  if (!r) return null;
+  const base = label(r.settings.baseline);
+  return (
+    <div className="card" data-testid="bench-results">
+      <div className="card-head">
+        <h2>
+          {r.model.name}
+          {r.model.synthetic && <span className="badge badge-speed">speed only</span>}
+        </h2>
+        <div className="row">
+          <button className="btn btn-secondary small" data-testid="bench-export-json" onClick={() => download(r, 'json')}>
+            Export JSON
+          </button>
+          <button className="btn btn-secondary small" data-testid="bench-export-csv" onClick={() => download(r, 'csv')}>
+            Export CSV
+          </button>
+        </div>
+      </div>
+      <Tags r={r} />
+      <div className="table-scroll">
+        <table className="table bench-table" data-testid="bench-summary">
+          <thead>
+            <tr>
+              <th>engine</th>
+              <th>prefill tok/s</th>
+              <th>decode tok/s</th>
+              <th>TTFT ms p50 / p95 / p99</th>
+              <th>end-to-end ms p50 / p95 / p99</th>
+              <th>weights</th>
+              <th>KV cache</th>
+              <th>peak</th>
+              <th title={`against the ${base}'s output`}>ROUGE&#8209;L</th>
+              <th>exact</th>
+              <th>token agr.</th>
+              <th>$&nbsp;/&nbsp;1M tokens</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.engines.map((e) => (
+              <Row key={e.engine} e={e} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="hint">
+        Rates are means ± standard deviation over {r.engines[0]?.generations ?? 0} generations per engine. Quality compares each output with the {base}’s first run of the same prompt; for the{' '}
+        {base} itself, its later runs (a determinism check, so it reads 1.000 when runs agree). Cost: {r.engines[0]?.cost.assumption.replace(/ \(.*?\)/, '')}.
+        {r.model.synthetic && ' Synthetic weights: the outputs are token ids, so quality only says whether the engines pick the same ids.'}
+      </p>
+      <BenchCharts r={r} />
+    </div>
+  );
+}

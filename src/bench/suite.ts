@@ -1,0 +1,194 @@
+// The benchmark suite, shared by the app's worker and the Node CLI: a prompt set through every
+// engine, one engine after the other (each gets the whole GPU while timed), warm-up generations
+// first, then each prompt `repetitions` times. Outputs are compared with the baseline's (the
+// first engine's) first run: ROUGE-L F1 on words, exact match of the text, token agreement.
+// Where the engines come from (already resident in the worker, loaded one at a time in the CLI)
+// is the caller's business: `open` hands one over, `release` gives it back.
+import type { Engine } from '../model/engine';
+import { parameterCount } from '../model/config';
+import { rougeL, tokenAgreement } from './metrics';
+import { codecFor, type TextCodec } from './text_codec';
+import type { BenchPrompt } from './prompts';
+import {
+  SUITE_SCHEMA, summarizeEngine,
+  type PromptRecord, type RunTiming, type SuiteReport, type SuiteSettings, type SuiteTags,
+} from './suite_report';
+
+export class SuiteSettingsError extends Error {
+  override name = 'SuiteSettingsError';
+}
+
+export interface SuiteEngineHandle {
+  engine: Engine;
+  /** the most GPU buffer bytes this engine has held at once; null when not tracked */
+  peakBytes(): number | null;
+  release(): void | Promise<void>;
+}
+
+export interface SuiteProgress {
+  engine: string;
+  engineIndex: number;
+  engineCount: number;
+  phase: 'load' | 'warmup' | 'measure';
+  /** 1-based prompt number within the measured set (0 while loading or warming up) */
+  prompt: number;
+  prompts: number;
+  /** generations done and to do, over all engines */
+  done: number;
+  total: number;
+  /** from the mean time of the generations so far; null before the first */
+  etaSeconds: number | null;
+}
+
+export interface RunSuiteOptions {
+  settings: SuiteSettings;
+  /** the prompts to run (already sampled) */
+  prompts: readonly BenchPrompt[];
+  /** where the set came from (a URL, or "built-in"), and how many prompts it has in all */
+  promptSource: string;
+  setSize: number;
+  modelName: string;
+  synthetic: boolean;
+  tags: SuiteTags;
+  open(engine: string): Promise<SuiteEngineHandle>;
+  signal?: AbortSignal;
+  onProgress?(p: SuiteProgress): void;
+}
+
+export function checkSuiteSettings(s: SuiteSettings): void {
+  const bad = (m: string) => {
+    throw new SuiteSettingsError(m);
+  };
+  if (!s.engines.length) bad('no engines to run');
+  if (new Set(s.engines).size !== s.engines.length) bad(`an engine is listed twice: ${s.engines.join(', ')}`);
+  if (!Number.isInteger(s.maxNewTokens) || s.maxNewTokens < 1) bad(`max new tokens must be a whole number >= 1, got ${s.maxNewTokens}`);
+  if (!Number.isInteger(s.warmup) || s.warmup < 0) bad(`warm-up must be a whole number >= 0, got ${s.warmup}`);
+  if (!Number.isInteger(s.repetitions) || s.repetitions < 1) bad(`repetitions must be a whole number >= 1, got ${s.repetitions}`);
+  if (!Number.isFinite(s.pricePerHour) || s.pricePerHour < 0) bad(`the hourly price must be a number >= 0, got ${s.pricePerHour}`);
+}
+
+function abortError(): DOMException {
+  return new DOMException('the benchmark was cancelled', 'AbortError');
+}
+
+interface Output {
+  text: string;
+  ids: number[];
+  timing: RunTiming;
+}
+
+async function generateOnce(engine: Engine, codec: TextCodec, ids: number[], s: SuiteSettings, signal?: AbortSignal): Promise<Output> {
+  const out: number[] = [];
+  const times: number[] = [];
+  for await (const t of engine.generate(ids, { maxNewTokens: s.maxNewTokens, sampling: s.sampling, ...(signal ? { signal } : {}) })) {
+    out.push(t.id);
+    times.push(t.timeMs);
+  }
+  if (signal?.aborted) throw abortError();
+  return { text: codec.decode(out), ids: out, timing: { ttftMs: times[0]!, e2eMs: times[times.length - 1]!, tokens: out.length } };
+}
+
+/** Runs the suite and returns its report; rejects with an AbortError when `signal` aborts. */
+export async function runSuite(o: RunSuiteOptions): Promise<SuiteReport> {
+  const s = o.settings;
+  checkSuiteSettings(s);
+  if (!o.prompts.length) throw new SuiteSettingsError('the prompt set is empty');
+  const t0 = performance.now();
+  const baseline = s.engines[0]!;
+  const records: PromptRecord[] = [];
+  const promptIds: number[][] = []; // parallel to records
+  const skipped: SuiteReport['skipped'] = [];
+  const outputs = new Map<string, Output[][]>(); // engine -> prompt -> runs
+  const memory = new Map<string, { weightBytes: number; kvCacheBytes: number; peakBytes: number | null; contextLength: number }>();
+  let model: SuiteReport['model'] | null = null;
+  let total = s.engines.length * (s.warmup + o.prompts.length * s.repetitions);
+  let done = 0;
+  let generationMs = 0;
+  const progress = (p: Pick<SuiteProgress, 'engine' | 'engineIndex' | 'phase' | 'prompt'>) =>
+    o.onProgress?.({ ...p, engineCount: s.engines.length, prompts: records.length || o.prompts.length, done, total, etaSeconds: done ? ((generationMs / done) * (total - done)) / 1000 : null });
+
+  for (const [engineIndex, name] of s.engines.entries()) {
+    if (o.signal?.aborted) throw abortError();
+    progress({ engine: name, engineIndex, phase: 'load', prompt: 0 });
+    const handle = await o.open(name);
+    try {
+      const { engine } = handle;
+      const codec = codecFor(engine);
+      if (!model) {
+        // The prompts are tokenized once, by the first engine: every engine shares the model's tokenizer.
+        model = { name: o.modelName, modelType: engine.config.modelType, parameters: parameterCount(engine.config), synthetic: o.synthetic, contextLength: engine.contextLength };
+        for (const p of o.prompts) {
+          const ids = codec.encode(p.text, s.chat);
+          if (ids.length + 1 > engine.contextLength) skipped.push({ id: p.id, reason: `${ids.length} prompt tokens leave no room in the context of ${engine.contextLength}` });
+          else {
+            records.push({ id: p.id, task: p.task, text: p.text, promptTokens: ids.length, results: {} });
+            promptIds.push(ids);
+          }
+        }
+        if (!records.length) throw new SuiteSettingsError(`no prompt fits the context of ${engine.contextLength} tokens`);
+        total = s.engines.length * (s.warmup + records.length * s.repetitions);
+      }
+      const timed = async (ids: number[]) => {
+        const start = performance.now();
+        const out = await generateOnce(engine, codec, ids, s, o.signal);
+        generationMs += performance.now() - start;
+        done++;
+        return out;
+      };
+      for (let w = 0; w < s.warmup; w++) {
+        progress({ engine: name, engineIndex, phase: 'warmup', prompt: 0 });
+        await timed(promptIds[w % records.length]!);
+      }
+      const mine: Output[][] = [];
+      for (const [i, ids] of promptIds.entries()) {
+        const runs: Output[] = [];
+        for (let rep = 0; rep < s.repetitions; rep++) {
+          progress({ engine: name, engineIndex, phase: 'measure', prompt: i + 1 });
+          runs.push(await timed(ids));
+        }
+        mine.push(runs);
+      }
+      outputs.set(name, mine);
+      memory.set(name, { weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, peakBytes: handle.peakBytes(), contextLength: engine.contextLength });
+    } finally {
+      await handle.release();
+    }
+  }
+
+  // Quality: every run against the baseline's first run of the same prompt. The baseline's own
+  // first run is the reference, so for it only the later runs count (a determinism check).
+  const reference = outputs.get(baseline)!;
+  for (const name of s.engines) {
+    for (const [i, r] of records.entries()) {
+      const runs = outputs.get(name)![i]!;
+      const ref = reference[i]![0]!;
+      const compared = name === baseline && runs.length > 1 ? runs.slice(1) : runs;
+      r.results[name] = {
+        text: runs[0]!.text,
+        ids: runs[0]!.ids,
+        runs: runs.map((x) => x.timing),
+        rougeL: avg(compared.map((x) => rougeL(x.text, ref.text).f1)),
+        exactMatch: avg(compared.map((x) => (x.text === ref.text ? 1 : 0))),
+        tokenAgreement: avg(compared.map((x) => tokenAgreement(x.ids, ref.ids))),
+      };
+    }
+  }
+  const runsCompared = (name: string) => (name === baseline ? records.length * (s.repetitions - 1) : records.length * s.repetitions);
+  const date = new Date().toISOString();
+  return {
+    schema: SUITE_SCHEMA,
+    id: `${date}-${Math.random().toString(36).slice(2, 8)}`,
+    date,
+    durationMs: performance.now() - t0,
+    tags: o.tags,
+    model: model!,
+    settings: { ...s, engines: [...s.engines], baseline, promptSource: o.promptSource, setSize: o.setSize },
+    engines: s.engines.map((name) => summarizeEngine(name, baseline, records, memory.get(name)!, s.pricePerHour, runsCompared(name))),
+    prompts: records,
+    skipped,
+  };
+}
+
+function avg(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}

@@ -1,0 +1,54 @@
+// Decode-time MLP input side in one dispatch: RMSNorm of the residual stream on the way in, the
+// stacked [2*I, D] gate/up weight, biases, and act = silu(gate) * up in the epilogue
+// (gemv_rows_gate_up.wgsl). Prefill runs the same weight through Matmul's GEMM and SiluMul.
+import rowsCode from './gemv_rows_gate_up.wgsl';
+import siluCode from './silu.wgsl';
+import type { PipelineCache } from '../gpu/pipelines';
+import { GEMV_WG, gemvCode, gemvDevice, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { weightConstants, weightEntries, biasWgsl, BIND_BIAS, type GpuWeight } from './weights';
+import type { WeightShape } from './matmul';
+
+export class GateUpSilu {
+  private constructor(
+    private readonly pipeline: GPUComputePipeline,
+    private readonly w: WeightShape,
+    private readonly bias: boolean,
+    private readonly grid: [number, number],
+  ) {}
+
+  /** Whether the fused kernel can run this layer (every real model's shapes qualify). */
+  static applies(w: Pick<WeightShape, 'format' | 'k' | 'groupSize' | 'n'>): boolean {
+    return vecGemvApplies(w) && w.n % 4 === 0;
+  }
+
+  static async create(cache: PipelineCache, w: WeightShape, s: { eps: number; bias: boolean }, tuning?: Partial<GemvTuning>): Promise<GateUpSilu> {
+    if (!GateUpSilu.applies(w)) throw new Error(`gate_up_silu: needs a vectorizable K (got ${w.format} K=${w.k}) and an even intermediate size (got ${w.n / 2})`);
+    const units = w.n / 4;
+    const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
+    const code = gemvCode(w.format, { layout: siluCode + biasWgsl(s.bias) + rowsCode, norm: true, tuning: t });
+    const pipeline = await cache.get(`matmul_gate_up_silu ${w.format}${s.bias ? '+bias' : ''} ${tuningKey(t, w.format)}`, code, {
+      K: w.k, ...weightConstants(w), WG: GEMV_WG, TPR: t.tpr, EPS: s.eps, I_DIM: w.n / 2,
+    });
+    return new GateUpSilu(pipeline, w, s.bias, gemvGrid(units, t));
+  }
+
+  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; norm: GPUBuffer; out: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): GPUBindGroup {
+    if (b.w.n !== this.w.n || b.w.k !== this.w.k || b.w.format !== this.w.format) throw new Error(`${label}: weight does not match this kernel`);
+    if (this.bias !== !!b.bias) throw new Error(`${label}: bias ${b.bias ? 'given to a bias-free' : 'missing for a biased'} layer`);
+    const entries: GPUBindGroupEntry[] = [
+      ...weightEntries(b.w),
+      { binding: 2, resource: { buffer: b.x } },
+      { binding: 3, resource: { buffer: b.out } },
+      { binding: 4, resource: { buffer: b.step } },
+      { binding: 6, resource: { buffer: b.norm } },
+    ];
+    if (b.bias) entries.push({ binding: BIND_BIAS, resource: { buffer: b.bias } });
+    return device.createBindGroup({ label, layout: this.pipeline.getBindGroupLayout(0), entries });
+  }
+
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(this.grid[0], this.grid[1]);
+  }
+}

@@ -1,0 +1,83 @@
+// Decode-time q/k/v projection with everything around it fused into one dispatch: RMSNorm of the
+// residual stream on the way in, the stacked [Q + 2*KV, D] weight, biases, RoPE on q and k, and
+// the KV-cache append (gemv_rows_qkv.wgsl). Prefill runs the same weight through Matmul's GEMM.
+import rowsCode from './gemv_rows_qkv.wgsl';
+import sincosCode from './sincos.wgsl';
+import type { PipelineCache } from '../gpu/pipelines';
+import { createUniform } from '../gpu/buffers';
+import { GEMV_WG, gemvCode, gemvDevice, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { weightConstants, weightEntries, biasWgsl, BIND_BIAS, type GpuWeight } from './weights';
+import type { WeightShape } from './matmul';
+
+export interface QkvShape {
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+  maxCtx: number;
+  eps: number;
+  bias: boolean;
+}
+
+const MAX_HALF = 128; // the inv_freq uniform holds 32 vec4s: head_dim <= 256
+
+export class QkvRope {
+  private constructor(
+    private readonly pipeline: GPUComputePipeline,
+    private readonly s: QkvShape,
+    private readonly w: WeightShape,
+    private readonly grid: [number, number],
+  ) {}
+
+  /** Whether the fused kernel can run this layer (every real model's shapes qualify). */
+  static applies(w: Pick<WeightShape, 'format' | 'k' | 'groupSize'>, s: Pick<QkvShape, 'headDim'>): boolean {
+    return vecGemvApplies(w) && s.headDim % 4 === 0 && s.headDim / 2 <= MAX_HALF;
+  }
+
+  static async create(cache: PipelineCache, w: WeightShape, s: QkvShape, tuning?: Partial<GemvTuning>): Promise<QkvRope> {
+    const Q = s.nHeads * s.headDim;
+    const KV = s.nKvHeads * s.headDim;
+    if (!QkvRope.applies(w, s)) throw new Error(`qkv_rope: needs a vectorizable K (got ${w.format} K=${w.k}) and head_dim % 4 == 0 (got ${s.headDim})`);
+    if (w.n !== Q + 2 * KV) throw new Error(`qkv_rope: weight has ${w.n} rows, expected ${Q} + 2 x ${KV}`);
+    const units = w.n / 4;
+    const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
+    const code = gemvCode(w.format, { layout: sincosCode + biasWgsl(s.bias) + rowsCode, norm: true, tuning: t });
+    const pipeline = await cache.get(`matmul_qkv_rope ${w.format}${s.bias ? '+bias' : ''} ${tuningKey(t, w.format)}`, code, {
+      K: w.k, ...weightConstants(w), WG: GEMV_WG, TPR: t.tpr, EPS: s.eps, HEAD_DIM: s.headDim, Q_DIM: Q, KV_DIM: KV,
+    });
+    return new QkvRope(pipeline, { ...s }, w, gemvGrid(units, t));
+  }
+
+  /** The RoPE inverse frequencies as this kernel's uniform (made once, at load). */
+  static invFreqUniform(device: GPUDevice, invFreq: Float32Array): GPUBuffer {
+    if (invFreq.length > MAX_HALF) throw new Error(`qkv_rope: ${invFreq.length} frequencies, at most ${MAX_HALF}`);
+    const buf = createUniform(device, 'rope.invFreq uniform', MAX_HALF * 4);
+    device.queue.writeBuffer(buf, 0, invFreq);
+    return buf;
+  }
+
+  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; norm: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; invFreq: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): GPUBindGroup {
+    if (b.w.n !== this.w.n || b.w.k !== this.w.k || b.w.format !== this.w.format) throw new Error(`${label}: weight does not match this kernel`);
+    if (this.s.bias !== !!b.bias) throw new Error(`${label}: bias ${b.bias ? 'given to a bias-free' : 'missing for a biased'} layer`);
+    const need = this.s.maxCtx * this.s.nKvHeads * this.s.headDim * 4;
+    for (const c of [b.kCache, b.vCache]) if (c.size < need) throw new Error(`${label}: cache ${c.label} is ${c.size} bytes, needs ${need}`);
+    const entries: GPUBindGroupEntry[] = [
+      ...weightEntries(b.w),
+      { binding: 2, resource: { buffer: b.x } },
+      { binding: 3, resource: { buffer: b.q } },
+      { binding: 4, resource: { buffer: b.step } },
+      { binding: 6, resource: { buffer: b.norm } },
+      { binding: 7, resource: { buffer: b.kCache } },
+      { binding: 8, resource: { buffer: b.vCache } },
+      { binding: 9, resource: { buffer: b.invFreq } },
+    ];
+    if (b.bias) entries.push({ binding: BIND_BIAS, resource: { buffer: b.bias } });
+    return device.createBindGroup({ label, layout: this.pipeline.getBindGroupLayout(0), entries });
+  }
+
+  /** One decode row at step.pos. */
+  encode(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(this.grid[0], this.grid[1]);
+  }
+}

@@ -1,0 +1,8 @@
+// int8 unpack for gemv_vec_int8.wgsl without int-to-float conversions (a quarter-rate instruction
+// on NVIDIA): flipping the sign bits makes each byte u = q + 128, and 0x4B000000 | u is the f32
+// 2^23 + u, so one integer OR and one float subtraction give q exactly.
+fn i8x4(word: u32) -> vec4<f32> {
+  let u = word ^ 0x80808080u;
+  let m = vec4<u32>(u & 0xFFu, (u >> 8u) & 0xFFu, (u >> 16u) & 0xFFu, u >> 24u) | vec4<u32>(0x4B000000u);
+  return bitcast<vec4<f32>>(m) - vec4<f32>(8388736.0); // 2^23 + 128
+}

@@ -1,0 +1,224 @@
+// The app's synthetic models and its benchmark view in headless Chromium with real WebGPU
+// (SwiftShader): the production build served next to the fixtures in hub layout. Kept apart from
+// app.test.ts so each file owns one page; small settings keep it fast on two cores.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { build } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdtemp, mkdir, rm, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, type FixtureServer } from './server';
+import { modelDir, FIXTURES } from '../unit/fixtures';
+import { TextTokenizer } from '../../src/model/tokenizer';
+import type { SuiteReport } from '../../src/bench/suite_report';
+
+const MODEL = modelDir('stories260K');
+const ALPACA = path.join(FIXTURES, 'prompts', 'alpaca_eval_instructions.json');
+const ALPACA_PATH = '/datasets/tatsu-lab/alpaca_eval/resolve/main/alpaca_eval.json';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SHOTS = path.join(ROOT, 'test-results');
+const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--no-sandbox'];
+const LOAD_MS = 180_000;
+
+let server: FixtureServer;
+let browser: Browser;
+let page: Page;
+let distDir: string;
+
+const appUrl = (model: string, extra = '') => `${server.url}/?hub=${encodeURIComponent(server.url)}&model=${model}${extra}`;
+const text = async (id: string) => (await page.textContent(`[data-testid=${id}]`)) ?? '';
+
+beforeAll(async () => {
+  distDir = await mkdtemp(path.join(os.tmpdir(), 'int8-llm-bench-'));
+  await build({ configFile: path.join(ROOT, 'vite.config.ts'), root: path.join(ROOT, 'app'), logLevel: 'error', build: { outDir: distDir, emptyOutDir: true } });
+  server = await startServer({
+    distDir,
+    repos: { 'fixtures/stories260K': { dir: MODEL } },
+    // The AlpacaEval instructions, served where the hub keeps the dataset's file.
+    datasets: { 'tatsu-lab/alpaca_eval': { 'alpaca_eval.json': ALPACA } },
+  });
+  await mkdir(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (distDir) await rm(distDir, { recursive: true, force: true });
+});
+
+describe('synthetic models (headless Chromium, WebGPU on SwiftShader)', () => {
+  it('the tiny preset is planned, built on the GPU without any download, and compared as token ids', async () => {
+    await page.goto(appUrl('HuggingFaceTB/SmolLM2-135M-Instruct'));
+    await page.click('[data-testid=synthetic-tiny]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=plan]')?.textContent?.includes('synthetic:tiny'), undefined, { timeout: 60_000 });
+    const plan = await text('plan');
+    expect(plan).toContain('speed only');
+    expect(plan).toMatch(/FP16.*INT8/s);
+    expect(await text('load')).toBe('Generate weights & load');
+    expect(page.url()).toContain('model=synthetic%3Atiny');
+    const before = server.log.length;
+    await page.click('[data-testid=load]');
+    await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
+    expect(await text('synthetic-note')).toContain('the text is meaningless');
+
+    await page.fill('[data-testid=prompt]', '1 17 300 42');
+    if (!(await page.isVisible('[data-testid=set-maxNewTokens]'))) await page.click('details.sampling summary');
+    await page.fill('[data-testid=set-maxNewTokens]', '8');
+    await page.click('[data-testid=compare]');
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
+    for (const f of ['f16', 'int8']) {
+      const ids = (await text(`output-${f}`)).split(' ').map(Number);
+      expect(ids).toHaveLength(8);
+      // The tiny preset's vocabulary is 512.
+      expect(ids.every((id) => Number.isInteger(id) && id >= 0 && id < 512)).toBe(true);
+    }
+    expect(await text('metric-rouge')).toMatch(/[01]\.\d{3}/);
+    // Nothing was fetched for the model: no hub file, no weights.
+    expect(server.log.slice(before).filter((r) => r.path.includes('/resolve/'))).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'app-synthetic.png'), fullPage: true });
+  });
+});
+
+/** Clicks an export button and returns the downloaded file's text. */
+async function exported(id: string): Promise<{ name: string; body: string }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${id}]`)]);
+  return { name: dl.suggestedFilename(), body: await readFile((await dl.path())!, 'utf8') };
+}
+
+async function setBench(id: string, value: string): Promise<void> {
+  await page.fill(`[data-testid=bench-${id}]`, value);
+}
+
+describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
+  it('runs 5 AlpacaEval prompts from the hub on stories260K: progress, charts, summary, JSON and CSV exports', async () => {
+    await page.goto(appUrl('fixtures/stories260K'));
+    await page.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
+    await page.click('[data-testid=load]');
+    await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
+    await page.click('[data-testid=tab-bench]');
+    await page.click('[data-testid=bench-set-alpaca]');
+    await page.selectOption('[data-testid=bench-sample]', '5');
+    await setBench('maxNewTokens', '8');
+    await setBench('warmup', '1');
+    await setBench('repetitions', '2');
+    await setBench('pricePerHour', '2.5');
+    const before = server.log.length;
+    await page.click('[data-testid=bench-run]');
+    await page.waitForSelector('[data-testid=bench-progress]', { timeout: 30_000 });
+    await page.waitForFunction(() => /prompt \d of 5/.test(document.querySelector('[data-testid=bench-progress-line]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForSelector('[data-testid=bench-results]', { timeout: 300_000 });
+    // The set came from the hub's dataset URL, through the app's loading code.
+    expect(server.log.slice(before).map((r) => r.path)).toContain(ALPACA_PATH);
+
+    // Every plot is drawn by recharts with its marks.
+    for (const id of ['throughput', 'memory', 'latency', 'quality', 'cost']) expect(await page.locator(`[data-testid=chart-${id}] svg.recharts-surface`).count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=chart-throughput] .recharts-bar-rectangle').count()).toBe(4);
+    expect(await page.locator('[data-testid=chart-memory] .recharts-bar-rectangle').count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('[data-testid=chart-latency] .recharts-line-curve').count()).toBe(4);
+    expect(await page.locator('[data-testid=chart-quality] .recharts-scatter-symbol').count()).toBe(5);
+    expect(await page.locator('[data-testid=chart-cost] .recharts-bar-rectangle').count()).toBe(2);
+    expect(await text('bench-row-f16')).toContain('1.000');
+    await page.screenshot({ path: path.join(SHOTS, 'app-bench.png'), fullPage: true });
+
+    const json = await exported('bench-export-json');
+    expect(json.name).toMatch(/^bench-fixtures_stories260K-\d{4}-\d\d-\d\dT[\d-]+\.json$/);
+    const r = JSON.parse(json.body) as SuiteReport;
+    expect(r.schema).toBe('webgpu-int8-llm/bench-suite@1');
+    expect(r.tags.adapter.name).toMatch(/swiftshader/i);
+    expect(r.tags.browser).toMatch(/Chrome\/\d+/);
+    expect(r.tags.runtime).toBe('browser');
+    expect(r.model).toMatchObject({ name: 'fixtures/stories260K', modelType: 'llama', parameters: 260032, synthetic: false, contextLength: 512 }); // 2048 capped by max_position_embeddings
+    expect(r.settings).toMatchObject({ promptSet: 'alpaca', sampleSize: 5, maxNewTokens: 8, warmup: 1, repetitions: 2, pricePerHour: 2.5, engines: ['f16', 'int8'], baseline: 'f16', setSize: 805 });
+    expect(r.settings.sampling.temperature).toBe(0);
+    expect(r.settings.promptSource).toBe(`${server.url}${ALPACA_PATH}`);
+    expect(Date.now() - Date.parse(r.date)).toBeLessThan(30 * 60_000);
+
+    // The prompts are the fixture's instructions at the sampled indices, tokenized as the model does.
+    const fixture = JSON.parse(await readFile(ALPACA, 'utf8')) as Array<{ instruction: string }>;
+    const tok = new TextTokenizer(await readFile(path.join(MODEL, 'tokenizer.json'), 'utf8'), await readFile(path.join(MODEL, 'tokenizer_config.json'), 'utf8'));
+    expect(r.prompts.length + r.skipped.length).toBe(5);
+    for (const p of r.prompts) {
+      expect(p.text).toBe(fixture[Number(p.id.split('/')[1])]!.instruction);
+      expect(p.promptTokens).toBe(tok.encode(p.text).length);
+      for (const e of ['f16', 'int8']) {
+        const res = p.results[e]!;
+        expect(res.runs).toHaveLength(2);
+        expect(res.ids.length).toBeGreaterThan(0);
+        expect(res.ids.length).toBeLessThanOrEqual(8);
+        expect(res.text).toBe(tok.decode(res.ids));
+      }
+    }
+
+    const [f16, int8] = r.engines;
+    for (const e of [f16!, int8!]) {
+      expect(e.generations).toBe(2 * r.prompts.length);
+      expect(e.prefillTokensPerSecond.mean).toBeGreaterThan(0);
+      expect(e.decodeTokensPerSecond.mean).toBeGreaterThan(0);
+      expect(e.decodeTokensPerSecond.std).toBeGreaterThanOrEqual(0);
+      // Finite, ordered percentiles; the first token comes before the last.
+      const t = e.timeToFirstTokenMs;
+      const l = e.endToEndLatencyMs;
+      expect(0 < t.p50 && t.p50 <= t.p95 && t.p95 <= t.p99).toBe(true);
+      expect(0 < l.p50 && l.p50 <= l.p95 && l.p95 <= l.p99).toBe(true);
+      expect(l.p99).toBeGreaterThanOrEqual(t.p99);
+      expect(e.kvCacheBytes).toBe(2 * 5 * 512 * 4 * 8 * 4); // 2 (K, V) x layers x context x KV heads x head_dim x f32
+      expect(e.peakBytes!).toBeGreaterThan(e.weightBytes + e.kvCacheBytes);
+      expect(e.quality.rougeL).toBeGreaterThanOrEqual(0);
+      expect(e.quality.rougeL).toBeLessThanOrEqual(1);
+      expect(e.cost.usdPerMillionTokens).toBeCloseTo((2.5 / (e.decodeTokensPerSecond.mean * 3600)) * 1e6, 6);
+      expect(e.cost.assumption).toMatch(/^\$2\.5\/hour GPU, at the measured decode throughput/);
+    }
+    // The baseline's repeated greedy runs agree with its first run exactly.
+    expect(f16!.quality).toEqual({ against: 'f16', runsCompared: 5, rougeL: 1, exactMatch: 1, tokenAgreement: 1 });
+    expect(int8!.weightBytes / f16!.weightBytes).toBeGreaterThan(0.5);
+    expect(int8!.weightBytes / f16!.weightBytes).toBeLessThan(0.6);
+    // Exact match implies full token agreement, prompt by prompt.
+    for (const p of r.prompts) if (p.results.int8!.exactMatch === 1) expect(p.results.int8!.tokenAgreement).toBe(1);
+
+    const csv = await exported('bench-export-csv');
+    const lines = csv.body.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^date,model,synthetic,adapter,browser,/);
+    expect(lines[1]).toContain(',f16,true,');
+    expect(lines[2]).toContain(',int8,false,');
+
+    // Saved in IndexedDB: still listed after a reload, and viewable again.
+    expect(await page.locator('[data-testid=history-row]').count()).toBe(1);
+    await page.reload();
+    await page.click('[data-testid=tab-bench]');
+    await page.waitForSelector('[data-testid=history-row]', { timeout: 30_000 });
+    await page.click('[data-testid=history-row] button:has-text("View")');
+    await page.waitForSelector('[data-testid=chart-latency] svg.recharts-surface', { timeout: 30_000 });
+  });
+
+  it('Cancel stops a run within a generation and saves nothing; a saved run can be deleted', async () => {
+    await page.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
+    await page.click('[data-testid=load]');
+    await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
+    await page.click('[data-testid=tab-bench]');
+    await page.click('[data-testid=bench-set-builtin]');
+    await page.selectOption('[data-testid=bench-sample]', 'all');
+    await setBench('maxNewTokens', '64');
+    await page.click('[data-testid=bench-run]');
+    await page.waitForFunction(() => /prompt \d+ of 12/.test(document.querySelector('[data-testid=bench-progress-line]')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.click('[data-testid=bench-cancel]');
+    await page.waitForSelector('[data-testid=bench-cancelled]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid=history-row]').count()).toBe(1);
+    // The engines are free again: Compare works.
+    await page.click('[data-testid=tab-compare]');
+    expect(await page.isDisabled('[data-testid=compare]')).toBe(false);
+    // A saved run can be deleted, from IndexedDB too.
+    await page.click('[data-testid=tab-bench]');
+    await page.click('[data-testid=history-row] button:has-text("Delete")');
+    await page.waitForSelector('[data-testid=bench-history] .empty', { timeout: 30_000 });
+    await page.reload();
+    await page.click('[data-testid=tab-bench]');
+    await page.waitForSelector('[data-testid=bench-history][data-loaded=true]', { timeout: 30_000 });
+    expect(await page.locator('[data-testid=history-row]').count()).toBe(0);
+  });
+});
