@@ -206,6 +206,8 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
           name,
           format,
           contextLength,
+          // The app needs text: a model without tokenizer.json is refused before its weights load.
+          requireTokenizer: true,
           cache: key ? cache : null,
           key,
           source: async () => (source ??= await sourceFor(model)),

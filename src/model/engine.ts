@@ -10,7 +10,7 @@ import { parseConfig, ConfigError, type ModelConfig } from './config';
 import { readPackedTensors, uploadTensors, type LoadProgress, type ModelWeights, type PackedTensor } from './weights';
 import { Forward, type ForwardShape } from './forward';
 import { planMemory, checkFits } from './memory';
-import { TextTokenizer } from './tokenizer';
+import { TextTokenizer, TokenizerError } from './tokenizer';
 import type { ModelSource } from './source';
 import type { WeightFormat } from './quantize';
 import type { SamplingParams } from './sampling';
@@ -30,6 +30,8 @@ export const DEFAULT_MAX_ROWS = 512;
 
 export interface EngineOptions {
   format: WeightFormat;
+  /** refuse a model without tokenizer.json before any weight is read (the app needs text; the CLI can take ids) */
+  requireTokenizer?: boolean;
   /** KV-cache length; default 2048, capped by max_position_embeddings */
   contextLength?: number;
   /** most tokens per pass (longer prompts are prefilled in chunks) */
@@ -128,13 +130,16 @@ export class Engine {
    */
   static async prepare(
     source: ModelSource,
-    opts: Pick<EngineOptions, 'format' | 'contextLength' | 'maxRows' | 'maxLogitRows'>,
+    opts: Pick<EngineOptions, 'format' | 'contextLength' | 'maxRows' | 'maxLogitRows' | 'requireTokenizer'>,
     limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>,
   ): Promise<{ config: ModelConfig; tokenizer: TextTokenizer | null; shape: ForwardShape }> {
     const configText = await source.text('config.json');
     if (configText === null) throw new ConfigError(`${source.name}: config.json is missing`);
     const config = parseConfig(configText);
     const tokText = await source.text('tokenizer.json');
+    if (tokText === null && opts.requireTokenizer) {
+      throw new TokenizerError(`${source.name} has no tokenizer.json, which is needed to turn a prompt into tokens (only tokenizer.json is supported, not tokenizer.model)`);
+    }
     const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined, config.vocabSize);
     const shape = Engine.shapeFor(config, opts, limits);
     checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), limits, `${source.name} (${opts.format})`);

@@ -36,6 +36,8 @@ let hugeConfigDir: string;
 /** a copy of stories260K in a folder named with HTML, whose tokenizer decodes to HTML */
 let htmlDir: string;
 let htmlTokenizer: TextTokenizer;
+/** stories260K without tokenizer.json */
+let noTokenizerDir: string;
 const HTML_NAME = '<img src=x onerror="window.__pwned=1">';
 const HTML_PIECE = '<img src=y onerror="window.__pwned=2"><script>window.__pwned=3</script>';
 const GATED_TOKEN = 'hf_e2e_gated_token';
@@ -82,6 +84,8 @@ beforeAll(async () => {
   tj.decoder.decoders.unshift({ type: 'Replace', pattern: { String: '▁' }, content: `▁${HTML_PIECE}` });
   await writeFile(path.join(htmlDir, 'tokenizer.json'), JSON.stringify(tj));
   htmlTokenizer = new TextTokenizer(JSON.stringify(tj), await readFile(path.join(MODEL, 'tokenizer_config.json'), 'utf8'));
+  noTokenizerDir = await mkdtemp(path.join(os.tmpdir(), 'int8-llm-notok-'));
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer_config.json']) await writeFile(path.join(noTokenizerDir, f), await readFile(path.join(MODEL, f)));
   await build({ configFile: path.join(ROOT, 'vite.config.ts'), root: path.join(ROOT, 'app'), logLevel: 'error', build: { outDir: distDir, emptyOutDir: true } });
   server = await startServer({
     distDir,
@@ -91,6 +95,7 @@ beforeAll(async () => {
       'fixtures/truncated': { dir: MODEL, truncateWeights: 0.6 },
       'fixtures/huge': { dir: hugeConfigDir },
       'fixtures/gated': { dir: MODEL, token: GATED_TOKEN },
+      'fixtures/no-tokenizer': { dir: noTokenizerDir },
     },
   });
   await mkdir(SHOTS, { recursive: true });
@@ -108,6 +113,7 @@ afterAll(async () => {
   if (distDir) await rm(distDir, { recursive: true, force: true });
   if (hugeConfigDir) await rm(hugeConfigDir, { recursive: true, force: true });
   if (htmlDir) await rm(path.dirname(htmlDir), { recursive: true, force: true });
+  if (noTokenizerDir) await rm(noTokenizerDir, { recursive: true, force: true });
 });
 
 describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
@@ -319,6 +325,17 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(keys.length).toBeGreaterThan(0);
     expect(keys.filter((k) => k.includes('truncated'))).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'app-load-error.png'), fullPage: true });
+  });
+
+  it('a model without tokenizer.json is refused before any weight is downloaded', async () => {
+    const before = server.log.length;
+    await page.fill('[data-testid=repo-input]', 'fixtures/no-tokenizer');
+    await page.click('[data-testid=repo-use]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=plan]')?.textContent?.includes('fixtures/no-tokenizer'), undefined, { timeout: 60_000 });
+    await page.click('[data-testid=load]');
+    await page.waitForSelector('[data-testid=load-status][data-status=error]', { timeout: LOAD_MS });
+    expect(await text('load-error')).toMatch(/fixtures\/no-tokenizer has no tokenizer\.json, which is needed to turn a prompt into tokens/);
+    expect(weightRequests(before)).toEqual([]);
   });
 
   it('a gated model (HTTP 401) says so and how to get access; a wrong token is refused; the right one works', async () => {

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TextTokenizer, StreamingDecoder, TokenizerError } from '../../src/model/tokenizer';
 import { FIXTURES, modelDir, readJson, type GreedyCase } from './fixtures';
+import { Engine } from '../../src/model/engine';
+import { memorySource } from '../../src/model/source';
 
 const tokDir = path.join(FIXTURES, 'tokenizers');
 const read = (f: string) => readFileSync(f, 'utf8');
@@ -76,6 +78,13 @@ describe('stories260K SentencePiece tokenizer', () => {
 });
 
 describe('tokenizer errors', () => {
+  it('a model without tokenizer.json: refused before its weights when a tokenizer is required, else loaded without one', async () => {
+    const files = new Map([['config.json', new Uint8Array(readFileSync(path.join(modelDir('stories260K'), 'config.json')))]]);
+    const limits = { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30 };
+    // No model.safetensors either: the refusal must come before anything asks for weights.
+    await expect(Engine.prepare(memorySource('no-tok', files), { format: 'f16', requireTokenizer: true }, limits)).rejects.toThrow(/no-tok has no tokenizer.json/);
+    expect((await Engine.prepare(memorySource('no-tok', files), { format: 'f16' }, limits)).tokenizer).toBeNull();
+  });
   it('names a corrupt tokenizer.json', () => {
     expect(() => new TextTokenizer('{"model": ')).toThrow(TokenizerError);
     expect(() => new TextTokenizer('{"version": "1.0"}')).toThrow(/no "model"/);
