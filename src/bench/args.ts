@@ -25,7 +25,7 @@ export const USAGE = `usage:
                       (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
 presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, tiny. Shapes are NxK (out x in).
 GEMV variants: simple (the readable reference), engine (the default tuning), and tuned ones named
-tpr<T>-u<unroll>[-magic] and a few more; 'all' times every one.`;
+tpr<T>-u<unroll>[-magic|-mantissa] and a few more; 'all' times every one.`;
 
 export type ParsedArgs =
   | { mode: 'model'; options: BenchOptions; json: string | null }

@@ -87,9 +87,9 @@ const engine = matmulVariant('engine', {});
 
 /** Every tuning worth a look on a large GPU: threads per row group x units per thread, etc. */
 const TUNED: Array<[string, Partial<GemvTuning>]> = [
-  ...[16, 32, 64, 128].flatMap((tpr) =>
+  ...[16, 32, 64, 128, 256].flatMap((tpr) =>
     [1, 2, 4].flatMap((unroll) =>
-      (['shift', 'magic'] as const).map((unpack): [string, Partial<GemvTuning>] => [`tpr${tpr}-u${unroll}${unpack === 'magic' ? '-magic' : ''}`, { tpr, upt: 1, unroll, unpack }]),
+      (['shift', 'magic', 'mantissa'] as const).map((unpack): [string, Partial<GemvTuning>] => [`tpr${tpr}-u${unroll}${unpack === 'shift' ? '' : `-${unpack}`}`, { tpr, upt: 1, unroll, unpack }]),
     ),
   ),
   ['tpr32-u2-shared', { tpr: 32, upt: 1, unroll: 2, subgroups: false }],
@@ -101,7 +101,7 @@ export const GEMV_VARIANTS: MatmulVariant[] = [
   engine,
   ...TUNED.map(([name, tuning]) =>
     matmulVariant(name, { gemv: 'vec', tuning }, (format, ctx) => {
-      if (tuning.unpack === 'magic' && format !== 'int8') return false;
+      if (tuning.unpack !== 'shift' && format !== 'int8') return false;
       // A subgroup reduction is the default where a row group fits one subgroup.
       return tuning.subgroups !== true || gemvDevice(ctx.device).subgroupSize >= (tuning.tpr ?? 1);
     }),
@@ -234,6 +234,31 @@ async function measureBandwidth(ctx: LabContext, fill: FillRandom, timer: Dispat
   }
 }
 
+/**
+ * Streaming read of the weight copies themselves (the data buffers, rotated like the GEMV's): the
+ * best the hardware and the API do for one dispatch of exactly this many bytes, launch and drain
+ * included. A small matrix cannot stream at the rate of a 1 GiB read; this is its fair ceiling.
+ */
+async function sameSizeRead(ctx: LabContext, timer: DispatchTimer, buffers: GPUBuffer[], bytes: number, iters: number, trials: number): Promise<number> {
+  const { device } = ctx;
+  const p = await ctx.cache.get('lab_read', bandwidthCode, { WG: 256 }, 'read_main');
+  const dst = createStorage(device, 'lab read dst', 4096);
+  try {
+    const bound = buffers.map((b) =>
+      device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: b, size: bytes } }, { binding: 1, resource: { buffer: dst } }] }),
+    );
+    const groups = Math.min(65535, Math.max(1, Math.ceil(bytes / 16 / 256 / 8)));
+    const t = await timer.time('same-size read', iters, trials, (pass, i) => {
+      pass.setPipeline(p);
+      pass.setBindGroup(0, bound[i % bound.length]!);
+      pass.dispatchWorkgroups(groups);
+    });
+    return bytes / (median(t.ms) / 1000) / GB;
+  } finally {
+    dst.destroy();
+  }
+}
+
 /** max |a - b| / max |b| */
 function relError(a: Float32Array, b: Float32Array): number {
   let d = 0;
@@ -323,6 +348,10 @@ export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): 
             gemv.push({ variant: t.variant, format, shape, n, k, weightBytes, copies, iters: t.iters, ...r, msMin: Math.min(...t.times), maxRelErrorVsReference: t.err });
             log(`[lab] gemv ${shape} ${format} ${t.variant}: ${(r.msMedian * 1000).toFixed(1)} us, ${r.gbPerSecond.toFixed(1)} GB/s (${r.rooflinePercent.toFixed(0)}% of read)`);
           }
+          const dataBytes = weights[0]!.n * weights[0]!.rowStride * 4;
+          const sizedGbPerSecond = await sameSizeRead(ctx, timer, weights.map((w) => w.data), dataBytes, iters, trials);
+          for (const g of gemv.filter((r) => r.shape === shape && r.format === format)) g.sameSizeReadPercent = (100 * g.gbPerSecond) / sizedGbPerSecond;
+          log(`[lab] read of ${dataBytes} B (one matrix): ${sizedGbPerSecond.toFixed(1)} GB/s`);
           const engineRow = gemv.find((g) => g.variant === 'engine' && g.shape === shape && g.format === format);
           if (engineRow) {
             const ys = weights.map((_, i) => createStorage(device, `lab y${i}`, n * 4));

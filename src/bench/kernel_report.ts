@@ -27,8 +27,13 @@ export interface GemvResult {
   msMedian: number;
   msMin: number;
   gbPerSecond: number;
-  /** of the measured read bandwidth */
+  /** of the measured read bandwidth (a 1 GiB buffer) */
   rooflinePercent: number;
+  /**
+   * of a streaming read of this matrix's bytes in one dispatch, launch and drain included: what
+   * the GPU and the API allow a kernel of this size at all
+   */
+  sameSizeReadPercent?: number;
   /** max |y - y_reference| / max |y_reference| on the same weights (0 for the reference) */
   maxRelErrorVsReference: number;
   /**
@@ -81,8 +86,8 @@ export function renderKernelReport(r: KernelLabReport): string {
   const lines = [`kernel lab on ${r.adapter.name} | ${r.date} | timing: ${r.settings.timing}${r.settings.timestampQuantumNs >= QUANTIZED_NS ? ` (quantized to ${r.settings.timestampQuantumNs} ns)` : ''}, median of ${r.settings.trials} passes of >= ${r.settings.minPassMs} ms`, ''];
   lines.push(formatTable(['bandwidth', 'bytes', 'ms', 'GB/s'], r.bandwidth.map((b) => [b.kernel, fmtBytes(b.bytes), sig(b.ms), sig(b.gbPerSecond)])));
   lines.push('', formatTable(
-    ['GEMV', 'variant', 'format', 'weights', 'copies', 'us median', 'us min', 'GB/s', '% of read BW', 'overlapped %', 'rel err'],
-    r.gemv.map((g) => [g.shape, g.variant, g.format, fmtBytes(g.weightBytes), g.copies, sig(g.msMedian * 1000), sig(g.msMin * 1000), sig(g.gbPerSecond), fx(g.rooflinePercent, 1), g.overlapped ? fx(g.overlapped.rooflinePercent, 1) : '-', g.maxRelErrorVsReference.toExponential(1)]),
+    ['GEMV', 'variant', 'format', 'weights', 'copies', 'us median', 'us min', 'GB/s', '% of read BW', '% same-size read', 'overlapped %', 'rel err'],
+    r.gemv.map((g) => [g.shape, g.variant, g.format, fmtBytes(g.weightBytes), g.copies, sig(g.msMedian * 1000), sig(g.msMin * 1000), sig(g.gbPerSecond), fx(g.rooflinePercent, 1), g.sameSizeReadPercent === undefined ? '-' : fx(g.sameSizeReadPercent, 1), g.overlapped ? fx(g.overlapped.rooflinePercent, 1) : '-', g.maxRelErrorVsReference.toExponential(1)]),
     ['left', 'left', 'left'],
   ));
   lines.push('', formatTable(

@@ -9,12 +9,14 @@ import vecF16 from './gemv_vec_f16.wgsl';
 import vecInt8 from './gemv_vec_int8.wgsl';
 import unpackShift from './gemv_unpack_shift.wgsl';
 import unpackMagic from './gemv_unpack_magic.wgsl';
+import unpackMantissa from './gemv_unpack_mantissa.wgsl';
 import inputPlain from './gemv_input_plain.wgsl';
 import inputRmsnorm from './gemv_input_rmsnorm.wgsl';
 import reduceShared from './gemv_reduce_shared.wgsl';
 import reduceSubgroup from './gemv_reduce_subgroup.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { WeightShape } from './matmul';
+import { weightEntries, BIND_BIAS, type GpuWeight } from './weights';
 
 export const GEMV_WG = 256;
 /** weights per 16-byte load */
@@ -33,8 +35,11 @@ export interface GemvTuning {
   unroll: number;
   /** reduce lanes with subgroup shuffles (needs the `subgroups` feature and tpr <= subgroup size) */
   subgroups: boolean;
-  /** int8 only: how bytes become floats ('shift': sign-extending shifts and a conversion; 'magic': exponent bits) */
-  unpack: 'shift' | 'magic';
+  /**
+   * int8 only: how bytes become floats: 'shift' (sign-extending shifts and a conversion), 'magic'
+   * (exponent bits, then a subtraction per weight), 'mantissa' (mantissa bits, corrected once per chunk)
+   */
+  unpack: 'shift' | 'magic' | 'mantissa';
 }
 
 /** What the adapter offers that the tuning depends on. */
@@ -90,7 +95,7 @@ export function gemvGrid(units: number, t: Pick<GemvTuning, 'tpr' | 'upt'>): [nu
 /** `layout` is the row layout with everything it calls (bias, sincos, silu...). */
 export function gemvCode(format: WeightShape['format'], parts: { layout: string; norm: boolean; tuning: GemvTuning }): string {
   const { tuning: t } = parts;
-  const reader = format === 'f32' ? vecF32 : format === 'f16' ? vecF16 : (t.unpack === 'magic' ? unpackMagic : unpackShift) + vecInt8;
+  const reader = format === 'f32' ? vecF32 : format === 'f16' ? vecF16 : { shift: unpackShift, magic: unpackMagic, mantissa: unpackMantissa }[t.unpack] + vecInt8;
   return [
     t.subgroups ? 'enable subgroups;\n' : '',
     STEP_WGSL,
@@ -113,4 +118,30 @@ export function gemvDevice(device: GPUDevice): GemvDevice {
   if (!device.features.has('subgroups')) return { subgroupSize: 0 };
   const info = (device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
   return { subgroupSize: info?.subgroupMinSize ?? 0 };
+}
+
+/**
+ * The bind group entries every GEMV-built kernel shares: the weight (0, and 1 for int8 scales),
+ * x (2), the first output (3), the step uniform (4), the bias (5) and the RMSNorm weight (6), after
+ * checking the weight is the shape the kernel was compiled for and the bias is there iff expected.
+ */
+export function gemvEntries(
+  label: string,
+  expect: { w: WeightShape; bias: boolean },
+  b: { w: GpuWeight; x: GPUBuffer; y: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer; norm?: GPUBuffer },
+): GPUBindGroupEntry[] {
+  const w = expect.w;
+  if (b.w.format !== w.format || b.w.n !== w.n || b.w.k !== w.k || b.w.rowStride !== w.rowStride || b.w.groupSize !== w.groupSize) {
+    throw new Error(`${label}: weight ${b.w.format} ${b.w.n}x${b.w.k} does not match the shape this kernel was built for`);
+  }
+  if (expect.bias !== !!b.bias) throw new Error(`${label}: bias buffer ${b.bias ? 'given to a bias-free' : 'missing for a biased'} kernel`);
+  const entries: GPUBindGroupEntry[] = [
+    ...weightEntries(b.w),
+    { binding: 2, resource: { buffer: b.x } },
+    { binding: 3, resource: { buffer: b.y } },
+    { binding: 4, resource: { buffer: b.step } },
+  ];
+  if (b.bias) entries.push({ binding: BIND_BIAS, resource: { buffer: b.bias } });
+  if (b.norm) entries.push({ binding: 6, resource: { buffer: b.norm } });
+  return entries;
 }

@@ -4,8 +4,8 @@
 import rowsCode from './gemv_rows_gate_up.wgsl';
 import siluCode from './silu.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
-import { GEMV_WG, gemvCode, gemvDevice, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
-import { weightConstants, weightEntries, biasWgsl, BIND_BIAS, type GpuWeight } from './weights';
+import { GEMV_WG, gemvCode, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { weightConstants, biasWgsl, type GpuWeight } from './weights';
 import type { WeightShape } from './matmul';
 
 export class GateUpSilu {
@@ -33,16 +33,7 @@ export class GateUpSilu {
   }
 
   bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; norm: GPUBuffer; out: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): GPUBindGroup {
-    if (b.w.n !== this.w.n || b.w.k !== this.w.k || b.w.format !== this.w.format) throw new Error(`${label}: weight does not match this kernel`);
-    if (this.bias !== !!b.bias) throw new Error(`${label}: bias ${b.bias ? 'given to a bias-free' : 'missing for a biased'} layer`);
-    const entries: GPUBindGroupEntry[] = [
-      ...weightEntries(b.w),
-      { binding: 2, resource: { buffer: b.x } },
-      { binding: 3, resource: { buffer: b.out } },
-      { binding: 4, resource: { buffer: b.step } },
-      { binding: 6, resource: { buffer: b.norm } },
-    ];
-    if (b.bias) entries.push({ binding: BIND_BIAS, resource: { buffer: b.bias } });
+    const entries = gemvEntries(label, { w: this.w, bias: this.bias }, { ...b, y: b.out });
     return device.createBindGroup({ label, layout: this.pipeline.getBindGroupLayout(0), entries });
   }
 

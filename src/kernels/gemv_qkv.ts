@@ -5,8 +5,8 @@ import rowsCode from './gemv_rows_qkv.wgsl';
 import sincosCode from './sincos.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
 import { createUniform } from '../gpu/buffers';
-import { GEMV_WG, gemvCode, gemvDevice, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
-import { weightConstants, weightEntries, biasWgsl, BIND_BIAS, type GpuWeight } from './weights';
+import { GEMV_WG, gemvCode, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { weightConstants, biasWgsl, type GpuWeight } from './weights';
 import type { WeightShape } from './matmul';
 
 export interface QkvShape {
@@ -56,21 +56,14 @@ export class QkvRope {
   }
 
   bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; norm: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; invFreq: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): GPUBindGroup {
-    if (b.w.n !== this.w.n || b.w.k !== this.w.k || b.w.format !== this.w.format) throw new Error(`${label}: weight does not match this kernel`);
-    if (this.s.bias !== !!b.bias) throw new Error(`${label}: bias ${b.bias ? 'given to a bias-free' : 'missing for a biased'} layer`);
     const need = this.s.maxCtx * this.s.nKvHeads * this.s.headDim * 4;
     for (const c of [b.kCache, b.vCache]) if (c.size < need) throw new Error(`${label}: cache ${c.label} is ${c.size} bytes, needs ${need}`);
-    const entries: GPUBindGroupEntry[] = [
-      ...weightEntries(b.w),
-      { binding: 2, resource: { buffer: b.x } },
-      { binding: 3, resource: { buffer: b.q } },
-      { binding: 4, resource: { buffer: b.step } },
-      { binding: 6, resource: { buffer: b.norm } },
+    const entries = [
+      ...gemvEntries(label, { w: this.w, bias: this.s.bias }, { ...b, y: b.q }),
       { binding: 7, resource: { buffer: b.kCache } },
       { binding: 8, resource: { buffer: b.vCache } },
       { binding: 9, resource: { buffer: b.invFreq } },
     ];
-    if (b.bias) entries.push({ binding: BIND_BIAS, resource: { buffer: b.bias } });
     return device.createBindGroup({ label, layout: this.pipeline.getBindGroupLayout(0), entries });
   }
 

@@ -10,7 +10,11 @@ fn load_w(row: u32, j: u32) -> WChunk {
   return W[row * (W_STRIDE / 4u) + j];
 }
 
-fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk) -> f32 {
+fn chunk_sum(xs: XChunk) -> f32 {
+  return 0.0;
+}
+
+fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk, xsum: f32) -> f32 {
   let lo = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
   let hi = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
   return dot(lo, xs[0]) + dot(hi, xs[1]);

@@ -9,6 +9,10 @@ fn load_w(row: u32, j: u32) -> WChunk {
   return W[row * (W_STRIDE / 4u) + j];
 }
 
-fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk) -> f32 {
+fn chunk_sum(xs: XChunk) -> f32 {
+  return 0.0;
+}
+
+fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk, xsum: f32) -> f32 {
   return dot(w, xs[0]);
 }

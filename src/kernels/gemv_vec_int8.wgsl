@@ -13,7 +13,8 @@ fn load_w(row: u32, j: u32) -> WChunk {
   return W[row * (W_STRIDE / 4u) + j];
 }
 
-fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk) -> f32 {
+// int8_dot (sum of q * x over the 16 bytes) and chunk_sum come from the unpack snippet.
+fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk, xsum: f32) -> f32 {
   let s = S[row * W_GROUPS + (j * CHUNK) / W_GROUP_SIZE];
-  return s * (dot(i8x4(w.x), xs[0]) + dot(i8x4(w.y), xs[1]) + dot(i8x4(w.z), xs[2]) + dot(i8x4(w.w), xs[3]));
+  return s * int8_dot(w, xs, xsum);
 }

@@ -5,8 +5,8 @@ import gemmCode from './matmul_gemm.wgsl';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
-import { weightWgsl, weightConstants, weightEntries, biasWgsl, BIND_BIAS, type GpuWeight } from './weights';
-import { GEMV_WG, gemvCode, gemvDevice, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { weightWgsl, weightConstants, biasWgsl, type GpuWeight } from './weights';
+import { GEMV_WG, gemvCode, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
 
@@ -44,12 +44,9 @@ export interface MatmulBinding {
   gemm?: GPUBindGroup;
 }
 
-// Bindings after the weight's 0 (W) and 1 (int8 scales); 5 is the bias.
-const BIND_X = 2;
+// Bindings (gemvEntries): 0 W, 1 int8 scales, 2 x, 3 y, 4 step, 5 bias, 6 RMSNorm weight.
 const BIND_Y = 3;
-const BIND_STEP = 4;
-const BIND_NORM = 6;
-/** The second and third outputs of a split GEMM. */
+/** The outputs of a split GEMM: y, then these two. */
 const BIND_SPLIT = [BIND_Y, 6, 7];
 
 const GEMM_TILE = 64; // TM = TN in matmul_gemm.wgsl
@@ -174,22 +171,14 @@ export class Matmul {
    * norm-fused GEMV.
    */
   bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; y: GPUBuffer | GPUBuffer[]; step: GPUBuffer; bias?: GPUBuffer; norm?: GPUBuffer }): MatmulBinding {
-    const { w } = this;
-    if (b.w.format !== w.format || b.w.n !== w.n || b.w.k !== w.k || b.w.rowStride !== w.rowStride || b.w.groupSize !== w.groupSize) {
-      throw new Error(`${label}: weight ${b.w.format} ${b.w.n}x${b.w.k} does not match the shape this Matmul was built for`);
-    }
-    if (!!this.o.bias !== !!b.bias) throw new Error(`${label}: bias buffer ${b.bias ? 'given to a bias-free' : 'missing for a biased'} matmul`);
     if ((this.o.normEps !== undefined) !== !!b.norm) throw new Error(`${label}: norm weight ${b.norm ? 'given to a plain' : 'missing for a norm-fused'} matmul`);
     const ys = Array.isArray(b.y) ? b.y : [b.y];
     if (ys.length !== (this.o.split?.length ?? 1)) throw new Error(`${label}: ${ys.length} output buffers for ${this.o.split?.length ?? 1} outputs`);
     const entries: GPUBindGroupEntry[] = [
-      ...weightEntries(b.w),
-      { binding: BIND_X, resource: { buffer: b.x } },
-      ...ys.map((y, i) => ({ binding: BIND_SPLIT[i]!, resource: { buffer: y } })),
-      { binding: BIND_STEP, resource: { buffer: b.step } },
+      ...gemvEntries(label, { w: this.w, bias: !!this.o.bias }, { ...b, y: ys[0]! }),
+      // A split GEMM's further outputs (never with a norm weight: that is GEMV-only).
+      ...ys.slice(1).map((y, i) => ({ binding: BIND_SPLIT[i + 1]!, resource: { buffer: y } })),
     ];
-    if (b.bias) entries.push({ binding: BIND_BIAS, resource: { buffer: b.bias } });
-    if (b.norm) entries.push({ binding: BIND_NORM, resource: { buffer: b.norm } });
     const group = (p: GPUComputePipeline | null, kind: string) =>
       p ? device.createBindGroup({ label: `${label} ${kind}`, layout: p.getBindGroupLayout(0), entries }) : undefined;
     return { gemv: group(this.gemv, 'gemv'), gemm: group(this.gemm, 'gemm') };

@@ -1,8 +1,9 @@
 // GEMV for one row (decode), vectorized, over units of 4 output rows. Assembled by gemv.ts from:
 //   STEP_WGSL;
 //   a 16-byte weight reader (gemv_vec_<format>.wgsl): CHUNK weights per load, XV vec4s of x per
-//     load, `fn load_w(row, j)` the load, `fn chunk_dot(w, row, j, xs)` = the dot of those weights
-//     (columns [j*CHUNK, (j+1)*CHUNK) of a row) with xs;
+//     load, `fn load_w(row, j)` the load, `fn chunk_dot(w, row, j, xs, xsum)` = the dot of those
+//     weights (columns [j*CHUNK, (j+1)*CHUNK) of a row) with xs, and `fn chunk_sum(xs)`, anything
+//     the reader wants of a chunk of x once rather than per row;
 //   an input transform (gemv_input_*.wgsl): `fn prep_x(j, &xs) -> f32` (e.g. RMSNorm's weight, and
 //     this chunk's sum of squares) and `fn input_scale(sum of squares) -> f32`;
 //   a row layout (gemv_rows_*.wgsl): UNITS, `fn unit_rows(u)` = the 4 weight rows of unit u, and
@@ -64,11 +65,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         var xs: XChunk;
         for (var i = 0u; i < XV; i++) { xs[i] = X[jj * XV + i]; }
         lanes.ss += prep_x(jj, &xs);
+        let xsum = chunk_sum(xs); // what the reader needs of x once per chunk (0 for most)
         for (var q = 0u; q < UPT; q++) {
           let r = rows[q];
           let b = 4u * q;
-          lanes.acc[q] += vec4<f32>(chunk_dot(w[u][b], r.x, jj, xs), chunk_dot(w[u][b + 1u], r.y, jj, xs),
-                                    chunk_dot(w[u][b + 2u], r.z, jj, xs), chunk_dot(w[u][b + 3u], r.w, jj, xs));
+          lanes.acc[q] += vec4<f32>(chunk_dot(w[u][b], r.x, jj, xs, xsum), chunk_dot(w[u][b + 1u], r.y, jj, xs, xsum),
+                                    chunk_dot(w[u][b + 2u], r.z, jj, xs, xsum), chunk_dot(w[u][b + 3u], r.w, jj, xs, xsum));
         }
       }
     }

@@ -371,7 +371,7 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     const refusal = await page.waitForSelector('[data-testid=plan-refusal]', { timeout: 60_000 });
     expect(await refusal.textContent()).toMatch(/needs a .* GB buffer \(embedding table\); this adapter allows 1\.00 GB per buffer/);
     expect(await page.isDisabled('[data-testid=load]')).toBe(true);
-    // Hub requests only: the browser may fetch the page's favicon at any moment.
+    // Hub requests only: the page's own assets (the favicon, fetched lazily) may come in between.
     expect(server.log.slice(before).filter((r) => r.path.includes('/resolve/')).map((r) => r.path)).toEqual(['/fixtures/huge/resolve/main/config.json']);
   });
 

@@ -338,6 +338,8 @@ describe('kernel lab', () => {
       expect(g.rooflinePercent).toBeCloseTo((100 * g.gbPerSecond) / read, 6);
       expect(g.copies).toBeGreaterThanOrEqual(1);
       expect(g.iters).toBeGreaterThanOrEqual(2);
+      // Against a streaming read of the same bytes in one dispatch, timed in the same run.
+      finitePos(g.sameSizeReadPercent!, 'same-size read %');
       // The engine's kernel is also timed without the barrier between dispatches.
       if (g.variant === 'engine') {
         finitePos(g.overlapped!.gbPerSecond, 'overlapped GB/s');

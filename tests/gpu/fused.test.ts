@@ -58,7 +58,7 @@ describe('fused decode kernels', () => {
   const QKV: Array<[WeightFormat, number | undefined, number, number, number, number, number, boolean, Partial<GemvTuning>]> = [
     ['f32', undefined, 4, 4, 8, 64, 3, false, {}],
     ['f16', undefined, 8, 4, 16, 96, 17, true, { tpr: 8, subgroups: false }],
-    ['int8', 32, 8, 2, 12, 128, 40, false, { upt: 2 }],
+    ['int8', 32, 8, 2, 12, 128, 40, false, { upt: 2, unpack: 'mantissa' }],
     ['int8', 128, 7, 1, 16, 112, 1000, true, { tpr: 4, unpack: 'magic', unroll: 2 }],
     ['f16', undefined, 2, 1, 128, 64, 250, false, { tpr: 2, upt: 3 }],
   ];
@@ -107,7 +107,7 @@ describe('fused decode kernels', () => {
   const GATE_UP: Array<[WeightFormat, number | undefined, number, number, boolean, Partial<GemvTuning>]> = [
     ['f32', undefined, 86, 64, false, {}],
     ['f16', undefined, 200, 120, true, { tpr: 16, upt: 2 }],
-    ['int8', 128, 172, 64, false, { tpr: 1 }],
+    ['int8', 128, 172, 64, false, { tpr: 1, unpack: 'mantissa' }],
     ['int8', 32, 350, 256, true, { tpr: 4, subgroups: false, unpack: 'magic', unroll: 3 }],
   ];
   for (const [format, group, I, D, hasBias, tuning] of GATE_UP) {

@@ -3,6 +3,7 @@
 import { acquireDevice, type GpuContext, type AcquireOptions } from '../../src/gpu/device';
 import { PipelineCache } from '../../src/gpu/pipelines';
 import { StepBuffer } from '../../src/gpu/step';
+import { rng } from '../../src/bench/rng';
 
 const uncaptured: string[] = [];
 
@@ -15,17 +16,8 @@ export async function gpu(opts?: AcquireOptions): Promise<{ ctx: GpuContext; dev
   return { ctx, device: ctx.device, cache: new PipelineCache(ctx.device) };
 }
 
-/** mulberry32: small seeded PRNG so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the project's seeded PRNG) so failures reproduce. */
+export { rng };
 
 export function randn(n: number, seed: number, scale = 1): Float32Array {
   const r = rng(seed);

@@ -101,7 +101,7 @@ describe('matmul kernel', () => {
   // cases cover one thread per row group up to 64 (odd trailing loads), 1 to 3 four-row units per
   // thread (row counts not a multiple of 4 * units), batches of 1 to 4 loads whose tail runs past
   // K, both lane reductions (subgroup shuffles where the adapter has them and a row group fits a
-  // subgroup; workgroup memory otherwise), and both int8 unpackings.
+  // subgroup; workgroup memory otherwise), and the three int8 unpackings.
   const VEC_CASES: Array<[Fmt, number, number, boolean, Partial<GemvTuning>]> = [
     [{ format: 'f32' }, 37, 64, false, { tpr: 1 }],
     [{ format: 'f32' }, 129, 100, true, { tpr: 8, upt: 2, unroll: 3 }],
@@ -109,7 +109,8 @@ describe('matmul kernel', () => {
     [{ format: 'f16' }, 300, 248, true, { tpr: 64, upt: 3 }],
     [{ format: 'int8', group: 128 }, 37, 64, false, { tpr: 2, unroll: 4 }],
     [{ format: 'int8', group: 32 }, 300, 272, true, { tpr: 32, unpack: 'magic' }],
-    [{ format: 'int8', group: 128 }, 1030, 400, false, { tpr: 16, upt: 2, unroll: 2 }],
+    [{ format: 'int8', group: 128 }, 1030, 400, false, { tpr: 16, upt: 2, unroll: 2, unpack: 'mantissa' }],
+    [{ format: 'int8', group: 32 }, 77, 512, true, { tpr: 8, unroll: 4, unpack: 'mantissa' }],
     [{ format: 'int8', group: 64 }, 203, 192, true, { tpr: 4, upt: 2, subgroups: false, unpack: 'magic', unroll: 3 }],
   ];
   for (const [fmt, n, k, hasBias, tuning] of VEC_CASES) {
