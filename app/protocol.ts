@@ -10,7 +10,8 @@ export type Format = 'f16' | 'int8';
 export const FORMATS: readonly Format[] = ['f16', 'int8'];
 
 export type ModelRef =
-  | { kind: 'hub'; repo: string; revision: string; baseUrl: string }
+  /** token: a Hugging Face access token for gated or private repos (kept in memory only) */
+  | { kind: 'hub'; repo: string; revision: string; baseUrl: string; token?: string }
   /** a folder the user picked; File objects are structured-cloneable, so they cross as they are */
   | { kind: 'local'; name: string; files: File[] }
   /** a preset of src/bench/synthetic.ts: a real model's shapes, random weights made on the GPU (speed only) */

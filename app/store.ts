@@ -82,6 +82,8 @@ export interface AppState {
   deviceLost: string | null;
   hubUrl: string;
   revision: string;
+  /** a Hugging Face access token for gated models: in memory only, never stored or put in the URL */
+  hubToken: string;
   model: ModelRef | null;
   contextLength: number;
   plan: PlanState;
@@ -93,6 +95,7 @@ export interface AppState {
   init(): void;
   selectHub(repo: string): void;
   selectLocal(files: File[]): void;
+  setHubToken(token: string): void;
   /** a synthetic preset (src/bench/synthetic.ts): random weights, speed only */
   selectSynthetic(preset: string): void;
   setContextLength(n: number): void;
@@ -112,6 +115,7 @@ export const CONTEXT_CHOICES = [512, 1024, 2048, 4096];
 const emptyEngineLoad = (): EngineLoad => ({ phase: 'waiting', tensorsDone: 0, tensorsTotal: 0, loaded: null });
 const emptyLoad = (): LoadState => ({ status: 'idle', download: null, engines: { f16: emptyEngineLoad(), int8: emptyEngineLoad() }, info: null, error: null });
 const emptyPane = (): Pane => ({ status: 'waiting', text: '', ids: [], offsets: [], times: [], promptTokens: 0 });
+const endPane = (p: Pane): Pane => (p.status === 'running' ? { ...p, status: 'stopped' } : p);
 const emptyRun = (): RunState => ({ status: 'idle', stopping: false, panes: { f16: emptyPane(), int8: emptyPane() }, error: null });
 
 const params = new URLSearchParams(typeof location === 'undefined' ? '' : location.search);
@@ -192,10 +196,19 @@ export const useApp = create<AppState>()((set, get) => {
         set((s) => ({ run: { ...s.run, status: m.stopped ? 'stopped' : 'done', stopping: false } }));
         return;
       case 'run-error':
-        set((s) => ({ run: { ...s.run, status: 'error', stopping: false, error: m.error } }));
+        // A pane still marked as generating would spin forever: it stopped where the error hit.
+        set((s) => ({
+          run: {
+            ...s.run,
+            status: 'error',
+            stopping: false,
+            error: m.error,
+            panes: { f16: endPane(s.run.panes.f16), int8: endPane(s.run.panes.int8) },
+          },
+        }));
         return;
       case 'device-lost':
-        set((s) => ({ deviceLost: m.message, load: { ...s.load, status: s.load.status === 'idle' ? 'idle' : 'error', error: s.load.status === 'loading' ? { name: 'DeviceLost', message: 'the GPU device was lost while loading' } : s.load.error }, run: s.run.status === 'running' ? { ...s.run, status: 'error', error: { name: 'DeviceLost', message: 'the GPU device was lost during generation' } } : s.run }));
+        set((s) => ({ deviceLost: m.message, load: { ...s.load, status: s.load.status === 'idle' ? 'idle' : 'error', error: s.load.status === 'loading' ? { name: 'DeviceLost', message: 'the GPU device was lost while loading' } : s.load.error }, run: s.run.status === 'running' ? { ...s.run, status: 'error', stopping: false, error: { name: 'DeviceLostError', message: 'the GPU device was lost during generation' }, panes: { f16: endPane(s.run.panes.f16), int8: endPane(s.run.panes.int8) } } : s.run }));
         return;
     }
   };
@@ -216,6 +229,7 @@ export const useApp = create<AppState>()((set, get) => {
     deviceLost: null,
     hubUrl: params.get('hub') ?? DEFAULT_HUB,
     revision: params.get('revision') ?? 'main',
+    hubToken: '',
     model: null,
     contextLength: 2048,
     plan: { status: 'idle' },
@@ -249,8 +263,16 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     selectHub(repo) {
-      const { hubUrl, revision } = get();
-      setModel({ kind: 'hub', repo: validateRepoId(repo.trim()), revision, baseUrl: hubUrl });
+      const { hubUrl, revision, hubToken } = get();
+      setModel({ kind: 'hub', repo: validateRepoId(repo.trim()), revision, baseUrl: hubUrl, ...(hubToken ? { token: hubToken } : {}) });
+    },
+
+    setHubToken(token) {
+      const t = token.trim();
+      set({ hubToken: t });
+      // Ask again with the token (a gated model's plan failed without one).
+      const m = get().model;
+      if (m?.kind === 'hub') setModel({ kind: 'hub', repo: m.repo, revision: m.revision, baseUrl: m.baseUrl, ...(t ? { token: t } : {}) });
     },
 
     selectLocal(files) {
@@ -269,9 +291,12 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     loadModel() {
-      const { model, contextLength, plan: p } = get();
+      const { model, contextLength, plan: p, run } = get();
       if (!model || p.status !== 'ready' || p.plan.refusal) return;
-      set({ load: { ...emptyLoad(), status: 'loading' }, run: emptyRun(), deviceLost: null });
+      // Mid-generation the worker stops the run first: it stays on screen, ending as "stopped",
+      // until the new model is loaded.
+      const running = run.status === 'running';
+      set({ load: { ...emptyLoad(), status: 'loading' }, run: running ? { ...run, stopping: true } : emptyRun(), deviceLost: null });
       send({ type: 'load', model, contextLength });
     },
 

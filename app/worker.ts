@@ -6,12 +6,13 @@ import { Engine } from '../src/model/engine';
 import { parseConfig, parameterCount, ConfigError } from '../src/model/config';
 import { planMemory, checkFits } from '../src/model/memory';
 import { memorySource, type ModelSource } from '../src/model/source';
-import { readPackedTensors, type LoadProgress, type PackedTensor } from '../src/model/weights';
+import type { LoadProgress, PackedTensor } from '../src/model/weights';
 import { TokenizerError } from '../src/model/tokenizer';
 import { loadSyntheticEngine, presetConfig } from '../src/bench/synthetic';
 import { codecFor } from '../src/bench/text_codec';
 import { hubSource, type HubSource } from '../src/hub/hub';
 import { WeightCache, type CacheKey } from '../src/hub/cache';
+import { loadThroughCache } from '../src/hub/cached_load';
 import { BufferMemoryTracker } from '../src/gpu/memory_tracker';
 import { FORMATS, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
 import { runBenchmark } from './worker_bench';
@@ -30,6 +31,8 @@ let loadedModel: { name: string; synthetic: boolean } | null = null;
 let tracker = new BufferMemoryTracker();
 let loading: AbortController | null = null;
 let running: AbortController | null = null;
+/** settles when the running generation or benchmark has fully stopped (its engines are free again) */
+let runDone: Promise<void> = Promise.resolve();
 /** The hub source of the model being planned/loaded: config.json is fetched once for both steps. */
 let hub: { id: string; source: Promise<HubSource>; abort: AbortController } | null = null;
 
@@ -70,13 +73,14 @@ function cacheRepo(model: Extract<ModelRef, { kind: 'hub' }>): string {
 }
 
 function hubFor(model: Extract<ModelRef, { kind: 'hub' }>): Promise<HubSource> {
-  const id = `${model.baseUrl}|${model.repo}|${model.revision}`;
+  const id = `${model.baseUrl}|${model.repo}|${model.revision}|${model.token ?? ''}`;
   if (hub?.id !== id) {
     hub?.abort.abort();
     const abort = new AbortController();
     const source = hubSource(model.repo, {
       baseUrl: model.baseUrl,
       revision: model.revision,
+      ...(model.token ? { token: model.token } : {}),
       signal: abort.signal,
       onProgress: (progress) => post({ type: 'download', progress }),
     });
@@ -107,11 +111,6 @@ function sourceFor(model: Exclude<ModelRef, { kind: 'synthetic' }>): Promise<Mod
 
 function modelName(model: ModelRef): string {
   return model.kind === 'hub' ? model.repo : model.kind === 'local' ? model.name : `synthetic:${model.preset}`;
-}
-
-function textSource(name: string, files: Map<string, string>): ModelSource {
-  const enc = new TextEncoder();
-  return memorySource(name, new Map([...files].map(([k, v]) => [k, enc.encode(v)])));
 }
 
 async function plan(model: ModelRef, contextLength: number): Promise<PlanResult> {
@@ -169,7 +168,12 @@ function destroyEngines(): void {
 }
 
 async function load(model: ModelRef, contextLength: number): Promise<void> {
-  if (running) throw new Error('a generation is running; stop it before loading another model');
+  // Switching models mid-generation: stop the generation first (it ends as "stopped"), so that no
+  // engine is destroyed while it is still generating.
+  if (running) {
+    running.abort();
+    await runDone;
+  }
   loading?.abort();
   const abort = new AbortController();
   loading = abort;
@@ -187,31 +191,32 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
       const t0 = performance.now();
       const key = keys?.[format] ?? null;
       const progress = (phase: 'cache' | 'convert', total: number) => (done: number) => post({ type: 'load-progress', format, phase, tensorsDone: done, tensorsTotal: total });
-      let engine: Engine | null = null;
+      let engine: Engine;
       let fromCache = false;
       tracker.resetPeak(format);
       tracker.owner = format;
-      const files = key && (await cache.has(key)) ? await cache.files(key) : null;
       if (model.kind === 'synthetic') {
         // Nothing to download or cache: the weights are generated on the GPU in a moment.
         post({ type: 'load-progress', format, phase: 'synthetic', tensorsDone: 0, tensorsTotal: 0 });
         engine = await loadSyntheticEngine(g, model.preset, format, { contextLength });
-      } else if (key && files) {
-        const total = (await cache.list()).find((e) => sameKey(e.key, key))?.tensors ?? 0;
-        engine = await Engine.load(g, textSource(name, files), { format, contextLength, tensors: () => watched(cache.read(key), abort.signal, progress('cache', total)) });
-        fromCache = true;
       } else {
-        const src = (source ??= await sourceFor(model as Exclude<ModelRef, { kind: 'synthetic' }>));
-        const onProgress = (p: LoadProgress) => progress('convert', p.tensorsTotal)(p.tensorsDone);
-        if (key) {
-          smallFiles ??= await readSmallFiles(src);
-          const small = smallFiles;
-          engine = await Engine.load(g, src, { format, contextLength, tensors: (cfg) => cache.write(key, small, watched(readPackedTensors(src, cfg, format, onProgress), abort.signal, () => {})) });
-          const warning = await cacheProblem(cache, key);
-          if (warning) warnings.push(warning);
-        } else {
-          engine = await Engine.load(g, src, { format, contextLength, tensors: (cfg) => watched(readPackedTensors(src, cfg, format, onProgress), abort.signal, () => {}) });
-        }
+        // From the cache when it holds the weights (a corrupt entry is downloaded again), else from
+        // the source while caching them; a full disk only means not cached (src/hub/cached_load.ts).
+        const viaCache = await loadThroughCache(g, {
+          name,
+          format,
+          contextLength,
+          // The app needs text: a model without tokenizer.json is refused before its weights load.
+          requireTokenizer: true,
+          cache: key ? cache : null,
+          key,
+          source: async () => (source ??= await sourceFor(model)),
+          smallFiles: async (src) => (smallFiles ??= await readSmallFiles(src)),
+          watch: (tensors, phase, total) => watched(tensors, abort.signal, phase === 'cache' ? progress('cache', total) : () => {}),
+          onProgress: (p: LoadProgress) => progress('convert', p.tensorsTotal)(p.tensorsDone),
+        });
+        ({ engine, fromCache } = viaCache);
+        warnings.push(...viaCache.notes);
       }
       if (abort.signal.aborted) {
         engine.destroy();
@@ -236,7 +241,7 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
         engines: loaded,
         hasChatTemplate: base.tokenizer?.hasChatTemplate ?? false,
         synthetic: model.kind === 'synthetic',
-        cacheWarning: warnings.length ? warnings.join('; ') : null,
+        cacheWarning: warnings.length ? warnings.join(' ') : null,
       },
     });
   } catch (e) {
@@ -253,10 +258,6 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
   }
 }
 
-function sameKey(a: CacheKey, b: CacheKey): boolean {
-  return a.repo === b.repo && a.revision === b.revision && a.format === b.format;
-}
-
 async function readSmallFiles(src: ModelSource): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const f of SMALL_FILES) {
@@ -266,13 +267,6 @@ async function readSmallFiles(src: ModelSource): Promise<Map<string, string>> {
   return out;
 }
 
-/** After a write: null when the entry was stored, else why not (quota). The model loads either way. */
-async function cacheProblem(cache: WeightCache, key: CacheKey): Promise<string | null> {
-  const err = cache.lastError;
-  if (err) return `the ${key.format} weights were not cached: ${err.message}`;
-  return (await cache.has(key)) ? null : `the ${key.format} weights were not cached`;
-}
-
 async function generate(req: GenerateRequest): Promise<void> {
   if (running) throw new Error('a generation is already running');
   if (loading) throw new Error('a model is still loading');
@@ -280,8 +274,13 @@ async function generate(req: GenerateRequest): Promise<void> {
   if (!base || engines.size !== FORMATS.length) throw new Error('no model is loaded');
   const codec = codecFor(base);
   const ids = codec.encode(req.prompt, req.chat);
+  // The context policy (refuse, never truncate): checked before either engine starts, so the
+  // message comes before any pane shows progress.
+  for (const e of engines.values()) e.checkPrompt(ids);
   const abort = new AbortController();
   running = abort;
+  let finished = () => {};
+  runDone = new Promise((r) => (finished = r));
   const { signal } = abort;
   try {
     // One after the other, never interleaved: each engine gets the whole GPU while it is timed.
@@ -305,6 +304,7 @@ async function generate(req: GenerateRequest): Promise<void> {
     post({ type: 'run-end', stopped: signal.aborted });
   } finally {
     if (running === abort) running = null;
+    finished();
   }
 }
 
@@ -315,11 +315,14 @@ async function bench(req: BenchRequest): Promise<void> {
   const g = await ensureGpu();
   const abort = new AbortController();
   running = abort;
+  let finished = () => {};
+  runDone = new Promise((r) => (finished = r));
   try {
     const report = await runBenchmark(req, { gpu: g, engines, tracker, modelName: loadedModel.name, synthetic: loadedModel.synthetic, signal: abort.signal, post });
     post({ type: 'bench-done', report });
   } finally {
     if (running === abort) running = null;
+    finished();
   }
 }
 

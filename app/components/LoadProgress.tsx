@@ -74,9 +74,9 @@ export function LoadProgressView() {
         </div>
       )}
       {load.status === 'ready' && load.info?.cacheWarning && (
-        <div className="alert alert-warn" role="status">
-          <strong>Not cached</strong>
-          <p>{load.info.cacheWarning}. The model works, but will be downloaded again next time.</p>
+        <div className="alert alert-warn" role="status" data-testid="cache-warning">
+          <strong>Weight cache</strong>
+          <p>{load.info.cacheWarning}</p>
         </div>
       )}
     </div>

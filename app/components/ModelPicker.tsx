@@ -13,8 +13,10 @@ export function ModelPicker() {
   const hubUrl = useApp((s) => s.hubUrl);
   const loading = useApp((s) => s.load.status === 'loading');
   const contextLength = useApp((s) => s.contextLength);
-  const { selectHub, selectLocal, selectSynthetic, setContextLength } = useApp.getState();
+  const hubToken = useApp((s) => s.hubToken);
+  const { selectHub, selectLocal, selectSynthetic, setContextLength, setHubToken } = useApp.getState();
   const [id, setId] = useState('');
+  const [token, setToken] = useState('');
   const [idError, setIdError] = useState<string | null>(null);
   const selectedRepo = model?.kind === 'hub' ? model.repo : null;
   const selectedSynthetic = model?.kind === 'synthetic' ? model.preset : null;
@@ -99,6 +101,24 @@ export function ModelPicker() {
           </button>
         </div>
         {idError && <p className="field-error">{idError}</p>}
+      </form>
+
+      <form
+        className="field"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setHubToken(token);
+        }}
+      >
+        <label htmlFor="hub-token">
+          Access token <span className="muted small">for gated models; kept in this tab only</span>
+        </label>
+        <div className="row">
+          <input id="hub-token" data-testid="hub-token" type="password" placeholder="hf_…" autoComplete="off" spellCheck={false} value={token} disabled={loading} onChange={(e) => setToken(e.target.value)} />
+          <button className="btn btn-secondary" type="submit" disabled={loading || token.trim() === hubToken} data-testid="hub-token-use">
+            {token.trim() === '' && hubToken ? 'Clear' : 'Set'}
+          </button>
+        </div>
       </form>
 
       <div className="field">

@@ -16,7 +16,7 @@ export function PlanView() {
   if (plan.status === 'error') {
     return (
       <div className="alert alert-bad" role="alert" data-testid="plan-error">
-        <strong>{plan.error.name === 'HubError' ? 'Could not reach the model' : 'This model cannot be used'}</strong>
+        <strong>{plan.error.name === 'HubError' ? (/gated or private/.test(plan.error.message) ? 'Access needed' : 'Could not reach the model') : 'This model cannot be used'}</strong>
         <p>{plan.error.message}</p>
       </div>
     );

@@ -47,6 +47,8 @@ export interface Resolved {
   retries: number;
   backoffMs: number;
   headers: Record<string, string>;
+  /** the model's page (https://huggingface.co/owner/name), named in access errors */
+  page?: string;
 }
 
 export function resolveOptions(o: HubOptions): Resolved {
@@ -112,14 +114,18 @@ function retryAfterMs(res: Response): number | undefined {
 }
 
 /** The user-facing error for a non-2xx status, or a Transient for statuses worth retrying. */
-export function httpError(res: Response, label: string): Error {
+export function httpError(res: Response, label: string, o?: Pick<Resolved, 'page' | 'headers'>): Error {
   const s = res.status;
   const code = res.headers.get('x-error-code');
   const tag = `HTTP ${s}${code ? ` ${code}` : ''}`;
   if (s === 401 || s === 403) {
     // The hub answers 401 for repos that do not exist too, so as not to reveal private ones.
     const what = code === 'RepoNotFound' ? 'no such repo, or a private or gated one' : 'gated or private model';
-    return new HubError(`${label}: ${what} (${tag}): accept its licence on huggingface.co and/or provide a token`, s);
+    const page = o?.page ?? 'the model page on huggingface.co';
+    const how = o?.headers?.Authorization
+      ? `the access token was refused or its account has no access: accept the licence on ${page} while logged in as the token's owner, or use another token`
+      : `to get access, log in on huggingface.co, accept the model's licence on ${page}, then create a read token at https://huggingface.co/settings/tokens and set it (the app's "Access token" field, or HF_TOKEN for the command line)`;
+    return new HubError(`${label}: ${what} (${tag}); ${how}`, s);
   }
   if (s === 404) return new HubError(`${label}: no such repo/file/revision (${tag})`, s);
   if (s === 408 || s === 429 || s >= 500) return new Transient(tag, s, retryAfterMs(res));
@@ -164,7 +170,7 @@ export async function fetchText(url: string, o: Resolved, label: string, optiona
     if (!res.ok) {
       discard(res);
       if (res.status === 404 && optional) return null;
-      throw httpError(res, label);
+      throw httpError(res, label, o);
     }
     try {
       return { text: await res.text(), headers: res.headers };
@@ -189,7 +195,7 @@ export async function headSize(url: string, o: Resolved, label: string): Promise
     const res = await send(url, o, 'HEAD');
     discard(res);
     if (res.ok) return declaredLength(res);
-    const err = httpError(res, label);
+    const err = httpError(res, label, o);
     // HEAD refused (405 and the like) only costs us an early total.
     if (err instanceof HubError && err.status !== 401 && err.status !== 403 && err.status !== 404) return null;
     throw err;
@@ -242,7 +248,7 @@ export async function download(url: string, o: Resolved, label: string, onBytes:
         throw new Transient('HTTP 416 on resume; starting over');
       }
       if (res.ok) throw new HubError(`${label}: unexpected HTTP ${res.status}`, res.status);
-      throw httpError(res, label);
+      throw httpError(res, label, o);
     }
     onBytes(received, total);
     if (res.body) {

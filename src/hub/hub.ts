@@ -87,7 +87,7 @@ function missingAs(e: unknown): unknown {
 export async function hubSource(repo: string, opts: HubOptions = {}): Promise<HubSource> {
   validateRepoId(repo);
   const revision = opts.revision ?? 'main';
-  const o = resolveOptions(opts);
+  const o = { ...resolveOptions(opts), page: `${(opts.baseUrl ?? DEFAULT_HUB).replace(/\/+$/, '')}/${repo}` };
   const url = (file: string) => fileUrl(repo, file, { revision, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   const label = (file: string) => `${repo}: ${file} (revision "${revision}")`;
   const tracker = new ProgressTracker(opts.onProgress);

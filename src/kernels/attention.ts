@@ -92,6 +92,11 @@ export class Attention {
     };
   }
 
+  /** buffers this kernel made in bind() (the decode split scratch), for its owner to destroy */
+  get buffers(): GPUBuffer[] {
+    return this.parts ? [this.parts] : [];
+  }
+
   /** Key splits that hold visible keys for a query at `pos` (what `combine` reads). */
   liveSplits(pos: number): number {
     const first = this.s.window > 0 && pos + 1 > this.s.window ? pos + 1 - this.s.window : 0;

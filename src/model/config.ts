@@ -55,6 +55,11 @@ function num(c: Json, key: string, fallback?: number): number {
   return v;
 }
 
+function positiveEps(v: number): number {
+  if (!(v > 0 && v < 1)) throw new ConfigError(`config.json: rms_norm_eps must be in (0, 1), got ${v}`);
+  return v;
+}
+
 function parseRope(c: Json): RopeParams {
   // Newer transformers: rope_parameters { rope_theta, rope_type, factor, ... }.
   // Classic: rope_theta at the top level and an optional rope_scaling { rope_type | type, ... }.
@@ -62,20 +67,29 @@ function parseRope(c: Json): RopeParams {
   const theta = num(params && typeof params.rope_theta === 'number' ? params : c, 'rope_theta', 10000);
   if (theta <= 0) throw new ConfigError(`config.json: rope_theta must be positive, got ${theta}`);
   if (!params) return { theta, type: 'default' };
-  const type = String(params.rope_type ?? params.type ?? 'default');
+  const rawType = params.rope_type ?? params.type ?? 'default';
+  const type = typeof rawType === 'string' ? rawType : JSON.stringify(rawType);
   if (type === 'default') return { theta, type };
-  if (type === 'linear') return { theta, type, factor: num(params, 'factor') };
+  // Zero or negative factors would divide by zero in the frequencies and give NaN logits.
+  const positive = (key: string) => {
+    const v = num(params, key);
+    if (!(v > 0)) throw new ConfigError(`config.json: rope scaling "${key}" must be positive, got ${v}`);
+    return v;
+  };
+  if (type === 'linear') return { theta, type, factor: positive('factor') };
   if (type === 'llama3') {
-    return {
+    const rope: RopeParams = {
       theta,
       type,
-      factor: num(params, 'factor'),
-      lowFreqFactor: num(params, 'low_freq_factor'),
-      highFreqFactor: num(params, 'high_freq_factor'),
-      originalMaxPositionEmbeddings: num(params, 'original_max_position_embeddings'),
+      factor: positive('factor'),
+      lowFreqFactor: positive('low_freq_factor'),
+      highFreqFactor: positive('high_freq_factor'),
+      originalMaxPositionEmbeddings: positive('original_max_position_embeddings'),
     };
+    if (rope.highFreqFactor! <= rope.lowFreqFactor!) throw new ConfigError(`config.json: rope scaling high_freq_factor (${rope.highFreqFactor}) must exceed low_freq_factor (${rope.lowFreqFactor})`);
+    return rope;
   }
-  throw new UnsupportedModelError(`RoPE scaling "${type}" is not supported (supported: default, linear, llama3)`);
+  throw new UnsupportedModelError(`RoPE scaling ${JSON.stringify(type)} is not supported (supported: default, linear, llama3)`);
 }
 
 function eosIds(v: unknown): number[] {
@@ -104,7 +118,7 @@ export function parseConfig(input: string | unknown): ModelConfig {
     );
   }
   const act = c.hidden_act ?? c.hidden_activation ?? 'silu';
-  if (act !== 'silu') throw new UnsupportedModelError(`hidden_act "${String(act)}" is not supported (only silu)`);
+  if (act !== 'silu') throw new UnsupportedModelError(`hidden_act ${JSON.stringify(act)} is not supported (only silu)`);
 
   const hiddenSize = int(c, 'hidden_size', { max: 65536 });
   const numHeads = int(c, 'num_attention_heads', { max: 1024 });
@@ -131,6 +145,7 @@ export function parseConfig(input: string | unknown): ModelConfig {
     }
   }
   if (modelType_ === 'llama' && Array.isArray(c.layer_types) && window > 0) {
+    if (c.layer_types.length !== numLayers) throw new ConfigError(`config.json: layer_types lists ${c.layer_types.length} layers but num_hidden_layers is ${numLayers}`);
     layerWindows = (c.layer_types as unknown[]).map((t) => (t === 'sliding_attention' ? window : 0));
   }
 
@@ -145,7 +160,7 @@ export function parseConfig(input: string | unknown): ModelConfig {
     headDim,
     vocabSize: int(c, 'vocab_size', { max: 1 << 20 }),
     maxPositionEmbeddings: int(c, 'max_position_embeddings', { fallback: 2048, max: 1 << 24 }),
-    rmsNormEps: num(c, 'rms_norm_eps', 1e-6),
+    rmsNormEps: positiveEps(num(c, 'rms_norm_eps', 1e-6)),
     rope: parseRope(c),
     tieWordEmbeddings: c.tie_word_embeddings === true,
     layerWindows,

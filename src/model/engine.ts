@@ -5,11 +5,12 @@
 // the GPU never waits for the CPU to read a token, yield it and encode the next step.
 import type { GpuContext } from '../gpu/device';
 import { PipelineCache } from '../gpu/pipelines';
+import { DeviceLostError, namedGpuError, withGpuErrors } from '../gpu/errors';
 import { parseConfig, ConfigError, type ModelConfig } from './config';
 import { readPackedTensors, uploadTensors, type LoadProgress, type ModelWeights, type PackedTensor } from './weights';
 import { Forward, type ForwardShape } from './forward';
 import { planMemory, checkFits } from './memory';
-import { TextTokenizer } from './tokenizer';
+import { TextTokenizer, TokenizerError } from './tokenizer';
 import type { ModelSource } from './source';
 import type { WeightFormat } from './quantize';
 import type { SamplingParams } from './sampling';
@@ -29,6 +30,8 @@ export const DEFAULT_MAX_ROWS = 512;
 
 export interface EngineOptions {
   format: WeightFormat;
+  /** refuse a model without tokenizer.json before any weight is read (the app needs text; the CLI can take ids) */
+  requireTokenizer?: boolean;
   /** KV-cache length; default 2048, capped by max_position_embeddings */
   contextLength?: number;
   /** most tokens per pass (longer prompts are prefilled in chunks) */
@@ -38,6 +41,11 @@ export interface EngineOptions {
   onProgress?: (p: LoadProgress) => void;
   /** int8 scale group along K (default 128); 0 = per-channel. For measurements: the app caches 128. */
   int8GroupSize?: number;
+  /**
+   * A pipeline cache to share with other engines on the same device: shapes already compiled are
+   * not compiled again (on a CPU driver, compiling is most of a small model's load time).
+   */
+  pipelines?: PipelineCache;
   /**
    * Where the engine-ready weights come from. Default: read and quantize the source's safetensors.
    * The app passes tensors from its IndexedDB cache, or wraps the default to fill that cache.
@@ -66,6 +74,8 @@ export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repeti
 export class Engine {
   private busy = false;
   private readonly staging: GPUBuffer[];
+  /** set once the device is lost: every later call fails fast with DeviceLostError */
+  private lostInfo: GPUDeviceLostInfo | null = null;
 
   private constructor(
     readonly gpu: GpuContext,
@@ -81,6 +91,20 @@ export class Engine {
     this.staging = Array.from({ length: PIPELINE_DEPTH }, (_, i) =>
       device.createBuffer({ label: `token readback ${i}`, size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
     );
+    void device.lost.then((info) => {
+      this.lostInfo = info;
+    });
+  }
+
+  /** true once the GPU device is lost (the engine cannot run again; build a new one) */
+  get lost(): boolean {
+    return this.lostInfo !== null;
+  }
+
+  private lostError(): DeviceLostError {
+    const i = this.lostInfo;
+    const why = i ? `${i.reason}${i.message ? `: ${i.message}` : ''}` : 'unknown reason';
+    return new DeviceLostError(`the GPU device was lost (${why}); the ${this.format} engine for ${this.modelName} must be rebuilt`);
   }
 
   get format(): WeightFormat {
@@ -100,17 +124,44 @@ export class Engine {
     return [...new Set([...this.config.eosTokenIds, ...(this.tokenizer?.eosIds ?? [])])];
   }
 
-  static async load(gpu: GpuContext, source: ModelSource, opts: EngineOptions): Promise<Engine> {
+  /**
+   * Everything a load checks before touching the GPU: config.json, the tokenizer files, that the
+   * tokenizer fits the vocabulary, and that every buffer fits the device's per-buffer limit.
+   */
+  static async prepare(
+    source: ModelSource,
+    opts: Pick<EngineOptions, 'format' | 'contextLength' | 'maxRows' | 'maxLogitRows' | 'requireTokenizer'>,
+    limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>,
+  ): Promise<{ config: ModelConfig; tokenizer: TextTokenizer | null; shape: ForwardShape }> {
     const configText = await source.text('config.json');
     if (configText === null) throw new ConfigError(`${source.name}: config.json is missing`);
     const config = parseConfig(configText);
     const tokText = await source.text('tokenizer.json');
-    const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined);
-    const shape = Engine.shapeFor(config, opts, gpu.limits);
-    checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), gpu.limits, `${source.name} (${opts.format})`);
+    if (tokText === null && opts.requireTokenizer) {
+      throw new TokenizerError(`${source.name} has no tokenizer.json, which is needed to turn a prompt into tokens (only tokenizer.json is supported, not tokenizer.model)`);
+    }
+    const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined, config.vocabSize);
+    const shape = Engine.shapeFor(config, opts, limits);
+    checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), limits, `${source.name} (${opts.format})`);
+    return { config, tokenizer, shape };
+  }
+
+  static async load(gpu: GpuContext, source: ModelSource, opts: EngineOptions): Promise<Engine> {
+    const { config, tokenizer } = await Engine.prepare(source, opts, gpu.limits);
     const tensors = opts.tensors ? opts.tensors(config) : readPackedTensors(source, config, opts.format, opts.onProgress, opts.int8GroupSize);
-    const weights = await uploadTensors(gpu.device, config, opts.format, tensors);
-    return Engine.fromWeights(gpu, config, tokenizer, weights, opts, source.name);
+    // Validation and out-of-memory errors of the whole load surface here as named errors that name
+    // the buffer or kernel; whatever was built is destroyed, so a failed load leaks no GPU memory.
+    let engine: Engine | null = null;
+    try {
+      return await withGpuErrors(gpu.device, `loading ${source.name} (${opts.format})`, async () => {
+        const weights = await uploadTensors(gpu.device, config, opts.format, tensors);
+        engine = await Engine.fromWeights(gpu, config, tokenizer, weights, opts, source.name);
+        return engine;
+      });
+    } catch (e) {
+      (engine as Engine | null)?.destroy();
+      throw e;
+    }
   }
 
   /**
@@ -144,10 +195,14 @@ export class Engine {
     config: ModelConfig,
     tokenizer: TextTokenizer | null,
     weights: ModelWeights,
-    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'>,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'pipelines'>,
     name: string,
   ): Promise<Engine> {
-    const pipelines = new PipelineCache(gpu.device);
+    if (opts.pipelines && opts.pipelines.device !== gpu.device) {
+      for (const b of weights.buffers) b.destroy();
+      throw new Error('the shared pipeline cache belongs to another device');
+    }
+    const pipelines = opts.pipelines ?? new PipelineCache(gpu.device);
     try {
       const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, opts, gpu.limits));
       return new Engine(gpu, config, tokenizer, weights, forward, pipelines, name);
@@ -157,10 +212,16 @@ export class Engine {
     }
   }
 
-  private checkPrompt(ids: number[]): void {
+  /**
+   * The context policy: a prompt is refused (never silently truncated) unless it leaves room for
+   * at least one new token; generation then stops at the end of the context.
+   */
+  checkPrompt(ids: number[]): void {
     if (ids.length === 0) throw new ContextOverflowError('the prompt is empty: at least one token (e.g. BOS) is needed');
     if (ids.length >= this.contextLength) {
-      throw new ContextOverflowError(`the prompt has ${ids.length} tokens but the context holds ${this.contextLength}; shorten the prompt or load with a longer context`);
+      throw new ContextOverflowError(
+        `the prompt has ${ids.length} tokens but the context holds ${this.contextLength} (prompt and reply together); shorten the prompt by at least ${ids.length - this.contextLength + 1} tokens or load with a longer context`,
+      );
     }
     const V = this.config.vocabSize;
     const bad = ids.find((t) => !Number.isInteger(t) || t < 0 || t >= V);
@@ -201,41 +262,54 @@ export class Engine {
    * aborts (within one token).
    */
   async *generate(promptIds: number[], opts: GenerateOptions): AsyncGenerator<GeneratedToken> {
+    if (this.lostInfo) throw this.lostError();
     if (this.busy) throw new EngineBusyError('this engine is already generating; stop it first');
     this.checkPrompt(promptIds);
     this.busy = true;
     const { device } = this.gpu;
     const f = this.forward;
     const stop = new Set(opts.stopIds ?? this.eosIds);
+    const aborted = () => opts.signal?.aborted === true;
     const P = promptIds.length;
     const maxNew = Math.min(opts.maxNewTokens, this.contextLength - P);
     const t0 = performance.now();
     let pending: Promise<void> | null = null;
+    // A validation error in a step (a destroyed buffer, a bad binding) invalidates its command
+    // buffer and the readback would return stale ids: listen for it and stop with its labels. A
+    // listener rather than an error scope per step keeps the decode loop free of extra round trips;
+    // the error lands at most a token or two after the step that caused it.
+    let gpuError: Error | null = null;
+    const onGpuError = (ev: Event) => {
+      gpuError ??= namedGpuError((ev as GPUUncapturedErrorEvent).error, `generating with the ${this.format} engine`);
+    };
+    device.addEventListener('uncapturederror', onGpuError);
     // Copies history[index] (where the sampler wrote token `index - P`) to a staging buffer.
     const submitReadback = (enc: GPUCommandEncoder, n: number) => {
       enc.copyBufferToBuffer(f.history, (P + n) * 4, this.staging[n % PIPELINE_DEPTH]!, 0, 4);
       device.queue.submit([enc.finish()]);
     };
     try {
-      if (maxNew <= 0) return;
+      if (maxNew <= 0 || aborted()) return;
       f.setSampling(device, { ...GREEDY, ...opts.sampling });
       device.queue.writeBuffer(f.history, 0, new Uint32Array(promptIds));
       // Prefill all but the last chunk, then the last chunk with sampling + readback in one submit.
+      // Stop is honoured between chunks, so a long prompt does not have to finish first.
       const chunk = f.shape.maxRows;
       let pos = 0;
       while (true) {
         const rows = Math.min(chunk, P - pos);
+        const last = pos + rows >= P;
         device.queue.writeBuffer(f.ids, 0, new Uint32Array(promptIds.slice(pos, pos + rows)));
         f.step.write({ rows, pos, logitRows: 1 });
         const enc = device.createCommandEncoder({ label: `prefill ${pos}+${rows}` });
-        const last = pos + rows >= P;
         f.encode(enc, { rows, pos, logitRows: 1, sample: last });
-        if (last) {
-          submitReadback(enc, 0);
-          break;
-        }
-        device.queue.submit([enc.finish()]);
+        if (last) submitReadback(enc, 0);
+        else device.queue.submit([enc.finish()]);
+        if (last) break;
         pos += rows;
+        // Yield to the event loop so a Stop (a message, a click) can land between chunks.
+        await new Promise((r) => setTimeout(r, 0));
+        if (aborted()) return;
       }
       let queued = 1; // tokens whose step has been submitted
       for (let n = 0; n < maxNew; n++) {
@@ -248,17 +322,29 @@ export class Engine {
         }
         const buf = this.staging[n % PIPELINE_DEPTH]!;
         pending = buf.mapAsync(GPUMapMode.READ);
-        await pending;
+        try {
+          await pending;
+        } catch (e) {
+          pending = null;
+          // A lost device rejects every map; say so by name (the lost promise may settle a moment later).
+          if (this.lostInfo || (await Promise.race([device.lost.then(() => true), new Promise((r) => setTimeout(() => r(false), 200))]))) throw this.lostError();
+          throw e;
+        }
         pending = null;
         const id = new Uint32Array(buf.getMappedRange())[0]!;
         buf.unmap();
+        if (gpuError) throw gpuError;
+        // Stop pressed while this token was computed: it is dropped, nothing more is produced.
+        if (aborted()) break;
         yield { id, index: n, timeMs: performance.now() - t0 };
-        if (stop.has(id) || opts.signal?.aborted) break;
+        if (stop.has(id) || aborted()) break;
       }
     } finally {
-      // Drain the steps still in flight so the staging buffers are free for the next call.
+      // Drain the steps still in flight so the staging buffers are free for the next call. A lost
+      // device has nothing in flight (and must not keep a finished generation waiting).
       if (pending) await pending.catch(() => undefined);
-      await device.queue.onSubmittedWorkDone();
+      if (!this.lostInfo) await Promise.race([device.queue.onSubmittedWorkDone(), device.lost]);
+      device.removeEventListener('uncapturederror', onGpuError);
       this.busy = false;
     }
   }

@@ -152,6 +152,33 @@ export class Forward {
     const invFreq = uploadStorage(device, 'rope.invFreq', ropeInvFreq(c.rope, c.headDim)); // [hd/2]
     buffers.push(invFreq);
     const step = new StepBuffer(device);
+    try {
+      return await Forward.buildKernels(device, cache, c, w, shape, { x, h, q, kk, v, att, gate, up, act, lastX, lastH, logits, ids, history, kCache, vCache, invFreq }, step, buffers);
+    } catch (e) {
+      // A kernel that fails to compile or bind must not leave the activations and KV cache behind.
+      for (const b of buffers) b.destroy();
+      step.buffer.destroy();
+      throw e;
+    }
+  }
+
+  private static async buildKernels(
+    device: GPUDevice,
+    cache: PipelineCache,
+    c: ModelConfig,
+    w: ModelWeights,
+    shape: ForwardShape,
+    a: Record<'x' | 'h' | 'q' | 'kk' | 'v' | 'att' | 'gate' | 'up' | 'act' | 'lastX' | 'lastH' | 'logits' | 'ids' | 'history' | 'invFreq', GPUBuffer> & { kCache: GPUBuffer[]; vCache: GPUBuffer[] },
+    step: StepBuffer,
+    buffers: GPUBuffer[],
+  ): Promise<Forward> {
+    const { x, h, q, kk, v, att, gate, up, act, lastX, lastH, logits, ids, history, kCache, vCache, invFreq } = a;
+    const D = c.hiddenSize;
+    const Q = c.numHeads * c.headDim;
+    const KV = c.numKvHeads * c.headDim;
+    const I = c.intermediateSize;
+    const V = c.vocabSize;
+    const C = shape.maxCtx;
 
     // Kernels, compiled once per shape (the pipeline cache dedupes equal shapes).
     const l0 = w.layers[0]!;
@@ -224,6 +251,8 @@ export class Forward {
       x,
       lastX,
     };
+    // Scratch the kernels made while binding is the forward pass's to destroy, like its activations.
+    buffers.push(...new Set(attention.flatMap((a) => a.buffers)), bindings.sampler.params, bindings.sampler.work);
     const kernels = { embed, norm, qkv: mqkv, o: mo, gateUp: mgu, down: mdown, lmHead, ropeQ, ropeK, kvAppend, attention, siluMul, sampler, decode };
     return new Forward(c, shape, step, ids, history, logits, buffers, kernels, bindings);
   }

@@ -48,12 +48,16 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, file = 'm
   const len = headerLength(headerBytes, fileSize, file);
   if (headerBytes.byteLength < 8 + len) throw new SafetensorsError(`${file}: file is truncated inside the header`);
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes.subarray(8, 8 + len)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes.subarray(8, 8 + len));
+    json = JSON.parse(text);
   } catch (e) {
     throw new SafetensorsError(`${file}: header is not valid JSON (${(e as Error).message})`);
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new SafetensorsError(`${file}: header must be a JSON object`);
+  const dup = firstDuplicateKey(text);
+  if (dup !== null) throw new SafetensorsError(`${file}: tensor ${JSON.stringify(dup)} is described twice in the header (a corrupt or hand-edited file)`);
   const dataStart = 8 + len;
   const dataSize = fileSize - dataStart;
   const tensors = new Map<string, TensorInfo>();
@@ -92,6 +96,35 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, file = 'm
     }
   }
   return { dataStart, tensors };
+}
+
+/**
+ * The first top-level key that occurs twice in a JSON object's text, or null. JSON.parse silently
+ * keeps the last of duplicate keys, which would hide that two tensors claim one name. `text` must
+ * already have parsed as a JSON object, so the scan only tracks strings and nesting.
+ */
+export function firstDuplicateKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < text.length && ' \t\r\n'.includes(text[k]!)) k++;
+        if (text[k] === ':') {
+          const key = JSON.parse(text.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) depth++;
+    else if (ch === 0x7d /* } */ || ch === 0x5d /* ] */) depth--;
+  }
+  return null;
 }
 
 /** Decodes one tensor's bytes (exactly `info.end - info.begin` of them) to f32. */

@@ -24,6 +24,18 @@ function parseJson(text: string, file: string): Json {
   }
 }
 
+/** Every id in the vocabulary and the added tokens must be an integer in [0, limit). */
+function checkIds(tj: Json, limit: number): void {
+  const ids: unknown[] = [];
+  const vocab = (tj.model as Json).vocab;
+  // BPE, WordPiece, WordLevel: { piece: id }; Unigram: [[piece, score], ...] whose ids are indices.
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) ids.push(...Object.values(vocab));
+  else if (Array.isArray(vocab) && vocab.length > limit) ids.push(vocab.length - 1);
+  if (Array.isArray(tj.added_tokens)) for (const t of tj.added_tokens) ids.push((t as Json | null)?.id);
+  const bad = ids.find((id) => !(typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < limit));
+  if (bad !== undefined) throw new TokenizerError(`tokenizer.json has token id ${JSON.stringify(bad) ?? 'undefined'}, outside the model's vocabulary 0..${limit - 1}: the tokenizer is corrupt or belongs to another model`);
+}
+
 /** The special token strings of tokenizer_config.json may be plain strings or AddedToken objects. */
 function tokenString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -38,10 +50,18 @@ export class TextTokenizer {
   readonly eosToken?: string;
   /** ids that end generation, from tokenizer_config's eos_token (the model config adds its own). */
   readonly eosIds: number[];
+  /** one more than the largest id the tokenizer can produce (added tokens included) */
+  readonly idLimit: number;
 
-  constructor(tokenizerJson: string, tokenizerConfigJson?: string) {
+  /**
+   * `vocabSize` (config.json's) bounds the ids the tokenizer may use; without it, 2^24. The bound is
+   * checked before the library sees the file: it sizes tables by the largest id, so a corrupt id
+   * of 1e9 would otherwise cost a minute and gigabytes before any error.
+   */
+  constructor(tokenizerJson: string, tokenizerConfigJson?: string, vocabSize = 2 ** 24) {
     const tj = parseJson(tokenizerJson, 'tokenizer.json');
     if (!tj.model || typeof tj.model !== 'object') throw new TokenizerError('tokenizer.json has no "model" section');
+    checkIds(tj, vocabSize);
     const cfg = tokenizerConfigJson ? parseJson(tokenizerConfigJson, 'tokenizer_config.json') : {};
     // Padding and truncation in tokenizer.json are batch-training settings; generation needs neither.
     delete tj.padding;
@@ -53,8 +73,14 @@ export class TextTokenizer {
     }
     this.bosToken = tokenString(cfg.bos_token);
     this.eosToken = tokenString(cfg.eos_token);
-    const eos = this.eosToken === undefined ? undefined : this.tok.token_to_id(this.eosToken);
-    this.eosIds = eos === undefined ? [] : [eos];
+    const eos = this.eosToken === undefined ? undefined : this.guard('look up the EOS token', () => this.tok.token_to_id(this.eosToken!));
+    this.eosIds = typeof eos === 'number' && Number.isInteger(eos) && eos >= 0 ? [eos] : [];
+    this.idLimit = this.guard('read the vocabulary', () => {
+      let max = -1;
+      for (const id of this.tok.get_vocab(true).values()) if (Number.isInteger(id) && id > max) max = id;
+      return max + 1;
+    });
+    if (this.idLimit === 0) throw new TokenizerError('tokenizer.json has an empty vocabulary');
     let template = cfg.chat_template;
     // Some repos ship a list of named templates; "default" is the chat one.
     if (Array.isArray(template)) template = (template as Array<{ name?: string; template?: string }>).find((t) => t.name === 'default')?.template;
@@ -69,23 +95,49 @@ export class TextTokenizer {
     return this.template !== null;
   }
 
+  /**
+   * A tokenizer.json that parses can still be inconsistent (a merge naming a missing token, a
+   * broken normalizer); the library then throws plain TypeErrors at use. Named here, per use.
+   */
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof TokenizerError) throw e;
+      throw new TokenizerError(`tokenizer.json is inconsistent: could not ${what}: ${(e as Error).message}`);
+    }
+  }
+
   encode(text: string, addSpecialTokens = true): number[] {
-    return this.tok.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+    const ids = this.guard('encode text', () => this.tok.encode(text, { add_special_tokens: addSpecialTokens }).ids);
+    // A vocabulary with holes maps some pieces to no id at all; never pass that on as a token.
+    const bad = ids.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= this.idLimit);
+    if (bad >= 0) throw new TokenizerError(`tokenizer.json is inconsistent: it encoded part of the text to ${String(ids[bad])}, which is not a token id`);
+    return ids;
   }
 
   decode(ids: number[], skipSpecialTokens = true): string {
-    return this.tok.decode(ids, { skip_special_tokens: skipSpecialTokens });
+    // The library refuses an empty list; a generation stopped before its first token has one.
+    if (ids.length === 0) return '';
+    return this.guard('decode ids', () => this.tok.decode(ids, { skip_special_tokens: skipSpecialTokens }));
   }
 
   /** Renders the chat template (with the generation prompt) and tokenizes it. */
   applyChatTemplate(messages: ChatMessage[]): number[] {
     if (!this.template) throw new TokenizerError('this model has no chat template; use a raw prompt');
-    const text = this.template.render({
-      messages,
-      add_generation_prompt: true,
-      bos_token: this.bosToken ?? '',
-      eos_token: this.eosToken ?? '',
-    });
+    // @huggingface/jinja interprets the template over these values only: no JS is evaluated and
+    // the template sees no globals, so a hostile template can fail but not run code.
+    let text: string;
+    try {
+      text = this.template.render({
+        messages,
+        add_generation_prompt: true,
+        bos_token: this.bosToken ?? '',
+        eos_token: this.eosToken ?? '',
+      });
+    } catch (e) {
+      throw new TokenizerError(`the chat template failed to render: ${(e as Error).message}`);
+    }
     // The template already wrote BOS and any other special tokens.
     return this.encode(text, false);
   }

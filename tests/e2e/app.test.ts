@@ -1,7 +1,11 @@
 // The demo app in headless Chromium with real WebGPU (SwiftShader): the production build served
 // next to the fixture models in hub layout. Checks the user-visible promises: the FP16 pane shows
-// exactly HF's greedy text, a reload loads from the cache without downloading weights, Stop stops,
-// a lost device can be recovered, a cut weight file fails cleanly without leaving a cache entry.
+// exactly HF's greedy text, a reload loads from the cache without downloading weights, Stop stops
+// (during decode and during prefill), a prompt too long for the context is refused, rapid clicks
+// never start two generations, a device lost mid-generation can be recovered, switching models
+// mid-generation stops the run first, model names and output are rendered as text, a cut weight
+// file fails cleanly without leaving a cache entry, a gated model says how to get access, and a
+// full disk only means "not cached".
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { build } from 'vite';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -29,6 +33,14 @@ let context: BrowserContext;
 let page: Page;
 let distDir: string;
 let hugeConfigDir: string;
+/** a copy of stories260K in a folder named with HTML, whose tokenizer decodes to HTML */
+let htmlDir: string;
+let htmlTokenizer: TextTokenizer;
+/** stories260K without tokenizer.json */
+let noTokenizerDir: string;
+const HTML_NAME = '<img src=x onerror="window.__pwned=1">';
+const HTML_PIECE = '<img src=y onerror="window.__pwned=2"><script>window.__pwned=3</script>';
+const GATED_TOKEN = 'hf_e2e_gated_token';
 let tokenizer: TextTokenizer;
 /** HF's greedy continuation, decoded, cut after n tokens */
 const greedyPrefix = (n: number) => tokenizer.decode(CASE.continuation_ids.slice(0, n));
@@ -63,6 +75,17 @@ beforeAll(async () => {
   const base = JSON.parse(await readFile(path.join(MODEL, 'config.json'), 'utf8')) as Record<string, unknown>;
   await writeFile(path.join(hugeDir, 'config.json'), JSON.stringify({ ...base, hidden_size: 8192, intermediate_size: 28672, num_hidden_layers: 80, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 128, vocab_size: 128256, max_position_embeddings: 8192 }));
   hugeConfigDir = hugeDir;
+  // A model whose name and output are markup: the folder's name, and a tokenizer whose decoder turns
+  // every word boundary into an <img onerror> and a <script>. Rendered as HTML, either would run.
+  htmlDir = path.join(await mkdtemp(path.join(os.tmpdir(), 'int8-llm-html-')), HTML_NAME);
+  await mkdir(htmlDir);
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer_config.json']) await writeFile(path.join(htmlDir, f), await readFile(path.join(MODEL, f)));
+  const tj = JSON.parse(await readFile(path.join(MODEL, 'tokenizer.json'), 'utf8')) as { decoder: { decoders: unknown[] } };
+  tj.decoder.decoders.unshift({ type: 'Replace', pattern: { String: '▁' }, content: `▁${HTML_PIECE}` });
+  await writeFile(path.join(htmlDir, 'tokenizer.json'), JSON.stringify(tj));
+  htmlTokenizer = new TextTokenizer(JSON.stringify(tj), await readFile(path.join(MODEL, 'tokenizer_config.json'), 'utf8'));
+  noTokenizerDir = await mkdtemp(path.join(os.tmpdir(), 'int8-llm-notok-'));
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer_config.json']) await writeFile(path.join(noTokenizerDir, f), await readFile(path.join(MODEL, f)));
   await build({ configFile: path.join(ROOT, 'vite.config.ts'), root: path.join(ROOT, 'app'), logLevel: 'error', build: { outDir: distDir, emptyOutDir: true } });
   server = await startServer({
     distDir,
@@ -71,6 +94,8 @@ beforeAll(async () => {
       // The header survives, the data section is cut: looks like a complete download, is not.
       'fixtures/truncated': { dir: MODEL, truncateWeights: 0.6 },
       'fixtures/huge': { dir: hugeConfigDir },
+      'fixtures/gated': { dir: MODEL, token: GATED_TOKEN },
+      'fixtures/no-tokenizer': { dir: noTokenizerDir },
     },
   });
   await mkdir(SHOTS, { recursive: true });
@@ -87,6 +112,8 @@ afterAll(async () => {
   await server?.close();
   if (distDir) await rm(distDir, { recursive: true, force: true });
   if (hugeConfigDir) await rm(hugeConfigDir, { recursive: true, force: true });
+  if (htmlDir) await rm(path.dirname(htmlDir), { recursive: true, force: true });
+  if (noTokenizerDir) await rm(noTokenizerDir, { recursive: true, force: true });
 });
 
 describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
@@ -167,13 +194,67 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(await page.locator('[data-testid=comparison]').count()).toBe(0);
   });
 
-  it('a lost GPU device is reported and the engines can be rebuilt from the cache', async () => {
+  it('Stop pressed right after Compare, while the prompt is prefilled: at most the token in flight, the second engine skipped, the next run exact', async () => {
+    // Stop clicked the moment it appears, against a ~450-token prompt. Exactly when the worker sees
+    // it depends on the machine; tests/gpu/robustness.test.ts pins the engine's own behaviour (a
+    // stop between prefill chunks yields no token and queues no further chunk).
+    await page.fill('[data-testid=prompt]', `${CASE.prompt!} ${'and the sun was warm and the birds sang '.repeat(28)}`);
+    await setMaxTokens(50);
+    await page.evaluate(async () => {
+      (document.querySelector('[data-testid=compare]') as HTMLButtonElement).click();
+      let stop: HTMLButtonElement | null = null;
+      while (!(stop = document.querySelector('[data-testid=stop]'))) await new Promise((r) => setTimeout(r, 0));
+      stop.click();
+    });
+    await page.waitForSelector('[data-testid=pane-f16][data-status=stopped]', { timeout: 30_000 });
+    await page.waitForSelector('[data-testid=compare]', { timeout: 30_000 });
+    expect(Number(await text('tokens-f16'))).toBeLessThanOrEqual(1);
+    expect(await page.getAttribute('[data-testid=pane-int8]', 'data-status')).toBe('waiting');
+    expect(await page.locator('[data-testid=run-error]').count()).toBe(0);
+    await compare(CASE.prompt!, 6);
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
+    expect(await text('output-f16')).toBe(greedyPrefix(6));
+  });
+
+  it('a prompt longer than the context is refused with the policy shown; nothing starts; Compare works again', async () => {
+    await compare('Once upon a time there was a little girl. '.repeat(60), 10);
+    const alert = await page.waitForSelector('[data-testid=run-error]', { timeout: 30_000 });
+    expect(await alert.textContent()).toMatch(/the prompt has \d+ tokens but the context holds 512 \(prompt and reply together\); shorten the prompt by at least \d+ tokens/);
+    expect(await page.getAttribute('[data-testid=pane-f16]', 'data-status')).toBe('waiting');
+    expect(Number(await text('tokens-f16'))).toBe(0);
+    await compare(CASE.prompt!, 6);
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
+    expect(await page.locator('[data-testid=run-error]').count()).toBe(0);
+    expect(await text('output-f16')).toBe(greedyPrefix(6));
+  });
+
+  it('rapid repeated Compare (Ctrl+Enter held down) never starts a second generation; the output stays exact', async () => {
+    await page.fill('[data-testid=prompt]', CASE.prompt!);
+    await setMaxTokens(30);
+    await page.focus('[data-testid=prompt]');
+    // The shortcut stays live while generating (the textarea is not replaced, unlike the button),
+    // so this is every repeat a held key or an impatient user sends.
+    for (let i = 0; i < 8; i++) await page.keyboard.press('Control+Enter');
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
+    expect(await page.locator('[data-testid=run-error]').count()).toBe(0);
+    // A second generation on the same engine would have overwritten its KV cache mid-run.
+    expect(await text('output-f16')).toBe(greedyPrefix(30));
+    expect(Number(await text('tokens-f16'))).toBe(30);
+    expect(Number(await text('tokens-int8'))).toBe(30);
+  });
+
+  it('a GPU device lost during generation is reported, and the engines can be rebuilt from the cache', async () => {
     await page.goto(appUrl('fixtures/stories260K', '&debug=1'));
     await loadModel();
     const before = server.log.length;
+    await compare(CASE.prompt!, 400);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=tokens-f16]')?.textContent) >= 3, undefined, { timeout: 60_000 });
     await page.evaluate(() => (globalThis as unknown as { __int8llm: { loseDevice(): void } }).__int8llm.loseDevice());
     await page.waitForSelector('[data-testid=device-lost]', { timeout: 30_000 });
     expect(await text('gpu-status')).toContain('lost');
+    expect(await (await page.waitForSelector('[data-testid=run-error]', { timeout: 30_000 })).textContent()).toMatch(/device was lost/);
+    // Nothing is left spinning: the pane that was generating shows where it stopped.
+    await page.waitForSelector('[data-testid=pane-f16][data-status=stopped]', { timeout: 30_000 });
     await page.click('[data-testid=device-lost] button');
     await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
     expect(await page.locator('[data-testid=device-lost]').count()).toBe(0);
@@ -181,6 +262,37 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     await compare(CASE.prompt!, 12);
     await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
     expect(await text('output-f16')).toBe(greedyPrefix(12));
+  });
+
+  it('switching models mid-generation stops the run first, then loads the new model (a local folder, uncached)', async () => {
+    const before = server.log.length;
+    await compare(CASE.prompt!, 400);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=tokens-f16]')?.textContent) >= 3, undefined, { timeout: 60_000 });
+    await page.setInputFiles('input[type=file]', htmlDir);
+    await page.waitForFunction((name) => document.querySelector('[data-testid=plan]')?.textContent?.includes(name), HTML_NAME, { timeout: 60_000 });
+    expect(await text('plan')).not.toContain('cached');
+    await page.click('[data-testid=load]');
+    // The running comparison ends as stopped (not as an error), then the new model loads.
+    await page.waitForSelector('[data-testid=pane-f16][data-status=stopped]', { timeout: 30_000 });
+    expect(Number(await text('tokens-f16'))).toBeLessThan(400);
+    await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
+    expect(await page.locator('[data-testid=load-error]').count()).toBe(0);
+    expect(await page.locator('[data-testid=run-error]').count()).toBe(0);
+    expect(server.log.slice(before).filter((r) => r.path.includes('/resolve/'))).toEqual([]);
+    expect(await page.locator('[data-testid=cache-entry]').count()).toBe(2);
+  });
+
+  it('model names and model output are rendered as text: markup from the folder name and the tokenizer never runs', async () => {
+    await compare(CASE.prompt!, 12);
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
+    const want = htmlTokenizer.decode(CASE.continuation_ids.slice(0, 12));
+    expect(want).toContain(HTML_PIECE);
+    expect(await text('output-f16')).toBe(want);
+    expect(await text('plan')).toContain(HTML_NAME);
+    expect(await text('model-card')).toContain(HTML_NAME);
+    expect(await page.locator('main img, main script').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    await page.screenshot({ path: path.join(SHOTS, 'app-html-as-text.png'), fullPage: true });
   });
 
   it('a truncated weight file fails with a clear error and leaves nothing in the cache', async () => {
@@ -215,6 +327,43 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     await page.screenshot({ path: path.join(SHOTS, 'app-load-error.png'), fullPage: true });
   });
 
+  it('a model without tokenizer.json is refused before any weight is downloaded', async () => {
+    const before = server.log.length;
+    await page.fill('[data-testid=repo-input]', 'fixtures/no-tokenizer');
+    await page.click('[data-testid=repo-use]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=plan]')?.textContent?.includes('fixtures/no-tokenizer'), undefined, { timeout: 60_000 });
+    await page.click('[data-testid=load]');
+    await page.waitForSelector('[data-testid=load-status][data-status=error]', { timeout: LOAD_MS });
+    expect(await text('load-error')).toMatch(/fixtures\/no-tokenizer has no tokenizer\.json, which is needed to turn a prompt into tokens/);
+    expect(weightRequests(before)).toEqual([]);
+  });
+
+  it('a gated model (HTTP 401) says so and how to get access; a wrong token is refused; the right one works', async () => {
+    const before = server.log.length;
+    await page.fill('[data-testid=repo-input]', 'fixtures/gated');
+    await page.click('[data-testid=repo-use]');
+    const err = await page.waitForSelector('[data-testid=plan-error]', { timeout: 60_000 });
+    const msg = (await err.textContent()) ?? '';
+    expect(msg).toContain('Access needed');
+    expect(msg).toMatch(/gated or private model \(HTTP 401 GatedRepo\)/);
+    expect(msg).toContain(`accept the model's licence on ${server.url}/fixtures/gated`);
+    expect(msg).toContain('https://huggingface.co/settings/tokens');
+    await page.fill('[data-testid=hub-token]', 'hf_wrong');
+    await page.click('[data-testid=hub-token-use]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=plan-error]')?.textContent?.includes('token was refused'), undefined, { timeout: 60_000 });
+    await page.fill('[data-testid=hub-token]', GATED_TOKEN);
+    await page.click('[data-testid=hub-token-use]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=plan]')?.textContent?.includes('fixtures/gated'), undefined, { timeout: 60_000 });
+    const configRequests = server.log.slice(before).filter((r) => r.path === '/fixtures/gated/resolve/main/config.json');
+    expect(configRequests.map((r) => r.auth ?? null)).toEqual([null, 'Bearer hf_wrong', `Bearer ${GATED_TOKEN}`]);
+    // The token lives in the page's memory only: never in the address or in storage.
+    expect(page.url()).not.toContain(GATED_TOKEN);
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toContain(GATED_TOKEN);
+    await page.fill('[data-testid=hub-token]', '');
+    await page.click('[data-testid=hub-token-use]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=plan-error]')?.textContent?.includes('log in on huggingface.co'), undefined, { timeout: 60_000 });
+  });
+
   it('a model too large for the adapter is refused before any download', async () => {
     const before = server.log.length;
     await page.fill('[data-testid=repo-input]', 'fixtures/huge');
@@ -226,17 +375,44 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(server.log.slice(before).filter((r) => r.path.includes('/resolve/')).map((r) => r.path)).toEqual(['/fixtures/huge/resolve/main/config.json']);
   });
 
-  it('a model folder picked from disk loads (uncached) and generates the same greedy text', async () => {
-    const before = server.log.length;
-    await page.setInputFiles('input[type=file]', MODEL);
-    await page.waitForFunction(() => document.querySelector('[data-testid=plan]')?.textContent?.includes('stories260K'), undefined, { timeout: 60_000 });
-    expect(await text('plan')).not.toContain('cached');
-    await page.click('[data-testid=load]');
-    await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
-    await compare(CASE.prompt!, 12);
-    await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
-    expect(await text('output-f16')).toBe(greedyPrefix(12));
-    expect(server.log.slice(before).filter((r) => r.path.includes('/resolve/'))).toEqual([]);
-    expect(await page.locator('[data-testid=cache-entry]').count()).toBe(2);
+  it('storage quota exceeded while caching: the model runs from memory, the warning says how much space is needed, nothing is stored', async () => {
+    const ctx = await browser.newContext();
+    try {
+      const p = await ctx.newPage();
+      // A 200 kB quota for the app's origin (Chromium's own quota enforcement, set over CDP): far
+      // less than either engine's weights, so the first cache write fails mid-load.
+      const cdp = await ctx.newCDPSession(p);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 200_000 });
+      await p.goto(appUrl('fixtures/stories260K'));
+      await p.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
+      await p.click('[data-testid=load]');
+      await p.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
+      const warning = (await p.textContent('[data-testid=cache-warning]')) ?? '';
+      for (const f of ['f16', 'int8']) expect(warning).toMatch(new RegExp(`The ${f} weights were not cached: not enough storage to cache .*fixtures/stories260K@main \\(${f}\\): it needs [\\d.]+ MiB \\(\\d+ bytes\\)`));
+      expect(warning).toMatch(/runs from memory now/);
+      expect(await p.locator('[data-testid=cache-entry]').count()).toBe(0);
+      const records = await p.evaluate(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const open = indexedDB.open('webgpu-int8-llm');
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const req = open.result.transaction('weights').objectStore('weights').count();
+              req.onsuccess = () => resolve(req.result);
+              req.onerror = () => reject(req.error);
+            };
+          }),
+      );
+      expect(records).toBe(0);
+      await p.fill('[data-testid=prompt]', CASE.prompt!);
+      await p.click('details.sampling summary');
+      await p.fill('[data-testid=set-maxNewTokens]', '8');
+      await p.click('[data-testid=compare]');
+      await p.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
+      expect(await p.textContent('[data-testid=output-f16]')).toBe(greedyPrefix(8));
+      await p.screenshot({ path: path.join(SHOTS, 'app-quota.png'), fullPage: true });
+    } finally {
+      await ctx.close();
+    }
   });
 });

@@ -12,12 +12,14 @@ export interface Repo {
   dir: string;
   /** serve only this fraction of model.safetensors (a cut download that still looks complete) */
   truncateWeights?: number;
+  /** a gated repo: every file needs `Authorization: Bearer <token>`, else 401 as the hub answers */
+  token?: string;
 }
 
 export interface FixtureServer {
   url: string;
-  /** method and path of every request, in order */
-  log: Array<{ method: string; path: string }>;
+  /** method and path of every request, in order, and whether it carried an Authorization header */
+  log: Array<{ method: string; path: string; auth?: string }>;
   close(): Promise<void>;
 }
 
@@ -70,7 +72,7 @@ export async function startServer(opts: ServerOptions): Promise<FixtureServer> {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const p = decodeURIComponent(url.pathname);
-      log.push({ method: req.method ?? 'GET', path: p });
+      log.push({ method: req.method ?? 'GET', path: p, ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) });
       // Like the real hub: readable from any origin (the app under `vite dev` is another origin).
       res.setHeader('Access-Control-Allow-Origin', '*');
       res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit');
@@ -95,6 +97,10 @@ export async function startServer(opts: ServerOptions): Promise<FixtureServer> {
         const repo = opts.repos[hub[1]!];
         const file = hub[2]!;
         let body = repo && !file.includes('..') ? await fileBytes(path.join(repo.dir, file)) : null;
+        if (repo?.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`) {
+          res.writeHead(401, { 'x-error-code': 'GatedRepo', 'x-error-message': 'Access to this model is restricted' }).end('gated');
+          return;
+        }
         if (!repo || !body) {
           res.writeHead(404, { 'x-error-code': repo ? 'EntryNotFound' : 'RepoNotFound' }).end('not found');
           return;

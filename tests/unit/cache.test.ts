@@ -2,12 +2,13 @@
 // f16) and a small chunk size so tensors straddle chunk boundaries.
 import 'fake-indexeddb/auto';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { createStore, keys, get, set, del, type UseStore } from 'idb-keyval';
+import { createStore, keys, get, set, del } from 'idb-keyval';
 import { WeightCache, CacheCorruptError, CacheQuotaError, CacheMissError, CACHE_FORMAT_VERSION, type CacheKey } from '../../src/hub/cache';
 import { folderSource } from '../../src/model/source';
 import { readPackedTensors, type PackedTensor } from '../../src/model/weights';
 import { parseConfig } from '../../src/model/config';
 import { modelDir } from './fixtures';
+import { failingStore } from './idb_faults';
 
 const CHUNK = 40_000; // stories260K int8 is ~0.3 MB: several chunks, tensors split across them
 let dbCount = 0;
@@ -62,41 +63,6 @@ function expectSameTensors(got: PackedTensor[], want: PackedTensor[]): void {
       expect(bytesOf(t.vector!).equals(bytesOf(w.vector!))).toBe(true);
     }
   });
-}
-
-/**
- * A store whose put() fails once `allowed` puts have gone through: 'throw' throws from put() itself;
- * 'abort' lets the put land and then rejects the transaction's promise, as a browser's quota abort
- * surfaces, so the cleanup has real records to remove.
- */
-function failingStore(base: UseStore, allowed: number, error: () => Error, how: 'throw' | 'abort' = 'throw'): UseStore {
-  let puts = 0;
-  return (mode, callback) => {
-    let failed = false;
-    const run = base(mode, (s) =>
-      callback(
-        new Proxy(s, {
-          get(target, prop) {
-            if (prop === 'put') {
-              return (value: unknown, k?: IDBValidKey) => {
-                if (++puts > allowed) {
-                  if (how === 'throw') throw error();
-                  failed = true;
-                }
-                return target.put(value, k);
-              };
-            }
-            const v: unknown = Reflect.get(target, prop, target);
-            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-          },
-        }),
-      ),
-    );
-    return run.then((r) => {
-      if (failed) throw error();
-      return r;
-    });
-  };
 }
 
 describe('WeightCache', () => {

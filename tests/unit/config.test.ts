@@ -50,6 +50,17 @@ describe('parseConfig errors', () => {
     expect(() => parseConfig({ ...base, num_hidden_layers: 1e9 })).toThrow(/num_hidden_layers/);
     expect(() => parseConfig({ ...base, vocab_size: 12.5 })).toThrow(/vocab_size/);
   });
+  it('refuses absurd sizes: negative, strings, null, fractional head_dim, layer_types of the wrong length', () => {
+    expect(() => parseConfig({ ...base, intermediate_size: -4 })).toThrow(/intermediate_size/);
+    expect(() => parseConfig({ ...base, vocab_size: '512' })).toThrow(/vocab_size.*must be an integer/);
+    expect(() => parseConfig({ ...base, num_attention_heads: null })).toThrow(ConfigError);
+    expect(() => parseConfig({ ...base, head_dim: undefined, hidden_size: 60 })).toThrow(/head_dim 7.5/);
+    expect(() => parseConfig({ ...base, max_position_embeddings: 0 })).toThrow(/max_position_embeddings/);
+    expect(() => parseConfig({ ...base, rms_norm_eps: 'tiny' })).toThrow(/rms_norm_eps/);
+    expect(() => parseConfig({ ...base, sliding_window: 16, layer_types: ['sliding_attention'] })).toThrow(/layer_types lists 1 layers but num_hidden_layers is 5/);
+    expect(() => parseConfig('[1, 2]')).toThrow(/must be a JSON object/);
+    expect(() => parseConfig('null')).toThrow(ConfigError);
+  });
   it('refuses heads that do not divide', () => {
     expect(() => parseConfig({ ...base, num_key_value_heads: 3 })).toThrow(/multiple of num_key_value_heads/);
   });

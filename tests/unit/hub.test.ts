@@ -184,16 +184,23 @@ describe('hubSource', () => {
     expect(srv.requests.filter((r) => r.url.includes('test-owner/missing'))).toHaveLength(1);
   });
 
-  it.each([401, 403])('HTTP %i: HubError saying gated/token, not retried; the token is sent as Bearer', async (status) => {
+  it.each([401, 403])('HTTP %i: HubError saying gated and how to get access (licence on the model page, a token), not retried; the token is sent as Bearer', async (status) => {
     const srv = await serve((_req, res) => fail(res, status));
     const err = (await hubSource(REPO, { baseUrl: srv.base, token: 'hf_secret', backoffMs: 1 }).catch((e: unknown) => e)) as HubError;
     expect(err).toBeInstanceOf(HubError);
     expect(err.status).toBe(status);
     expect(err.message).toMatch(/gated/);
-    expect(err.message).toMatch(/token/);
+    expect(err.message).toContain(`accept the licence on ${srv.base}/${REPO}`);
+    expect(err.message).toMatch(/token was refused/);
     expect(err.message).not.toMatch(/hf_secret/);
     expect(srv.requests).toHaveLength(1);
     expect(srv.requests[0]!.headers.authorization).toBe('Bearer hf_secret');
+    // Without a token: where to accept the licence and where to get a token.
+    const anon = (await hubSource(REPO, { baseUrl: srv.base, backoffMs: 1 }).catch((e: unknown) => e)) as HubError;
+    expect(anon.message).toContain(`accept the model's licence on ${srv.base}/${REPO}`);
+    expect(anon.message).toContain('https://huggingface.co/settings/tokens');
+    expect(srv.requests).toHaveLength(2);
+    expect(srv.requests[1]!.headers.authorization).toBeUndefined();
   });
 });
 
@@ -344,6 +351,18 @@ describe('repo ids and URLs', () => {
     for (const ok of ['HuggingFaceTB/SmolLM2-135M-Instruct', 'Qwen/Qwen2.5-0.5B-Instruct', 'a/b', 'meta-llama/Llama-3.2-1B', `a/${'x'.repeat(96)}`]) {
       expect(validateRepoId(ok)).toBe(ok);
     }
+  });
+
+  it('hubSource validates the id before any request is made', async () => {
+    const urls: string[] = [];
+    const spy: typeof fetch = async (input) => {
+      urls.push(String(input));
+      return new Response('{}');
+    };
+    for (const bad of ['evil.example/x/../../y', 'a/b?x=1', 'javascript:alert(1)/x', 'a/b#frag', 'a/"><img src=x>']) {
+      await expect(hubSource(bad, { fetch: spy }), bad).rejects.toBeInstanceOf(InvalidRepoIdError);
+    }
+    expect(urls).toEqual([]);
   });
 
   it('fileUrl encodes the revision and refuses path traversal in the file', () => {

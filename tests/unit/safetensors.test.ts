@@ -7,9 +7,9 @@ import { memorySource } from '../../src/model/source';
 import { parseConfig } from '../../src/model/config';
 import { modelDir } from './fixtures';
 
-/** Builds a safetensors file from a header object and a data section. */
-function build(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
+/** Builds a safetensors file from a header object (or its exact JSON text) and a data section. */
+function build(header: Record<string, unknown> | string, data: Uint8Array): Uint8Array {
+  const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
   const out = new Uint8Array(8 + json.length + data.length);
   new DataView(out.buffer).setUint32(0, json.length, true);
   out.set(json, 8);
@@ -58,6 +58,23 @@ describe('safetensors header', () => {
     const file = build(ok, new Uint8Array(16));
     new DataView(file.buffer).setUint32(0, 1_000_000, true);
     expect(() => parseHeader(file, file.length)).toThrow(/header claims/);
+  });
+  it('refuses an oversized header length (beyond 100 MB, or 2^40 in the high word) before reading it', () => {
+    for (const [lo, hi] of [[100_000_001, 0], [0, 256]]) {
+      const file = build(ok, new Uint8Array(16));
+      new DataView(file.buffer).setUint32(0, lo, true);
+      new DataView(file.buffer).setUint32(4, hi, true);
+      expect(() => parseHeader(file, 2 ** 50)).toThrow(/header length \d+ is not plausible/);
+    }
+  });
+  it('refuses a tensor name described twice in one header (JSON.parse would keep only the last)', () => {
+    const t = '{"dtype":"F32","shape":[2],"data_offsets":[0,8]}';
+    const u = '{"dtype":"F32","shape":[2],"data_offsets":[8,16]}';
+    const file = build(`{"w": ${t}, "__metadata__": {"w": "x"}, "v\\"w": ${u}, "w" : ${u}}`, new Uint8Array(16));
+    expect(() => parseHeader(file, file.length)).toThrow(/tensor "w" is described twice/);
+    // The same names nested (metadata) or escaped are not duplicates.
+    const fine = build(`{"w": ${t}, "__metadata__": {"w": "x"}, "v\\"w": ${u}}`, new Uint8Array(16));
+    expect([...parseHeader(fine, fine.length).tensors.keys()]).toEqual(['w', 'v"w']);
   });
   it('refuses offsets out of range', () => {
     expect(err({ w: { dtype: 'F32', shape: [2, 2], data_offsets: [16, 32] } })).toThrow(/ends at byte 32/);
@@ -121,6 +138,18 @@ describe('checkpoints', () => {
     const b = sharded.get(names[12]!)!;
     const bytes = (mm: Map<string, Uint8Array>, l: typeof a) => mm.get(l.file)!.subarray(l.info.begin, l.info.end);
     expect(bytes(m, b)).toEqual(bytes(files(), a));
+  });
+
+  it('refuses a tensor that appears in two shards', async () => {
+    const data = new Uint8Array(16);
+    const shard = build({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data);
+    const index = { weight_map: { w: 'model-00001-of-00002.safetensors', x: 'model-00002-of-00002.safetensors' } };
+    const m = new Map<string, Uint8Array>([
+      ['model-00001-of-00002.safetensors', shard],
+      ['model-00002-of-00002.safetensors', shard],
+      ['model.safetensors.index.json', new TextEncoder().encode(JSON.stringify(index))],
+    ]);
+    await expect(indexTensors(memorySource('dup', m))).rejects.toThrow(/tensor "w" appears in both model-00001-of-00002.safetensors and model-00002-of-00002.safetensors/);
   });
 
   it('refuses a truncated fixture checkpoint before touching the GPU', async () => {

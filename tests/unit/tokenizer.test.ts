@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TextTokenizer, StreamingDecoder, TokenizerError } from '../../src/model/tokenizer';
 import { FIXTURES, modelDir, readJson, type GreedyCase } from './fixtures';
+import { Engine } from '../../src/model/engine';
+import { memorySource } from '../../src/model/source';
 
 const tokDir = path.join(FIXTURES, 'tokenizers');
 const read = (f: string) => readFileSync(f, 'utf8');
@@ -64,6 +66,10 @@ describe('stories260K SentencePiece tokenizer', () => {
     for (const id of g.continuation_ids) text += s.push(id);
     expect(text).toBe(g.text);
   });
+  it('decodes no ids to the empty string (a generation stopped before its first token)', () => {
+    expect(tok.decode([])).toBe('');
+    expect(new StreamingDecoder(tok).text).toBe('');
+  });
   it('has EOS </s> = 2 and no chat template', () => {
     expect(tok.eosIds).toEqual([2]);
     expect(tok.hasChatTemplate).toBe(false);
@@ -72,8 +78,41 @@ describe('stories260K SentencePiece tokenizer', () => {
 });
 
 describe('tokenizer errors', () => {
+  it('a model without tokenizer.json: refused before its weights when a tokenizer is required, else loaded without one', async () => {
+    const files = new Map([['config.json', new Uint8Array(readFileSync(path.join(modelDir('stories260K'), 'config.json')))]]);
+    const limits = { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30 };
+    // No model.safetensors either: the refusal must come before anything asks for weights.
+    await expect(Engine.prepare(memorySource('no-tok', files), { format: 'f16', requireTokenizer: true }, limits)).rejects.toThrow(/no-tok has no tokenizer.json/);
+    expect((await Engine.prepare(memorySource('no-tok', files), { format: 'f16' }, limits)).tokenizer).toBeNull();
+  });
   it('names a corrupt tokenizer.json', () => {
     expect(() => new TextTokenizer('{"model": ')).toThrow(TokenizerError);
     expect(() => new TextTokenizer('{"version": "1.0"}')).toThrow(/no "model"/);
+  });
+  it('names a tokenizer.json that loads but is inconsistent (holes in the vocabulary, broken merges)', () => {
+    const base = JSON.parse(read(path.join(modelDir('stories260K'), 'tokenizer.json'))) as { model: { vocab: Record<string, number>; merges: unknown }; added_tokens: unknown[] };
+    const holes = structuredClone(base);
+    holes.model.vocab = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+    // Pieces missing from the vocabulary become <unk>: valid ids, never undefined.
+    expect(new TextTokenizer(JSON.stringify(holes)).encode('Once upon a time')).toEqual([1, 0]);
+    const empty = structuredClone(base);
+    empty.model.vocab = {};
+    empty.added_tokens = [];
+    expect(() => new TextTokenizer(JSON.stringify(empty))).toThrow(/empty vocabulary/);
+    const merges = structuredClone(base);
+    merges.model.merges = null;
+    expect(() => new TextTokenizer(JSON.stringify(merges))).toThrow(TokenizerError);
+    expect(new TextTokenizer(read(path.join(modelDir('stories260K'), 'tokenizer.json'))).idLimit).toBe(512);
+    // Ids beyond the model's vocabulary are refused before the library sizes tables by them (an id
+    // of 1e9 used to take the library a minute and gigabytes).
+    const huge = structuredClone(base);
+    huge.added_tokens = [...huge.added_tokens, { id: 1e9, content: '<big>', special: true }];
+    const t0 = performance.now();
+    expect(() => new TextTokenizer(JSON.stringify(huge), undefined, 512)).toThrow(/token id 1000000000, outside the model's vocabulary 0..511/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const beyond = structuredClone(base);
+    beyond.model.vocab['<extra>'] = 512;
+    expect(() => new TextTokenizer(JSON.stringify(beyond), undefined, 512)).toThrow(TokenizerError);
+    expect(new TextTokenizer(JSON.stringify(beyond), undefined, 513).idLimit).toBe(513);
   });
 });
