@@ -57,7 +57,10 @@ export class Attention {
     let decode = null;
     if (s.headDim % 4 === 0) {
       const splits = Attention.decodeSplits(s);
-      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits };
+      // Lanes per key: enough that each walks about 4 of the head's 16-byte words (tiny heads
+      // gain nothing from more, and CPU adapters pay for every invocation).
+      const lanes = Math.max(1, Math.min(4, Math.floor(s.headDim / 16)));
+      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits, LANES: lanes };
       const [split, combine] = await Promise.all([
         cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'split'),
         cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'combine'),

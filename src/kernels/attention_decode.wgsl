@@ -4,9 +4,10 @@
 // partial result (its max m, its softmax sum l and its unnormalized output o) to a scratch
 // buffer, and entry `combine` merges the splits of each head: out = sum_s o_s e^(m_s - M) / L.
 //
-// A split is latency-bound (a few KB of keys and values), so its 256 invocations share every
-// row: 4 lanes per key for q.k (each a quarter of the head), and for the weighted sum of values
-// each lane owns 4 dims of a few keys; every lane's chain of dependent loads stays short.
+// A split is latency-bound (a few KB of keys and values), so its 64 * LANES invocations share
+// every row: LANES lanes per key for q.k (up to 4 for heads of 64+ dims, each a quarter of the
+// head), and for the weighted sum of values each lane owns 4 dims of a few keys; every lane's
+// chain of dependent loads stays short.
 @group(0) @binding(0) var<storage, read> q: array<f32>;              // [1, N_HEADS * HEAD_DIM]
 @group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;  // [maxCtx, KV_DIM / 4]
 @group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;  // [maxCtx, KV_DIM / 4]
@@ -21,8 +22,8 @@ override WINDOW: u32 = 0u;  // 0: no window; else position p sees keys j with p 
 override SCALE: f32;
 override SPLITS: u32;       // splits per head the scratch holds (dispatch size)
 const SPLIT: u32 = 64u;     // keys per split
-const WG: u32 = 256u;       // invocations per split workgroup
-const LANES: u32 = WG / SPLIT; // lanes per key in q.k
+override LANES: u32 = 4u;   // lanes per key in q.k: 1, 2 or 4
+override WG: u32 = SPLIT * LANES; // invocations per split workgroup
 override KV_DIM: u32 = N_KV_HEADS * HEAD_DIM;
 override GROUP: u32 = N_HEADS / N_KV_HEADS;
 override PART: u32 = HEAD_DIM + 2u;
