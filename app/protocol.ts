@@ -1,6 +1,7 @@
 // Messages between the UI (store.ts) and the engine worker (worker.ts). Every message is a member
 // of one of two discriminated unions, so both sides switch on `type` with exhaustive checking.
 import type { SamplingParams } from '../src/model/sampling';
+import type { FinishReason } from '../src/model/engine';
 import type { DownloadProgress } from '../src/hub/hub';
 import type { SuiteProgress } from '../src/bench/suite';
 import type { SuiteReport, SuiteSettings } from '../src/bench/suite_report';
@@ -108,9 +109,10 @@ export type FromWorker =
   | { type: 'token'; format: Format; index: number; id: number; delta: string; timeMs: number }
   /**
    * offsets[i] is where token i's text starts in `text` (for highlighting a divergence);
-   * stopped: cancelled by the user rather than finished.
+   * stopped: cancelled by the user rather than finished; finish: why it ended (end of text, the
+   * token budget, a full context, the user).
    */
-  | { type: 'gen-end'; format: Format; ids: number[]; text: string; offsets: number[]; stopped: boolean }
+  | { type: 'gen-end'; format: Format; ids: number[]; text: string; offsets: number[]; stopped: boolean; finish: FinishReason }
   | { type: 'run-end'; stopped: boolean }
   | { type: 'run-error'; error: WireError }
   | { type: 'device-lost'; message: string }

@@ -3,6 +3,7 @@
 import { create } from 'zustand';
 import { DEFAULT_HUB, validateRepoId, type DownloadProgress } from '../src/hub/hub';
 import { WeightCache, type CacheEntryInfo, type CacheKey } from '../src/hub/cache';
+import type { FinishReason } from '../src/model/engine';
 import { FORMATS, toWire, type Format, type FromWorker, type LoadedEngine, type LoadedInfo, type ModelRef, type PlanResult, type ToWorker, type WireError } from './protocol';
 import { PRESETS } from './presets';
 import { isPreset, PRESET_NAMES } from '../src/bench/presets';
@@ -50,6 +51,8 @@ export interface Pane {
   /** ms since the engine's generate() began, per token */
   times: number[];
   promptTokens: number;
+  /** why the generation ended, once it has */
+  finish: FinishReason | null;
 }
 
 export interface RunState {
@@ -114,7 +117,7 @@ export const CONTEXT_CHOICES = [512, 1024, 2048, 4096];
 
 const emptyEngineLoad = (): EngineLoad => ({ phase: 'waiting', tensorsDone: 0, tensorsTotal: 0, loaded: null });
 const emptyLoad = (): LoadState => ({ status: 'idle', download: null, engines: { f16: emptyEngineLoad(), int8: emptyEngineLoad() }, info: null, error: null });
-const emptyPane = (): Pane => ({ status: 'waiting', text: '', ids: [], offsets: [], times: [], promptTokens: 0 });
+const emptyPane = (): Pane => ({ status: 'waiting', text: '', ids: [], offsets: [], times: [], promptTokens: 0, finish: null });
 const endPane = (p: Pane): Pane => (p.status === 'running' ? { ...p, status: 'stopped' } : p);
 const emptyRun = (): RunState => ({ status: 'idle', stopping: false, panes: { f16: emptyPane(), int8: emptyPane() }, error: null });
 
@@ -190,7 +193,7 @@ export const useApp = create<AppState>()((set, get) => {
         patchPane(m.format, (p) => ({ text: p.text + m.delta, ids: [...p.ids, m.id], offsets: [...p.offsets, p.text.length], times: [...p.times, m.timeMs] }));
         return;
       case 'gen-end':
-        patchPane(m.format, () => ({ status: m.stopped ? 'stopped' : 'done', text: m.text, ids: m.ids, offsets: m.offsets }));
+        patchPane(m.format, () => ({ status: m.stopped ? 'stopped' : 'done', text: m.text, ids: m.ids, offsets: m.offsets, finish: m.finish }));
         return;
       case 'run-end':
         set((s) => ({ run: { ...s.run, status: m.stopped ? 'stopped' : 'done', stopping: false } }));

@@ -2,7 +2,7 @@
 // never block the page. It owns the GPU device, both engines and the weight cache writes; the UI
 // only sends messages (protocol.ts) and renders what comes back.
 import { acquireDevice, type GpuContext } from '../src/gpu/device';
-import { Engine } from '../src/model/engine';
+import { Engine, finishReason } from '../src/model/engine';
 import { parseConfig, parameterCount, ConfigError } from '../src/model/config';
 import { planMemory, checkFits } from '../src/model/memory';
 import { memorySource, type ModelSource } from '../src/model/source';
@@ -299,7 +299,8 @@ async function generate(req: GenerateRequest): Promise<void> {
         at += delta.length;
         post({ type: 'token', format, index: t.index, id: t.id, delta, timeMs: t.timeMs });
       }
-      post({ type: 'gen-end', format, ids: out, text: decoder.text, offsets, stopped: signal.aborted });
+      const finish = finishReason(out, { promptTokens: ids.length, contextLength: engine.contextLength, stopIds: engine.eosIds, aborted: signal.aborted });
+      post({ type: 'gen-end', format, ids: out, text: decoder.text, offsets, stopped: signal.aborted, finish });
     }
     post({ type: 'run-end', stopped: signal.aborted });
   } finally {

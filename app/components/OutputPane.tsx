@@ -21,6 +21,8 @@ function Text({ pane, divergence }: { pane: Pane; divergence: number | null }) {
 }
 
 const STATUS: Record<Pane['status'], string> = { waiting: 'Waiting', running: 'Generating', done: 'Done', stopped: 'Stopped' };
+/** Why a finished pane ended (a stopped one says Stopped already). */
+const FINISH: Record<'eos' | 'length' | 'context', string> = { eos: 'end of text', length: 'token limit', context: 'context full' };
 
 export function OutputPane({ format }: { format: Format }) {
   const pane = useApp((s) => s.run.panes[format]);
@@ -30,7 +32,11 @@ export function OutputPane({ format }: { format: Format }) {
   const synthetic = useApp((s) => s.load.info?.synthetic ?? false);
   const stats = paneStats(pane);
   const idle = runStatus === 'idle';
-  const status = idle ? (loaded ? 'Ready' : 'Not loaded') : runStatus === 'stopped' && pane.status === 'waiting' ? 'Skipped' : STATUS[pane.status];
+  const finish = pane.status === 'done' && pane.finish && pane.finish !== 'stopped' ? pane.finish : null;
+  const status = idle
+    ? loaded ? 'Ready' : 'Not loaded'
+    : runStatus === 'stopped' && pane.status === 'waiting' ? 'Skipped' : STATUS[pane.status] + (finish ? ` · ${FINISH[finish]}` : '');
+  const contextLength = loaded?.contextLength ?? null;
   return (
     <div className={`card pane pane-${format}`} data-testid={`pane-${format}`} data-status={idle ? 'idle' : pane.status}>
       <div className="card-head">
@@ -39,7 +45,7 @@ export function OutputPane({ format }: { format: Format }) {
           {loaded?.fromCache && <span className="badge badge-ok">from cache</span>}
           {synthetic && <span className="badge badge-speed" title="random weights: the output is token ids and means nothing">token ids</span>}
         </h2>
-        <span className={`status status-${pane.status}`}>
+        <span className={`status status-${pane.status}`} data-testid={`status-${format}`} data-finish={finish ?? undefined}>
           {pane.status === 'running' && <span className="spinner" />}
           {status}
         </span>
@@ -74,6 +80,11 @@ export function OutputPane({ format }: { format: Format }) {
         )}
         {pane.status === 'running' && <span className="cursor" aria-hidden="true" />}
       </div>
+      {finish === 'context' && (
+        <p className="hint" data-testid={`context-full-${format}`}>
+          The context{contextLength ? ` (${contextLength} tokens)` : ''} is full: prompt and output use all of it, so nothing more fits. Load the model with a longer context, or shorten the prompt.
+        </p>
+      )}
     </div>
   );
 }

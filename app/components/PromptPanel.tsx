@@ -100,7 +100,14 @@ export function PromptPanel() {
       <div className="actions">
         <p className="hint">Both engines run one after the other on the same GPU, with identical settings and seed.</p>
         {running ? (
-          <button className="btn btn-danger" data-testid="stop" onClick={stop} disabled={run.stopping}>
+          <button
+            className="btn btn-danger"
+            data-testid="stop"
+            // Compare turns into Stop where it stands, so the second click of a double-click on
+            // Compare lands here (detail 2): that is not a decision to cancel the run it started.
+            onClick={(e) => e.detail <= 1 && stop()}
+            disabled={run.stopping}
+          >
             {run.stopping ? 'Stopping…' : 'Stop'}
           </button>
         ) : (

@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { acquireDevice } from '../gpu/device';
 import { folderSource, type ModelSource } from '../model/source';
-import { Engine } from '../model/engine';
+import { Engine, finishReason } from '../model/engine';
 import type { WeightFormat } from '../model/quantize';
 import type { SamplingParams } from '../model/sampling';
 import { StreamingDecoder } from '../model/tokenizer';
@@ -106,7 +106,8 @@ async function generate(f: Flags): Promise<void> {
   const ids: number[] = [];
   const times: number[] = [];
   const stream = tok ? new StreamingDecoder(tok) : null;
-  for await (const t of engine.generate(promptIds, { maxNewTokens, sampling, stopIds: f.has('ignore-eos') ? [] : undefined })) {
+  const stopIds = f.has('ignore-eos') ? [] : engine.eosIds;
+  for await (const t of engine.generate(promptIds, { maxNewTokens, sampling, stopIds })) {
     ids.push(t.id);
     times.push(t.timeMs);
     if (!f.has('json')) process.stdout.write(stream ? stream.push(t.id) : `${t.id} `);
@@ -125,6 +126,7 @@ async function generate(f: Flags): Promise<void> {
     weightBytes: engine.weightBytes,
     kvCacheBytes: engine.kvBytes,
     contextLength: engine.contextLength,
+    finishReason: finishReason(ids, { promptTokens: promptIds.length, contextLength: engine.contextLength, stopIds, aborted: false }),
   };
   if (f.has('json')) process.stdout.write(JSON.stringify(result) + '\n');
   else process.stderr.write(`\n[${format} on ${result.adapter}] ttft ${result.timeToFirstTokenMs} ms, decode ${result.decodeTokensPerSecond} tok/s\n`);

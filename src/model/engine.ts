@@ -69,6 +69,23 @@ export interface GeneratedToken {
   timeMs: number;
 }
 
+/** Why a generation ended, as the app and the CLI report it. */
+export type FinishReason = 'eos' | 'length' | 'context' | 'stopped';
+
+/**
+ * Why `generate()` ended, from what it produced: a stop id last (end of text), the context filled
+ * (nothing more fits, whatever `maxNewTokens` asked for), the token budget, or a cancel.
+ */
+export function finishReason(
+  out: readonly number[],
+  o: { promptTokens: number; contextLength: number; stopIds: readonly number[]; aborted: boolean },
+): FinishReason {
+  if (o.aborted) return 'stopped';
+  if (out.length > 0 && o.stopIds.includes(out[out.length - 1]!)) return 'eos';
+  if (o.promptTokens + out.length >= o.contextLength) return 'context';
+  return 'length';
+}
+
 export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
 
 export class Engine {

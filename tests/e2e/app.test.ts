@@ -3,7 +3,8 @@
 // exactly HF's greedy text, a reload loads from the cache without downloading weights, Stop stops
 // (during decode and during prefill), a prompt too long for the context is refused, rapid clicks
 // never start two generations, a device lost mid-generation can be recovered, switching models
-// mid-generation stops the run first, model names and output are rendered as text, a cut weight
+// mid-generation stops the run first, a double-click on Compare does not cancel the run, a reply
+// that fills the context says so, model names and output are rendered as text, a cut weight
 // file fails cleanly without leaving a cache entry, a gated model says how to get access, and a
 // full disk only means "not cached".
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -150,6 +151,9 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(await text('output-f16')).toBe(expectedText);
     if (N === CASE.continuation_ids.length) expect(await text('output-f16')).toBe(CASE.text);
     expect(Number(await text('tokens-f16'))).toBe(N);
+    // HF's reference runs the whole budget without an end-of-text token.
+    expect(await page.getAttribute('[data-testid=status-f16]', 'data-finish')).toBe('length');
+    expect(await text('status-f16')).toBe('Done · token limit');
     const int8 = await text('output-int8');
     expect(int8.length).toBeGreaterThan(20);
     // The metrics card and the divergence marks agree with each other.
@@ -226,6 +230,31 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
     expect(await page.locator('[data-testid=run-error]').count()).toBe(0);
     expect(await text('output-f16')).toBe(greedyPrefix(6));
+  });
+
+  it('a reply that fills the context ends as "context full", says so and what to do', async () => {
+    // A prompt 6 tokens short of the 512-token context, with room asked for 50 more.
+    let prompt = CASE.prompt!;
+    while (tokenizer.encode(prompt).length < 506 - 12) prompt += ' and the birds sang';
+    while (tokenizer.encode(prompt).length < 506) prompt += ' the';
+    expect(tokenizer.encode(prompt)).toHaveLength(506);
+    await compare(prompt, 50);
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
+    for (const f of ['f16', 'int8']) {
+      expect(Number(await text(`tokens-${f}`))).toBe(6);
+      expect(await page.getAttribute(`[data-testid=status-${f}]`, 'data-finish')).toBe('context');
+      expect(await text(`context-full-${f}`)).toContain('The context (512 tokens) is full');
+    }
+  });
+
+  it('a double-click on Compare starts one run and does not stop it (the second click lands on Stop)', async () => {
+    await page.fill('[data-testid=prompt]', CASE.prompt!);
+    await setMaxTokens(12);
+    await page.dblclick('[data-testid=compare]');
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
+    expect(await page.getAttribute('[data-testid=pane-f16]', 'data-status')).toBe('done');
+    expect(await text('output-f16')).toBe(greedyPrefix(12));
+    expect(Number(await text('tokens-int8'))).toBe(12);
   });
 
   it('rapid repeated Compare (Ctrl+Enter held down) never starts a second generation; the output stays exact', async () => {

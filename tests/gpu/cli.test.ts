@@ -28,6 +28,7 @@ describe('cli', () => {
     expect(out.timeToFirstTokenMs).toBeGreaterThan(0);
     expect(out.decodeTokensPerSecond).toBeGreaterThan(0);
     expect(String(out.adapter).length).toBeGreaterThan(3);
+    expect(out.finishReason).toBe('length');
   });
 
   it('generate --ids with sampling is reproducible for a seed and differs across seeds', async () => {
