@@ -13,7 +13,7 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   npm run -s bench -- --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128,512]
                       [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N]
-                      [--no-profile] [--json OUT.json|-]
+                      [--temperature T --top-k K --top-p P --repetition-penalty R] [--no-profile] [--json OUT.json|-]
   npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8]
                       [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512]
                       [--variants simple,engine|all|NAME,...] [--json OUT.json|-]
@@ -162,7 +162,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
   }
   const known = f.has('kernels')
     ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'variants', 'json']
-    : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'no-profile', 'json'];
+    : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'no-profile', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'json'];
   for (const k of f.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag --${k}${f.has('kernels') ? ' in --kernels mode' : ''}`);
   if (f.has('kernels')) {
     const shapes = (str(f, 'shapes') ?? '4096x4096,14336x4096,4096x14336,2048x8192').split(',');
@@ -199,6 +199,12 @@ export function parseArgs(argv: string[]): ParsedArgs {
       contextLength: int(f, 'context', 2),
       maxRows: int(f, 'max-rows', 1),
       profile: !f.has('no-profile'),
+      sampling: {
+        temperature: num(f, 'temperature', 0) ?? 0,
+        topK: int(f, 'top-k', 0) ?? 0,
+        topP: num(f, 'top-p', 0, 1) ?? 1,
+        repetitionPenalty: num(f, 'repetition-penalty', 0) ?? 1,
+      },
     },
   };
 }

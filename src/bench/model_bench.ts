@@ -6,6 +6,7 @@ import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/devi
 import { GpuProfiler, kernelFamily, type PhaseTimes } from '../gpu/profiler';
 import { parameterCount, parseConfig, ConfigError, type ModelConfig } from '../model/config';
 import { DEFAULT_CONTEXT, Engine, GREEDY } from '../model/engine';
+import type { SamplingParams } from '../model/sampling';
 import { folderSource } from '../model/source';
 import type { WeightFormat } from '../model/quantize';
 import { loadSyntheticEngine, presetConfig } from './synthetic';
@@ -31,9 +32,16 @@ export interface BenchOptions {
   profile?: boolean;
   /** progress lines (the CLI sends them to stderr) */
   log?: (line: string) => void;
+  /** decoding for every timed generation (default greedy); the sampler's seed is `seed` */
+  sampling?: Partial<Omit<SamplingParams, 'seed'>>;
 }
 
 export { rng };
+
+/** What every timed generation decodes with: greedy unless the options say otherwise. */
+export function benchSampling(o: Pick<BenchOptions, 'sampling' | 'seed'>): SamplingParams {
+  return { ...GREEDY, ...o.sampling, seed: o.seed ?? 1 };
+}
 
 /** The prompt of run `run` at length `length`: random ids, the same for every engine. */
 export function benchPrompt(seed: number, length: number, run: number, vocab: number): number[] {
@@ -102,7 +110,7 @@ export async function runBench(o: BenchOptions, gpu?: GpuContext): Promise<Model
     features: deviceFeatures(gpu),
     settings: {
       model: o.model, engines: [...o.engines], promptTokens: [...o.promptTokens], newTokens: o.newTokens, runs: o.runs, warmup, seed,
-      contextLength: o.contextLength ?? null, maxRows: o.maxRows ?? null, profile,
+      contextLength: o.contextLength ?? null, maxRows: o.maxRows ?? null, profile, sampling: benchSampling(o),
     },
     model: {
       name, modelType: config.modelType, hiddenSize: config.hiddenSize, intermediateSize: config.intermediateSize, numLayers: config.numLayers,
@@ -159,9 +167,9 @@ async function benchEngine(gpu: GpuContext, o: BenchOptions, c: EngineCtx): Prom
 }
 
 /** Generates exactly `n` tokens and returns their timestamps (ms since generate() was called). */
-async function timedGenerate(engine: Engine, prompt: number[], n: number): Promise<number[]> {
+async function timedGenerate(engine: Engine, prompt: number[], n: number, sampling: SamplingParams): Promise<number[]> {
   const times: number[] = [];
-  for await (const t of engine.generate(prompt, { maxNewTokens: n, sampling: GREEDY, stopIds: [] })) times.push(t.timeMs);
+  for await (const t of engine.generate(prompt, { maxNewTokens: n, sampling, stopIds: [] })) times.push(t.timeMs);
   if (times.length !== n) throw new Error(`bench: generated ${times.length} tokens, expected ${n}`);
   return times;
 }
@@ -169,20 +177,20 @@ async function timedGenerate(engine: Engine, prompt: number[], n: number): Promi
 async function measurePrompt(engine: Engine, o: BenchOptions, c: EngineCtx, P: number): Promise<PromptResult> {
   const N = o.newTokens;
   const V = engine.config.vocabSize;
-  for (let w = 0; w < c.warmup; w++) await timedGenerate(engine, benchPrompt(c.seed, P, -1 - w, V), N);
+  for (let w = 0; w < c.warmup; w++) await timedGenerate(engine, benchPrompt(c.seed, P, -1 - w, V), N, benchSampling(o));
   const prefill: number[] = [];
   const decode: number[] = [];
   const ttft: number[] = [];
   const gaps: number[] = [];
   for (let run = 0; run < o.runs; run++) {
-    const t = await timedGenerate(engine, benchPrompt(c.seed, P, run, V), N);
+    const t = await timedGenerate(engine, benchPrompt(c.seed, P, run, V), N, benchSampling(o));
     // The first token's time covers the prompt upload, the prefill, the first sample and its readback.
     ttft.push(t[0]!);
     prefill.push(P / (t[0]! / 1000));
     decode.push((N - 1) / ((t[N - 1]! - t[0]!) / 1000));
     gaps.push(...intervals(t));
   }
-  const gpuTime: GpuTime = c.profile ? await profiledRun(engine, benchPrompt(c.seed, P, 0, V), N) : { source: 'wall' };
+  const gpuTime: GpuTime = c.profile ? await profiledRun(engine, benchPrompt(c.seed, P, 0, V), N, benchSampling(o)) : { source: 'wall' };
   const r: PromptResult = {
     promptTokens: P,
     newTokens: N,
@@ -201,12 +209,12 @@ const toMs = (t: PhaseTimes | undefined, per: number): Record<string, number> =>
   Object.fromEntries(Object.entries(t?.kernels ?? {}).map(([k, v]) => [k, v.ns / 1e6 / Math.max(per, 1)]));
 
 /** One generation with the profiler attached: GPU time per kernel for the prefill and per decode step. */
-async function profiledRun(engine: Engine, prompt: number[], n: number): Promise<GpuTime> {
+async function profiledRun(engine: Engine, prompt: number[], n: number, sampling: SamplingParams): Promise<GpuTime> {
   const run = async (granularity: 'kernel' | 'pass') => {
     const prof = new GpuProfiler(engine.gpu.device, 1024, granularity);
     engine.forward.profiler = prof;
     try {
-      const t = await timedGenerate(engine, prompt, n);
+      const t = await timedGenerate(engine, prompt, n, sampling);
       await prof.flush();
       return { t, res: prof.results(), invalidPasses: prof.invalidPasses, quantumNs: prof.quantumNs };
     } finally {

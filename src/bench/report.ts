@@ -1,6 +1,7 @@
 // Benchmark report: the JSON shapes, the statistics, the ratios and the text tables. Pure
 // functions (no GPU), unit-tested in tests/unit/report.test.ts.
 import { QUANTIZED_NS, type KernelFamily } from '../gpu/profiler';
+import type { SamplingParams } from '../model/sampling';
 
 export const MODEL_SCHEMA = 'webgpu-int8-llm/bench-model@1';
 
@@ -167,6 +168,8 @@ export interface ModelBenchReport {
     contextLength: number | null;
     maxRows: number | null;
     profile: boolean;
+    /** how the timed generations decode (absent in reports from before it was recorded: greedy) */
+    sampling?: SamplingParams;
   };
   model: {
     name: string;
@@ -267,11 +270,18 @@ export function fmtBytes(b: number): string {
 
 const pm = (s: Summary, d = 1) => `${fx(s.mean, d)} ±${fx(s.std, d)}`;
 
+/** "greedy", or the sampling settings that are on. */
+export function describeSampling(p: SamplingParams | undefined): string {
+  if (!p || (p.temperature <= 0 && p.repetitionPenalty === 1)) return 'greedy';
+  const on = [p.temperature > 0 ? `temperature ${p.temperature}` : 'greedy', p.topK > 0 ? `top-k ${p.topK}` : '', p.topP < 1 ? `top-p ${p.topP}` : '', p.repetitionPenalty !== 1 ? `repetition penalty ${p.repetitionPenalty}` : ''];
+  return on.filter(Boolean).join(', ');
+}
+
 export function renderModelReport(r: ModelBenchReport): string {
   const s = r.settings;
   const lines = [
     `${r.model.name} (${r.model.modelType}, ${fmtCount(r.model.parameters)} params) on ${r.adapter.name}`,
-    `${r.date} | features: ${r.features.all.join(', ') || 'none'} | runs ${s.runs} (+${s.warmup} warmup), ${s.newTokens} new tokens, greedy, seed ${s.seed}`,
+    `${r.date} | features: ${r.features.all.join(', ') || 'none'} | runs ${s.runs} (+${s.warmup} warmup), ${s.newTokens} new tokens, ${describeSampling(s.sampling)}, seed ${s.seed}`,
     '',
   ];
   const rows = r.engines.flatMap((e) =>

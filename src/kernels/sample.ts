@@ -3,65 +3,88 @@ import type { PipelineCache } from '../gpu/pipelines';
 import { STEP_WGSL } from '../gpu/step';
 import { createStorage, createUniform } from '../gpu/buffers';
 import type { SamplingParams } from '../model/sampling';
+import { MAX_SAMPLER_VOCAB, SAMPLER_SPART as SPART, samplerScratchWords } from '../model/sampling';
 
 export type { SamplingParams } from '../model/sampling';
 
 const PARAMS_BYTES = 32;
 
-/** The sampler's bind group and its own buffers, made once per runner. */
+/** How a decode step samples: picked on the CPU from the parameters, so a step runs only the passes it needs. */
+export type SamplerMode = 'greedy' | 'penalized-greedy' | 'temperature' | 'filtered';
+
+/** The sampler's bind groups and its own buffers, made once per runner. */
 export interface SamplerBinding {
-  bindGroup: GPUBindGroup;
   /** SampleParams uniform (temperature, top_k, top_p, penalty, seed). */
   params: GPUBuffer;
   /** [vocab] f32 scratch: the processed logits of the row being sampled. */
   work: GPUBuffer;
-  /** set by setParams: plain greedy, which takes the two-dispatch argmax path */
-  greedy: boolean;
-  fast: { partial: GPUBindGroup; final: GPUBindGroup };
+  /** u32 scratch of the spread passes: per-part figures and the candidate lists. */
+  scratch: GPUBuffer;
+  /** set by setParams */
+  mode: SamplerMode;
+  groups: Record<Entry, GPUBindGroup>;
 }
 
 const PART = 4096; // logits per workgroup of argmax_partial (PART in sample.wgsl)
 
+const ENTRIES = ['sample_prep', 'sample_stats', 'sample_select', 'sample_final', 'argmax_partial', 'argmax_final'] as const;
+type Entry = (typeof ENTRIES)[number];
+// The bindings each entry point's code uses (its `auto` layout holds only those):
+// 0 logits, 1 history, 2 ids, 3 step, 4 params, 5 work, 6 scratch.
+const USES: Record<Entry, number[]> = {
+  sample_prep: [0, 1, 3, 4, 5, 6],
+  sample_stats: [5, 6],
+  sample_select: [4, 5, 6],
+  sample_final: [1, 2, 3, 4, 5, 6],
+  argmax_partial: [0, 3, 5],
+  argmax_final: [1, 2, 3, 5],
+};
+const PASSES: Record<SamplerMode, Entry[]> = {
+  greedy: ['argmax_partial', 'argmax_final'],
+  'penalized-greedy': ['sample_prep', 'sample_final'],
+  temperature: ['sample_prep', 'sample_stats', 'sample_final'],
+  filtered: ['sample_prep', 'sample_stats', 'sample_select', 'sample_final'],
+};
+
+/** The largest vocabulary the spread passes take: one workgroup reduces a figure per part. */
+export { MAX_SAMPLER_VOCAB };
+
 /**
  * Seeded next-token sampling from the last logits row, entirely on the GPU, so a decode step reads
  * back only the 4-byte token from history[kv_len]. Plain greedy decoding takes a two-dispatch
- * argmax spread over the vocabulary; everything else one workgroup that runs the whole HF chain.
+ * argmax spread over the vocabulary; the rest runs the HF chain spread over parts of the
+ * vocabulary, and top-k / top-p on a short candidate list (see sample.wgsl).
  */
 export class Sampler {
   private constructor(
-    private readonly pipeline: GPUComputePipeline,
-    private readonly partial: GPUComputePipeline,
-    private readonly final: GPUComputePipeline,
+    private readonly pipelines: Record<Entry, GPUComputePipeline>,
     private readonly vocab: number,
   ) {}
 
   static async create(cache: PipelineCache, s: { vocab: number; maxCtx: number }): Promise<Sampler> {
+    if (s.vocab > MAX_SAMPLER_VOCAB) throw new Error(`sampler: vocabulary ${s.vocab} is larger than the ${MAX_SAMPLER_VOCAB} it supports`);
     const constants = { VOCAB: s.vocab, MAX_CTX: s.maxCtx };
-    const [pipeline, partial, final] = await Promise.all(
-      ['main', 'argmax_partial', 'argmax_final'].map((entry) => cache.get('sample', STEP_WGSL + code, constants, entry)),
-    );
-    return new Sampler(pipeline!, partial!, final!, s.vocab);
+    const list = await Promise.all(ENTRIES.map((entry) => cache.get('sample', STEP_WGSL + code, constants, entry)));
+    return new Sampler(Object.fromEntries(ENTRIES.map((e, i) => [e, list[i]!])) as Record<Entry, GPUComputePipeline>, s.vocab);
   }
 
   /** ids and history must be different buffers (both are written). */
   bind(device: GPUDevice, label: string, b: { logits: GPUBuffer; history: GPUBuffer; ids: GPUBuffer; step: GPUBuffer }): SamplerBinding {
     const params = createUniform(device, `${label}.params`, PARAMS_BYTES);
     const work = createStorage(device, `${label}.work`, this.vocab * 4);
-    const all = [b.logits, b.history, b.ids, b.step, params, work];
-    // Each entry point's `auto` layout holds only the bindings its code uses.
-    const group = (p: GPUComputePipeline, used: number[], suffix: string) =>
-      device.createBindGroup({
-        label: label + suffix,
-        layout: p.getBindGroupLayout(0),
-        entries: used.map((binding) => ({ binding, resource: { buffer: all[binding]! } })),
-      });
-    return {
-      bindGroup: group(this.pipeline, [0, 1, 2, 3, 4, 5], ''),
-      params,
-      work,
-      greedy: false,
-      fast: { partial: group(this.partial, [0, 3, 5], ' argmax_partial'), final: group(this.final, [1, 2, 3, 5], ' argmax_final') },
-    };
+    const scratch = createStorage(device, `${label}.scratch`, samplerScratchWords(this.vocab) * 4);
+    const all = [b.logits, b.history, b.ids, b.step, params, work, scratch];
+    const groups = Object.fromEntries(
+      ENTRIES.map((e) => [
+        e,
+        device.createBindGroup({
+          label: `${label} ${e}`,
+          layout: this.pipelines[e].getBindGroupLayout(0),
+          entries: USES[e].map((binding) => ({ binding, resource: { buffer: all[binding]! } })),
+        }),
+      ]),
+    ) as Record<Entry, GPUBindGroup>;
+    return { params, work, scratch, mode: 'greedy', groups };
   }
 
   setParams(device: GPUDevice, bound: SamplerBinding, p: SamplingParams): void {
@@ -78,21 +101,22 @@ export class Sampler {
     f[3] = p.repetitionPenalty;
     u[4] = p.seed >>> 0;
     device.queue.writeBuffer(bound.params, 0, buf);
-    bound.greedy = !(p.temperature > 0) && p.repetitionPenalty === 1;
+    bound.mode = samplerMode(p, this.vocab);
   }
 
   encode(pass: GPUComputePassEncoder, bound: SamplerBinding): void {
-    if (bound.greedy) {
-      pass.setPipeline(this.partial);
-      pass.setBindGroup(0, bound.fast.partial);
-      pass.dispatchWorkgroups(Math.ceil(this.vocab / PART));
-      pass.setPipeline(this.final);
-      pass.setBindGroup(0, bound.fast.final);
-      pass.dispatchWorkgroups(1);
-      return;
+    for (const e of PASSES[bound.mode]) {
+      pass.setPipeline(this.pipelines[e]);
+      pass.setBindGroup(0, bound.groups[e]);
+      const single = e === 'sample_final' || e === 'argmax_final';
+      pass.dispatchWorkgroups(single ? 1 : Math.ceil(this.vocab / (e === 'argmax_partial' ? PART : SPART)));
     }
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, bound.bindGroup);
-    pass.dispatchWorkgroups(1);
   }
+}
+
+/** Which passes sampling with `p` needs (the WGSL decides the same way from the same values). */
+export function samplerMode(p: SamplingParams, vocab: number): SamplerMode {
+  if (!(p.temperature > 0)) return p.repetitionPenalty === 1 ? 'greedy' : 'penalized-greedy';
+  const topK = p.topK > 0 && p.topK < vocab;
+  return topK || p.topP < 1 ? 'filtered' : 'temperature';
 }

@@ -1,4 +1,4 @@
-// Next-token sampling on the GPU, one workgroup of 256 invocations, HF logits-processor order:
+// Next-token sampling on the GPU, HF logits-processor order:
 //   (a) repetition penalty over the set of tokens in history[0, kv_len)
 //   (b) temperature 0 -> argmax (lowest index on ties); else x / temperature
 //   (c) top-k: keep x >= the k-th largest value (exact radix select, 4 passes of 8 bits)
@@ -11,9 +11,19 @@
 // Survivors are always "key(x) >= thr" for one u32 threshold, so (c) and (d) compose without a
 // mask buffer, and ties at a cut are kept together.
 //
-// Plain greedy decoding (temperature 0, no repetition penalty) skips all of that: `argmax_partial`
-// spreads the vocabulary over many workgroups (one alone walks 128k logits far slower than the
-// whole lm_head takes) and `argmax_final` reduces their winners. Same answer: lowest index on ties.
+// One workgroup walking a 128k vocabulary 30-odd times for (d) costs milliseconds, more than the
+// rest of a 1B model's step, so the work is spread (src/kernels/sample.ts picks the passes):
+//   sample_prep    (a) + (b) into work[], per part of SPART logits: its max and argmax
+//   sample_stats   per part: its softmax mass, and count + mass above NB thresholds m - dist(j)
+//   sample_select  every workgroup sums the parts' figures the same way and picks the highest
+//                  threshold that provably holds every survivor of (c) and (d) (the top-k set,
+//                  or mass >= top_p of the total) with at most CAP tokens; each part writes its
+//                  tokens above it, in index order
+//   sample_final   one workgroup: (c), (d) and (e) over those candidates, or over all of work[]
+//                  when no threshold qualifies (a flat distribution; slow but exact)
+// Plain temperature sampling skips sample_select and draws inside the part the mass falls in;
+// greedy with a repetition penalty runs sample_prep + sample_final. Plain greedy decoding
+// (temperature 0, no penalty) takes `argmax_partial` + `argmax_final` below.
 struct SampleParams {
   temperature: f32,
   top_k: u32,
@@ -31,18 +41,38 @@ struct SampleParams {
 @group(0) @binding(3) var<uniform> step: Step;
 @group(0) @binding(4) var<uniform> params: SampleParams;
 @group(0) @binding(5) var<storage, read_write> work: array<f32>;    // [VOCAB] processed logits
+@group(0) @binding(6) var<storage, read_write> scratch: array<u32>; // [SCRATCH_WORDS], layout below
 
 override VOCAB: u32;
 override MAX_CTX: u32;
 // 256 both as the workgroup size and as the radix-select histogram (8 bits per pass).
 const WG = 256u;
+// Logits per workgroup of the spread passes; at most WG parts (VOCAB <= 262144).
+const SPART = 1024u;
+override SPARTS: u32 = (VOCAB + SPART - 1u) / SPART;
+// Candidate thresholds m - dist(j), and the most candidates sample_final takes.
+const NB = 32u;
+const CAP = 4096u;
+// Fixed point for the per-threshold masses (integer atomics; a part's sum stays below 2^31).
+const MASS_ONE = 2097152.0;
+// scratch layout, in u32 words
+override OFF_PA: u32 = SPARTS;                 // [SPARTS] argmax of each part (max at 0)
+override OFF_PT: u32 = 2u * SPARTS;            // [SPARTS] f32 softmax mass of each part
+override OFF_PB: u32 = 3u * SPARTS;            // [SPARTS][2 NB] count, then fixed-point mass, per threshold
+override OFF_PC: u32 = OFF_PB + 2u * NB * SPARTS; // [SPARTS] candidates each part wrote
+override OFF_CH: u32 = OFF_PC + SPARTS;        // the chosen threshold (NB: none)
+override OFF_CI: u32 = OFF_CH + 1u;            // [VOCAB] candidates, part w's from w * SPART
+override OFF_GI: u32 = OFF_CI + VOCAB;         // [CAP] gathered candidate indices
+override OFF_GV: u32 = OFF_GI + CAP;           // [CAP] their values (f32)
 
 var<workgroup> red_f: array<f32, WG>;
 var<workgroup> red_u: array<u32, WG>;
 var<workgroup> hist: array<atomic<u32>, WG>;
+var<workgroup> hmass: array<atomic<u32>, NB>;
 var<workgroup> sel: vec2<u32>;   // radix select: chosen bin, rank within it
 var<workgroup> draw_chunk: u32;        // (e): the chunk holding the draw
 var<workgroup> draw_mass: vec2<f32>;   // (e): mass before that chunk, mass to pass
+var<workgroup> choice: u32;
 
 struct Best { v: f32, i: u32 }
 
@@ -63,7 +93,7 @@ fn uniform01(seed: u32, counter: u32) -> f32 {
   return f32(pcg(pcg(seed) + counter) >> 8u) * (1.0 / 16777216.0);
 }
 
-// Workgroup sum; every invocation gets the same (uniform) value back.
+// Workgroup sum (a fixed tree: the same inputs give the same bits); every invocation gets it.
 fn sum_all(t: u32, v: f32) -> f32 {
   red_f[t] = v;
   workgroupBarrier();
@@ -73,6 +103,21 @@ fn sum_all(t: u32, v: f32) -> f32 {
   }
   let r = workgroupUniformLoad(&red_f[0]);
   workgroupBarrier(); // nobody may overwrite red_f before everyone has read it
+  return r;
+}
+
+// Inclusive prefix sum over the workgroup.
+fn scan_u(t: u32, v: u32) -> u32 {
+  red_u[t] = v;
+  workgroupBarrier();
+  for (var o = 1u; o < WG; o <<= 1u) {
+    let a = select(0u, red_u[max(t, o) - o], t >= o);
+    workgroupBarrier();
+    red_u[t] += a;
+    workgroupBarrier();
+  }
+  let r = red_u[t];
+  workgroupBarrier();
   return r;
 }
 
@@ -97,125 +142,250 @@ fn argmax_all(t: u32, v: f32, i: u32) -> Best {
   return b;
 }
 
-// Softmax mass (relative to exp(m)) of the values with key >= thr, this invocation's stride.
-fn mass_strided(t: u32, thr: u32, m: f32) -> f32 {
-  var s = 0.0;
-  for (var i = t; i < VOCAB; i += WG) {
-    let x = work[i];
-    if (okey(x) >= thr) { s += exp(x - m); }
-  }
-  return s;
-}
-
 fn emit(tok: u32) {
   ids[0] = tok;
   if (step.kv_len < MAX_CTX) { history[step.kv_len] = tok; }
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) t: u32) {
-  let base = (max(step.logit_rows, 1u) - 1u) * VOCAB;
-  let greedy = !(params.temperature > 0.0);
-  let temp = select(params.temperature, 1.0, greedy);
+fn row_base() -> u32 { return (max(step.logit_rows, 1u) - 1u) * VOCAB; }
+fn part_end(w: u32) -> u32 { return min(w * SPART + SPART, VOCAB); }
+fn top_k_on() -> bool { return params.top_k > 0u && params.top_k < VOCAB; }
 
+// The best of the parts' maxima (lowest index on ties): the greedy token and the max m that keeps
+// every exp below 1.
+fn global_best(t: u32) -> Best {
+  let w = min(t, SPARTS - 1u);
+  return argmax_all(t, bitcast<f32>(scratch[w]), scratch[OFF_PA + w]);
+}
+
+// Total softmax mass (relative to exp(m)): the parts' masses through one fixed tree.
+fn global_mass(t: u32) -> f32 {
+  return sum_all(t, select(0.0, bitcast<f32>(scratch[OFF_PT + t]), t < SPARTS));
+}
+
+// Threshold j is x >= m - dist(j): steps of 1/4 to 4, of 1/2 to 8, of 2 to 22.
+fn dist(j: u32) -> f32 {
+  let f = f32(j);
+  return select(select(8.0 + 2.0 * (f - 24.0), 4.0 + 0.5 * (f - 16.0), j < 24u), 0.25 * f, j < 16u);
+}
+
+// The first threshold x passes (NB: none); thresholds fall as j grows.
+fn bucket(x: f32, m: f32) -> u32 {
+  var lo = 0u;
+  var hi = NB;
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (x >= m - dist(mid)) { hi = mid; } else { lo = mid + 1u; }
+  }
+  return lo;
+}
+
+@compute @workgroup_size(WG)
+fn sample_prep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let base = row_base();
+  let temp = select(params.temperature, 1.0, !(params.temperature > 0.0));
+  let start = wid.x * SPART;
+  let end = part_end(wid.x);
   // (a) + (b): work = penalized logits / temperature. The penalty pass rewrites a token from its
   // raw logit, so a token repeated in history is penalized once, and duplicate writes agree.
-  for (var i = t; i < VOCAB; i += WG) { work[i] = logits[base + i] / temp; }
+  for (var i = start + t; i < end; i += WG) { work[i] = logits[base + i] / temp; }
   if (params.penalty != 1.0) {
     storageBarrier();
     let n = min(step.kv_len, MAX_CTX);
     for (var j = t; j < n; j += WG) {
       let tok = history[j];
-      if (tok < VOCAB) {
+      if (tok >= start && tok < end) {
         let l = logits[base + tok];
         work[tok] = select(l * params.penalty, l / params.penalty, l > 0.0) / temp;
       }
     }
   }
   storageBarrier();
-
-  // Argmax: the greedy answer, and the max that keeps every exp below 1.
-  let first = min(t, VOCAB - 1u);
+  let first = min(start + t, end - 1u);
   var bv = work[first];
   var bi = first;
-  for (var i = t + WG; i < VOCAB; i += WG) {
+  for (var i = start + t + WG; i < end; i += WG) {
     let v = work[i];
     if (v > bv) { bv = v; bi = i; }
   }
   let best = argmax_all(t, bv, bi);
-  if (greedy) {
-    if (t == 0u) { emit(best.i); }
-    return;
+  if (t == 0u) {
+    scratch[wid.x] = bitcast<u32>(best.v);
+    scratch[OFF_PA + wid.x] = best.i;
   }
-  let m = best.v;
+}
 
-  // (c) Top-k: radix select of the k-th largest key, most significant byte first.
-  var thr = 0u;
-  let k = params.top_k;
-  if (k > 0u && k < VOCAB) {
-    var prefix = 0u;
-    var mask = 0u;
-    var want = k;
-    for (var digit = 0u; digit < 4u; digit++) {
-      let shift = 24u - 8u * digit;
-      atomicStore(&hist[t], 0u);
-      workgroupBarrier();
-      for (var i = t; i < VOCAB; i += WG) {
-        let key = okey(work[i]);
-        if ((key & mask) == prefix) { atomicAdd(&hist[(key >> shift) & 255u], 1u); }
+@compute @workgroup_size(WG)
+fn sample_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let m = global_best(t).v;
+  if (t < NB) {
+    atomicStore(&hist[t], 0u);
+    atomicStore(&hmass[t], 0u);
+  }
+  workgroupBarrier();
+  var s = 0.0;
+  for (var i = wid.x * SPART + t; i < part_end(wid.x); i += WG) {
+    let x = work[i];
+    let e = exp(x - m);
+    s += e;
+    let j = bucket(x, m);
+    if (j < NB) {
+      atomicAdd(&hist[j], 1u);
+      atomicAdd(&hmass[j], u32(e * MASS_ONE));
+    }
+  }
+  let total = sum_all(t, s); // also the barrier after the atomics
+  let o = OFF_PB + wid.x * 2u * NB;
+  if (t < NB) {
+    scratch[o + t] = atomicLoad(&hist[t]);
+    scratch[o + NB + t] = atomicLoad(&hmass[t]);
+  }
+  if (t == 0u) { scratch[OFF_PT + wid.x] = bitcast<u32>(total); }
+}
+
+@compute @workgroup_size(WG)
+fn sample_select(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let m = global_best(t).v;
+  let zall = global_mass(t);
+  // Per threshold, summed over the parts in order: every workgroup gets the same bits.
+  if (t < NB) {
+    var c = 0u;
+    var ms = 0.0;
+    for (var w = 0u; w < SPARTS; w++) {
+      c += scratch[OFF_PB + w * 2u * NB + t];
+      ms += f32(scratch[OFF_PB + w * 2u * NB + NB + t]);
+    }
+    red_u[t] = c;
+    red_f[t] = ms * (1.0 / MASS_ONE);
+  }
+  workgroupBarrier();
+  if (t == 0u) {
+    // The highest threshold whose tokens surely hold every survivor: at least k of them, or (no
+    // top-k) mass >= top_p of the total. The fixed-point masses are rounded down and the margin
+    // covers f32 rounding, so the candidates' own mass in sample_final still reaches the goal.
+    let goal = params.top_p * zall * 1.0001;
+    var c = 0u;
+    var ms = 0.0;
+    var pick = NB;
+    for (var j = 0u; j < NB; j++) {
+      c += red_u[j];
+      ms += red_f[j];
+      if (c > CAP) { break; }
+      if (select(ms >= goal, c >= params.top_k, top_k_on())) {
+        pick = j;
+        break;
       }
-      workgroupBarrier();
-      if (t == 0u) {
-        var cum = 0u;
-        var b = 255u;
-        loop {
-          let h = atomicLoad(&hist[b]);
-          if (cum + h >= want || b == 0u) {
-            sel = vec2<u32>(b, want - cum);
-            break;
-          }
-          cum += h;
-          b -= 1u;
+    }
+    choice = pick;
+    if (wid.x == 0u) { scratch[OFF_CH] = pick; }
+  }
+  let j = workgroupUniformLoad(&choice);
+  if (j >= NB) { return; }
+  // This part's tokens with x >= thr, in index order: four consecutive ones per invocation.
+  let thr = m - dist(j);
+  let i0 = wid.x * SPART + 4u * t;
+  let end = part_end(wid.x);
+  var mine = 0u;
+  for (var i = i0; i < min(i0 + 4u, end); i++) {
+    if (work[i] >= thr) { mine++; }
+  }
+  var at = scan_u(t, mine) - mine;
+  for (var i = i0; i < min(i0 + 4u, end); i++) {
+    if (work[i] >= thr) {
+      scratch[OFF_CI + wid.x * SPART + at] = i;
+      at++;
+    }
+  }
+  if (t == WG - 1u) { scratch[OFF_PC + wid.x] = at; }
+}
+
+// sample_final works on a set S of n tokens in index order: the gathered candidates, or the range
+// work[s_base, s_base + n).
+var<private> s_cand: bool;
+var<private> s_base: u32;
+var<private> s_n: u32;
+
+fn sval(s: u32) -> f32 {
+  if (s_cand) { return bitcast<f32>(scratch[OFF_GV + s]); }
+  return work[s_base + s];
+}
+
+fn sidx(s: u32) -> u32 {
+  if (s_cand) { return scratch[OFF_GI + s]; }
+  return s_base + s;
+}
+
+fn mass_of(x: f32, thr: u32, m: f32) -> f32 {
+  return select(0.0, exp(x - m), okey(x) >= thr);
+}
+
+// Softmax mass (relative to exp(m)) of the members of S with key >= thr, this invocation's stride.
+// Four independent loads an iteration: one workgroup walking the whole vocabulary (the fallback)
+// waits on memory, not arithmetic.
+fn mass_strided(t: u32, thr: u32, m: f32) -> f32 {
+  var s = 0.0;
+  var i = t;
+  for (; i + 3u * WG < s_n; i += 4u * WG) {
+    let a = sval(i);
+    let b = sval(i + WG);
+    let c = sval(i + 2u * WG);
+    let d = sval(i + 3u * WG);
+    s += (mass_of(a, thr, m) + mass_of(b, thr, m)) + (mass_of(c, thr, m) + mass_of(d, thr, m));
+  }
+  for (; i < s_n; i += WG) { s += mass_of(sval(i), thr, m); }
+  return s;
+}
+
+// (c) Top-k over S: radix select of the k-th largest key, most significant byte first.
+fn top_k_key(t: u32, k: u32) -> u32 {
+  var prefix = 0u;
+  var mask = 0u;
+  var want = k;
+  for (var digit = 0u; digit < 4u; digit++) {
+    let shift = 24u - 8u * digit;
+    atomicStore(&hist[t], 0u);
+    workgroupBarrier();
+    for (var i = t; i < s_n; i += WG) {
+      let key = okey(sval(i));
+      if ((key & mask) == prefix) { atomicAdd(&hist[(key >> shift) & 255u], 1u); }
+    }
+    workgroupBarrier();
+    if (t == 0u) {
+      var cum = 0u;
+      var b = 255u;
+      loop {
+        let h = atomicLoad(&hist[b]);
+        if (cum + h >= want || b == 0u) {
+          sel = vec2<u32>(b, want - cum);
+          break;
         }
+        cum += h;
+        b -= 1u;
       }
-      let s = workgroupUniformLoad(&sel);
-      prefix |= s.x << shift;
-      mask |= 255u << shift;
-      want = s.y;
     }
-    thr = prefix;
+    let s = workgroupUniformLoad(&sel);
+    prefix |= s.x << shift;
+    mask |= 255u << shift;
+    want = s.y;
   }
+  return prefix;
+}
 
-  // (d) Top-p: the largest key threshold whose mass still reaches top_p of the top-k mass. It
-  // lands exactly on a logit value, the last one of HF's sorted cumulative prefix.
-  if (params.top_p < 1.0) {
-    let goal = params.top_p * sum_all(t, mass_strided(t, thr, m));
-    var lo = thr;       // always reaches the goal
-    var hi = okey(m);
-    loop {
-      if (lo >= hi) { break; }
-      let mid = lo + (hi - lo + 1u) / 2u;
-      if (sum_all(t, mass_strided(t, mid, m)) >= goal) { lo = mid; } else { hi = mid - 1u; }
-    }
-    thr = lo;
-  }
-
-  // (e) Draw: contiguous chunks per invocation so chunk order is index order; invocation 0 scans
-  // the 256 chunk masses, then the owner of the chosen chunk walks it.
-  let chunk = (VOCAB + WG - 1u) / WG;
-  let c0 = min(t * chunk, VOCAB);
-  let c1 = min(c0 + chunk, VOCAB);
+// (e) Draw: the first member of S with key >= thr whose cumulative mass passes `goal`. Contiguous
+// chunks per invocation so chunk order is index order; invocation 0 scans the 256 chunk masses,
+// then the owner of the chosen chunk walks it. Rounding past the end picks the last survivor.
+fn draw(t: u32, thr: u32, m: f32, goal: f32) {
+  let chunk = (s_n + WG - 1u) / WG;
+  let c0 = min(t * chunk, s_n);
+  let c1 = min(c0 + chunk, s_n);
   var s = 0.0;
   for (var i = c0; i < c1; i++) {
-    let x = work[i];
+    let x = sval(i);
     if (okey(x) >= thr) { s += exp(x - m); }
   }
   red_f[t] = s;
   workgroupBarrier();
   if (t == 0u) {
-    var total = 0.0;
-    for (var j = 0u; j < WG; j++) { total += red_f[j]; }
-    let goal = uniform01(params.seed, step.kv_len) * total;
     var acc = 0.0;
     var pick = 0u;
     var before = 0.0;
@@ -237,15 +407,107 @@ fn main(@builtin(local_invocation_index) t: u32) {
     var acc = d.x;
     var tok = c0;
     for (var i = c0; i < c1; i++) {
-      let x = work[i];
+      let x = sval(i);
       if (okey(x) >= thr) {
         acc += exp(x - m);
         tok = i;
         if (acc > d.y) { break; }
       }
     }
-    emit(tok);
+    emit(sidx(tok));
   }
+}
+
+@compute @workgroup_size(WG)
+fn sample_final(@builtin(local_invocation_index) t: u32) {
+  let best = global_best(t);
+  if (!(params.temperature > 0.0)) {
+    if (t == 0u) { emit(best.i); }
+    return;
+  }
+  let m = best.v;
+  let zall = global_mass(t);
+  let u = uniform01(params.seed, step.kv_len);
+  let k_on = top_k_on();
+  if (!k_on && !(params.top_p < 1.0)) {
+    // Plain temperature: the part the draw falls in, then the draw inside it.
+    if (t == 0u) {
+      let goal = u * zall;
+      var acc = 0.0;
+      var pick = 0u;
+      var before = 0.0;
+      for (var w = 0u; w < SPARTS; w++) {
+        let sw = bitcast<f32>(scratch[OFF_PT + w]);
+        if (sw > 0.0) {
+          pick = w;
+          before = acc;
+          if (acc + sw > goal) { break; }
+        }
+        acc += sw;
+      }
+      draw_chunk = pick;
+      draw_mass = vec2<f32>(before, goal);
+    }
+    let p = workgroupUniformLoad(&draw_chunk);
+    let g = workgroupUniformLoad(&draw_mass);
+    s_cand = false;
+    s_base = p * SPART;
+    s_n = part_end(p) - s_base;
+    draw(t, 0u, m, g.y - g.x);
+    return;
+  }
+
+  if (t == 0u) { choice = scratch[OFF_CH]; }
+  let j = workgroupUniformLoad(&choice);
+  var thr = 0u;
+  if (j < NB) {
+    // Gather the parts' candidates into one list in index order.
+    let cnt = select(0u, scratch[OFF_PC + t], t < SPARTS);
+    let incl = scan_u(t, cnt);
+    red_u[t] = incl - cnt; // exclusive: where part t's candidates start
+    if (t == WG - 1u) { choice = incl; }
+    let n = workgroupUniformLoad(&choice);
+    for (var s = t; s < n; s += WG) {
+      // The last part starting at or before s (empty parts share their successor's start).
+      var lo = 0u;
+      var hi = SPARTS - 1u;
+      while (lo < hi) {
+        let mid = (lo + hi + 1u) / 2u;
+        if (red_u[mid] <= s) { lo = mid; } else { hi = mid - 1u; }
+      }
+      let idx = scratch[OFF_CI + lo * SPART + (s - red_u[lo])];
+      scratch[OFF_GI + s] = idx;
+      scratch[OFF_GV + s] = bitcast<u32>(work[idx]);
+    }
+    storageBarrier();
+    workgroupBarrier();
+    s_cand = true;
+    s_n = n;
+    thr = okey(m - dist(j));
+  } else {
+    s_cand = false;
+    s_base = 0u;
+    s_n = VOCAB;
+  }
+
+  if (k_on) { thr = top_k_key(t, params.top_k); }
+
+  // (d) Top-p: the largest key threshold whose mass still reaches top_p of the top-k mass (of the
+  // whole vocabulary without top-k). It lands exactly on a logit value, the last one of HF's
+  // sorted cumulative prefix.
+  if (params.top_p < 1.0) {
+    let z = select(zall, sum_all(t, mass_strided(t, thr, m)), k_on);
+    let goal = params.top_p * z;
+    var lo = thr;       // always reaches the goal
+    var hi = okey(m);
+    loop {
+      if (lo >= hi) { break; }
+      let mid = lo + (hi - lo + 1u) / 2u;
+      if (sum_all(t, mass_strided(t, mid, m)) >= goal) { lo = mid; } else { hi = mid - 1u; }
+    }
+    thr = lo;
+  }
+  draw(t, thr, m, u * sum_all(t, mass_strided(t, thr, m)));
 }
 
 // Greedy fast path, first dispatch: workgroup w finds the best of logits [w * PART, (w+1) * PART)

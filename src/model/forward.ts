@@ -252,7 +252,7 @@ export class Forward {
       lastX,
     };
     // Scratch the kernels made while binding is the forward pass's to destroy, like its activations.
-    buffers.push(...new Set(attention.flatMap((a) => a.buffers)), bindings.sampler.params, bindings.sampler.work);
+    buffers.push(...new Set(attention.flatMap((a) => a.buffers)), bindings.sampler.params, bindings.sampler.work, bindings.sampler.scratch);
     const kernels = { embed, norm, qkv: mqkv, o: mo, gateUp: mgu, down: mdown, lmHead, ropeQ, ropeK, kvAppend, attention, siluMul, sampler, decode };
     return new Forward(c, shape, step, ids, history, logits, buffers, kernels, bindings);
   }

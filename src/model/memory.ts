@@ -2,6 +2,7 @@
 // alone so the app can refuse a model before downloading it.
 import type { ModelConfig } from './config';
 import { DEFAULT_GROUP_SIZE, type WeightFormat } from './quantize';
+import { samplerScratchWords } from './sampling';
 
 export class ModelTooLargeError extends Error {
   override name = 'ModelTooLargeError';
@@ -36,7 +37,8 @@ export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: 
   const kvLayer = contextLength * KV * 4;
   const kvBytes = 2 * c.numLayers * kvLayer;
   const T = maxRows;
-  const activationBytes = 4 * (T * (2 * D + 2 * Q + 2 * KV + 3 * I + 1) + maxLogitRows * (2 * D + V) + contextLength);
+  // ...plus the sampler's processed logits and its scratch (part figures, candidate lists).
+  const activationBytes = 4 * (T * (2 * D + 2 * Q + 2 * KV + 3 * I + 1) + maxLogitRows * (2 * D + V) + contextLength + V + samplerScratchWords(V));
   const candidates = [
     { label: 'embedding table', bytes: embed },
     { label: 'KV cache of one layer', bytes: kvLayer },

@@ -11,6 +11,28 @@ export interface SamplingParams {
   seed: number;
 }
 
+// Sizes of the GPU sampler's spread passes (the constants of src/kernels/sample.wgsl), here so the
+// memory plan can count its scratch without loading the kernel.
+/** logits per workgroup of the spread passes (SPART) */
+export const SAMPLER_SPART = 1024;
+const SAMPLER_NB = 32; // candidate thresholds (NB)
+const SAMPLER_CAP = 4096; // most candidates the final pass takes (CAP)
+/** The largest vocabulary the spread passes take: one workgroup of 256 reduces a figure per part. */
+export const MAX_SAMPLER_VOCAB = 256 * SAMPLER_SPART;
+
+/**
+ * Where the sampler's scratch buffer (the OFF_* layout in sample.wgsl) keeps the threshold that
+ * sample_select chose (SAMPLER_THRESHOLDS: none, the full-vocabulary path), and its size in words.
+ */
+export function samplerScratchLayout(vocab: number): { choiceWord: number; words: number } {
+  const parts = Math.ceil(vocab / SAMPLER_SPART);
+  const choiceWord = parts * (4 + 2 * SAMPLER_NB);
+  return { choiceWord, words: choiceWord + 1 + vocab + 2 * SAMPLER_CAP };
+}
+export const SAMPLER_THRESHOLDS = SAMPLER_NB;
+
+export const samplerScratchWords = (vocab: number) => samplerScratchLayout(vocab).words;
+
 /** PCG-RXS-M-XS hash of one u32 (Jarzynski & Olano, "Hash Functions for GPU Rendering", 2020). */
 export function pcgHash(v: number): number {
   const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;

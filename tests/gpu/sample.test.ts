@@ -2,7 +2,7 @@ import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, run, stepBuffer } from './harness';
 import { uploadStorage, readBuffer } from '../../src/gpu/buffers';
 import { Sampler } from '../../src/kernels/sample';
-import { sampleReference, type SamplingParams } from '../../src/model/sampling';
+import { sampleReference, samplerScratchLayout, SAMPLER_THRESHOLDS, type SamplingParams } from '../../src/model/sampling';
 import type { PipelineCache } from '../../src/gpu/pipelines';
 
 const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
@@ -29,14 +29,19 @@ describe('sampler kernel', () => {
     const ids = uploadStorage(device, 'ids', new Uint32Array([HISTORY_FILL]));
     const step = stepBuffer(device, 1, 0, logitRows);
     const bound = s.bind(device, 'sample', { logits: uploadStorage(device, 'logits', logits), history: historyBuf, ids, step: step.buffer });
+    const { choiceWord } = samplerScratchLayout(vocab);
     return async (p: SamplingParams, kvLen: number) => {
       device.queue.writeBuffer(historyBuf, 0, history); // undo the previous draw's write
+      device.queue.writeBuffer(bound.scratch, choiceWord * 4, new Uint32Array([HISTORY_FILL]));
       step.write({ rows: 1, pos: kvLen - 1, logitRows });
       s.setParams(device, bound, p);
       await run(device, (pass) => s.encode(pass, bound));
       const id = new Uint32Array(await readBuffer(device, ids, 4))[0]!;
       const hist = new Uint32Array(await readBuffer(device, historyBuf, MAX_CTX * 4));
-      return { id, hist };
+      // The threshold sample_select chose: a candidate list (< SAMPLER_THRESHOLDS), the whole
+      // vocabulary (== SAMPLER_THRESHOLDS), or untouched (the mode has no select pass).
+      const choice = new Uint32Array(await readBuffer(device, bound.scratch, choiceWord * 4 + 4))[choiceWord]!;
+      return { id, hist, path: choice === HISTORY_FILL ? 'no select' : choice < SAMPLER_THRESHOLDS ? 'candidates' : 'full' };
     };
   }
 
@@ -121,6 +126,48 @@ describe('sampler kernel', () => {
       const kvLen = 5 + n;
       expect((await draw(p, kvLen)).id, `pair ${n}`).toBe(sampleReference(logits, hist, p, kvLen));
     }
+  });
+
+  it('vocab=32000 over 32 parts: every mode == sampleReference; top-k/top-p take the candidate list when it holds them, the whole vocabulary when not', async () => {
+    const vocab = 32000;
+    // LLM-like: a bulk of low logits and a few hundred plausible tokens spread over all parts.
+    const logits = randn(vocab, 4242, 1);
+    const r = randn(600, 99);
+    const peak: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const tok = Math.floor(Math.abs(r[2 * i]! * 7919 * (i + 1))) % vocab;
+      logits[tok] = 6 + 2 * Math.abs(r[2 * i + 1]!);
+      peak.push(tok);
+    }
+    // A flat row: the nucleus is most of the vocabulary, far more than the candidate list holds.
+    const flat = randn(vocab, 777, 0.2);
+    const hist = makeHistory(vocab, 40, 11);
+    hist.set(peak.slice(0, 10), 20); // the penalty hits plausible tokens
+    const cases: Array<{ row: Float32Array; p: Omit<SamplingParams, 'seed'>; path: string }> = [
+      { row: logits, p: { temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1 }, path: 'no select' },
+      { row: logits, p: { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1.5 }, path: 'no select' },
+      { row: logits, p: { temperature: 0.8, topK: 40, topP: 1, repetitionPenalty: 1 }, path: 'candidates' },
+      { row: logits, p: { temperature: 1, topK: 0, topP: 0.9, repetitionPenalty: 1 }, path: 'candidates' },
+      { row: logits, p: { temperature: 1.2, topK: 0, topP: 0.95, repetitionPenalty: 1.3 }, path: 'full' },
+      { row: logits, p: { temperature: 0.9, topK: 0, topP: 0.95, repetitionPenalty: 1.3 }, path: 'candidates' },
+      { row: logits, p: { temperature: 0.7, topK: 100, topP: 0.8, repetitionPenalty: 0.9 }, path: 'candidates' },
+      { row: logits, p: { temperature: 1, topK: 5000, topP: 1, repetitionPenalty: 1 }, path: 'full' },
+      { row: flat, p: { temperature: 1, topK: 0, topP: 0.99, repetitionPenalty: 1 }, path: 'full' },
+    ];
+    const draws = new Map<Float32Array, Awaited<ReturnType<typeof sampler>>>();
+    for (const row of [logits, flat]) draws.set(row, await sampler(vocab, row, hist));
+    const got: number[] = [];
+    for (const [c, { row, p: base, path }] of cases.entries()) {
+      for (let n = 0; n < 3; n++) {
+        const p = { ...base, seed: 17 + 101 * c + n };
+        const kvLen = 21 + 9 * n;
+        const out = await draws.get(row)!(p, kvLen);
+        expect(out.id, `case ${c} draw ${n}: ${JSON.stringify(p)} kv_len ${kvLen}`).toBe(sampleReference(row, hist, p, kvLen));
+        expect(out.path, `case ${c}`).toBe(path);
+        got.push(out.id);
+      }
+    }
+    expect(new Set(got).size).toBeGreaterThan(12);
   });
 
   it('vocab=257 logit_rows=3 samples the last row', async () => {

@@ -6,6 +6,7 @@ import {
 } from '../../src/bench/report';
 import { kernelFamily, timestampQuantum } from '../../src/gpu/profiler';
 import { parseArgs, parseShape, UsageError } from '../../src/bench/args';
+import { benchSampling } from '../../src/bench/model_bench';
 import { renderKernelReport, KERNEL_SCHEMA } from '../../src/bench/kernel_report';
 
 describe('mean and std', () => {
@@ -150,6 +151,9 @@ describe('table formatting', () => {
     expect(t2).toMatch(/^sum +2\.000$/m);
     expect(t2).toMatch(/^wall \(same run\) +2\.500$/m);
     expect(t2).not.toContain('quantized');
+    expect(t2).toContain('8 new tokens, greedy, seed 1');
+    report.settings.sampling = { temperature: 0.7, topK: 0, topP: 0.9, repetitionPenalty: 1, seed: 1 };
+    expect(renderModelReport(report)).toContain('8 new tokens, temperature 0.7, top-p 0.9, seed 1');
   });
 });
 
@@ -157,6 +161,12 @@ describe('command line', () => {
   it('model mode: lists, defaults, --json -', () => {
     const a = parseArgs(['--model', 'synthetic:tiny', '--engines', 'f16,int8', '--prompt-tokens', '8,16', '--new-tokens', '4', '--runs', '2', '--json', '-']);
     expect(a).toMatchObject({ mode: 'model', json: '-', options: { model: 'synthetic:tiny', engines: ['f16', 'int8'], promptTokens: [8, 16], newTokens: 4, runs: 2, warmup: 1, profile: true } });
+    expect(a.mode === 'model' && benchSampling(a.options)).toEqual({ temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 1 });
+  });
+  it('model mode: sampling flags; the sampler is seeded by --seed', () => {
+    const a = parseArgs(['--model', 'synthetic:tiny', '--temperature', '0.7', '--top-k', '40', '--top-p', '0.9', '--seed', '5']);
+    expect(a.mode === 'model' && benchSampling(a.options)).toEqual({ temperature: 0.7, topK: 40, topP: 0.9, repetitionPenalty: 1, seed: 5 });
+    expect(() => parseArgs(['--model', 'x', '--top-p', '1.5'])).toThrow(/--top-p/);
   });
   it('kernel mode and shapes NxK', () => {
     const a = parseArgs(['--kernels', '--shapes', '256x256,14336x4096', '--formats', 'int8', '--iters', '3']);
