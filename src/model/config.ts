@@ -1,6 +1,7 @@
 // One ModelConfig, parsed from Hugging Face `config.json` in this one place. Both config styles
 // are accepted: the classic `rope_theta` + `rope_scaling`, and the newer `rope_parameters`.
 import type { RopeParams } from '../kernels/rope';
+import { MAX_SAMPLER_VOCAB } from './sampling';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -150,6 +151,10 @@ export function parseConfig(input: string | unknown): ModelConfig {
   }
 
   const attentionBias = c.attention_bias === true;
+  const vocabSize = int(c, 'vocab_size', { max: 1 << 20 });
+  if (vocabSize > MAX_SAMPLER_VOCAB) {
+    throw new UnsupportedModelError(`vocab_size ${vocabSize} is larger than the GPU sampler supports (${MAX_SAMPLER_VOCAB})`);
+  }
   return {
     modelType: modelType_,
     hiddenSize,
@@ -158,7 +163,7 @@ export function parseConfig(input: string | unknown): ModelConfig {
     numHeads,
     numKvHeads,
     headDim,
-    vocabSize: int(c, 'vocab_size', { max: 1 << 20 }),
+    vocabSize,
     maxPositionEmbeddings: int(c, 'max_position_embeddings', { fallback: 2048, max: 1 << 24 }),
     rmsNormEps: positiveEps(num(c, 'rms_norm_eps', 1e-6)),
     rope: parseRope(c),

@@ -50,6 +50,11 @@ describe('parseConfig errors', () => {
     expect(() => parseConfig({ ...base, num_hidden_layers: 1e9 })).toThrow(/num_hidden_layers/);
     expect(() => parseConfig({ ...base, vocab_size: 12.5 })).toThrow(/vocab_size/);
   });
+  it('refuses a vocabulary larger than the GPU sampler takes (262144), accepts that size', () => {
+    expect(() => parseConfig({ ...base, vocab_size: 262145 })).toThrow(UnsupportedModelError);
+    expect(() => parseConfig({ ...base, vocab_size: 262145 })).toThrow(/vocab_size 262145 is larger than the GPU sampler supports \(262144\)/);
+    expect(parseConfig({ ...base, vocab_size: 262144 }).vocabSize).toBe(262144);
+  });
   it('refuses absurd sizes: negative, strings, null, fractional head_dim, layer_types of the wrong length', () => {
     expect(() => parseConfig({ ...base, intermediate_size: -4 })).toThrow(/intermediate_size/);
     expect(() => parseConfig({ ...base, vocab_size: '512' })).toThrow(/vocab_size.*must be an integer/);
