@@ -371,25 +371,16 @@ fn top_k_key(t: u32, k: u32) -> u32 {
   return prefix;
 }
 
-// (e) Draw: the first member of S with key >= thr whose cumulative mass passes `goal`. Contiguous
-// chunks per invocation so chunk order is index order; invocation 0 scans the 256 chunk masses,
-// then the owner of the chosen chunk walks it. Rounding past the end picks the last survivor.
-fn draw(t: u32, thr: u32, m: f32, goal: f32) {
-  let chunk = (s_n + WG - 1u) / WG;
-  let c0 = min(t * chunk, s_n);
-  let c1 = min(c0 + chunk, s_n);
-  var s = 0.0;
-  for (var i = c0; i < c1; i++) {
-    let x = sval(i);
-    if (okey(x) >= thr) { s += exp(x - m); }
-  }
-  red_f[t] = s;
+// Invocation t holds the mass of chunk t (chunks in index order): draw_chunk = the first chunk
+// whose end passes `goal`, else (rounding) the last non-empty one; draw_mass = (mass before it,
+// goal). Read them with workgroupUniformLoad.
+fn pick_chunk(t: u32, mass: f32, goal: f32) {
+  red_f[t] = mass;
   workgroupBarrier();
   if (t == 0u) {
     var acc = 0.0;
     var pick = 0u;
     var before = 0.0;
-    // The first chunk whose end passes the goal; else (rounding) the last non-empty chunk.
     for (var j = 0u; j < WG; j++) {
       let sj = red_f[j];
       if (sj > 0.0) {
@@ -402,6 +393,21 @@ fn draw(t: u32, thr: u32, m: f32, goal: f32) {
     draw_chunk = pick;
     draw_mass = vec2<f32>(before, goal);
   }
+}
+
+// (e) Draw: the first member of S with key >= thr whose cumulative mass passes `goal`. Contiguous
+// chunks per invocation so chunk order is index order; invocation 0 scans the 256 chunk masses,
+// then the owner of the chosen chunk walks it. Rounding past the end picks the last survivor.
+fn draw(t: u32, thr: u32, m: f32, goal: f32) {
+  let chunk = (s_n + WG - 1u) / WG;
+  let c0 = min(t * chunk, s_n);
+  let c1 = min(c0 + chunk, s_n);
+  var s = 0.0;
+  for (var i = c0; i < c1; i++) {
+    let x = sval(i);
+    if (okey(x) >= thr) { s += exp(x - m); }
+  }
+  pick_chunk(t, s, goal);
   if (t == workgroupUniformLoad(&draw_chunk)) {
     let d = draw_mass;
     var acc = d.x;
@@ -431,23 +437,7 @@ fn sample_final(@builtin(local_invocation_index) t: u32) {
   let k_on = top_k_on();
   if (!k_on && !(params.top_p < 1.0)) {
     // Plain temperature: the part the draw falls in, then the draw inside it.
-    if (t == 0u) {
-      let goal = u * zall;
-      var acc = 0.0;
-      var pick = 0u;
-      var before = 0.0;
-      for (var w = 0u; w < SPARTS; w++) {
-        let sw = bitcast<f32>(scratch[OFF_PT + w]);
-        if (sw > 0.0) {
-          pick = w;
-          before = acc;
-          if (acc + sw > goal) { break; }
-        }
-        acc += sw;
-      }
-      draw_chunk = pick;
-      draw_mass = vec2<f32>(before, goal);
-    }
+    pick_chunk(t, select(0.0, bitcast<f32>(scratch[OFF_PT + t]), t < SPARTS), u * zall);
     let p = workgroupUniformLoad(&draw_chunk);
     let g = workgroupUniformLoad(&draw_mass);
     s_cand = false;
