@@ -26,14 +26,20 @@ function parseJson(text: string, file: string): Json {
 
 /** Every id in the vocabulary and the added tokens must be an integer in [0, limit). */
 function checkIds(tj: Json, limit: number): void {
-  const ids: unknown[] = [];
+  const refuse = (id: unknown): never => {
+    throw new TokenizerError(`tokenizer.json has token id ${JSON.stringify(id) ?? 'undefined'}, outside the model's vocabulary 0..${limit - 1}: the tokenizer is corrupt or belongs to another model`);
+  };
+  const ok = (id: unknown): boolean => typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < limit;
   const vocab = (tj.model as Json).vocab;
   // BPE, WordPiece, WordLevel: { piece: id }; Unigram: [[piece, score], ...] whose ids are indices.
-  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) ids.push(...Object.values(vocab));
-  else if (Array.isArray(vocab) && vocab.length > limit) ids.push(vocab.length - 1);
-  if (Array.isArray(tj.added_tokens)) for (const t of tj.added_tokens) ids.push((t as Json | null)?.id);
-  const bad = ids.find((id) => !(typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < limit));
-  if (bad !== undefined) throw new TokenizerError(`tokenizer.json has token id ${JSON.stringify(bad) ?? 'undefined'}, outside the model's vocabulary 0..${limit - 1}: the tokenizer is corrupt or belongs to another model`);
+  // A plain loop: real vocabularies hold 128k-152k ids, too many to spread into one call's arguments.
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) {
+    for (const piece in vocab) {
+      const id = (vocab as Json)[piece];
+      if (!ok(id)) refuse(id);
+    }
+  } else if (Array.isArray(vocab) && vocab.length > limit) refuse(vocab.length - 1);
+  if (Array.isArray(tj.added_tokens)) for (const t of tj.added_tokens) if (!ok((t as Json | null)?.id)) refuse((t as Json | null)?.id);
 }
 
 /** The special token strings of tokenizer_config.json may be plain strings or AddedToken objects. */

@@ -116,3 +116,38 @@ describe('tokenizer errors', () => {
     expect(new TextTokenizer(JSON.stringify(beyond), undefined, 513).idLimit).toBe(513);
   });
 });
+
+// The real tokenizers of the app's presets (128k-152k ids for Llama 3.2 and Qwen 2.5). Their ids
+// are compared with HF transformers in hf_tokenizers.test.ts; here: that they load, and the parts
+// of chat templates that depend on more than the messages.
+const PRESETS = ['SmolLM2-135M-Instruct', 'Qwen2.5-0.5B-Instruct', 'TinyLlama-1.1B-Chat-v1.0', 'Llama-3.2-1B-Instruct', 'gpt2'];
+function preset(name: string): TextTokenizer {
+  const dir = path.join(tokDir, name);
+  const vocabSize = readJson<{ vocab_size: number }>(path.join(dir, 'config.json')).vocab_size;
+  const cfg = readJson<Record<string, unknown>>(path.join(dir, 'tokenizer_config.json'));
+  return new TextTokenizer(read(path.join(dir, 'tokenizer.json')), JSON.stringify(cfg), vocabSize);
+}
+
+describe('preset tokenizers', () => {
+  it.each(PRESETS)('%s loads with its tokenizer_config.json and config.json vocab_size', (name) => {
+    const tok = preset(name);
+    const vocabSize = readJson<{ vocab_size: number }>(path.join(tokDir, name, 'config.json')).vocab_size;
+    expect(tok.idLimit).toBeGreaterThan(30_000);
+    expect(tok.idLimit).toBeLessThanOrEqual(vocabSize);
+    expect(tok.eosIds.length).toBe(name === 'gpt2' ? 0 : 1);
+    expect(tok.hasChatTemplate).toBe(name !== 'gpt2');
+    const text = 'Hello, world! 你好 🙂';
+    expect(tok.decode(tok.encode(text, false))).toBe(text);
+  });
+
+  it('reports a corrupt id in a 128k vocabulary as TokenizerError, quickly', () => {
+    const tj = JSON.parse(read(path.join(tokDir, 'Llama-3.2-1B-Instruct', 'tokenizer.json'))) as { model: { vocab: Record<string, number> } };
+    tj.model.vocab['Hello'] = 1e9;
+    const t0 = performance.now();
+    expect(() => new TextTokenizer(JSON.stringify(tj), undefined, 128256)).toThrow(/token id 1000000000, outside the model's vocabulary 0..128255/);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    tj.model.vocab['Hello'] = -1;
+    expect(() => new TextTokenizer(JSON.stringify(tj), undefined, 128256)).toThrow(TokenizerError);
+  });
+
+});
