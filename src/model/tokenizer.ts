@@ -1,7 +1,8 @@
 // Tokenizer and chat template: the Hugging Face libraries do the work (@huggingface/tokenizers
 // for tokenizer.json, @huggingface/jinja's sandboxed interpreter for chat templates).
 import { Tokenizer } from '@huggingface/tokenizers';
-import { Template } from '@huggingface/jinja';
+import { Template, Environment, Interpreter } from '@huggingface/jinja';
+import { strftime } from './strftime';
 
 export class TokenizerError extends Error {
   override name = 'TokenizerError';
@@ -10,6 +11,15 @@ export class TokenizerError extends Error {
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
+}
+
+export interface ChatTemplateOptions {
+  /** end with the header of the assistant's turn (HF's add_generation_prompt); default true */
+  addGenerationPrompt?: boolean;
+  /** `date_string` for templates that print today's date (Llama 3.x); when absent they call strftime_now */
+  dateString?: string;
+  /** the clock behind `strftime_now` (tests pin it); default: now */
+  now?: () => Date;
 }
 
 type Json = Record<string, unknown>;
@@ -54,6 +64,8 @@ export class TextTokenizer {
   private readonly template: Template | null;
   readonly bosToken?: string;
   readonly eosToken?: string;
+  /** the named special tokens of tokenizer_config.json (bos_token, eos_token, ...), as HF hands them to chat templates */
+  private readonly specialTokens: Record<string, string> = {};
   /** ids that end generation, from tokenizer_config's eos_token (the model config adds its own). */
   readonly eosIds: number[];
   /** one more than the largest id the tokenizer can produce (added tokens included) */
@@ -79,6 +91,12 @@ export class TextTokenizer {
     }
     this.bosToken = tokenString(cfg.bos_token);
     this.eosToken = tokenString(cfg.eos_token);
+    // Only the tokens the config sets (HF passes its special_tokens_map, which omits unset ones;
+    // it also holds a tokenizer class's defaults, e.g. GPT-2's "<|endoftext|>", which a config lacks).
+    for (const key of ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token']) {
+      const t = tokenString(cfg[key]);
+      if (t !== undefined) this.specialTokens[key] = t;
+    }
     const eos = this.eosToken === undefined ? undefined : this.guard('look up the EOS token', () => this.tok.token_to_id(this.eosToken!));
     this.eosIds = typeof eos === 'number' && Number.isInteger(eos) && eos >= 0 ? [eos] : [];
     this.idLimit = this.guard('read the vocabulary', () => {
@@ -128,25 +146,69 @@ export class TextTokenizer {
     return this.guard('decode ids', () => this.tok.decode(ids, { skip_special_tokens: skipSpecialTokens }));
   }
 
-  /** Renders the chat template (with the generation prompt) and tokenizes it. */
-  applyChatTemplate(messages: ChatMessage[]): number[] {
+  /**
+   * The chat template's text for `messages`, as HF `apply_chat_template(..., tokenize=False)`
+   * renders it: the same variables (messages, add_generation_prompt, the special token strings,
+   * date_string when given, tools and documents as None) and the same functions
+   * (raise_exception, strftime_now in the C locale).
+   */
+  renderChatTemplate(messages: ChatMessage[], opts: ChatTemplateOptions = {}): string {
     if (!this.template) throw new TokenizerError('this model has no chat template; use a raw prompt');
+    const now = opts.now ?? (() => new Date());
     // @huggingface/jinja interprets the template over these values only: no JS is evaluated and
-    // the template sees no globals, so a hostile template can fail but not run code.
-    let text: string;
+    // the template sees no globals beyond these, so a hostile template can fail but not run code.
+    // Template.render() would declare its own strftime_now (browser locale) and raise_exception
+    // (a plain Error) and refuse ours as redeclarations, so the environment is built here.
+    const vars: Record<string, unknown> = {
+      true: true,
+      false: false,
+      none: null,
+      True: true,
+      False: false,
+      None: null,
+      range: pyRange,
+      raise_exception: (message: unknown) => {
+        throw new TokenizerError(`the chat template failed to render: ${String(message)}`);
+      },
+      strftime_now: (format: unknown) => strftime(now(), String(format)),
+      ...this.specialTokens,
+      messages: messages.map((m) => ({ ...m })),
+      tools: null,
+      documents: null,
+      add_generation_prompt: opts.addGenerationPrompt ?? true,
+    };
+    if (opts.dateString !== undefined) vars.date_string = opts.dateString;
+    const env = new Environment();
     try {
-      text = this.template.render({
-        messages,
-        add_generation_prompt: true,
-        bos_token: this.bosToken ?? '',
-        eos_token: this.eosToken ?? '',
-      });
+      for (const [name, value] of Object.entries(vars)) env.set(name, value);
+      const out = new Interpreter(env).run(this.template.parsed) as { value: unknown };
+      return String(out.value);
     } catch (e) {
+      if (e instanceof TokenizerError) throw e;
       throw new TokenizerError(`the chat template failed to render: ${(e as Error).message}`);
     }
-    // The template already wrote BOS and any other special tokens.
-    return this.encode(text, false);
   }
+
+  /**
+   * The chat template's text tokenized, as HF `apply_chat_template(..., tokenize=True)`: without
+   * adding special tokens, since the template already wrote BOS and the turn markers.
+   */
+  applyChatTemplate(messages: ChatMessage[], opts: ChatTemplateOptions = {}): number[] {
+    return this.encode(this.renderChatTemplate(messages, opts), false);
+  }
+}
+
+/** Python's range() for templates (jinja's global of that name). */
+function pyRange(start: number, stop?: number, step = 1): number[] {
+  if (stop === undefined) [start, stop] = [0, start];
+  if (step === 0) throw new Error('range() step must not be zero');
+  const out: number[] = [];
+  // A template cannot ask for more numbers than a chat could use.
+  for (let i = start; step > 0 ? i < stop : i > stop; i += step) {
+    if (out.length >= 1_000_000) throw new Error('range() too long');
+    out.push(i);
+  }
+  return out;
 }
 
 /**

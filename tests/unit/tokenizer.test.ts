@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TextTokenizer, StreamingDecoder, TokenizerError } from '../../src/model/tokenizer';
+import { TextTokenizer, StreamingDecoder, TokenizerError, type ChatMessage } from '../../src/model/tokenizer';
+import { strftime } from '../../src/model/strftime';
 import { FIXTURES, modelDir, readJson, type GreedyCase } from './fixtures';
 import { Engine } from '../../src/model/engine';
 import { memorySource } from '../../src/model/source';
@@ -121,12 +122,15 @@ describe('tokenizer errors', () => {
 // are compared with HF transformers in hf_tokenizers.test.ts; here: that they load, and the parts
 // of chat templates that depend on more than the messages.
 const PRESETS = ['SmolLM2-135M-Instruct', 'Qwen2.5-0.5B-Instruct', 'TinyLlama-1.1B-Chat-v1.0', 'Llama-3.2-1B-Instruct', 'gpt2'];
-function preset(name: string): TextTokenizer {
+function preset(name: string, config?: (cfg: Record<string, unknown>) => void): TextTokenizer {
   const dir = path.join(tokDir, name);
   const vocabSize = readJson<{ vocab_size: number }>(path.join(dir, 'config.json')).vocab_size;
   const cfg = readJson<Record<string, unknown>>(path.join(dir, 'tokenizer_config.json'));
+  config?.(cfg);
   return new TextTokenizer(read(path.join(dir, 'tokenizer.json')), JSON.stringify(cfg), vocabSize);
 }
+const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
+const MAR_7_2025 = () => new Date(2025, 2, 7, 14, 5, 9);
 
 describe('preset tokenizers', () => {
   it.each(PRESETS)('%s loads with its tokenizer_config.json and config.json vocab_size', (name) => {
@@ -150,4 +154,82 @@ describe('preset tokenizers', () => {
     expect(() => new TextTokenizer(JSON.stringify(tj), undefined, 128256)).toThrow(TokenizerError);
   });
 
+});
+
+describe('chat templates: what they read besides the messages', () => {
+  const llama = preset('Llama-3.2-1B-Instruct');
+
+  it('Llama 3.2 prints the date through strftime_now in English, from the injected clock', () => {
+    expect(llama.renderChatTemplate(user('Hi'), { now: MAR_7_2025 })).toBe(
+      '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: 07 Mar 2025\n\n<|eot_id|>' +
+        '<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n',
+    );
+    expect(llama.renderChatTemplate(user('Hi'))).toContain(`Today Date: ${strftime(new Date(), '%d %b %Y')}\n`);
+  });
+
+  it('date_string, when given, wins over the clock', () => {
+    expect(llama.renderChatTemplate(user('Hi'), { dateString: '01 Feb 2023', now: MAR_7_2025 })).toContain('Today Date: 01 Feb 2023\n');
+  });
+
+  it('add_generation_prompt=false ends after the last turn', () => {
+    expect(llama.renderChatTemplate(user('Hi'), { now: MAR_7_2025, addGenerationPrompt: false }).endsWith('Hi<|eot_id|>')).toBe(true);
+  });
+
+  it('applyChatTemplate tokenizes the rendered text without adding special tokens', () => {
+    const ids = llama.applyChatTemplate(user('Hi'), { now: MAR_7_2025 });
+    expect(ids).toEqual(llama.encode(llama.renderChatTemplate(user('Hi'), { now: MAR_7_2025 }), false));
+    expect(ids[0]).toBe(128000); // BOS once, written by the template
+    expect(ids[1]).toBe(128006); // <|start_header_id|> as one special token
+  });
+
+  it('Qwen 2.5 writes its default system prompt when the conversation has none', () => {
+    expect(preset('Qwen2.5-0.5B-Instruct').renderChatTemplate(user('Hi'))).toBe(
+      '<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n',
+    );
+  });
+
+  it('TinyLlama reads eos_token; SmolLM2 writes its own system prompt', () => {
+    expect(preset('TinyLlama-1.1B-Chat-v1.0').renderChatTemplate(user('Hi'))).toBe('<|user|>\nHi</s>\n<|assistant|>\n');
+    expect(preset('SmolLM2-135M-Instruct').renderChatTemplate(user('Hi'))).toBe(
+      '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n',
+    );
+  });
+
+  const withTemplate = (template: string, extra: Record<string, unknown> = {}) =>
+    new TextTokenizer(read(path.join(modelDir('stories260K'), 'tokenizer.json')), JSON.stringify({ chat_template: template, ...extra }));
+
+  it('special tokens come from tokenizer_config as strings or AddedToken objects; unset ones are undefined', () => {
+    const tok = withTemplate('[{{ bos_token }}|{{ eos_token }}|{{ pad_token }}|{{ unk_token }}|{{ sep_token is defined }}]', {
+      bos_token: { content: '<s>', lstrip: false, normalized: false, rstrip: false, single_word: false, __type: 'AddedToken' },
+      eos_token: '</s>',
+      pad_token: { content: '<pad>' },
+      unk_token: '<unk>',
+    });
+    expect(tok.renderChatTemplate(user('x'))).toBe('[<s>|</s>|<pad>|<unk>|false]');
+  });
+
+  it('tools and documents are None, add_generation_prompt is a boolean, range() works', () => {
+    const tok = withTemplate('{{ tools is none }} {{ documents is none }} {{ add_generation_prompt }} {% for i in range(3) %}{{ i }}{% endfor %}');
+    expect(tok.renderChatTemplate(user('x'))).toBe('true true true 012');
+  });
+
+  it("raise_exception(msg) fails the render with a TokenizerError that carries the template's message", () => {
+    const tok = withTemplate("{% if messages[0]['role'] != 'system' %}{{ raise_exception('Conversations must start with a system message') }}{% endif %}");
+    expect(() => tok.renderChatTemplate(user('x'))).toThrow(TokenizerError);
+    expect(() => tok.applyChatTemplate(user('x'))).toThrow(/Conversations must start with a system message/);
+    expect(tok.renderChatTemplate([{ role: 'system', content: 's' }])).toBe('');
+  });
+});
+
+describe('strftime (Python/glibc, C locale)', () => {
+  // Expected strings from Python's datetime.strftime on Linux.
+  const cases: Array<[Date, string[]]> = [
+    [new Date(2025, 2, 7, 14, 5, 9), ['07 Mar 2025', 'March 03 25', '14:05:09', 'Friday Fri 066', '02 PM  7|7|3', '09 09 10 2025 5 5', '2025-03-07 03/07/25 14:05:09 14:05 Fri Mar  7 14:05:09 2025', '|%|%Q', '25 20 Mar 14| 2']],
+    [new Date(2023, 0, 1, 0, 0, 0), ['01 Jan 2023', 'January 01 23', '00:00:00', 'Sunday Sun 001', '12 AM  1|1|1', '01 00 52 2022 7 0', '2023-01-01 01/01/23 00:00:00 00:00 Sun Jan  1 00:00:00 2023', '|%|%Q', '23 20 Jan  0|12']],
+    [new Date(2024, 11, 30, 23, 59, 59), ['30 Dec 2024', 'December 12 24', '23:59:59', 'Monday Mon 365', '11 PM 30|30|12', '52 53 01 2025 1 1', '2024-12-30 12/30/24 23:59:59 23:59 Mon Dec 30 23:59:59 2024', '|%|%Q', '24 20 Dec 23|11']],
+  ];
+  const formats = ['%d %b %Y', '%B %m %y', '%H:%M:%S', '%A %a %j', '%I %p %e|%-d|%-m', '%U %W %V %G %u %w', '%F %D %T %R %c', '%Z%z|%%|%Q', '%y %C %h %k|%l'];
+  it.each(cases)('%s', (date, expected) => {
+    expect(formats.map((f) => strftime(date, f))).toEqual(expected);
+  });
 });
