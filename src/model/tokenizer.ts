@@ -3,6 +3,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Template, Environment, Interpreter } from '@huggingface/jinja';
 import { strftime } from './strftime';
+import { matchTransformers, cleansUpSpaces } from './hf_compat';
 
 export class TokenizerError extends Error {
   override name = 'TokenizerError';
@@ -70,6 +71,7 @@ export class TextTokenizer {
   readonly eosIds: number[];
   /** one more than the largest id the tokenizer can produce (added tokens included) */
   readonly idLimit: number;
+  private readonly cleanUpSpaces: boolean;
 
   /**
    * `vocabSize` (config.json's) bounds the ids the tokenizer may use; without it, 2^24. The bound is
@@ -84,6 +86,8 @@ export class TextTokenizer {
     // Padding and truncation in tokenizer.json are batch-training settings; generation needs neither.
     delete tj.padding;
     delete tj.truncation;
+    matchTransformers(tj, cfg);
+    this.cleanUpSpaces = cleansUpSpaces(tj, cfg);
     try {
       this.tok = new Tokenizer(tj, cfg);
     } catch (e) {
@@ -143,7 +147,7 @@ export class TextTokenizer {
   decode(ids: number[], skipSpecialTokens = true): string {
     // The library refuses an empty list; a generation stopped before its first token has one.
     if (ids.length === 0) return '';
-    return this.guard('decode ids', () => this.tok.decode(ids, { skip_special_tokens: skipSpecialTokens }));
+    return this.guard('decode ids', () => this.tok.decode(ids, { skip_special_tokens: skipSpecialTokens, clean_up_tokenization_spaces: this.cleanUpSpaces }));
   }
 
   /**

@@ -140,7 +140,7 @@ describe('preset tokenizers', () => {
     expect(tok.idLimit).toBeLessThanOrEqual(vocabSize);
     expect(tok.eosIds.length).toBe(name === 'gpt2' ? 0 : 1);
     expect(tok.hasChatTemplate).toBe(name !== 'gpt2');
-    const text = 'Hello, world! 你好 🙂';
+    const text = 'Hello, world! 你好 🙂 x != y';
     expect(tok.decode(tok.encode(text, false))).toBe(text);
   });
 
@@ -154,6 +154,24 @@ describe('preset tokenizers', () => {
     expect(() => new TextTokenizer(JSON.stringify(tj), undefined, 128256)).toThrow(TokenizerError);
   });
 
+  it('splits a byte-order mark the way the Rust library does (one GPT-2 piece with the space before it)', () => {
+    // 27332 is "Ġï": " \uFEFF" stays one piece; the library's own regex took U+FEFF for whitespace.
+    expect(preset('gpt2').encode(' \uFEFFBOM', false).slice(0, 3)).toEqual([27332, 119, 123]);
+  });
+
+  it('decodes without cleaning up spaces before punctuation in BPE models (transformers 5)', () => {
+    // Llama 3.2's tokenizer_config asks for clean_up_tokenization_spaces; transformers 5 ignores it for BPE.
+    const tok = preset('Llama-3.2-1B-Instruct');
+    for (const text of ['x != y', 'Hello , world .', "it 's"]) expect(tok.decode(tok.encode(text, false))).toBe(text);
+  });
+
+  it('encodes TinyLlama (LlamaTokenizer, legacy=false) as transformers 5: no "▁" after a special token', () => {
+    const tok = preset('TinyLlama-1.1B-Chat-v1.0');
+    expect(tok.encode('</s>\n', false)).toEqual([2, 13]);
+    expect(tok.encode(' ', false)).toEqual([29871]);
+    // legacy=true keeps prepending after special tokens, as tokenizer.json's normalizer did
+    expect(preset('TinyLlama-1.1B-Chat-v1.0', (c) => (c.legacy = true)).encode('</s>\n', false)).toEqual([2, 29871, 13]);
+  });
 });
 
 describe('chat templates: what they read besides the messages', () => {
