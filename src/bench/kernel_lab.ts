@@ -4,7 +4,7 @@
 // of GEMV_VARIANTS / GEMM_VARIANTS: an optimized kernel is added there and is timed and checked
 // against the reference side by side on the same weights and inputs.
 import bandwidthCode from './bandwidth.wgsl';
-import type { GpuContext } from '../gpu/device';
+import { isSoftwareAdapter, type GpuContext } from '../gpu/device';
 import { timestampQuantum } from '../gpu/profiler';
 import { createStorage, readF32 } from '../gpu/buffers';
 import { PipelineCache } from '../gpu/pipelines';
@@ -89,11 +89,13 @@ const engine = matmulVariant('engine', {});
 const TUNED: Array<[string, Partial<GemvTuning>]> = [
   ...[16, 32, 64, 128, 256].flatMap((tpr) =>
     [1, 2, 4].flatMap((unroll) =>
-      (['shift', 'magic', 'mantissa'] as const).map((unpack): [string, Partial<GemvTuning>] => [`tpr${tpr}-u${unroll}${unpack === 'shift' ? '' : `-${unpack}`}`, { tpr, upt: 1, unroll, unpack }]),
+      (['shift', 'magic', 'mantissa'] as const).map((unpack): [string, Partial<GemvTuning>] => [`tpr${tpr}-u${unroll}${unpack === 'shift' ? '' : `-${unpack}`}`, { schedule: 'lanes', tpr, upt: 1, unroll, unpack }]),
     ),
   ),
-  ['tpr32-u2-shared', { tpr: 32, upt: 1, unroll: 2, subgroups: false }],
-  ['tpr64-upt2-u2', { tpr: 64, upt: 2, unroll: 2 }],
+  ...[16, 32, 64].map((wg): [string, Partial<GemvTuning>] => [`thread-wg${wg}`, { schedule: 'thread', wg }]),
+  ['lanes', { schedule: 'lanes' }],
+  ['tpr32-u2-shared', { schedule: 'lanes', tpr: 32, upt: 1, unroll: 2, subgroups: false }],
+  ['tpr64-upt2-u2', { schedule: 'lanes', tpr: 64, upt: 2, unroll: 2 }],
 ];
 
 export const GEMV_VARIANTS: MatmulVariant[] = [
@@ -101,7 +103,7 @@ export const GEMV_VARIANTS: MatmulVariant[] = [
   engine,
   ...TUNED.map(([name, tuning]) =>
     matmulVariant(name, { gemv: 'vec', tuning }, (format, ctx) => {
-      if (tuning.unpack !== 'shift' && format !== 'int8') return false;
+      if (tuning.unpack !== undefined && tuning.unpack !== 'shift' && format !== 'int8') return false;
       // A subgroup reduction is the default where a row group fits one subgroup.
       return tuning.subgroups !== true || gemvDevice(ctx.device).subgroupSize >= (tuning.tpr ?? 1);
     }),
@@ -192,10 +194,6 @@ const median = (xs: number[]) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-
-function isCpuAdapter(gpu: GpuContext): boolean {
-  return /swiftshader|llvmpipe|lavapipe|cpu/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description} ${gpu.adapterInfo.device}`);
-}
 
 async function measureBandwidth(ctx: LabContext, fill: FillRandom, timer: DispatchTimer, requested: number, trials: number): Promise<BandwidthResult[]> {
   const { device } = ctx;
@@ -315,7 +313,7 @@ export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): 
   if (unknown.length) throw new RangeError(`kernel lab: unknown GEMV variant ${unknown.join(', ')} (known: ${GEMV_VARIANTS.map((g) => g.name).join(', ')}, all)`);
   // The first variant is every other's correctness reference, so 'simple' always runs first.
   const gemvVariants = wanted.includes('all') ? GEMV_VARIANTS : GEMV_VARIANTS.filter((g) => g.name === 'simple' || wanted.includes(g.name));
-  const bandwidthBytes = o.bandwidthBytes ?? (isCpuAdapter(gpu) ? 32 << 20 : 1 << 30);
+  const bandwidthBytes = o.bandwidthBytes ?? (isSoftwareAdapter(gpu.adapterInfo) ? 32 << 20 : 1 << 30);
   const rotateBytes = o.rotateBytes ?? Math.min(bandwidthBytes, 512 << 20);
   const fill = await FillRandom.create(ctx.cache);
   const timer = new DispatchTimer(device, minPassMs);

@@ -32,6 +32,13 @@ export interface AcquireOptions {
   disableFeatures?: Array<'subgroups' | 'shader-f16' | 'timestamp-query'>;
   /** Node only: Dawn toggles, e.g. "disable-dawn-features=timestamp_quantization" for benchmarks. */
   dawnFlags?: string[];
+  /**
+   * Node only, software adapters: lower the main thread's priority (default true). While any GPU
+   * promise is pending, Dawn's Node bindings poll for events on the main thread without pause;
+   * on a CPU adapter that poll competes for the cores SwiftShader's worker threads compute on
+   * (measured on 2 cores: a third of the CPU time went to polling).
+   */
+  yieldToSoftwareAdapter?: boolean;
 }
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -71,6 +78,20 @@ async function nodeGpu(flags: string[] = []): Promise<{ gpu: GPU; adapter: GPUAd
 const nodeInstances: GPU[] = [];
 
 /**
+ * Linux gives each thread its own nice value, and setpriority on the process id changes only the
+ * main thread's: the GPU's worker threads keep theirs, so they win the cores whenever they have
+ * work, and the main thread (encoding, polling) runs in their gaps.
+ */
+async function lowerMainThreadPriority(): Promise<void> {
+  const os = await import('node:os');
+  try {
+    os.setPriority(process.pid, Math.max(os.getPriority(process.pid), 10));
+  } catch {
+    // Not permitted (or not Linux): only speed is lost.
+  }
+}
+
+/**
  * Dawn's Node bindings deliver promise results from a timer-driven event pump but hold no
  * reference on the event loop, so `await queue.onSubmittedWorkDone()` in a script with nothing
  * else scheduled lets Node exit mid-await. Each promise-returning GPU method is wrapped so that
@@ -103,6 +124,20 @@ function keepNodeAliveWhilePending(globals: Record<string, unknown>): void {
   wrap(globals.GPUDevice, ['popErrorScope', 'createComputePipelineAsync', 'createRenderPipelineAsync']);
   wrap(globals.GPUShaderModule, ['getCompilationInfo']);
   wrap(globals.GPUAdapter, ['requestDevice']);
+}
+
+/**
+ * A CPU implementation of WebGPU (SwiftShader, as in CI and Chrome without a usable GPU; Mesa's
+ * llvmpipe/lavapipe): kernels then pick schedules made for CPU SIMD lanes rather than GPU warps.
+ */
+export function isSoftwareAdapter(info: Partial<Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>> | undefined): boolean {
+  if (!info) return false;
+  return /swiftshader|llvmpipe|lavapipe|software rasterizer/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`);
+}
+
+/** Whether a device runs on a software adapter (GPUDevice.adapterInfo: Dawn, Chrome 126+). */
+export function isSoftwareDevice(device: GPUDevice): boolean {
+  return isSoftwareAdapter((device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
 }
 
 export function summarizeAdapter(info: GPUAdapterInfo | undefined): AdapterSummary {
@@ -149,6 +184,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
   };
   const device = await adapter.requestDevice({ requiredFeatures: wanted, requiredLimits });
+  if (isNode() && (opts.yieldToSoftwareAdapter ?? true) && isSoftwareAdapter(adapter.info)) await lowerMainThreadPriority();
   const has = (f: string) => device.features.has(f);
   return {
     device,

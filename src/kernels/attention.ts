@@ -1,7 +1,9 @@
 import attentionCode from './attention.wgsl';
 import decodeCode from './attention_decode.wgsl';
+import decodeThreadCode from './attention_decode_thread.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
+import { isSoftwareDevice } from '../gpu/device';
 
 export interface AttentionShape {
   nHeads: number;
@@ -12,12 +14,22 @@ export interface AttentionShape {
   window: number;
 }
 
-/** Bind groups of one layer: the single-pass kernel, and the split decode path when it applies. */
+/** Bind groups of one layer: the single-pass kernel, and the two decode dispatches when they apply. */
 export interface AttentionBinding {
   full: GPUBindGroup;
+  /** decode: `split` then `combine` (GPUs), or `scores` then `values` (software adapters) */
   split?: GPUBindGroup;
   combine?: GPUBindGroup;
 }
+
+/**
+ * The decode path: 'split' (attention_decode.wgsl, flash-decoding splits of 64 keys for GPUs) or
+ * 'thread' (attention_decode_thread.wgsl, barrier-free, for software adapters).
+ */
+export type AttentionDecode = 'split' | 'thread';
+
+/** Invocations per workgroup of the thread schedule's `scores` entry (WG in its WGSL). */
+const THREAD_SCORES_WG = 16;
 
 /**
  * Causal GQA attention: out[row, h] = softmax(q[row, h] . K^T / sqrt(headDim)) V over the cached
@@ -33,8 +45,13 @@ export class Attention {
   private constructor(
     private readonly pipeline: GPUComputePipeline,
     private readonly s: AttentionShape,
-    private readonly decode: { split: GPUComputePipeline; combine: GPUComputePipeline; splits: number } | null,
+    private readonly decode: { kind: AttentionDecode; split: GPUComputePipeline; combine: GPUComputePipeline; splits: number } | null,
   ) {}
+
+  /** which decode path this instance runs (null: decode uses the single-pass kernel) */
+  get decodeKind(): AttentionDecode | null {
+    return this.decode?.kind ?? null;
+  }
 
   /** Splits per head the decode path dispatches: enough for the longest visible key range. */
   static decodeSplits(s: AttentionShape): number {
@@ -42,7 +59,8 @@ export class Attention {
     return Math.ceil(keys / Attention.SPLIT);
   }
 
-  static async create(cache: PipelineCache, s: AttentionShape): Promise<Attention> {
+  /** `decode` defaults to 'thread' on software adapters and 'split' elsewhere. */
+  static async create(cache: PipelineCache, s: AttentionShape, decodeKind?: AttentionDecode): Promise<Attention> {
     if (s.nHeads % s.nKvHeads !== 0) throw new Error(`attention: nHeads ${s.nHeads} not a multiple of nKvHeads ${s.nKvHeads}`);
     if (s.headDim < 1 || s.headDim > 256) throw new Error(`attention: headDim ${s.headDim} outside 1..256`);
     const pipeline = await cache.get('attention', STEP_WGSL + attentionCode, {
@@ -55,7 +73,17 @@ export class Attention {
     });
     // Decode (one row) splits the keys over many workgroups; needs 16-byte key loads.
     let decode = null;
-    if (s.headDim % 4 === 0) {
+    const kind = decodeKind ?? (isSoftwareDevice(cache.device) ? 'thread' : 'split');
+    if (s.headDim % 4 === 0 && kind === 'thread') {
+      const constants = {
+        N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), MAX_CTX: s.maxCtx, WG: THREAD_SCORES_WG,
+      };
+      const [scores, values] = await Promise.all([
+        cache.get('attention_decode_thread', STEP_WGSL + decodeThreadCode, constants, 'scores_main'),
+        cache.get('attention_decode_thread', STEP_WGSL + decodeThreadCode, constants, 'values_main'),
+      ]);
+      decode = { kind, split: scores, combine: values, splits: 0 };
+    } else if (s.headDim % 4 === 0) {
       const splits = Attention.decodeSplits(s);
       // Lanes per key: enough that each walks about 4 of the head's 16-byte words (tiny heads
       // gain nothing from more, and CPU adapters pay for every invocation).
@@ -65,7 +93,7 @@ export class Attention {
         cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'split'),
         cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'combine'),
       ]);
-      decode = { split, combine, splits };
+      decode = { kind, split, combine, splits };
     }
     return new Attention(pipeline, { ...s }, decode);
   }
@@ -81,17 +109,20 @@ export class Attention {
         .filter((e) => bindings.includes(e.binding));
     const full = device.createBindGroup({ label, layout: this.pipeline.getBindGroupLayout(0), entries: entries([0, 1, 2, 3, 4]) });
     if (!this.decode) return { full };
-    const { split, combine, splits } = this.decode;
+    const { kind, split, combine, splits } = this.decode;
+    // Scratch shared by every layer bound to this instance (layers run in turn): the splits'
+    // partial results, or the thread schedule's scores.
     this.parts ??= device.createBuffer({
-      label: 'attention decode splits',
-      size: this.s.nHeads * splits * (this.s.headDim + 2) * 4,
+      label: kind === 'split' ? 'attention decode splits' : 'attention decode scores',
+      size: kind === 'split' ? this.s.nHeads * splits * (this.s.headDim + 2) * 4 : this.s.nHeads * this.s.maxCtx * 4,
       usage: GPUBufferUsage.STORAGE,
     });
     const parts = { binding: 5, resource: { buffer: this.parts } };
+    const [first, second] = kind === 'split' ? [[0, 1, 2, 4], [3, 4]] : [[0, 1, 4], [2, 3, 4]];
     return {
       full,
-      split: device.createBindGroup({ label: `${label} split`, layout: split.getBindGroupLayout(0), entries: [...entries([0, 1, 2, 4]), parts] }),
-      combine: device.createBindGroup({ label: `${label} combine`, layout: combine.getBindGroupLayout(0), entries: [...entries([3, 4]), parts] }),
+      split: device.createBindGroup({ label: `${label} ${kind === 'split' ? 'split' : 'scores'}`, layout: split.getBindGroupLayout(0), entries: [...entries(first!), parts] }),
+      combine: device.createBindGroup({ label: `${label} ${kind === 'split' ? 'combine' : 'values'}`, layout: combine.getBindGroupLayout(0), entries: [...entries(second!), parts] }),
     };
   }
 
@@ -102,12 +133,24 @@ export class Attention {
 
   /** Key splits that hold visible keys for a query at `pos` (what `combine` reads). */
   liveSplits(pos: number): number {
-    const first = this.s.window > 0 && pos + 1 > this.s.window ? pos + 1 - this.s.window : 0;
-    return Math.min(this.decode?.splits ?? 1, Math.floor((pos - first) / Attention.SPLIT) + 1);
+    return Math.min(this.decode?.splits ?? 1, Math.floor((pos - this.firstKey(pos)) / Attention.SPLIT) + 1);
+  }
+
+  private firstKey(pos: number): number {
+    return this.s.window > 0 && pos + 1 > this.s.window ? pos + 1 - this.s.window : 0;
   }
 
   /** `pos` is the step buffer's position: a decode step dispatches only the splits it can see. */
   encode(pass: GPUComputePassEncoder, b: AttentionBinding, rows: number, pos: number): void {
+    if (rows === 1 && this.decode?.kind === 'thread' && b.split && b.combine) {
+      pass.setPipeline(this.decode.split);
+      pass.setBindGroup(0, b.split);
+      pass.dispatchWorkgroups(Math.ceil((pos + 1 - this.firstKey(pos)) / THREAD_SCORES_WG), this.s.nKvHeads);
+      pass.setPipeline(this.decode.combine);
+      pass.setBindGroup(0, b.combine);
+      pass.dispatchWorkgroups(Math.ceil(this.s.headDim / 16), this.s.nKvHeads);
+      return;
+    }
     if (rows === 1 && this.decode && b.split && b.combine) {
       pass.setPipeline(this.decode.split);
       pass.setBindGroup(0, b.split);

@@ -4,19 +4,22 @@
 // memory, or subgroup shuffles). This module assembles them and sizes the grid; Matmul, QkvRope
 // and GateUpSilu are the kernels built from it.
 import coreCode from './matmul_gemv_vec.wgsl';
+import threadCoreCode from './matmul_gemv_thread.wgsl';
 import vecF32 from './gemv_vec_f32.wgsl';
 import vecF16 from './gemv_vec_f16.wgsl';
 import vecInt8 from './gemv_vec_int8.wgsl';
 import unpackShift from './gemv_unpack_shift.wgsl';
 import unpackMagic from './gemv_unpack_magic.wgsl';
 import unpackMantissa from './gemv_unpack_mantissa.wgsl';
+import unpackMul from './gemv_unpack_mul.wgsl';
 import inputPlain from './gemv_input_plain.wgsl';
 import inputRmsnorm from './gemv_input_rmsnorm.wgsl';
 import reduceShared from './gemv_reduce_shared.wgsl';
 import reduceSubgroup from './gemv_reduce_subgroup.wgsl';
 import { STEP_WGSL } from '../gpu/step';
+import { isSoftwareDevice } from '../gpu/device';
 import type { WeightShape } from './matmul';
-import { weightEntries, BIND_BIAS, type GpuWeight } from './weights';
+import { weightEntries, scaleGroups, BIND_BIAS, type GpuWeight } from './weights';
 
 export const GEMV_WG = 256;
 /** weights per 16-byte load */
@@ -27,7 +30,15 @@ const GRID_X = 1024;
 
 /** How a GEMV spreads its work; the defaults come from `gemvTuning`. */
 export interface GemvTuning {
-  /** threads per row group: a power of two <= 256 */
+  /**
+   * 'lanes' (matmul_gemv_vec.wgsl): TPR threads share a row group and reduce across lanes, for
+   * GPUs. 'thread' (matmul_gemv_thread.wgsl): one thread per 4-row unit, no reduction, no barrier,
+   * no private arrays, for software adapters (tpr 1, upt 2, unroll 1).
+   */
+  schedule: 'lanes' | 'thread';
+  /** invocations per workgroup */
+  wg: number;
+  /** threads per row group: a power of two <= wg */
   tpr: number;
   /** 4-row units per thread: each x load feeds 4 * upt rows */
   upt: number;
@@ -37,15 +48,18 @@ export interface GemvTuning {
   subgroups: boolean;
   /**
    * int8 only: how bytes become floats: 'shift' (sign-extending shifts and a conversion), 'magic'
-   * (exponent bits, then a subtraction per weight), 'mantissa' (mantissa bits, corrected once per chunk)
+   * (exponent bits, then a subtraction per weight), 'mantissa' (mantissa bits, corrected once per
+   * chunk), 'mul' (multiplications and a mask: no shifts, for software adapters)
    */
-  unpack: 'shift' | 'magic' | 'mantissa';
+  unpack: 'shift' | 'magic' | 'mantissa' | 'mul';
 }
 
 /** What the adapter offers that the tuning depends on. */
 export interface GemvDevice {
   /** smallest subgroup size of the adapter, or 0 when `subgroups` is unavailable */
   subgroupSize: number;
+  /** a CPU implementation of WebGPU (SwiftShader, llvmpipe): the 'thread' schedule by default */
+  software: boolean;
 }
 
 /** The vectorized GEMV needs K in whole 16-byte loads (every real model's shapes qualify). */
@@ -64,6 +78,10 @@ const TARGET_THREADS = 160_000;
  * shifts (the exponent trick measured no faster). Subgroups reduce lanes where a row group fits one.
  */
 export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, dev: GemvDevice, over: Partial<GemvTuning> = {}): GemvTuning {
+  // Lane parameters ask for the lanes schedule; otherwise the adapter decides.
+  const laneParams = over.tpr !== undefined || over.upt !== undefined || over.unroll !== undefined || over.subgroups !== undefined;
+  const schedule = over.schedule ?? (laneParams || !dev.software ? 'lanes' : 'thread');
+  if (schedule === 'thread') return threadTuning(units, over);
   const upt = over.upt ?? 1;
   const chunks = w.k / VEC_CHUNK[w.format];
   let tpr = over.tpr ?? 0;
@@ -81,43 +99,101 @@ export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, 
   if (!(Number.isInteger(upt) && upt >= 1 && upt <= 4)) throw new Error(`gemv: units per thread ${upt} must be 1..4`);
   const unroll = over.unroll ?? Math.max(1, Math.min(4, 2 ** Math.floor(Math.log2(Math.max(1, chunks / tpr)))));
   if (!(Number.isInteger(unroll) && unroll >= 1 && unroll <= 8)) throw new Error(`gemv: unroll ${unroll} must be 1..8`);
-  return { tpr, upt, unroll, subgroups, unpack: over.unpack ?? 'shift' };
+  return { schedule, wg: GEMV_WG, tpr, upt, unroll, subgroups, unpack: over.unpack ?? 'shift' };
+}
+
+/** 4-row units a thread of the 'thread' schedule computes (matmul_gemv_thread.wgsl). */
+const THREAD_UNITS = 2;
+
+/**
+ * The 'thread' schedule: workgroups of up to 64 threads, fewer when that still leaves fewer than
+ * 16 workgroups, so a small matrix is spread over every CPU core the adapter runs on; int8 bytes
+ * unpacked by multiplications (software adapters have no per-lane shift).
+ */
+function threadTuning(units: number, over: Partial<GemvTuning>): GemvTuning {
+  for (const [k, v, want] of [['tpr', over.tpr, 1], ['upt', over.upt, THREAD_UNITS], ['unroll', over.unroll, 1]] as const) {
+    if (v !== undefined && v !== want) throw new Error(`gemv: the thread schedule has ${k} ${want}, not ${v}`);
+  }
+  if (over.subgroups) throw new Error('gemv: the thread schedule reduces no lanes');
+  let wg = over.wg ?? 64;
+  if (over.wg === undefined) while (wg > 4 && Math.ceil(units / THREAD_UNITS / wg) < 16) wg /= 2;
+  if (!(wg >= 1 && wg <= GEMV_WG && (wg & (wg - 1)) === 0)) throw new Error(`gemv: workgroup size ${wg} must be a power of two <= ${GEMV_WG}`);
+  return { schedule: 'thread', wg, tpr: 1, upt: THREAD_UNITS, unroll: 1, subgroups: false, unpack: over.unpack ?? 'mul' };
 }
 
 /** Workgroups for `units` units: [x, y] with x <= 1024. */
-export function gemvGrid(units: number, t: Pick<GemvTuning, 'tpr' | 'upt'>): [number, number] {
-  const groups = Math.ceil(Math.ceil(units / t.upt) / (GEMV_WG / t.tpr));
+export function gemvGrid(units: number, t: Pick<GemvTuning, 'wg' | 'tpr' | 'upt'>): [number, number] {
+  const groups = Math.ceil(Math.ceil(units / t.upt) / (t.wg / t.tpr));
   const gx = Math.min(groups, GRID_X);
   return [gx, Math.ceil(groups / gx)];
 }
 
-/** The whole shader: the core loop with the parts for this format, input, layout and tuning. */
-/** `layout` is the row layout with everything it calls (bias, sincos, silu...). */
-export function gemvCode(format: WeightShape['format'], parts: { layout: string; norm: boolean; tuning: GemvTuning }): string {
+/**
+ * The whole shader: the core loop of the tuning's schedule with the parts for this weight's format,
+ * input and layout. `layout` is the row layout with everything it calls (bias, sincos, silu...);
+ * `outputs` the sizes of the arrays it writes, per name (e.g. { Y: n }).
+ */
+export function gemvCode(w: WeightShape, parts: { layout: string; norm: boolean; tuning: GemvTuning; outputs: Record<string, number> }): string {
   const { tuning: t } = parts;
-  const reader = format === 'f32' ? vecF32 : format === 'f16' ? vecF16 : { shift: unpackShift, magic: unpackMagic, mantissa: unpackMantissa }[t.unpack] + vecInt8;
-  return [
+  const format = w.format;
+  const reader = gemvReader(format, t.unpack);
+  const lanes = t.schedule === 'lanes';
+  const code = [
     t.subgroups ? 'enable subgroups;\n' : '',
     STEP_WGSL,
-    `const UPT: u32 = ${t.upt}u;\nconst UNROLL: u32 = ${t.unroll}u;\n`,
+    lanes ? `const UPT: u32 = ${t.upt}u;\nconst UNROLL: u32 = ${t.unroll}u;\n` : '',
     reader,
     parts.norm ? inputRmsnorm : inputPlain,
     parts.layout,
-    t.subgroups ? reduceSubgroup : reduceShared,
-    coreCode,
+    lanes ? (t.subgroups ? reduceSubgroup : reduceShared) : '',
+    lanes ? coreCode : threadCoreCode,
   ].join('\n');
+  if (lanes) return code;
+  // Software adapters: every array the loop reads gets its length in the declaration. WebGPU's
+  // bounds checks then compare indices with constants; against a runtime-sized array they need
+  // arrayLength(), which SwiftShader computes with an integer division per lane, per access.
+  const k4 = w.k / 4;
+  return sizeStorageArrays(code, { W: (w.n * w.rowStride) / 4, ...(format === 'int8' ? { S: w.n * scaleGroups(w) } : {}), X: k4, G: k4, B: w.n, ...parts.outputs });
+}
+
+/** The 16-byte weight reader of a format (int8: with its unpacking), also used by the thread GEMM. */
+export function gemvReader(format: WeightShape['format'], unpack: GemvTuning['unpack']): string {
+  return format === 'f32' ? vecF32 : format === 'f16' ? vecF16 : { shift: unpackShift, magic: unpackMagic, mantissa: unpackMantissa, mul: unpackMul }[unpack] + vecInt8;
+}
+
+/** The input transform that reads x as it is (the thread GEMM reads x through it). */
+export const GEMV_INPUT_PLAIN = inputPlain;
+
+/**
+ * Gives the runtime-sized storage arrays named in `sizes` that many elements (those the code does
+ * not declare are skipped). The buffers bound must hold at least that many.
+ */
+export function sizeStorageArrays(code: string, sizes: Record<string, number>): string {
+  let out = code;
+  for (const [name, count] of Object.entries(sizes)) {
+    if (!(Number.isInteger(count) && count > 0)) throw new Error(`gemv: array ${name} sized ${count}`);
+    out = out.replace(new RegExp(`(var<storage,[^>]*>\\s*${name}\\s*:\\s*array<.*)>;`), `$1, ${count}>;`);
+  }
+  return out;
+}
+
+/** The pipeline-overridable constants of a tuning (the thread schedule has no TPR). */
+export function gemvConstants(t: GemvTuning): Record<string, number> {
+  return t.schedule === 'lanes' ? { WG: t.wg, TPR: t.tpr } : { WG: t.wg };
 }
 
 /** Readable pipeline-key fields of a tuning. */
 export function tuningKey(t: GemvTuning, format: WeightShape['format']): string {
+  if (t.schedule === 'thread') return `thread wg=${t.wg}${format === 'int8' ? ` ${t.unpack}` : ''}`;
   return `tpr=${t.tpr} upt=${t.upt} unroll=${t.unroll}${t.subgroups ? ' sg' : ''}${format === 'int8' ? ` ${t.unpack}` : ''}`;
 }
 
 /** The adapter facts GemvDevice needs, from a device (subgroupMinSize where the adapter reports it). */
 export function gemvDevice(device: GPUDevice): GemvDevice {
-  if (!device.features.has('subgroups')) return { subgroupSize: 0 };
   const info = (device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  return { subgroupSize: info?.subgroupMinSize ?? 0 };
+  const software = isSoftwareDevice(device);
+  if (!device.features.has('subgroups')) return { subgroupSize: 0, software };
+  return { subgroupSize: info?.subgroupMinSize ?? 0, software };
 }
 
 /**

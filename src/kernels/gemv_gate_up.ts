@@ -4,7 +4,7 @@
 import rowsCode from './gemv_rows_gate_up.wgsl';
 import siluCode from './silu.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
-import { GEMV_WG, gemvCode, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
 import { weightConstants, biasWgsl, type GpuWeight } from './weights';
 import type { WeightShape } from './matmul';
 
@@ -25,9 +25,9 @@ export class GateUpSilu {
     if (!GateUpSilu.applies(w)) throw new Error(`gate_up_silu: needs a vectorizable K (got ${w.format} K=${w.k}) and an even intermediate size (got ${w.n / 2})`);
     const units = w.n / 4;
     const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
-    const code = gemvCode(w.format, { layout: siluCode + biasWgsl(s.bias) + rowsCode, norm: true, tuning: t });
+    const code = gemvCode(w, { layout: siluCode + biasWgsl(s.bias) + rowsCode, norm: true, tuning: t, outputs: { Y: w.n / 2 } });
     const pipeline = await cache.get(`matmul_gate_up_silu ${w.format}${s.bias ? '+bias' : ''} ${tuningKey(t, w.format)}`, code, {
-      K: w.k, ...weightConstants(w), WG: GEMV_WG, TPR: t.tpr, EPS: s.eps, I_DIM: w.n / 2,
+      K: w.k, ...weightConstants(w), ...gemvConstants(t), EPS: s.eps, I_DIM: w.n / 2,
     });
     return new GateUpSilu(pipeline, w, s.bias, gemvGrid(units, t));
   }

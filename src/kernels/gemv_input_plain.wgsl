@@ -1,8 +1,9 @@
-// Input transform for matmul_gemv_vec.wgsl: x as it is.
+// Input transform for the decode GEMVs: x as it is.
 const NORM: bool = false;
 
-fn prep_x(j: u32, xs: ptr<function, XChunk>) -> f32 {
-  return 0.0;
+// x[4i .. 4i+3] as the matmul sees it (no sum of squares needed).
+fn input_vec(i: u32, ss: ptr<function, f32>) -> vec4<f32> {
+  return X[i];
 }
 
 fn input_scale(ss: f32) -> f32 {

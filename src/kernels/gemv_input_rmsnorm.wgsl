@@ -1,20 +1,17 @@
-// Input transform for matmul_gemv_vec.wgsl: RMSNorm fused into the matmul. x is the raw residual
-// stream; each chunk is multiplied by the norm weight G on the way in and adds its sum of squares,
-// and the lanes of a row group together see all of x, so after the lane reduction
+// Input transform for the decode GEMVs: RMSNorm fused into the matmul. x is the raw residual
+// stream; each 4 values are multiplied by the norm weight G on the way in and add their sum of
+// squares, and the lanes of a row group together see all of x, so after the lane reduction
 //   y = (W (x * G)) / sqrt(mean(x^2) + eps) = W rmsnorm(x)
 // with no separate normalization pass.
 const NORM: bool = true;
 @group(0) @binding(6) var<storage, read> G: array<vec4<f32>>; // [K/4] RMSNorm weight
 override EPS: f32;
 
-fn prep_x(j: u32, xs: ptr<function, XChunk>) -> f32 {
-  var ss = 0.0;
-  for (var i = 0u; i < XV; i++) {
-    let v = (*xs)[i];
-    ss += dot(v, v);
-    (*xs)[i] = v * G[j * XV + i];
-  }
-  return ss;
+// x[4i .. 4i+3] as the matmul sees it; adds their squares to *ss.
+fn input_vec(i: u32, ss: ptr<function, f32>) -> vec4<f32> {
+  let v = X[i];
+  *ss += dot(v, v);
+  return v * G[i];
 }
 
 fn input_scale(ss: f32) -> f32 {

@@ -5,7 +5,7 @@ import rowsCode from './gemv_rows_qkv.wgsl';
 import sincosCode from './sincos.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
 import { createUniform } from '../gpu/buffers';
-import { GEMV_WG, gemvCode, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
 import { weightConstants, biasWgsl, type GpuWeight } from './weights';
 import type { WeightShape } from './matmul';
 
@@ -40,9 +40,9 @@ export class QkvRope {
     if (w.n !== Q + 2 * KV) throw new Error(`qkv_rope: weight has ${w.n} rows, expected ${Q} + 2 x ${KV}`);
     const units = w.n / 4;
     const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
-    const code = gemvCode(w.format, { layout: sincosCode + biasWgsl(s.bias) + rowsCode, norm: true, tuning: t });
+    const code = gemvCode(w, { layout: sincosCode + biasWgsl(s.bias) + rowsCode, norm: true, tuning: t, outputs: { Yq: Q } });
     const pipeline = await cache.get(`matmul_qkv_rope ${w.format}${s.bias ? '+bias' : ''} ${tuningKey(t, w.format)}`, code, {
-      K: w.k, ...weightConstants(w), WG: GEMV_WG, TPR: t.tpr, EPS: s.eps, HEAD_DIM: s.headDim, Q_DIM: Q, KV_DIM: KV,
+      K: w.k, ...weightConstants(w), ...gemvConstants(t), EPS: s.eps, HEAD_DIM: s.headDim, Q_DIM: Q, KV_DIM: KV,
     });
     return new QkvRope(pipeline, { ...s }, w, gemvGrid(units, t));
   }

@@ -9,6 +9,12 @@ fn load_w(row: u32, j: u32) -> WChunk {
   return W[row * (W_STRIDE / 4u) + j];
 }
 
+// x for chunk j through the input transform, built from constant indices (no loop, no array
+// written by a runtime index: see matmul_gemv_thread.wgsl).
+fn load_x(j: u32, ss: ptr<function, f32>) -> XChunk {
+  return XChunk(input_vec(j, ss));
+}
+
 fn chunk_sum(xs: XChunk) -> f32 {
   return 0.0;
 }

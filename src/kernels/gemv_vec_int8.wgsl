@@ -13,6 +13,12 @@ fn load_w(row: u32, j: u32) -> WChunk {
   return W[row * (W_STRIDE / 4u) + j];
 }
 
+// x for chunk j through the input transform, built from constant indices (no loop, no array
+// written by a runtime index: see matmul_gemv_thread.wgsl).
+fn load_x(j: u32, ss: ptr<function, f32>) -> XChunk {
+  return XChunk(input_vec(4u * j, ss), input_vec(4u * j + 1u, ss), input_vec(4u * j + 2u, ss), input_vec(4u * j + 3u, ss));
+}
+
 // int8_dot (sum of q * x over the 16 bytes) and chunk_sum come from the unpack snippet.
 fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk, xsum: f32) -> f32 {
   let s = S[row * W_GROUPS + (j * CHUNK) / W_GROUP_SIZE];

@@ -2,11 +2,13 @@
 // Two pipelines per weight shape: a GEMV for one row (decode) and a tiled GEMM for many (prefill).
 import gemvReferenceCode from './matmul_gemv.wgsl';
 import gemmCode from './matmul_gemm.wgsl';
+import gemmThreadCode from './matmul_gemm_thread.wgsl';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightWgsl, weightConstants, biasWgsl, type GpuWeight } from './weights';
-import { GEMV_WG, gemvCode, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, sizeStorageArrays, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { scaleGroups } from './weights';
 
 export { vecGemvApplies } from './gemv';
 
@@ -33,6 +35,12 @@ export interface MatmulOptions {
    * is applied on the way in. The GEMM path never normalizes: build it with `only: 'gemv'`.
    */
   normEps?: number;
+  /**
+   * GEMM variant: 'tiled' (matmul_gemm.wgsl: workgroup-memory tiles, for GPUs), 'thread'
+   * (matmul_gemm_thread.wgsl: no barriers, for software adapters; needs the vec GEMV's K), or
+   * 'auto' (default: 'thread' on software adapters where it applies).
+   */
+  gemm?: 'auto' | 'tiled' | 'thread';
   /** GEMM only: the output columns go to several buffers of these widths (stacked projections) */
   split?: number[];
   /** build one path only (a norm-fused GEMV, or a split GEMM, has no twin on the other path) */
@@ -50,6 +58,9 @@ const BIND_Y = 3;
 const BIND_SPLIT = [BIND_Y, 6, 7];
 
 const GEMM_TILE = 64; // TM = TN in matmul_gemm.wgsl
+const THREAD_GEMM_WG = 16; // WG in matmul_gemm_thread.wgsl
+const THREAD_GEMM_ROWS = 4; // TT: rows of x per thread
+const THREAD_GEMM_COLS = 8; // outputs per thread (2 units of 4)
 const MAX_GRID = 65535;
 const REFERENCE_GRID_X = 1024;
 
@@ -99,6 +110,8 @@ export class Matmul {
     gemvGrid: [number, number],
     /** which GEMV this Matmul runs */
     readonly gemvVariant: 'vec' | 'reference' | null,
+    /** which GEMM this Matmul runs */
+    readonly gemmVariant: 'tiled' | 'thread' | null,
   ) {
     const scaleBytes = w.format === 'int8' ? w.n * Math.ceil(w.k / w.groupSize) * 4 : 0;
     // rowStride counts floats (f32) or u32 words (f16, int8): 4 bytes either way.
@@ -141,9 +154,9 @@ export class Matmul {
         const units = Math.ceil(w.n / 4);
         const t = gemvTuning(w, units, gemvDevice(cache.device), opts.tuning);
         const norm = opts.normEps !== undefined;
-        const code = gemvCode(w.format, { layout: biasWgsl(hasBias) + gemvRowsPlain, norm, tuning: t });
+        const code = gemvCode(w, { layout: biasWgsl(hasBias) + gemvRowsPlain, norm, tuning: t, outputs: { Y: w.n } });
         gemv = cache.get(`matmul_gemv_vec ${variant}${norm ? '+norm' : ''} ${tuningKey(t, w.format)}`, code, {
-          ...constants, ...accumulate, WG: GEMV_WG, TPR: t.tpr, ...(norm ? { EPS: opts.normEps! } : {}),
+          ...constants, ...accumulate, ...gemvConstants(t), ...(norm ? { EPS: opts.normEps! } : {}),
         });
         grid = gemvGrid(units, t);
       } else {
@@ -157,13 +170,25 @@ export class Matmul {
       }
     }
     let gemm: Promise<GPUComputePipeline> | null = null;
+    let gemmVariant: 'tiled' | 'thread' | null = null;
     if (opts.only !== 'gemv') {
       const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
-      const name = `matmul_gemm ${variant}${opts.split ? ` split=${opts.split.join('+')}` : ''}`;
-      gemm = cache.get(name, STEP_WGSL + weightWgsl(w.format) + biasWgsl(hasBias) + store + gemmCode, { ...constants, ...accumulate });
+      const split = opts.split ? ` split=${opts.split.join('+')}` : '';
+      const wantThread = opts.gemm === 'thread' || ((opts.gemm ?? 'auto') === 'auto' && gemvDevice(cache.device).software && vecGemvApplies(w));
+      if (wantThread && !vecGemvApplies(w)) throw new Error(`Matmul: the thread GEMM cannot read ${w.format} K = ${w.k}`);
+      gemmVariant = wantThread ? 'thread' : 'tiled';
+      if (wantThread) {
+        // The GEMV's 16-byte readers (int8 unpacked by multiplications), with every weight-sized
+        // array given its length (see gemvCode).
+        const code = STEP_WGSL + gemvReader(w.format, 'mul') + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + gemmThreadCode;
+        const sized = sizeStorageArrays(code, { W: (w.n * w.rowStride) / 4, ...(w.format === 'int8' ? { S: w.n * scaleGroups(w) } : {}), B: w.n });
+        gemm = cache.get(`matmul_gemm_thread ${variant}${split}`, sized, { ...constants, ...accumulate, WG: THREAD_GEMM_WG });
+      } else {
+        gemm = cache.get(`matmul_gemm ${variant}${split}`, STEP_WGSL + weightWgsl(w.format) + biasWgsl(hasBias) + store + gemmCode, { ...constants, ...accumulate });
+      }
     }
     const [gv, gm] = await Promise.all([gemv, gemm]);
-    return new Matmul(w, opts, gv, gm, grid, gemvVariant);
+    return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant);
   }
 
   /**
@@ -191,6 +216,10 @@ export class Matmul {
       pass.setPipeline(this.gemv);
       pass.setBindGroup(0, b.gemv!);
       pass.dispatchWorkgroups(this.gemvGrid[0], this.gemvGrid[1]);
+    } else if (this.gemm && this.gemmVariant === 'thread') {
+      pass.setPipeline(this.gemm);
+      pass.setBindGroup(0, b.gemm!);
+      pass.dispatchWorkgroups(Math.ceil(this.w.n / THREAD_GEMM_COLS / THREAD_GEMM_WG), Math.ceil(rows / THREAD_GEMM_ROWS));
     } else if (this.gemm) {
       pass.setPipeline(this.gemm);
       pass.setBindGroup(0, b.gemm!);

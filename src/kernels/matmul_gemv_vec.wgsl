@@ -4,8 +4,9 @@
 //     load, `fn load_w(row, j)` the load, `fn chunk_dot(w, row, j, xs, xsum)` = the dot of those
 //     weights (columns [j*CHUNK, (j+1)*CHUNK) of a row) with xs, and `fn chunk_sum(xs)`, anything
 //     the reader wants of a chunk of x once rather than per row;
-//   an input transform (gemv_input_*.wgsl): `fn prep_x(j, &xs) -> f32` (e.g. RMSNorm's weight, and
-//     this chunk's sum of squares) and `fn input_scale(sum of squares) -> f32`;
+//   an input transform (gemv_input_*.wgsl): `fn input_vec(i, &ss) -> vec4<f32>`, 4 values of x as
+//     the matmul sees them (e.g. times RMSNorm's weight, adding their squares to ss), and
+//     `fn input_scale(sum of squares) -> f32`; the reader's `load_x(j, &ss)` gathers a chunk of them;
 //   a row layout (gemv_rows_*.wgsl): UNITS, `fn unit_rows(u)` = the 4 weight rows of unit u, and
 //     `fn store_unit(u, v)`, the epilogue (bias, residual add, RoPE, KV-cache write, SiLU...);
 //   a lane reduction (gemv_reduce_*.wgsl): workgroup memory, or subgroup shuffles.
@@ -62,9 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     for (var u = 0u; u < UNROLL; u++) {
       let jj = j + u * TPR;
       if (jj < chunks) {
-        var xs: XChunk;
-        for (var i = 0u; i < XV; i++) { xs[i] = X[jj * XV + i]; }
-        lanes.ss += prep_x(jj, &xs);
+        let xs = load_x(jj, &lanes.ss);
         let xsum = chunk_sum(xs); // what the reader needs of x once per chunk (0 for most)
         for (var q = 0u; q < UPT; q++) {
           let r = rows[q];

@@ -2,6 +2,7 @@ import code from './sample.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
 import { STEP_WGSL } from '../gpu/step';
 import { createStorage, createUniform } from '../gpu/buffers';
+import { isSoftwareDevice } from '../gpu/device';
 import type { SamplingParams } from '../model/sampling';
 import { MAX_SAMPLER_VOCAB, SAMPLER_SPART as SPART, samplerScratchWords } from '../model/sampling';
 
@@ -26,8 +27,10 @@ export interface SamplerBinding {
 }
 
 const PART = 4096; // logits per workgroup of argmax_partial (PART in sample.wgsl)
+const TPART = 256; // logits per invocation of argmax_thread_partial (TPART)
+const TPARTIAL_WG = 16; // its workgroup size
 
-const ENTRIES = ['sample_prep', 'sample_stats', 'sample_select', 'sample_final', 'argmax_partial', 'argmax_final'] as const;
+const ENTRIES = ['sample_prep', 'sample_stats', 'sample_select', 'sample_final', 'argmax_partial', 'argmax_final', 'argmax_thread_partial', 'argmax_thread_final'] as const;
 type Entry = (typeof ENTRIES)[number];
 // The bindings each entry point's code uses (its `auto` layout holds only those):
 // 0 logits, 1 history, 2 ids, 3 step, 4 params, 5 work, 6 scratch.
@@ -38,12 +41,26 @@ const USES: Record<Entry, number[]> = {
   sample_final: [1, 2, 3, 4, 5, 6],
   argmax_partial: [0, 3, 5],
   argmax_final: [1, 2, 3, 5],
+  argmax_thread_partial: [0, 3, 5],
+  argmax_thread_final: [1, 2, 3, 5],
 };
 const PASSES: Record<SamplerMode, Entry[]> = {
   greedy: ['argmax_partial', 'argmax_final'],
   'penalized-greedy': ['sample_prep', 'sample_final'],
   temperature: ['sample_prep', 'sample_stats', 'sample_final'],
   filtered: ['sample_prep', 'sample_stats', 'sample_select', 'sample_final'],
+};
+
+/** Workgroups each entry dispatches for a vocabulary. */
+const GROUPS: Record<Entry, (vocab: number) => number> = {
+  sample_prep: (v) => Math.ceil(v / SPART),
+  sample_stats: (v) => Math.ceil(v / SPART),
+  sample_select: (v) => Math.ceil(v / SPART),
+  sample_final: () => 1,
+  argmax_partial: (v) => Math.ceil(v / PART),
+  argmax_final: () => 1,
+  argmax_thread_partial: (v) => Math.ceil(v / TPART / TPARTIAL_WG),
+  argmax_thread_final: () => 1,
 };
 
 /** The largest vocabulary the spread passes take: one workgroup reduces a figure per part. */
@@ -59,13 +76,16 @@ export class Sampler {
   private constructor(
     private readonly pipelines: Record<Entry, GPUComputePipeline>,
     private readonly vocab: number,
+    /** greedy decoding by the barrier-free passes (default on software adapters) */
+    readonly threadGreedy: boolean,
   ) {}
 
-  static async create(cache: PipelineCache, s: { vocab: number; maxCtx: number }): Promise<Sampler> {
+  static async create(cache: PipelineCache, s: { vocab: number; maxCtx: number; threadGreedy?: boolean }): Promise<Sampler> {
     if (s.vocab > MAX_SAMPLER_VOCAB) throw new Error(`sampler: vocabulary ${s.vocab} is larger than the ${MAX_SAMPLER_VOCAB} it supports`);
     const constants = { VOCAB: s.vocab, MAX_CTX: s.maxCtx };
     const list = await Promise.all(ENTRIES.map((entry) => cache.get('sample', STEP_WGSL + code, constants, entry)));
-    return new Sampler(Object.fromEntries(ENTRIES.map((e, i) => [e, list[i]!])) as Record<Entry, GPUComputePipeline>, s.vocab);
+    const threadGreedy = s.threadGreedy ?? isSoftwareDevice(cache.device);
+    return new Sampler(Object.fromEntries(ENTRIES.map((e, i) => [e, list[i]!])) as Record<Entry, GPUComputePipeline>, s.vocab, threadGreedy);
   }
 
   /** ids and history must be different buffers (both are written). */
@@ -87,6 +107,11 @@ export class Sampler {
     return { params, work, scratch, mode: 'greedy', groups };
   }
 
+  /** The greedy passes: barrier-free on software adapters (sample.wgsl's argmax_thread_*). */
+  private get greedyPasses(): Entry[] {
+    return this.threadGreedy ? ['argmax_thread_partial', 'argmax_thread_final'] : ['argmax_partial', 'argmax_final'];
+  }
+
   setParams(device: GPUDevice, bound: SamplerBinding, p: SamplingParams): void {
     if (!(p.temperature >= 0)) throw new Error(`sampling: temperature ${p.temperature} must be >= 0`);
     if (!(p.topP > 0 && p.topP <= 1)) throw new Error(`sampling: topP ${p.topP} must be in (0, 1]`);
@@ -105,11 +130,10 @@ export class Sampler {
   }
 
   encode(pass: GPUComputePassEncoder, bound: SamplerBinding): void {
-    for (const e of PASSES[bound.mode]) {
+    for (const e of bound.mode === 'greedy' ? this.greedyPasses : PASSES[bound.mode]) {
       pass.setPipeline(this.pipelines[e]);
       pass.setBindGroup(0, bound.groups[e]);
-      const single = e === 'sample_final' || e === 'argmax_final';
-      pass.dispatchWorkgroups(single ? 1 : Math.ceil(this.vocab / (e === 'argmax_partial' ? PART : SPART)));
+      pass.dispatchWorkgroups(GROUPS[e](this.vocab));
     }
   }
 }

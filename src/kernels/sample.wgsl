@@ -538,3 +538,38 @@ fn argmax_final(@builtin(local_invocation_index) t: u32) {
   let best = argmax_all(t, bv, bi);
   if (t == 0u) { emit(best.i); }
 }
+
+// Greedy for software adapters (SwiftShader), where a workgroup barrier is a coroutine switch per
+// 4 invocations: the same two steps with no workgroup memory. First, invocation p scans logits
+// [p * TPART, (p+1) * TPART) alone and leaves (value, index) in work[2p], work[2p + 1].
+const TPART: u32 = 256u;
+override TPARTS: u32 = (VOCAB + TPART - 1u) / TPART;
+
+@compute @workgroup_size(16)
+fn argmax_thread_partial(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let p = gid.x;
+  if (p >= TPARTS) { return; }
+  let base = (max(step.logit_rows, 1u) - 1u) * VOCAB;
+  let start = p * TPART;
+  let end = min(start + TPART, VOCAB);
+  var bv = logits[base + start];
+  var bi = start;
+  for (var i = start + 1u; i < end; i++) {
+    let v = logits[base + i];
+    if (v > bv) { bv = v; bi = i; }
+  }
+  work[2u * p] = bv;
+  work[2u * p + 1u] = f32(bi);
+}
+
+// Then one invocation takes the best of the parts (lowest index on ties: parts in index order).
+@compute @workgroup_size(1)
+fn argmax_thread_final() {
+  var bv = work[0];
+  var bi = u32(work[1]);
+  for (var p = 1u; p < TPARTS; p++) {
+    let v = work[2u * p];
+    if (v > bv) { bv = v; bi = u32(work[2u * p + 1u]); }
+  }
+  emit(bi);
+}

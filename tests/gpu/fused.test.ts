@@ -63,6 +63,10 @@ describe('fused decode kernels', () => {
     ['int8', 32, 8, 2, 12, 128, 40, false, { upt: 2, unpack: 'mantissa' }],
     ['int8', 128, 7, 1, 16, 112, 1000, true, { tpr: 4, unpack: 'magic', unroll: 2 }],
     ['f16', undefined, 2, 1, 128, 64, 250, false, { tpr: 2, upt: 3 }],
+    // the thread schedule of software adapters ({} above is it, on SwiftShader)
+    ['int8', 128, 7, 1, 16, 112, 1000, true, { schedule: 'thread' }],
+    ['f16', undefined, 2, 1, 128, 64, 250, false, { schedule: 'thread', wg: 4 }],
+    ['f32', undefined, 4, 4, 8, 64, 3, false, { schedule: 'lanes' }],
   ];
   for (const [format, group, H, KVH, hd, D, pos, hasBias, tuning] of QKV) {
     it(`qkv_rope ${format}${group ? ` g${group}` : ''} heads=${H}/${KVH} hd=${hd} D=${D} pos=${pos}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}`, async () => {
@@ -111,6 +115,8 @@ describe('fused decode kernels', () => {
     ['f16', undefined, 200, 120, true, { tpr: 16, upt: 2 }],
     ['int8', 128, 172, 64, false, { tpr: 1, unpack: 'mantissa' }],
     ['int8', 32, 350, 256, true, { tpr: 4, subgroups: false, unpack: 'magic', unroll: 3 }],
+    ['int8', 32, 350, 256, true, { schedule: 'thread' }],
+    ['f32', undefined, 86, 64, false, { schedule: 'lanes' }],
   ];
   for (const [format, group, I, D, hasBias, tuning] of GATE_UP) {
     it(`gate_up_silu ${format}${group ? ` g${group}` : ''} I=${I} D=${D}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}`, async () => {
@@ -136,21 +142,21 @@ describe('fused decode kernels', () => {
     });
   }
 
-  it('lm_head with the final RMSNorm fused in (logit_rows)', async () => {
+  for (const schedule of ['lanes', 'thread'] as const) it(`lm_head with the final RMSNorm fused in (logit_rows, ${schedule})`, async () => {
     const [V, D] = [1001, 96];
     const w = randn(V * D, 5, 0.3);
     const x = randn(D, 6, 2);
     const g = randn(D, 7, 0.5).map((v) => 1 + v);
     const packed = packWeight(w, V, D, 'int8', 32);
     const gw = uploadWeight(device, 'lm', packed);
-    const mm = await Matmul.create(cache, gw, { rowsFrom: 'logit_rows', normEps: EPS, only: 'gemv' });
+    const mm = await Matmul.create(cache, gw, { rowsFrom: 'logit_rows', normEps: EPS, only: 'gemv', tuning: { schedule } });
     const y = uploadStorage(device, 'y', new Float32Array(V).fill(SENTINEL));
     const bound = mm.bind(device, 't', { w: gw, x: uploadStorage(device, 'x', x), y, step: stepBuffer(device, 1, 9).buffer, norm: uploadStorage(device, 'g', g) });
     await run(device, (p) => mm.encode(p, bound, 1));
     expectClose(await readF32(device, y, V), gemvRef(rmsnormRef(x, g), unpackWeight(packed), undefined, V, D), 4e-4, 2e-4, 'logits');
   });
 
-  it('prefill GEMM splits a stacked projection into its outputs', async () => {
+  for (const gemm of ['tiled', 'thread'] as const) it(`prefill GEMM splits a stacked projection into its outputs (${gemm})`, async () => {
     const [rows, k] = [9, 40];
     const widths = [24, 8, 8];
     const n = widths.reduce((a, b) => a + b);
@@ -159,7 +165,8 @@ describe('fused decode kernels', () => {
     const b = randn(n, 13);
     const packed = packWeight(w, n, k, 'f16');
     const gw = uploadWeight(device, 'wqkv', packed);
-    const mm = await Matmul.create(cache, gw, { bias: true, split: widths, only: 'gemm' });
+    const mm = await Matmul.create(cache, gw, { bias: true, split: widths, only: 'gemm', gemm });
+    expect(mm.gemmVariant).toBe(gemm);
     const outs = widths.map((c, i) => uploadStorage(device, `y${i}`, new Float32Array((rows + 1) * c).fill(SENTINEL)));
     const bound = mm.bind(device, 't', { w: gw, x: uploadStorage(device, 'x', x), y: outs, step: stepBuffer(device, rows, 0).buffer, bias: uploadStorage(device, 'b', b) });
     await run(device, (p) => mm.encode(p, bound, rows));

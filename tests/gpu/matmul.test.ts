@@ -56,15 +56,18 @@ describe('matmul kernel', () => {
   async function gpuMatmul(o: {
     fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
     stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
-    gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>;
+    gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>; gemm?: 'tiled' | 'thread'; accumulate?: Float32Array;
   }): Promise<Float32Array> {
     const { fmt, n, k, rows } = o;
     const packed = packWeight(o.w, n, k, fmt.format, fmt.group);
     const gw = uploadWeight(device, 'w', packed);
-    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning });
+    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning, gemm: o.gemm, accumulate: !!o.accumulate });
     if (o.gemv) expect(mm.gemvVariant).toBe(o.gemv);
+    if (o.gemm) expect(mm.gemmVariant).toBe(o.gemm);
     const yRows = o.yRows ?? rows + 1;
-    const y = uploadStorage(device, 'y', new Float32Array(yRows * n).fill(SENTINEL));
+    const yInit = new Float32Array(yRows * n).fill(SENTINEL);
+    if (o.accumulate) yInit.set(o.accumulate);
+    const y = uploadStorage(device, 'y', yInit);
     const step = stepBuffer(device, o.stepRows ?? rows, 5, o.logitRows ?? 1);
     const bound = mm.bind(device, 't', {
       w: gw,
@@ -112,17 +115,42 @@ describe('matmul kernel', () => {
     [{ format: 'int8', group: 128 }, 1030, 400, false, { tpr: 16, upt: 2, unroll: 2, unpack: 'mantissa' }],
     [{ format: 'int8', group: 32 }, 77, 512, true, { tpr: 8, unroll: 4, unpack: 'mantissa' }],
     [{ format: 'int8', group: 64 }, 203, 192, true, { tpr: 4, upt: 2, subgroups: false, unpack: 'magic', unroll: 3 }],
+    // The thread schedule (software adapters): one thread per 4-row unit, workgroups of 4 to 64.
+    [{ format: 'f32' }, 37, 64, false, { schedule: 'thread' }],
+    [{ format: 'f16' }, 300, 248, true, { schedule: 'thread', wg: 8 }],
+    [{ format: 'int8', group: 128 }, 1030, 400, false, { schedule: 'thread' }],
+    [{ format: 'int8', group: 128 }, 37, 64, false, { schedule: 'thread', unpack: 'shift' }],
+    [{ format: 'int8', group: 32 }, 129, 96, true, { tpr: 8, unpack: 'mul' }],
+    [{ format: 'int8', group: 32 }, 77, 512, true, { schedule: 'thread', wg: 4, unpack: 'magic' }],
+    [{ format: 'int8', group: 64 }, 203, 192, true, { schedule: 'thread', unpack: 'mantissa' }],
   ];
-  for (const [fmt, n, k, hasBias, tuning] of VEC_CASES) {
+  VEC_CASES.forEach(([fmt, n, k, hasBias, tuning], i) => {
     it(`vec GEMV ${fmtName(fmt)} n=${n} k=${k} ${JSON.stringify(tuning)}${hasBias ? ' +bias' : ''}`, async () => {
-      const w = makeWeight(n, k, n + k + tuning.tpr!);
-      const x = randn(k, tuning.tpr! + 3);
+      const w = makeWeight(n, k, n + k + i);
+      const x = randn(k, i + 3);
       const bias = hasBias ? randn(n, 5) : undefined;
       const got = await gpuMatmul({ fmt, n, k, w, x, rows: 1, bias, gemv: 'vec', tuning });
       const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
       expectClose(got, matmulRef(x, wq, bias, 1, n, k), atolFor(k), 1e-4, 'y');
     });
-  }
+  });
+
+  it('the schedule: thread on software adapters by default, lanes on GPUs and whenever lane parameters are given', () => {
+    const w = { format: 'f16' as const, k: 256 };
+    const soft = { subgroupSize: 4, software: true };
+    const hard = { subgroupSize: 32, software: false };
+    expect(gemvTuning(w, 1000, soft).schedule).toBe('thread');
+    expect(gemvTuning(w, 1000, hard).schedule).toBe('lanes');
+    expect(gemvTuning(w, 1000, soft, { tpr: 4 }).schedule).toBe('lanes');
+    expect(gemvTuning(w, 1000, hard, { schedule: 'thread' }).schedule).toBe('thread');
+    // Small matrices get smaller workgroups, so even 64 rows make 16 workgroups for the CPU cores.
+    expect(gemvTuning(w, 16, soft).wg).toBe(4);
+    expect(gemvTuning(w, 100_000, soft).wg).toBe(64);
+    expect(() => gemvTuning(w, 16, soft, { schedule: 'thread', tpr: 4 })).toThrow(/thread schedule/);
+    // This suite's adapter: SwiftShader in CI, which must be recognized as software.
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    if (info?.architecture === 'swiftshader') expect(gemvDevice(device).software).toBe(true);
+  });
 
   // Subgroup shuffles need the adapter's subgroups (SwiftShader has them, 4 wide); where it has
   // them, the default tuning must use them for small row groups and a request beyond the subgroup
@@ -137,6 +165,33 @@ describe('matmul kernel', () => {
     expect(gemvTuning(w, 10, dev, { tpr: dev.subgroupSize }).subgroups).toBe(true);
     expect(gemvTuning(w, 10, dev, { tpr: dev.subgroupSize * 2 }).subgroups).toBe(false);
     expect(() => gemvTuning(w, 10, dev, { tpr: dev.subgroupSize * 2, subgroups: true })).toThrow(/subgroup/);
+  });
+
+  // Two GEMMs: the tiled one (workgroup memory, for GPUs) and the thread one (no barriers, for
+  // software adapters; K in whole 16-byte loads). Rows not a multiple of its 4 rows per thread,
+  // outputs not a multiple of its 8, both with the residual add and through logit_rows.
+  const GEMM_CASES: Array<[Fmt, number, number, number, boolean]> = [
+    [{ format: 'f32' }, 37, 64, 5, false],
+    [{ format: 'f16' }, 100, 128, 33, true],
+    [{ format: 'int8', group: 32 }, 257, 96, 7, false],
+    [{ format: 'int8', group: 128 }, 70, 256, 2, true],
+  ];
+  GEMM_CASES.forEach(([fmt, n, k, rows, hasBias], i) => {
+    for (const gemm of ['tiled', 'thread'] as const) {
+      it(`${gemm} GEMM ${fmtName(fmt)} n=${n} k=${k} rows=${rows}${hasBias ? ' +bias' : ''}`, async () => {
+        const w = makeWeight(n, k, 50 + i);
+        const x = randn(rows * k, 60 + i);
+        const bias = hasBias ? randn(n, 70 + i) : undefined;
+        const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
+        const want = matmulRef(x, wq, bias, rows, n, k);
+        expectClose(await gpuMatmul({ fmt, n, k, w, x, rows, bias, gemm }), want, atolFor(k), 1e-4, 'y');
+        const y0 = randn(rows * n, 80 + i);
+        const acc = await gpuMatmul({ fmt, n, k, w, x, rows, bias, gemm, accumulate: y0 });
+        expectClose(acc, want.map((v, j) => v + y0[j]!), atolFor(k), 1e-4, 'y += ');
+        const last = await gpuMatmul({ fmt, n, k, w, x: x.slice(0, 2 * k), rows: 2, bias, gemm, stepRows: rows + 4, logitRows: 2, rowsFrom: 'logit_rows', yRows: rows + 4 });
+        expectClose(last, want.slice(0, 2 * n), atolFor(k), 1e-4, 'logit rows');
+      });
+    }
   });
 
   // The residual add is fused into the epilogue: y += x W^T (+ bias), for every path.

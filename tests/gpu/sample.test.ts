@@ -23,8 +23,9 @@ describe('sampler kernel', () => {
   beforeAll(async () => ({ device, cache } = await gpu()));
 
   /** Sets up buffers once; `draw` rewrites step + params, runs, and returns (ids[0], history). */
-  async function sampler(vocab: number, logits: Float32Array, history: Uint32Array, logitRows = 1) {
-    const s = await Sampler.create(cache, { vocab, maxCtx: MAX_CTX });
+  async function sampler(vocab: number, logits: Float32Array, history: Uint32Array, logitRows = 1, threadGreedy?: boolean) {
+    const s = await Sampler.create(cache, { vocab, maxCtx: MAX_CTX, threadGreedy });
+    if (threadGreedy !== undefined) expect(s.threadGreedy).toBe(threadGreedy);
     const historyBuf = uploadStorage(device, 'history', history);
     const ids = uploadStorage(device, 'ids', new Uint32Array([HISTORY_FILL]));
     const step = stepBuffer(device, 1, 0, logitRows);
@@ -45,14 +46,17 @@ describe('sampler kernel', () => {
     };
   }
 
-  for (const [vocab, a, b] of [[1000, 700, 771], [50257, 40001, 50256]] as const) {
-    it(`greedy vocab=${vocab} with a tie at ${a} and ${b}`, async () => {
+  // Greedy runs the workgroup argmax (GPUs) or the barrier-free one (software adapters): ties in
+  // one part and across parts, at the first and last logit.
+  const TIES = [[1000, 700, 771], [50257, 40001, 50256], [1000, 300, 301], [5000, 0, 4999]] as const;
+  for (const [vocab, a, b] of TIES) for (const threadGreedy of [false, true]) {
+    it(`greedy vocab=${vocab} with a tie at ${a} and ${b} (${threadGreedy ? 'thread' : 'workgroup'} argmax)`, async () => {
       const logits = randn(vocab, vocab, 3);
       const top = Math.max(...logits) + 1;
       logits[a] = top;
       logits[b] = top;
       const hist = makeHistory(vocab, 9, 1);
-      const draw = await sampler(vocab, logits, hist);
+      const draw = await sampler(vocab, logits, hist, 1, threadGreedy);
       const { id } = await draw(GREEDY, 9);
       expect(id).toBe(a);
       expect(sampleReference(logits, hist, GREEDY, 9)).toBe(a);
