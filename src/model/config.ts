@@ -177,11 +177,23 @@ export function parseConfig(input: string | unknown): ModelConfig {
   };
 }
 
-/** Parameter count of the weights (for memory estimates and reports). */
+/** Parameters of the 1-D tensors of one layer: the two RMSNorm weights and the biases the model has. */
+export function layerVectorParams(c: ModelConfig): number {
+  const d = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  return 2 * d + (c.qkvBias ? q + 2 * kv : 0) + (c.oBias ? d : 0) + (c.mlpBias ? 2 * c.intermediateSize + d : 0);
+}
+
+/**
+ * Parameter count of the weights, as the checkpoint counts them (for the model card and reports):
+ * equals the published counts of the presets (tests/unit/memory_presets.test.ts), Qwen2's q/k/v
+ * biases included.
+ */
 export function parameterCount(c: ModelConfig): number {
   const d = c.hiddenSize;
   const q = c.numHeads * c.headDim;
   const kv = c.numKvHeads * c.headDim;
-  const perLayer = d * q + 2 * d * kv + q * d + 3 * d * c.intermediateSize + 2 * d;
+  const perLayer = d * q + 2 * d * kv + q * d + 3 * d * c.intermediateSize + layerVectorParams(c);
   return c.numLayers * perLayer + c.vocabSize * d * (c.tieWordEmbeddings ? 1 : 2) + d;
 }

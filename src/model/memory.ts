@@ -1,6 +1,6 @@
 // GPU memory a model needs in a given format and context length, computed from config.json
 // alone so the app can refuse a model before downloading it.
-import type { ModelConfig } from './config';
+import { layerVectorParams, type ModelConfig } from './config';
 import { DEFAULT_GROUP_SIZE, type WeightFormat } from './quantize';
 import { samplerScratchWords } from './sampling';
 
@@ -32,7 +32,8 @@ export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: 
   const I = c.intermediateSize;
   const V = c.vocabSize;
   const embed = matrixBytes(V, D, format);
-  const perLayer = matrixBytes(Q, D, format) + 2 * matrixBytes(KV, D, format) + matrixBytes(D, Q, format) + 2 * matrixBytes(I, D, format) + matrixBytes(D, I, format) + 2 * D * 4;
+  // Norms and biases stay f32 in every format.
+  const perLayer = matrixBytes(Q, D, format) + 2 * matrixBytes(KV, D, format) + matrixBytes(D, Q, format) + 2 * matrixBytes(I, D, format) + matrixBytes(D, I, format) + layerVectorParams(c) * 4;
   const weightBytes = embed * (c.tieWordEmbeddings ? 1 : 2) + c.numLayers * perLayer + D * 4;
   const kvLayer = contextLength * KV * 4;
   const kvBytes = 2 * c.numLayers * kvLayer;
