@@ -8,29 +8,23 @@
 // file fails cleanly without leaving a cache entry, a gated model says how to get access, and a
 // full disk only means "not cached".
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { build } from 'vite';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type FixtureServer } from './server';
+import * as ui from './browser';
+import { SHOTS, LOAD_MS } from './browser';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import { modelDir, reference, type GreedyCase } from '../unit/fixtures';
 
-const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'test-results');
 const MODEL = modelDir('stories260K');
 const CASE = (reference('stories260K').ref.greedy as GreedyCase[]).find((c) => c.prompt === 'Once upon a time')!;
 /** SwiftShader decodes stories260K at ~15 tokens/s in Chromium on 2 cores: the whole 200 fit. */
 const N = CASE.continuation_ids.length;
-// Chromium's WebGPU on SwiftShader (the CPU Vulkan driver its Debian package ships); headless mode
-// exposes navigator.gpu only with the unsafe-webgpu switch.
-const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--no-sandbox'];
-const LOAD_MS = 180_000;
 
 let server: FixtureServer;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let distDir: string;
 let hugeConfigDir: string;
@@ -48,28 +42,15 @@ const greedyPrefix = (n: number) => tokenizer.decode(CASE.continuation_ids.slice
 let expectedText: string;
 
 const weightRequests = (from = 0) => server.log.slice(from).filter((r) => r.path.endsWith('.safetensors'));
-const appUrl = (repo: string, extra = '') => `${server.url}/?hub=${encodeURIComponent(server.url)}&model=${repo}${extra}`;
-const text = async (id: string) => (await page.textContent(`[data-testid=${id}]`)) ?? '';
-
-async function loadModel(): Promise<void> {
-  await page.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
-  await page.click('[data-testid=load]');
-  await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
-}
-
-async function setMaxTokens(n: number): Promise<void> {
-  if (!(await page.isVisible('[data-testid=set-maxNewTokens]'))) await page.click('details.sampling summary');
-  await page.fill('[data-testid=set-maxNewTokens]', String(n));
-}
-
-async function compare(prompt: string, maxNewTokens: number): Promise<void> {
-  await page.fill('[data-testid=prompt]', prompt);
-  await setMaxTokens(maxNewTokens);
-  await page.click('[data-testid=compare]');
-}
+// The shared page steps (./browser.ts), on this file's one page.
+const appUrl = (repo: string, extra = '') => ui.appUrl(server, repo, extra);
+const text = (id: string) => ui.textOf(page, id);
+const loadModel = () => ui.loadModel(page);
+const setMaxTokens = (n: number) => ui.setMaxTokens(page, n);
+const compare = (prompt: string, maxNewTokens: number) => ui.compare(page, prompt, maxNewTokens);
 
 beforeAll(async () => {
-  distDir = await mkdtemp(path.join(os.tmpdir(), 'int8-llm-app-'));
+  distDir = await ui.buildApp('int8-llm-app-');
   // A 70B-class config: its embedding table alone is larger than any buffer SwiftShader allows.
   const hugeDir = path.join(distDir, '..', `${path.basename(distDir)}-huge`);
   await mkdir(hugeDir, { recursive: true });
@@ -87,7 +68,6 @@ beforeAll(async () => {
   htmlTokenizer = new TextTokenizer(JSON.stringify(tj), await readFile(path.join(MODEL, 'tokenizer_config.json'), 'utf8'));
   noTokenizerDir = await mkdtemp(path.join(os.tmpdir(), 'int8-llm-notok-'));
   for (const f of ['config.json', 'model.safetensors', 'tokenizer_config.json']) await writeFile(path.join(noTokenizerDir, f), await readFile(path.join(MODEL, f)));
-  await build({ configFile: path.join(ROOT, 'vite.config.ts'), root: path.join(ROOT, 'app'), logLevel: 'error', build: { outDir: distDir, emptyOutDir: true } });
   server = await startServer({
     distDir,
     repos: {
@@ -100,10 +80,8 @@ beforeAll(async () => {
     },
   });
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  browser = await ui.launchChromium();
+  ({ page } = await ui.newAppPage(browser));
   tokenizer = new TextTokenizer(await readFile(path.join(MODEL, 'tokenizer.json'), 'utf8'), await readFile(path.join(MODEL, 'tokenizer_config.json'), 'utf8'));
   expectedText = greedyPrefix(N);
 });
@@ -440,10 +418,7 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
           }),
       );
       expect(records).toBe(0);
-      await p.fill('[data-testid=prompt]', CASE.prompt!);
-      await p.click('details.sampling summary');
-      await p.fill('[data-testid=set-maxNewTokens]', '8');
-      await p.click('[data-testid=compare]');
+      await ui.compare(p, CASE.prompt!, 8);
       await p.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
       expect(await p.textContent('[data-testid=output-f16]')).toBe(greedyPrefix(8));
       await p.screenshot({ path: path.join(SHOTS, 'app-quota.png'), fullPage: true });

@@ -2,12 +2,12 @@
 // (SwiftShader): the production build served next to the fixtures in hub layout. Kept apart from
 // app.test.ts so each file owns one page; small settings keep it fast on two cores.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { build } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { mkdtemp, mkdir, rm, readFile } from 'node:fs/promises';
-import os from 'node:os';
+import type { Browser, Page } from 'playwright-core';
+import { mkdir, rm, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer, type FixtureServer } from './server';
+import * as ui from './browser';
+import { SHOTS, LOAD_MS } from './browser';
 import { modelDir, FIXTURES } from '../unit/fixtures';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import type { SuiteReport } from '../../src/bench/suite_report';
@@ -16,22 +16,16 @@ const MODEL = modelDir('stories260K');
 const ALPACA = path.join(FIXTURES, 'prompts', 'alpaca_eval_instructions.json');
 const ALPACA_PATH = '/datasets/tatsu-lab/alpaca_eval/resolve/main/alpaca_eval.json';
 
-const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'test-results');
-const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--no-sandbox'];
-const LOAD_MS = 180_000;
-
 let server: FixtureServer;
 let browser: Browser;
 let page: Page;
 let distDir: string;
 
-const appUrl = (model: string, extra = '') => `${server.url}/?hub=${encodeURIComponent(server.url)}&model=${model}${extra}`;
-const text = async (id: string) => (await page.textContent(`[data-testid=${id}]`)) ?? '';
+const appUrl = (model: string, extra = '') => ui.appUrl(server, model, extra);
+const text = (id: string) => ui.textOf(page, id);
 
 beforeAll(async () => {
-  distDir = await mkdtemp(path.join(os.tmpdir(), 'int8-llm-bench-'));
-  await build({ configFile: path.join(ROOT, 'vite.config.ts'), root: path.join(ROOT, 'app'), logLevel: 'error', build: { outDir: distDir, emptyOutDir: true } });
+  distDir = await ui.buildApp('int8-llm-bench-');
   server = await startServer({
     distDir,
     repos: { 'fixtures/stories260K': { dir: MODEL } },
@@ -39,10 +33,8 @@ beforeAll(async () => {
     datasets: { 'tatsu-lab/alpaca_eval': { 'alpaca_eval.json': ALPACA } },
   });
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  browser = await ui.launchChromium();
+  ({ page } = await ui.newAppPage(browser));
 });
 
 afterAll(async () => {
@@ -66,10 +58,7 @@ describe('synthetic models (headless Chromium, WebGPU on SwiftShader)', () => {
     await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
     expect(await text('synthetic-note')).toContain('the text is meaningless');
 
-    await page.fill('[data-testid=prompt]', '1 17 300 42');
-    if (!(await page.isVisible('[data-testid=set-maxNewTokens]'))) await page.click('details.sampling summary');
-    await page.fill('[data-testid=set-maxNewTokens]', '8');
-    await page.click('[data-testid=compare]');
+    await ui.compare(page, '1 17 300 42', 8);
     await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
     for (const f of ['f16', 'int8']) {
       const ids = (await text(`output-${f}`)).split(' ').map(Number);

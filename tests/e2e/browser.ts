@@ -1,0 +1,60 @@
+// What the browser tests share: the production build, headless Chromium with WebGPU on SwiftShader,
+// and the few page steps every test file takes (load a model, set the token budget, compare).
+import { build } from 'vite';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FixtureServer } from './server';
+
+export const ROOT = path.resolve(__dirname, '../..');
+/** screenshots, kept after the run */
+export const SHOTS = path.join(ROOT, 'test-results');
+// Chromium's WebGPU on SwiftShader (the CPU Vulkan driver its Debian package ships); headless mode
+// exposes navigator.gpu only with the unsafe-webgpu switch.
+export const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--no-sandbox'];
+/** the longest a model load may take (download, convert, cache both engines) */
+export const LOAD_MS = 180_000;
+
+/** Builds the app for production into a fresh temporary folder and returns it. */
+export async function buildApp(prefix: string): Promise<string> {
+  const distDir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  await build({ configFile: path.join(ROOT, 'vite.config.ts'), root: path.join(ROOT, 'app'), logLevel: 'error', build: { outDir: distDir, emptyOutDir: true } });
+  return distDir;
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** A page the size of a desktop window whose uncaught errors show in the test log. */
+export async function newAppPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  return { context, page };
+}
+
+/** The app's address with the test server as its hub and `model` preselected. */
+export const appUrl = (server: FixtureServer, model: string, extra = '') => `${server.url}/?hub=${encodeURIComponent(server.url)}&model=${model}${extra}`;
+
+export const textOf = async (page: Page, testId: string) => (await page.textContent(`[data-testid=${testId}]`)) ?? '';
+
+/** Waits for the plan, clicks Load and waits until both engines are ready. */
+export async function loadModel(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
+  await page.click('[data-testid=load]');
+  await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: LOAD_MS });
+}
+
+export async function setMaxTokens(page: Page, n: number): Promise<void> {
+  if (!(await page.isVisible('[data-testid=set-maxNewTokens]'))) await page.click('details.sampling summary');
+  await page.fill('[data-testid=set-maxNewTokens]', String(n));
+}
+
+/** Types the prompt, sets the token budget and clicks Compare (without waiting for the result). */
+export async function compare(page: Page, prompt: string, maxNewTokens: number): Promise<void> {
+  await page.fill('[data-testid=prompt]', prompt);
+  await setMaxTokens(page, maxNewTokens);
+  await page.click('[data-testid=compare]');
+}
