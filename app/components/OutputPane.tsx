@@ -59,6 +59,10 @@ export function OutputPane({ format }: { format: Format }) {
           <dt>1st token</dt>
           <dd>{ms(stats.ttftMs)}</dd>
         </div>
+        <div title="prompt tokens the engine was given (after the chat template, when Chat is on)">
+          <dt>prompt</dt>
+          <dd data-testid={`prompt-tokens-${format}`}>{pane.status === 'waiting' ? '—' : pane.promptTokens}</dd>
+        </div>
         <div>
           <dt>tokens</dt>
           <dd data-testid={`tokens-${format}`}>{stats.tokens}</dd>

@@ -58,10 +58,10 @@ export function PromptPanel() {
       <div className="card-head">
         <h2>Prompt</h2>
         <div className="segmented" role="radiogroup" aria-label="Prompt format">
-          <button role="radio" aria-checked={chat} className={chat ? 'on' : ''} disabled={!hasChat || running} title={hasChat || !ready ? 'Wrap the prompt in the model’s chat template' : 'This model has no chat template'} onClick={() => setSettings({ chat: true })}>
+          <button role="radio" data-testid="mode-chat" aria-checked={chat} className={chat ? 'on' : ''} disabled={!hasChat || running} title={hasChat || !ready ? 'Wrap the prompt in the model’s chat template' : 'This model has no chat template'} onClick={() => setSettings({ chat: true })}>
             Chat
           </button>
-          <button role="radio" aria-checked={!chat} className={!chat ? 'on' : ''} disabled={running} title="Feed the text as it is" onClick={() => setSettings({ chat: false })}>
+          <button role="radio" data-testid="mode-raw" aria-checked={!chat} className={!chat ? 'on' : ''} disabled={running} title="Feed the text as it is" onClick={() => setSettings({ chat: false })}>
             Raw
           </button>
         </div>
