@@ -9,7 +9,8 @@ import { acquireDevice, type GpuContext } from '../gpu/device';
 import { Engine } from '../model/engine';
 import { folderSource } from '../model/source';
 import type { WeightFormat } from '../model/quantize';
-import { logitsAgreement, tokenAgreement } from './metrics';
+import { logitsAgreement } from './metrics';
+import { checkGreedy, describeGreedy, greedyPasses, type GreedyCaseResult, type OracleGreedyCase } from './greedy_check';
 import { deviceFeatures } from './model_bench';
 import type { DeviceFeatures } from './report';
 import type { AdapterSummary } from '../gpu/device';
@@ -17,15 +18,10 @@ import type { AdapterSummary } from '../gpu/device';
 /** nRMSE bounds of the golden tests, by engine. */
 export const NRMSE_LIMITS: Record<WeightFormat, number> = { f32: 1e-4, f16: 1e-2, int8: 5e-2 };
 
-interface GreedyCase {
-  prompt_ids: number[];
-  continuation_ids: number[];
-}
-
 interface Reference {
   input_ids: number[];
   logits_shape: [number, number];
-  greedy?: GreedyCase | GreedyCase[];
+  greedy?: OracleGreedyCase | OracleGreedyCase[];
 }
 
 export interface VerifyRow {
@@ -36,8 +32,19 @@ export interface VerifyRow {
   nrmse: number;
   clear: number;
   agree: number;
-  /** greedy continuations (decode rows only): cases, exact matches, mean token agreement */
-  greedy?: { cases: number; exact: number; tokenAgreement: number };
+  /**
+   * greedy continuations (decode rows only): cases, exact matches and mean token agreement against
+   * the f32 oracle, the same against the oracle's int8 simulation where the reference has one, and
+   * every case with its fork (see greedy_check.ts). f32 and f16 must equal the oracle, int8 the
+   * simulation (when there is one), except at near-ties.
+   */
+  greedy?: {
+    cases: number;
+    exact: number;
+    tokenAgreement: number;
+    sim?: { exact: number; tokenAgreement: number };
+    results: GreedyCaseResult[];
+  };
   pass: boolean;
 }
 
@@ -54,12 +61,6 @@ async function readReference(dir: string): Promise<{ ref: Reference; logits: Flo
   const ref = JSON.parse(await readFile(path.join(dir, 'reference.json'), 'utf8')) as Reference;
   const buf = await readFile(path.join(dir, 'reference_logits.f32'));
   return { ref, logits: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
-}
-
-async function greedyIds(engine: Engine, prompt: number[], n: number): Promise<number[]> {
-  const out: number[] = [];
-  for await (const t of engine.generate(prompt, { maxNewTokens: n, stopIds: [] })) out.push(t.id);
-  return out;
 }
 
 export async function runVerify(o: { models: string[]; engines: WeightFormat[]; log?: (line: string) => void }, gpu?: GpuContext): Promise<VerifyReport> {
@@ -79,18 +80,24 @@ export async function runVerify(o: { models: string[]; engines: WeightFormat[]; 
           const a = logitsAgreement(await e.logits(ref.input_ids), want, T, V);
           const row: VerifyRow = { model: source.name, engine, path: p, ...a, pass: a.nrmse <= NRMSE_LIMITS[engine] && a.agree === a.clear };
           if (p === 'decode' && cases.length) {
-            let exact = 0;
-            let agreement = 0;
-            for (const c of cases) {
-              const ids = await greedyIds(e, c.prompt_ids, c.continuation_ids.length);
-              if (ids.join() === c.continuation_ids.join()) exact++;
-              agreement += tokenAgreement(ids, c.continuation_ids);
-            }
-            row.greedy = { cases: cases.length, exact, tokenAgreement: agreement / cases.length };
+            const results = await checkGreedy(e, cases);
+            const sum = (f: (r: GreedyCaseResult) => number) => results.reduce((a, r) => a + f(r), 0);
+            const simmed = results.filter((r) => r.vsSim);
+            row.greedy = {
+              cases: cases.length,
+              exact: sum((r) => Number(r.vsOracle.firstDivergence === null)),
+              tokenAgreement: sum((r) => r.vsOracle.agreement) / cases.length,
+              ...(simmed.length ? { sim: { exact: simmed.filter((r) => r.vsSim!.firstDivergence === null).length, tokenAgreement: simmed.reduce((a, r) => a + r.vsSim!.agreement, 0) / simmed.length } } : {}),
+              results,
+            };
+            // int8 has no expectation without a simulation to hold it to.
+            if (engine !== 'int8' || simmed.length) row.pass &&= greedyPasses(results);
+            for (const line of describeGreedy(source.name, engine, results)) log(line);
           }
           rows.push(row);
           log(`[verify] ${row.model} ${engine} ${p}: nRMSE ${a.nrmse.toExponential(2)} (limit ${NRMSE_LIMITS[engine]}), top-1 ${a.agree}/${a.clear}` +
             (row.greedy ? `, greedy exact ${row.greedy.exact}/${row.greedy.cases}, token agreement ${(100 * row.greedy.tokenAgreement).toFixed(1)}%` : '') +
+            (row.greedy?.sim ? `; against the int8 simulation exact ${row.greedy.sim.exact}/${row.greedy.cases}, agreement ${(100 * row.greedy.sim.tokenAgreement).toFixed(1)}%` : '') +
             (row.pass ? '' : '  FAIL'));
         } finally {
           e.destroy();

@@ -274,6 +274,35 @@ export class Engine {
   }
 
   /**
+   * Next-token logits after `ids` (Float32Array [vocab]): the sequence is prefilled in passes of
+   * maxRows, and only its last row goes through lm_head. What a teacher-forced check needs at one
+   * position, without the [ids.length, vocab] of `logits`.
+   */
+  async lastLogits(ids: number[]): Promise<Float32Array> {
+    this.checkPrompt(ids);
+    if (ids.length === 0) throw new ContextOverflowError('lastLogits needs at least one token');
+    const { device } = this.gpu;
+    const f = this.forward;
+    const V = this.config.vocabSize;
+    const readback = device.createBuffer({ label: 'last logits readback', size: V * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      for (let pos = 0; pos < ids.length; pos += f.shape.maxRows) {
+        const rows = Math.min(f.shape.maxRows, ids.length - pos);
+        device.queue.writeBuffer(f.ids, 0, new Uint32Array(ids.slice(pos, pos + rows)));
+        f.step.write({ rows, pos, logitRows: 1 });
+        const enc = device.createCommandEncoder({ label: `last logits ${pos}+${rows}` });
+        f.encode(enc, { rows, pos, logitRows: 1, sample: false });
+        if (pos + rows === ids.length) enc.copyBufferToBuffer(f.logits, 0, readback, 0, V * 4);
+        device.queue.submit([enc.finish()]);
+      }
+      await readback.mapAsync(GPUMapMode.READ);
+      return new Float32Array(readback.getMappedRange().slice(0));
+    } finally {
+      readback.destroy();
+    }
+  }
+
+  /**
    * Streams generated tokens. The KV cache is reused from position 0 on each call. Stops after
    * `maxNewTokens`, on a stop id (which is yielded), at the end of the context, or when `signal`
    * aborts (within one token).

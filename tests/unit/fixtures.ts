@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 
 export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
 export const MODELS = path.join(FIXTURES, 'models');
-export const GOLDEN_MODELS = ['stories260K', 'llama-gqa-tied-f32', 'llama3-ropescaled-bf16', 'mistral-swa-f16', 'qwen2-bias-f16'] as const;
+export const GOLDEN_MODELS = ['stories260K', 'pycode-20M', 'llama-gqa-tied-f32', 'llama3-ropescaled-bf16', 'mistral-swa-f16', 'qwen2-bias-f16'] as const;
 
 export function modelDir(name: string): string {
   return path.join(MODELS, name);
@@ -19,6 +19,8 @@ export interface GreedyCase {
   prompt_ids: number[];
   continuation_ids: number[];
   text?: string;
+  /** pycode-20M: the oracle's greedy ids with its weights quantized as our int8 (group 128) */
+  sim_int8_g128_ids?: number[];
 }
 
 export interface Reference {

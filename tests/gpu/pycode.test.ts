@@ -1,0 +1,51 @@
+// pycode-20M, a real trained Llama with the real SmolLM2 tokenizer (../shared/fixtures), decoded
+// greedily for all 8 oracle prompts x 200 tokens: f32 and f16 must give HF's ids, int8 the ids of
+// the oracle's own simulation of our int8 scheme; agreement with both is printed per prompt. A
+// fork is allowed only at a near-tie of the engine's own teacher-forced logits (greedy_check.ts),
+// and is printed with both logits and the margin.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { acquireDevice, type GpuContext } from '../../src/gpu/device';
+import { Engine } from '../../src/model/engine';
+import { folderSource } from '../../src/model/source';
+import { checkGreedy, describeGreedy, NEAR_TIE } from '../../src/bench/greedy_check';
+import { modelDir, reference, type GreedyCase } from '../unit/fixtures';
+
+const MODEL = 'pycode-20M';
+const cases = reference(MODEL).ref.greedy as GreedyCase[];
+
+describe(`${MODEL} greedy generation against the HF oracle`, () => {
+  let gpu: GpuContext;
+  beforeAll(async () => {
+    gpu = await acquireDevice();
+  });
+
+  it('the oracle has 8 prompts x 200 tokens, with the int8 simulation', () => {
+    expect(cases.length).toBe(8);
+    for (const c of cases) {
+      expect(c.continuation_ids.length).toBe(200);
+      expect(c.sim_int8_g128_ids?.length).toBe(200);
+    }
+  });
+
+  for (const format of ['f32', 'f16', 'int8'] as const) {
+    it(`${format}: every prompt equals ${format === 'int8' ? 'the int8 simulation' : 'the oracle'} (forks only at near-ties <= ${NEAR_TIE[format]})`, async () => {
+      const engine = await Engine.load(gpu, await folderSource(modelDir(MODEL)), { format, contextLength: 256 });
+      try {
+        // The tokenizer gives the oracle's prompt ids for the prompt text.
+        for (const c of cases) expect(engine.tokenizer!.encode(c.prompt!), c.prompt).toEqual(c.prompt_ids);
+        const results = await checkGreedy(engine, cases);
+        for (const line of describeGreedy(MODEL, format, results)) console.log(line);
+        for (const [i, r] of results.entries()) {
+          if (r.fork) expect(r.fork.nearTie, `prompt ${i} forks at ${r.fork.position} with margin ${r.fork.margin}`).toBe(true);
+          expect(r.expected).toBe(format === 'int8' ? 'sim_int8' : 'oracle');
+        }
+        if (format !== 'int8') {
+          // Exact text too, where the ids are exact.
+          for (const [i, r] of results.entries()) if (!r.fork) expect(engine.tokenizer!.decode(r.ids)).toBe(cases[i]!.text!.slice(cases[i]!.prompt!.length));
+        }
+      } finally {
+        engine.destroy();
+      }
+    });
+  }
+});
