@@ -12,6 +12,8 @@ import unpackShift from './gemv_unpack_shift.wgsl';
 import unpackMagic from './gemv_unpack_magic.wgsl';
 import unpackMantissa from './gemv_unpack_mantissa.wgsl';
 import unpackMul from './gemv_unpack_mul.wgsl';
+import f16Builtin from './gemv_f16_builtin.wgsl';
+import f16Mul from './gemv_f16_mul.wgsl';
 import inputPlain from './gemv_input_plain.wgsl';
 import inputRmsnorm from './gemv_input_rmsnorm.wgsl';
 import reduceShared from './gemv_reduce_shared.wgsl';
@@ -47,9 +49,10 @@ export interface GemvTuning {
   /** reduce lanes with subgroup shuffles (needs the `subgroups` feature and tpr <= subgroup size) */
   subgroups: boolean;
   /**
-   * int8 only: how bytes become floats: 'shift' (sign-extending shifts and a conversion), 'magic'
+   * int8: how bytes become floats: 'shift' (sign-extending shifts and a conversion), 'magic'
    * (exponent bits, then a subtraction per weight), 'mantissa' (mantissa bits, corrected once per
-   * chunk), 'mul' (multiplications and a mask: no shifts, for software adapters)
+   * chunk), 'mul' (multiplications and a mask: no shifts, for software adapters). f16: 'mul' is
+   * gemv_f16_mul.wgsl (no shifts), anything else unpack2x16float.
    */
   unpack: 'shift' | 'magic' | 'mantissa' | 'mul';
 }
@@ -106,7 +109,8 @@ export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, 
 const THREAD_UNITS = 2;
 
 /**
- * The 'thread' schedule: workgroups of up to 64 threads, fewer when that still leaves fewer than
+ * The 'thread' schedule: workgroups of up to 16 threads (measured on 2 cores: no slower than 32 or
+ * 64, and the work splits more evenly over the cores), fewer when that still leaves fewer than
  * 16 workgroups, so a small matrix is spread over every CPU core the adapter runs on; int8 bytes
  * unpacked by multiplications (software adapters have no per-lane shift).
  */
@@ -115,7 +119,7 @@ function threadTuning(units: number, over: Partial<GemvTuning>): GemvTuning {
     if (v !== undefined && v !== want) throw new Error(`gemv: the thread schedule has ${k} ${want}, not ${v}`);
   }
   if (over.subgroups) throw new Error('gemv: the thread schedule reduces no lanes');
-  let wg = over.wg ?? 64;
+  let wg = over.wg ?? 16;
   if (over.wg === undefined) while (wg > 4 && Math.ceil(units / THREAD_UNITS / wg) < 16) wg /= 2;
   if (!(wg >= 1 && wg <= GEMV_WG && (wg & (wg - 1)) === 0)) throw new Error(`gemv: workgroup size ${wg} must be a power of two <= ${GEMV_WG}`);
   return { schedule: 'thread', wg, tpr: 1, upt: THREAD_UNITS, unroll: 1, subgroups: false, unpack: over.unpack ?? 'mul' };
@@ -158,7 +162,9 @@ export function gemvCode(w: WeightShape, parts: { layout: string; norm: boolean;
 
 /** The 16-byte weight reader of a format (int8: with its unpacking), also used by the thread GEMM. */
 export function gemvReader(format: WeightShape['format'], unpack: GemvTuning['unpack']): string {
-  return format === 'f32' ? vecF32 : format === 'f16' ? vecF16 : { shift: unpackShift, magic: unpackMagic, mantissa: unpackMantissa, mul: unpackMul }[unpack] + vecInt8;
+  if (format === 'f32') return vecF32;
+  if (format === 'f16') return (unpack === 'mul' ? f16Mul : f16Builtin) + vecF16;
+  return { shift: unpackShift, magic: unpackMagic, mantissa: unpackMantissa, mul: unpackMul }[unpack] + vecInt8;
 }
 
 /** The input transform that reads x as it is (the thread GEMM reads x through it). */
@@ -184,8 +190,8 @@ export function gemvConstants(t: GemvTuning): Record<string, number> {
 
 /** Readable pipeline-key fields of a tuning. */
 export function tuningKey(t: GemvTuning, format: WeightShape['format']): string {
-  if (t.schedule === 'thread') return `thread wg=${t.wg}${format === 'int8' ? ` ${t.unpack}` : ''}`;
-  return `tpr=${t.tpr} upt=${t.upt} unroll=${t.unroll}${t.subgroups ? ' sg' : ''}${format === 'int8' ? ` ${t.unpack}` : ''}`;
+  if (t.schedule === 'thread') return `thread wg=${t.wg}${format !== 'f32' ? ` ${t.unpack}` : ''}`;
+  return `tpr=${t.tpr} upt=${t.upt} unroll=${t.unroll}${t.subgroups ? ' sg' : ''}${format !== 'f32' ? ` ${t.unpack}` : ''}`;
 }
 
 /** The adapter facts GemvDevice needs, from a device (subgroupMinSize where the adapter reports it). */

@@ -14,6 +14,7 @@ export class GateUpSilu {
     private readonly w: WeightShape,
     private readonly bias: boolean,
     private readonly grid: [number, number],
+    private readonly norm: boolean,
   ) {}
 
   /** Whether the fused kernel can run this layer (every real model's shapes qualify). */
@@ -21,18 +22,21 @@ export class GateUpSilu {
     return vecGemvApplies(w) && w.n % 4 === 0;
   }
 
-  static async create(cache: PipelineCache, w: WeightShape, s: { eps: number; bias: boolean }, tuning?: Partial<GemvTuning>): Promise<GateUpSilu> {
+  /** `s.norm`: RMSNorm fused in (default); false when x is already normalized (Forward's prenorm). */
+  static async create(cache: PipelineCache, w: WeightShape, s: { eps: number; bias: boolean; norm?: boolean }, tuning?: Partial<GemvTuning>): Promise<GateUpSilu> {
     if (!GateUpSilu.applies(w)) throw new Error(`gate_up_silu: needs a vectorizable K (got ${w.format} K=${w.k}) and an even intermediate size (got ${w.n / 2})`);
     const units = w.n / 4;
     const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
-    const code = gemvCode(w, { layout: siluCode + biasWgsl(s.bias) + rowsCode, norm: true, tuning: t, outputs: { Y: w.n / 2 } });
-    const pipeline = await cache.get(`matmul_gate_up_silu ${w.format}${s.bias ? '+bias' : ''} ${tuningKey(t, w.format)}`, code, {
-      K: w.k, ...weightConstants(w), ...gemvConstants(t), EPS: s.eps, I_DIM: w.n / 2,
+    const norm = s.norm ?? true;
+    const code = gemvCode(w, { layout: siluCode + biasWgsl(s.bias) + rowsCode, norm, tuning: t, outputs: { Y: w.n / 2 } });
+    const pipeline = await cache.get(`matmul_gate_up_silu ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''} ${tuningKey(t, w.format)}`, code, {
+      K: w.k, ...weightConstants(w), ...gemvConstants(t), ...(norm ? { EPS: s.eps } : {}), I_DIM: w.n / 2,
     });
-    return new GateUpSilu(pipeline, w, s.bias, gemvGrid(units, t));
+    return new GateUpSilu(pipeline, w, s.bias, gemvGrid(units, t), norm);
   }
 
-  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; norm: GPUBuffer; out: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): GPUBindGroup {
+  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; norm?: GPUBuffer; out: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): GPUBindGroup {
+    if (this.norm !== !!b.norm) throw new Error(`${label}: norm weight ${b.norm ? 'given to a pre-normalized' : 'missing for a norm-fused'} gate_up_silu`);
     const entries = gemvEntries(label, { w: this.w, bias: this.bias }, { ...b, y: b.out });
     return device.createBindGroup({ label, layout: this.pipeline.getBindGroupLayout(0), entries });
   }

@@ -16,6 +16,8 @@ export interface QkvShape {
   maxCtx: number;
   eps: number;
   bias: boolean;
+  /** RMSNorm fused in (default); false: x is already normalized (see Forward's prenorm) */
+  norm?: boolean;
 }
 
 const MAX_HALF = 128; // the inv_freq uniform holds 32 vec4s: head_dim <= 256
@@ -40,9 +42,10 @@ export class QkvRope {
     if (w.n !== Q + 2 * KV) throw new Error(`qkv_rope: weight has ${w.n} rows, expected ${Q} + 2 x ${KV}`);
     const units = w.n / 4;
     const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
-    const code = gemvCode(w, { layout: sincosCode + biasWgsl(s.bias) + rowsCode, norm: true, tuning: t, outputs: { Yq: Q } });
-    const pipeline = await cache.get(`matmul_qkv_rope ${w.format}${s.bias ? '+bias' : ''} ${tuningKey(t, w.format)}`, code, {
-      K: w.k, ...weightConstants(w), ...gemvConstants(t), EPS: s.eps, HEAD_DIM: s.headDim, Q_DIM: Q, KV_DIM: KV,
+    const norm = s.norm ?? true;
+    const code = gemvCode(w, { layout: sincosCode + biasWgsl(s.bias) + rowsCode, norm, tuning: t, outputs: { Yq: Q } });
+    const pipeline = await cache.get(`matmul_qkv_rope ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''} ${tuningKey(t, w.format)}`, code, {
+      K: w.k, ...weightConstants(w), ...gemvConstants(t), ...(norm ? { EPS: s.eps } : {}), HEAD_DIM: s.headDim, Q_DIM: Q, KV_DIM: KV,
     });
     return new QkvRope(pipeline, { ...s }, w, gemvGrid(units, t));
   }
@@ -55,9 +58,10 @@ export class QkvRope {
     return buf;
   }
 
-  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; norm: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; invFreq: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): GPUBindGroup {
+  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; norm?: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; invFreq: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): GPUBindGroup {
     const need = this.s.maxCtx * this.s.nKvHeads * this.s.headDim * 4;
     for (const c of [b.kCache, b.vCache]) if (c.size < need) throw new Error(`${label}: cache ${c.label} is ${c.size} bytes, needs ${need}`);
+    if ((this.s.norm ?? true) !== !!b.norm) throw new Error(`${label}: norm weight ${b.norm ? 'given to a pre-normalized' : 'missing for a norm-fused'} qkv_rope`);
     const entries = [
       ...gemvEntries(label, { w: this.w, bias: this.s.bias }, { ...b, y: b.q }),
       { binding: 7, resource: { buffer: b.kCache } },

@@ -1,5 +1,5 @@
-// 16-byte weight reader for matmul_gemv_vec.wgsl, f16 format: 8 halves per load, unpacked with
-// unpack2x16float (no `shader-f16` needed). Needs W_STRIDE % 4 == 0 (K % 8 == 0).
+// 16-byte weight reader for matmul_gemv_vec.wgsl, f16 format: 8 halves per load, unpacked by
+// `f16x2` (gemv_f16_builtin.wgsl: unpack2x16float, or gemv_f16_mul.wgsl; no `shader-f16` needed). Needs W_STRIDE % 4 == 0 (K % 8 == 0).
 @group(0) @binding(0) var<storage, read> W: array<vec4<u32>>;
 override W_STRIDE: u32; // u32 words per row
 const CHUNK: u32 = 8u;
@@ -21,7 +21,7 @@ fn chunk_sum(xs: XChunk) -> f32 {
 }
 
 fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk, xsum: f32) -> f32 {
-  let lo = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
-  let hi = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
+  let lo = vec4<f32>(f16x2(w.x), f16x2(w.y));
+  let hi = vec4<f32>(f16x2(w.z), f16x2(w.w));
   return dot(lo, xs[0]) + dot(hi, xs[1]);
 }

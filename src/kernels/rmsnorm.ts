@@ -1,12 +1,19 @@
 import code from './rmsnorm.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
+import { isSoftwareDevice } from '../gpu/device';
 
 /** RMSNorm of `rows` rows of width `dim`. */
 export class RmsNorm {
-  private constructor(private readonly pipeline: GPUComputePipeline) {}
+  private constructor(
+    private readonly pipeline: GPUComputePipeline,
+    /** 'workgroup': 128 invocations per row (GPUs); 'thread': one (software adapters) */
+    readonly variant: 'workgroup' | 'thread',
+  ) {}
 
-  static async create(cache: PipelineCache, dim: number, eps: number): Promise<RmsNorm> {
-    return new RmsNorm(await cache.get('rmsnorm', code, { DIM: dim, EPS: eps, WG: 128 }));
+  static async create(cache: PipelineCache, dim: number, eps: number, variant?: 'workgroup' | 'thread'): Promise<RmsNorm> {
+    const v = variant ?? (isSoftwareDevice(cache.device) ? 'thread' : 'workgroup');
+    const p = v === 'thread' ? cache.get('rmsnorm', code, { DIM: dim, EPS: eps }, 'main_thread') : cache.get('rmsnorm', code, { DIM: dim, EPS: eps, WG: 128 });
+    return new RmsNorm(await p, v);
   }
 
   bind(device: GPUDevice, label: string, b: { x: GPUBuffer; weight: GPUBuffer; out: GPUBuffer }): GPUBindGroup {

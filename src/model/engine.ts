@@ -39,6 +39,12 @@ export interface EngineOptions {
   /** most rows whose logits one pass can return (the logits tool needs the whole prompt) */
   maxLogitRows?: number;
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Decode steps with RMSNorm fused into the q/k/v, gate/up and lm_head GEMVs ('fused', the
+   * default on GPUs), or as its own dispatch before them ('separate', the default on software
+   * adapters, where every GEMV thread would otherwise read x and the norm weight again).
+   */
+  decodeNorm?: 'fused' | 'separate';
   /** int8 scale group along K (default 128); 0 = per-channel. For measurements: the app caches 128. */
   int8GroupSize?: number;
   /**
@@ -212,7 +218,7 @@ export class Engine {
     config: ModelConfig,
     tokenizer: TextTokenizer | null,
     weights: ModelWeights,
-    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'pipelines'>,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'pipelines' | 'decodeNorm'>,
     name: string,
   ): Promise<Engine> {
     if (opts.pipelines && opts.pipelines.device !== gpu.device) {
@@ -221,7 +227,7 @@ export class Engine {
     }
     const pipelines = opts.pipelines ?? new PipelineCache(gpu.device);
     try {
-      const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, opts, gpu.limits));
+      const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, opts, gpu.limits), { decodeNorm: opts.decodeNorm });
       return new Engine(gpu, config, tokenizer, weights, forward, pipelines, name);
     } catch (e) {
       for (const b of weights.buffers) b.destroy();

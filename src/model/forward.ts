@@ -23,6 +23,7 @@ import { SiluMul } from '../kernels/silu_mul';
 import { Sampler, type SamplerBinding } from '../kernels/sample';
 import { QkvRope } from '../kernels/gemv_qkv';
 import { GateUpSilu } from '../kernels/gemv_gate_up';
+import { isSoftwareDevice } from '../gpu/device';
 
 export interface ForwardShape {
   /** tokens the KV cache holds (the context length chosen at load) */
@@ -54,8 +55,18 @@ interface LayerBindings {
 interface DecodeKernels {
   qkvRope: QkvRope;
   gateUpSilu: GateUpSilu;
-  /** lm_head with the final RMSNorm fused in, reading the residual stream directly */
-  lmHead: Matmul;
+  /** lm_head with the final RMSNorm fused in, reading the residual stream directly (absent when separate) */
+  lmHead: Matmul | null;
+  /**
+   * RMSNorm as its own dispatch into h before q/k/v and gate/up, and into lastH before lm_head
+   * (software adapters: a GEMV thread there would read x and the norm weight again for its rows)
+   */
+  separateNorm: boolean;
+}
+
+export interface ForwardOptions {
+  /** see EngineOptions.decodeNorm; default 'separate' on software adapters, else 'fused' */
+  decodeNorm?: 'fused' | 'separate';
 }
 
 export class Forward {
@@ -96,6 +107,8 @@ export class Forward {
       finalNorm: GPUBindGroup;
       lmHead: MatmulBinding;
       lmHeadDecode?: MatmulBinding;
+      /** decode with a separate norm: the final RMSNorm of x into lastH */
+      finalNormDecode: GPUBindGroup;
       sampler: SamplerBinding;
       x: GPUBuffer;
       lastX: GPUBuffer;
@@ -117,7 +130,7 @@ export class Forward {
     return this.buffers.reduce((a, b) => a + b.size, 0) - this.kvBytes;
   }
 
-  static async build(device: GPUDevice, cache: PipelineCache, c: ModelConfig, w: ModelWeights, shape: ForwardShape): Promise<Forward> {
+  static async build(device: GPUDevice, cache: PipelineCache, c: ModelConfig, w: ModelWeights, shape: ForwardShape, opts: ForwardOptions = {}): Promise<Forward> {
     const D = c.hiddenSize;
     const Q = c.numHeads * c.headDim;
     const KV = c.numKvHeads * c.headDim;
@@ -153,7 +166,8 @@ export class Forward {
     buffers.push(invFreq);
     const step = new StepBuffer(device);
     try {
-      return await Forward.buildKernels(device, cache, c, w, shape, { x, h, q, kk, v, att, gate, up, act, lastX, lastH, logits, ids, history, kCache, vCache, invFreq }, step, buffers);
+      const separateNorm = (opts.decodeNorm ?? (isSoftwareDevice(device) ? 'separate' : 'fused')) === 'separate';
+      return await Forward.buildKernels(device, cache, c, w, shape, { x, h, q, kk, v, att, gate, up, act, lastX, lastH, logits, ids, history, kCache, vCache, invFreq }, step, buffers, separateNorm);
     } catch (e) {
       // A kernel that fails to compile or bind must not leave the activations and KV cache behind.
       for (const b of buffers) b.destroy();
@@ -171,6 +185,7 @@ export class Forward {
     a: Record<'x' | 'h' | 'q' | 'kk' | 'v' | 'att' | 'gate' | 'up' | 'act' | 'lastX' | 'lastH' | 'logits' | 'ids' | 'history' | 'invFreq', GPUBuffer> & { kCache: GPUBuffer[]; vCache: GPUBuffer[] },
     step: StepBuffer,
     buffers: GPUBuffer[],
+    separateNorm: boolean,
   ): Promise<Forward> {
     const { x, h, q, kk, v, att, gate, up, act, lastX, lastH, logits, ids, history, kCache, vCache, invFreq } = a;
     const D = c.hiddenSize;
@@ -184,16 +199,16 @@ export class Forward {
     const l0 = w.layers[0]!;
     const bias = (b?: GPUBuffer) => ({ bias: !!b });
     const windows = [...new Set(c.layerWindows)];
-    const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, eps: c.rmsNormEps, bias: !!l0.bqkv };
+    const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, eps: c.rmsNormEps, bias: !!l0.bqkv, norm: !separateNorm };
     const fused = QkvRope.applies(l0.wqkv, qkvShape) && GateUpSilu.applies(l0.wGateUp) && vecGemvApplies(w.lmHead);
     const decodeKernels = async (): Promise<DecodeKernels | null> => {
       if (!fused) return null;
       const [qkvRope, gateUpSilu, lmHead] = await Promise.all([
         QkvRope.create(cache, l0.wqkv, qkvShape),
-        GateUpSilu.create(cache, l0.wGateUp, { eps: c.rmsNormEps, bias: !!l0.bGateUp }),
-        Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows', normEps: c.rmsNormEps, only: 'gemv' }),
+        GateUpSilu.create(cache, l0.wGateUp, { eps: c.rmsNormEps, bias: !!l0.bGateUp, norm: !separateNorm }),
+        separateNorm ? null : Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows', normEps: c.rmsNormEps, only: 'gemv' }),
       ]);
-      return { qkvRope, gateUpSilu, lmHead };
+      return { qkvRope, gateUpSilu, lmHead, separateNorm };
     };
     const [embed, norm, mqkv, mo, mgu, mdown, lmHead, ropeQ, ropeK, kvAppend, siluMul, sampler, decode, ...attn] = await Promise.all([
       Embedding.create(cache, w.embed),
@@ -234,10 +249,11 @@ export class Forward {
       down: mdown.bind(device, `L${l}.down`, { w: lw.wDown, x: act, y: x, step: s, bias: lw.bDown }),
       ...(decode
         ? {
+            // With a separate norm, the fused kernels read h, which the norm dispatch before them wrote.
             qkvRope: decode.qkvRope.bind(device, `L${l}.qkvRope`, {
-              w: lw.wqkv, x, norm: lw.attnNorm, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: invFreqUniform!, step: s, bias: lw.bqkv,
+              w: lw.wqkv, x: separateNorm ? h : x, norm: separateNorm ? undefined : lw.attnNorm, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: invFreqUniform!, step: s, bias: lw.bqkv,
             }),
-            gateUpSilu: decode.gateUpSilu.bind(device, `L${l}.gateUpSilu`, { w: lw.wGateUp, x, norm: lw.mlpNorm, out: act, step: s, bias: lw.bGateUp }),
+            gateUpSilu: decode.gateUpSilu.bind(device, `L${l}.gateUpSilu`, { w: lw.wGateUp, x: separateNorm ? h : x, norm: separateNorm ? undefined : lw.mlpNorm, out: act, step: s, bias: lw.bGateUp }),
           }
         : {}),
     }));
@@ -246,7 +262,8 @@ export class Forward {
       layers,
       finalNorm: norm.bind(device, 'finalNorm', { x: lastX, weight: w.finalNorm, out: lastH }),
       lmHead: lmHead.bind(device, 'lmHead', { w: w.lmHead, x: lastH, y: logits, step: s }),
-      lmHeadDecode: decode?.lmHead.bind(device, 'lmHead decode', { w: w.lmHead, x, y: logits, step: s, norm: w.finalNorm }),
+      lmHeadDecode: decode?.lmHead?.bind(device, 'lmHead decode', { w: w.lmHead, x, y: logits, step: s, norm: w.finalNorm }),
+      finalNormDecode: norm.bind(device, 'finalNorm decode', { x, weight: w.finalNorm, out: lastH }),
       sampler: sampler.bind(device, 'sampler', { logits, history, ids, step: s }),
       x,
       lastX,
@@ -302,20 +319,30 @@ export class Forward {
     head.end();
   }
 
-  /** One decode row: six dispatches per layer, with RMSNorm, RoPE, KV append and SiLU fused in. */
+  /**
+   * One decode row: six dispatches per layer, with RMSNorm, RoPE, KV append and SiLU fused in (or
+   * eight, with RMSNorm on its own, on software adapters).
+   */
   private encodeDecode(enc: GPUCommandEncoder, pos: number, sample: boolean): void {
     const { k, b } = this;
     const d = k.decode!;
     const pass = this.beginPass(enc, 'decode');
     k.embed.encode(pass, b.embed, 1);
     b.layers.forEach((lb, l) => {
+      if (d.separateNorm) k.norm.encode(pass, lb.attnNorm, 1); // h = norm(x), else fused below
       d.qkvRope.encode(pass, lb.qkvRope!); // q = rope(q(norm(x))); k, v into the cache at pos
       k.attention[l]!.encode(pass, lb.attention, 1, pos);
       k.o.encode(pass, lb.o, 1); // x += o_proj(att)
+      if (d.separateNorm) k.norm.encode(pass, lb.mlpNorm, 1);
       d.gateUpSilu.encode(pass, lb.gateUpSilu!); // act = silu(gate(norm(x))) * up(norm(x))
       k.down.encode(pass, lb.down, 1); // x += down(act)
     });
-    d.lmHead.encode(pass, b.lmHeadDecode!, 1); // logits = lm_head(norm(x))
+    if (d.lmHead) {
+      d.lmHead.encode(pass, b.lmHeadDecode!, 1); // logits = lm_head(norm(x))
+    } else {
+      k.norm.encode(pass, b.finalNormDecode, 1);
+      k.lmHead.encode(pass, b.lmHead, 1);
+    }
     if (sample) k.sampler.encode(pass, b.sampler);
     pass.end();
   }

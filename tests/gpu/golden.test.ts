@@ -11,17 +11,17 @@ import { logitsAgreement } from '../../src/bench/metrics';
 const LIMITS: Record<WeightFormat, number> = { f32: 1e-4, f16: 1e-2, int8: 5e-2 };
 
 /** Loads `model` in `format` and checks its logits for the reference ids against the oracle. */
-async function checkAgainstOracle(gpu: GpuContext, model: string, format: WeightFormat, maxRows?: number): Promise<Engine> {
+async function checkAgainstOracle(gpu: GpuContext, model: string, format: WeightFormat, maxRows?: number, decodeNorm?: 'fused' | 'separate'): Promise<Engine> {
   const { ref, logits: want } = reference(model);
   const ids = ref.input_ids;
   const [T, V] = ref.logits_shape;
   const rows = maxRows ?? T;
-  const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: rows, maxLogitRows: rows });
+  const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: rows, maxLogitRows: rows, decodeNorm });
   try {
     const got = await engine.logits(ids);
     expect(got.length).toBe(T * V);
     const { nrmse, clear, agree } = logitsAgreement(got, want, T, V);
-    console.log(`[golden] ${model} ${format}${maxRows === 1 ? ' (decode path)' : ''}: nRMSE ${nrmse.toExponential(2)}, top-1 ${agree}/${clear} clear positions (of ${T})`);
+    console.log(`[golden] ${model} ${format}${maxRows === 1 ? ` (decode path${decodeNorm ? `, ${decodeNorm} norm` : ''})` : ''}: nRMSE ${nrmse.toExponential(2)}, top-1 ${agree}/${clear} clear positions (of ${T})`);
     expect(nrmse).toBeLessThanOrEqual(LIMITS[format]);
     expect(clear).toBeGreaterThan(0);
     expect(agree).toBe(clear);
@@ -46,11 +46,19 @@ describe('logits against the HF oracle', () => {
     }
   }
 
-  // One row per pass: every position runs the decode step's fused kernels (RMSNorm, RoPE and the
-  // KV append inside the q/k/v GEMV, SiLU inside gate/up, the final norm inside lm_head).
-  for (const [model, format] of [...GOLDEN_MODELS.map((m) => [m, 'f32'] as const), ['qwen2-bias-f16', 'int8'] as const, ['stories260K', 'f16'] as const]) {
-    it(`${model} ${format}, decode path: nRMSE <= ${LIMITS[format]}`, async () => {
-      const engine = await checkAgainstOracle(gpu, model, format, 1);
+  // One row per pass: every position runs the decode step's fused kernels (RoPE and the KV append
+  // inside the q/k/v GEMV, SiLU inside gate/up), with RMSNorm fused into the GEMVs (the GPU
+  // default) or as its own dispatch (the software-adapter default), each on some of the models.
+  const DECODE: Array<[string, WeightFormat, 'fused' | 'separate' | undefined]> = [
+    ...GOLDEN_MODELS.map((m) => [m, 'f32', undefined] as [string, WeightFormat, undefined]),
+    ['qwen2-bias-f16', 'int8', 'fused'],
+    ['stories260K', 'f16', 'fused'],
+    ['llama3-ropescaled-bf16', 'f32', 'fused'],
+    ['pycode-20M', 'int8', 'separate'],
+  ];
+  for (const [model, format, decodeNorm] of DECODE) {
+    it(`${model} ${format}, decode path${decodeNorm ? ` (${decodeNorm} norm)` : ''}: nRMSE <= ${LIMITS[format]}`, async () => {
+      const engine = await checkAgainstOracle(gpu, model, format, 1, decodeNorm);
       try {
         expect(engine.forward.fusedDecode).toBe(true);
       } finally {
