@@ -6,8 +6,8 @@
 import type { GpuContext } from '../gpu/device';
 import { createStorage } from '../gpu/buffers';
 import { PipelineCache } from '../gpu/pipelines';
-import { FillRandom, type FillMode } from '../kernels/fill_random';
-import type { GpuWeight } from '../kernels/weights';
+import { FillRandom } from '../kernels/fill_random';
+import { bindingLimit, createWeight, weightBuffers, type GpuWeight } from '../kernels/weights';
 import type { ModelConfig } from '../model/config';
 import { presetConfig } from './presets';
 
@@ -65,25 +65,28 @@ function tensorSeed(seed: number, i: number): number {
   return (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca77)) >>> 0;
 }
 
-/** A random packed [n, k] matrix on the GPU, shaped as uploadWeight would shape it. */
-export function randomWeight(device: GPUDevice, fill: FillRandom, label: string, n: number, k: number, format: WeightFormat, seed: number): GpuWeight {
+/**
+ * A random packed [n, k] matrix on the GPU, shaped (and split over buffers, past `maxBytes` per
+ * binding) as uploadWeight would shape it.
+ */
+export function randomWeight(device: GPUDevice, fill: FillRandom, label: string, n: number, k: number, format: WeightFormat, seed: number, maxBytes = bindingLimit(device)): GpuWeight {
   const l = matrixLayout(n, k, format);
-  const mode: FillMode = format;
-  const data = createStorage(device, label, l.dataWords * 4);
-  let scales: GPUBuffer | undefined;
+  const w = createWeight(device, label, { format, n, k, rowStride: l.rowStride, groupSize: l.groupSize }, maxBytes);
   try {
-    fill.fill(device, data, { mode, seed, words: l.dataWords, rowWords: l.rowStride, cols: k, lo: -W_RANGE, hi: W_RANGE });
-    if (format === 'int8') {
-      const groups = Math.ceil(k / l.groupSize);
-      scales = createStorage(device, `${label}.scales`, l.scaleCount * 4);
-      fill.fill(device, scales, { mode: 'f32', seed: seed ^ 0x5ca1e5, words: l.scaleCount, rowWords: groups, cols: groups, lo: (0.5 * W_RANGE) / 127, hi: (1.5 * W_RANGE) / 127 });
-    }
+    const groups = Math.ceil(k / (l.groupSize || 1));
+    [{ data: w.data, scales: w.scales }, ...w.more].forEach((part, i) => {
+      const rows = Math.min(w.partRows, n - i * w.partRows);
+      const s = (seed + Math.imul(i, 0x2545f491)) >>> 0;
+      fill.fill(device, part.data, { mode: format, seed: s, words: rows * l.rowStride, rowWords: l.rowStride, cols: k, lo: -W_RANGE, hi: W_RANGE });
+      if (part.scales) {
+        fill.fill(device, part.scales, { mode: 'f32', seed: s ^ 0x5ca1e5, words: rows * groups, rowWords: groups, cols: groups, lo: (0.5 * W_RANGE) / 127, hi: (1.5 * W_RANGE) / 127 });
+      }
+    });
   } catch (e) {
-    data.destroy();
-    scales?.destroy();
+    for (const b of weightBuffers(w)) b.destroy();
     throw e;
   }
-  return { format, n, k, rowStride: l.rowStride, groupSize: l.groupSize, data, scales, bytes: l.bytes };
+  return w;
 }
 
 /**
@@ -110,7 +113,7 @@ export async function createSyntheticWeights(device: GPUDevice, c: ModelConfig, 
       const label = stack ? stackedLabel(t.hf, stack.target) : t.hf;
       if (t.kind === 'matrix') {
         const w = randomWeight(device, fill, label, n, t.k, format, s);
-        buffers.push(w.data, ...(w.scales ? [w.scales] : []));
+        buffers.push(...weightBuffers(w));
         results.set(key, w);
       } else {
         const b = createStorage(device, label, n * 4);

@@ -39,6 +39,12 @@ export interface AcquireOptions {
    * (measured on 2 cores: a third of the CPU time went to polling).
    */
   yieldToSoftwareAdapter?: boolean;
+  /**
+   * Plan for lower limits than the device has (GpuContext.limits reports these): how tests run a
+   * small-binding GPU (128-256 MB per binding, as on many integrated and mobile GPUs) on any
+   * adapter. A device cannot be created with limits below WebGPU's defaults, so only the plan moves.
+   */
+  limits?: Partial<Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>>;
 }
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -149,6 +155,15 @@ export function summarizeAdapter(info: GPUAdapterInfo | undefined): AdapterSumma
   return { vendor, architecture, device, description, name: name || 'unknown adapter' };
 }
 
+/** A plain copy of `limits` with some lowered (never raised). */
+function lowered(limits: GPUSupportedLimits, to: Partial<Record<string, number>>): GPUSupportedLimits {
+  const out: Record<string, number> = {};
+  // WebIDL attributes are enumerable getters on the prototype: for-in reaches them.
+  for (const k in limits) out[k] = (limits as unknown as Record<string, number>)[k]!;
+  for (const [k, v] of Object.entries(to)) if (v !== undefined) out[k] = Math.min(out[k] ?? v, v);
+  return out as unknown as GPUSupportedLimits;
+}
+
 /** Requests a device with the adapter's own large limits and whichever optional features exist. */
 export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuContext> {
   let adapter: GPUAdapter | null = null;
@@ -190,6 +205,6 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     device,
     adapterInfo: summarizeAdapter(adapter.info),
     features: { subgroups: has('subgroups'), shaderF16: has('shader-f16'), timestampQuery: has('timestamp-query') },
-    limits: device.limits,
+    limits: opts.limits ? lowered(device.limits, opts.limits) : device.limits,
   };
 }

@@ -1,6 +1,6 @@
 import code from './embedding.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
-import { weightWgsl, weightConstants, weightEntries, type GpuWeight } from './weights';
+import { weightWgsl, weightConstants, weightEntries, partsKey, type GpuWeight, type WeightReadShape } from './weights';
 
 const WG = 64;
 const MAX_WORKGROUPS = 65535;
@@ -12,11 +12,11 @@ export class Embedding {
     private readonly quads: number,
   ) {}
 
-  static async create(cache: PipelineCache, w: Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize'>): Promise<Embedding> {
+  static async create(cache: PipelineCache, w: WeightReadShape): Promise<Embedding> {
     const quads = Math.ceil(w.k / 4);
     if (Math.ceil(quads / WG) > MAX_WORKGROUPS) throw new Error(`embedding: dim ${w.k} too wide`);
     // The format is in the name: f32 and f16 tables can have identical constants but differ in code.
-    const pipeline = await cache.get(`embedding ${w.format}`, weightWgsl(w.format) + code, {
+    const pipeline = await cache.get(`embedding ${w.format}${partsKey(w)}`, weightWgsl(w) + code, {
       ...weightConstants(w),
       DIM: w.k,
       VOCAB: w.n,

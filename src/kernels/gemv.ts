@@ -21,7 +21,7 @@ import reduceSubgroup from './gemv_reduce_subgroup.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import { isSoftwareDevice } from '../gpu/device';
 import type { WeightShape } from './matmul';
-import { weightEntries, scaleGroups, BIND_BIAS, type GpuWeight } from './weights';
+import { weightAccessWgsl, weightEntries, BIND_BIAS, type GpuWeight, type WeightElem } from './weights';
 
 export const GEMV_WG = 256;
 /** weights per 16-byte load */
@@ -140,24 +140,31 @@ export function gemvGrid(units: number, t: Pick<GemvTuning, 'wg' | 'tpr' | 'upt'
 export function gemvCode(w: WeightShape, parts: { layout: string; norm: boolean; tuning: GemvTuning; outputs: Record<string, number> }): string {
   const { tuning: t } = parts;
   const format = w.format;
-  const reader = gemvReader(format, t.unpack);
   const lanes = t.schedule === 'lanes';
   const code = [
     t.subgroups ? 'enable subgroups;\n' : '',
     STEP_WGSL,
     lanes ? `const UPT: u32 = ${t.upt}u;\nconst UNROLL: u32 = ${t.unroll}u;\n` : '',
-    reader,
+    gemvWeightAccess(w, !lanes),
+    gemvReader(format, t.unpack),
     parts.norm ? inputRmsnorm : inputPlain,
     parts.layout,
     lanes ? (t.subgroups ? reduceSubgroup : reduceShared) : '',
     lanes ? coreCode : threadCoreCode,
   ].join('\n');
   if (lanes) return code;
-  // Software adapters: every array the loop reads gets its length in the declaration. WebGPU's
-  // bounds checks then compare indices with constants; against a runtime-sized array they need
-  // arrayLength(), which SwiftShader computes with an integer division per lane, per access.
+  // Software adapters: every array the loop reads gets its length in the declaration (the weight's
+  // in gemvWeightAccess). WebGPU's bounds checks then compare indices with constants; against a
+  // runtime-sized array they need arrayLength(), which SwiftShader computes with an integer
+  // division per lane, per access.
   const k4 = w.k / 4;
-  return sizeStorageArrays(code, { W: (w.n * w.rowStride) / 4, ...(format === 'int8' ? { S: w.n * scaleGroups(w) } : {}), X: k4, G: k4, B: w.n, ...parts.outputs });
+  return sizeStorageArrays(code, { X: k4, G: k4, B: w.n, ...parts.outputs });
+}
+
+/** The 16-byte readers' view of a weight: vec4 elements (4 words), through weightAccessWgsl. */
+export function gemvWeightAccess(w: WeightShape, sized: boolean): string {
+  const elem: WeightElem = { type: w.format === 'f32' ? 'vec4<f32>' : 'vec4<u32>', words: 4 };
+  return weightAccessWgsl(w, elem, sized);
 }
 
 /** The 16-byte weight reader of a format (int8: with its unpacking), also used by the thread GEMM. */
@@ -213,7 +220,7 @@ export function gemvEntries(
   b: { w: GpuWeight; x: GPUBuffer; y: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer; norm?: GPUBuffer },
 ): GPUBindGroupEntry[] {
   const w = expect.w;
-  if (b.w.format !== w.format || b.w.n !== w.n || b.w.k !== w.k || b.w.rowStride !== w.rowStride || b.w.groupSize !== w.groupSize) {
+  if (b.w.format !== w.format || b.w.n !== w.n || b.w.k !== w.k || b.w.rowStride !== w.rowStride || b.w.groupSize !== w.groupSize || b.w.partRows !== w.partRows) {
     throw new Error(`${label}: weight ${b.w.format} ${b.w.n}x${b.w.k} does not match the shape this kernel was built for`);
   }
   if (expect.bias !== !!b.bias) throw new Error(`${label}: bias buffer ${b.bias ? 'given to a bias-free' : 'missing for a biased'} kernel`);

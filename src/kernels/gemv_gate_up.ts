@@ -5,7 +5,7 @@ import rowsCode from './gemv_rows_gate_up.wgsl';
 import siluCode from './silu.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
 import { gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
-import { weightConstants, biasWgsl, type GpuWeight } from './weights';
+import { weightConstants, biasWgsl, partsKey, type GpuWeight } from './weights';
 import type { WeightShape } from './matmul';
 
 export class GateUpSilu {
@@ -29,7 +29,7 @@ export class GateUpSilu {
     const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
     const norm = s.norm ?? true;
     const code = gemvCode(w, { layout: siluCode + biasWgsl(s.bias) + rowsCode, norm, tuning: t, outputs: { Y: w.n / 2 } });
-    const pipeline = await cache.get(`matmul_gate_up_silu ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''} ${tuningKey(t, w.format)}`, code, {
+    const pipeline = await cache.get(`matmul_gate_up_silu ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''}${partsKey(w)} ${tuningKey(t, w.format)}`, code, {
       K: w.k, ...weightConstants(w), ...gemvConstants(t), ...(norm ? { EPS: s.eps } : {}), I_DIM: w.n / 2,
     });
     return new GateUpSilu(pipeline, w, s.bias, gemvGrid(units, t), norm);

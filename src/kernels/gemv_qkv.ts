@@ -6,7 +6,7 @@ import sincosCode from './sincos.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
 import { createUniform } from '../gpu/buffers';
 import { gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
-import { weightConstants, biasWgsl, type GpuWeight } from './weights';
+import { weightConstants, biasWgsl, partsKey, type GpuWeight } from './weights';
 import type { WeightShape } from './matmul';
 
 export interface QkvShape {
@@ -44,7 +44,7 @@ export class QkvRope {
     const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
     const norm = s.norm ?? true;
     const code = gemvCode(w, { layout: sincosCode + biasWgsl(s.bias) + rowsCode, norm, tuning: t, outputs: { Yq: Q } });
-    const pipeline = await cache.get(`matmul_qkv_rope ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''} ${tuningKey(t, w.format)}`, code, {
+    const pipeline = await cache.get(`matmul_qkv_rope ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''}${partsKey(w)} ${tuningKey(t, w.format)}`, code, {
       K: w.k, ...weightConstants(w), ...gemvConstants(t), ...(norm ? { EPS: s.eps } : {}), HEAD_DIM: s.headDim, Q_DIM: Q, KV_DIM: KV,
     });
     return new QkvRope(pipeline, { ...s }, w, gemvGrid(units, t));

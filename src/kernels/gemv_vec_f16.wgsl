@@ -1,13 +1,13 @@
 // 16-byte weight reader for matmul_gemv_vec.wgsl, f16 format: 8 halves per load, unpacked by
 // `f16x2` (gemv_f16_builtin.wgsl: unpack2x16float, or gemv_f16_mul.wgsl; no `shader-f16` needed). Needs W_STRIDE % 4 == 0 (K % 8 == 0).
-@group(0) @binding(0) var<storage, read> W: array<vec4<u32>>;
+// W and `w_at(row, i)` come from weightAccessWgsl (weights.ts).
 override W_STRIDE: u32; // u32 words per row
 const CHUNK: u32 = 8u;
 const XV: u32 = 2u;
 alias WChunk = vec4<u32>;
 
 fn load_w(row: u32, j: u32) -> WChunk {
-  return W[row * (W_STRIDE / 4u) + j];
+  return w_at(row, j);
 }
 
 // x for chunk j through the input transform, built from constant indices (no loop, no array

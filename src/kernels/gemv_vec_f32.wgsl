@@ -1,12 +1,12 @@
 // 16-byte weight reader for matmul_gemv_vec.wgsl, f32 format: 4 weights per load.
-@group(0) @binding(0) var<storage, read> W: array<vec4<f32>>;
+// W and `w_at(row, i)` come from weightAccessWgsl (weights.ts).
 override W_STRIDE: u32; // floats per row (multiple of 4)
 const CHUNK: u32 = 4u;
 const XV: u32 = 1u;
 alias WChunk = vec4<f32>;
 
 fn load_w(row: u32, j: u32) -> WChunk {
-  return W[row * (W_STRIDE / 4u) + j];
+  return w_at(row, j);
 }
 
 // x for chunk j through the input transform, built from constant indices (no loop, no array

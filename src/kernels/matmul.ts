@@ -6,13 +6,12 @@ import gemmThreadCode from './matmul_gemm_thread.wgsl';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
-import { weightWgsl, weightConstants, biasWgsl, type GpuWeight } from './weights';
-import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, sizeStorageArrays, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
-import { scaleGroups } from './weights';
+import { weightWgsl, weightConstants, biasWgsl, partsKey, type GpuWeight } from './weights';
+import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
 
-export type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize'>;
+export type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'partRows'>;
 
 export interface MatmulOptions {
   bias?: boolean;
@@ -133,7 +132,7 @@ export class Matmul {
     }
     if (opts.normEps !== undefined && opts.only !== 'gemv') throw new Error('Matmul: a fused RMSNorm is GEMV-only');
     const hasBias = opts.bias ?? false;
-    const variant = `${w.format}${hasBias ? '+bias' : ''}`;
+    const variant = `${w.format}${hasBias ? '+bias' : ''}${partsKey(w)}`;
     const constants = {
       N: w.n,
       K: w.k,
@@ -162,7 +161,7 @@ export class Matmul {
       } else {
         const tpr = opts.gemvThreadsPerRow ?? gemvThreadsPerRow(w.k);
         if (!(tpr >= 1 && tpr <= GEMV_WG && (tpr & (tpr - 1)) === 0)) throw new Error(`Matmul: threads per row ${tpr} must be a power of two <= ${GEMV_WG}`);
-        const code = STEP_WGSL + weightWgsl(w.format) + biasWgsl(hasBias) + gemvReferenceCode;
+        const code = STEP_WGSL + weightWgsl(w) + biasWgsl(hasBias) + gemvReferenceCode;
         gemv = cache.get(`matmul_gemv ${variant}`, code, { ...constants, ...accumulate, WG: GEMV_WG, TPR: tpr });
         const groups = Math.ceil(w.n / (GEMV_WG / tpr));
         const gx = Math.min(groups, REFERENCE_GRID_X);
@@ -180,11 +179,11 @@ export class Matmul {
       if (wantThread) {
         // The GEMV's 16-byte readers (int8 unpacked by multiplications), with every weight-sized
         // array given its length (see gemvCode).
-        const code = STEP_WGSL + gemvReader(w.format, 'mul') + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + gemmThreadCode;
-        const sized = sizeStorageArrays(code, { W: (w.n * w.rowStride) / 4, ...(w.format === 'int8' ? { S: w.n * scaleGroups(w) } : {}), B: w.n });
+        const code = STEP_WGSL + gemvWeightAccess(w, true) + gemvReader(w.format, 'mul') + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + gemmThreadCode;
+        const sized = sizeStorageArrays(code, { B: w.n });
         gemm = cache.get(`matmul_gemm_thread ${variant}${split}`, sized, { ...constants, ...accumulate, WG: THREAD_GEMM_WG });
       } else {
-        gemm = cache.get(`matmul_gemm ${variant}${split}`, STEP_WGSL + weightWgsl(w.format) + biasWgsl(hasBias) + store + gemmCode, { ...constants, ...accumulate });
+        gemm = cache.get(`matmul_gemm ${variant}${split}`, STEP_WGSL + weightWgsl(w) + biasWgsl(hasBias) + store + gemmCode, { ...constants, ...accumulate });
       }
     }
     const [gv, gm] = await Promise.all([gemv, gemm]);

@@ -1,7 +1,7 @@
 // Weight reader, int8 format: four signed bytes per u32 (byte j = column 4*c4+j) and one f32 scale
 // per group of W_GROUP_SIZE columns: w = q * S[row, k / W_GROUP_SIZE].
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> S: array<f32>;
+// W, S and their accessors `w_at(row, i)` (a word) and `s_at(row, g)` (a scale) come from
+// weightAccessWgsl (weights.ts).
 override W_STRIDE: u32;     // u32 words per row = ceil(K / 4)
 override W_GROUPS: u32;     // scale groups per row
 override W_GROUP_SIZE: u32; // multiple of 4, so a word never straddles two groups
@@ -13,6 +13,6 @@ fn unpack_i8(word: u32) -> vec4<f32> {
 }
 
 fn w4(row: u32, c4: u32) -> vec4<f32> {
-  let scale = S[row * W_GROUPS + (c4 * 4u) / W_GROUP_SIZE];
-  return unpack_i8(W[row * W_STRIDE + c4]) * scale;
+  let scale = s_at(row, (c4 * 4u) / W_GROUP_SIZE);
+  return unpack_i8(w_at(row, c4)) * scale;
 }

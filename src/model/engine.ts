@@ -149,12 +149,13 @@ export class Engine {
 
   /**
    * Everything a load checks before touching the GPU: config.json, the tokenizer files, that the
-   * tokenizer fits the vocabulary, and that every buffer fits the device's per-buffer limit.
+   * tokenizer fits the vocabulary, and that every buffer fits the device's per-buffer limit (a
+   * weight past it is split over buffers, within the storage buffers a kernel may bind).
    */
   static async prepare(
     source: ModelSource,
     opts: Pick<EngineOptions, 'format' | 'contextLength' | 'maxRows' | 'maxLogitRows' | 'requireTokenizer'>,
-    limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>,
+    limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'> & Partial<Pick<GPUSupportedLimits, 'maxStorageBuffersPerShaderStage'>>,
   ): Promise<{ config: ModelConfig; tokenizer: TextTokenizer | null; shape: ForwardShape }> {
     const configText = await source.text('config.json');
     if (configText === null) throw new ConfigError(`${source.name}: config.json is missing`);
@@ -177,7 +178,8 @@ export class Engine {
     let engine: Engine | null = null;
     try {
       return await withGpuErrors(gpu.device, `loading ${source.name} (${opts.format})`, async () => {
-        const weights = await uploadTensors(gpu.device, config, opts.format, tensors);
+        // The limits the engine plans for (GpuContext.limits may be lowered on purpose: tests).
+        const weights = await uploadTensors(gpu.device, config, opts.format, tensors, Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize));
         engine = await Engine.fromWeights(gpu, config, tokenizer, weights, opts, source.name);
         return engine;
       });

@@ -3,6 +3,7 @@
 import { layerVectorParams, type ModelConfig } from './config';
 import { DEFAULT_GROUP_SIZE, type WeightFormat } from './quantize';
 import { samplerScratchWords } from './sampling';
+import { partRowsFor, WeightTooLargeError } from '../kernels/weights';
 
 export class ModelTooLargeError extends Error {
   override name = 'ModelTooLargeError';
@@ -13,8 +14,16 @@ export interface MemoryPlan {
   kvBytes: number;
   activationBytes: number;
   totalBytes: number;
-  /** the largest single buffer (the embedding table or a layer's KV cache) */
+  /**
+   * the largest buffer that must be bound whole (a layer's KV cache, activations, logits); weights
+   * larger than a binding are split over buffers instead (see `weights`)
+   */
   largestBuffer: { label: string; bytes: number };
+  /**
+   * the packed matrices (stacked q/k/v and gate/up as the engine stacks them), for the split check,
+   * each with the most other storage buffers a kernel reading it binds
+   */
+  weights: { format: WeightFormat; matrices: Array<{ label: string; n: number; k: number; otherBuffers: number }> };
 }
 
 /** Bytes of one packed [n, k] matrix (see quantize.ts for the layouts). */
@@ -41,19 +50,34 @@ export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: 
   // ...plus the sampler's processed logits and its scratch (part figures, candidate lists).
   const activationBytes = 4 * (T * (2 * D + 2 * Q + 2 * KV + 3 * I + 1) + maxLogitRows * (2 * D + V) + contextLength + V + samplerScratchWords(V));
   const candidates = [
-    { label: 'embedding table', bytes: embed },
     { label: 'KV cache of one layer', bytes: kvLayer },
     { label: 'MLP activations', bytes: T * I * 4 },
     { label: 'logits', bytes: maxLogitRows * V * 4 },
   ];
   const largestBuffer = candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-  return { weightBytes, kvBytes, activationBytes, totalBytes: weightBytes + kvBytes + activationBytes, largestBuffer };
+  // otherBuffers: x, y and the norm weight (lm_head); x, q, both caches, bias, norm (q/k/v); ...
+  const matrices = [
+    { label: 'embedding table', n: V, k: D, otherBuffers: 3 },
+    ...(c.tieWordEmbeddings ? [] : [{ label: 'lm_head', n: V, k: D, otherBuffers: 3 }]),
+    { label: 'stacked q/k/v projection', n: Q + 2 * KV, k: D, otherBuffers: 6 },
+    { label: 'o_proj', n: D, k: Q, otherBuffers: 3 },
+    { label: 'stacked gate/up projection', n: 2 * I, k: D, otherBuffers: 4 },
+    { label: 'down_proj', n: D, k: I, otherBuffers: 3 },
+  ];
+  return { weightBytes, kvBytes, activationBytes, totalBytes: weightBytes + kvBytes + activationBytes, largestBuffer, weights: { format, matrices } };
 }
 
 const GB = (b: number) => `${(b / 2 ** 30).toFixed(2)} GB`;
 
-/** Throws ModelTooLargeError when a buffer of the plan exceeds what the device allows. */
-export function checkFits(plan: MemoryPlan, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>, what: string): void {
+/**
+ * Throws ModelTooLargeError when a buffer of the plan exceeds what the device allows, or a weight
+ * would need more than MAX_WEIGHT_PARTS buffers of that size.
+ */
+export function checkFits(
+  plan: MemoryPlan,
+  limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'> & Partial<Pick<GPUSupportedLimits, 'maxStorageBuffersPerShaderStage'>>,
+  what: string,
+): void {
   const perBuffer = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   if (plan.largestBuffer.bytes > perBuffer) {
     throw new ModelTooLargeError(
@@ -61,4 +85,28 @@ export function checkFits(plan: MemoryPlan, limits: Pick<GPUSupportedLimits, 'ma
         'Try a smaller model, the int8 engine, or a shorter context.',
     );
   }
+  for (const m of plan.weights.matrices) {
+    let parts: number;
+    try {
+      parts = Math.ceil(m.n / partRowsFor({ ...packedLayout(m.k, plan.weights.format), n: m.n, k: m.k }, perBuffer, m.label));
+    } catch (e) {
+      if (e instanceof WeightTooLargeError) throw new ModelTooLargeError(`${what}: ${e.message}`);
+      throw e;
+    }
+    // Every part is a binding (two with int8 scales) of the kernels that read the weight.
+    const bindings = parts * (plan.weights.format === 'int8' ? 2 : 1) + m.otherBuffers;
+    const most = limits.maxStorageBuffersPerShaderStage;
+    if (most !== undefined && bindings > most) {
+      throw new ModelTooLargeError(
+        `${what}: the ${m.label} is split over ${parts} buffers (${GB(perBuffer)} each at most), and reading it binds ${bindings} storage buffers; this adapter allows ${most}. ` +
+          'Try a smaller model or the int8 engine.',
+      );
+    }
+  }
+}
+
+/** The packed row layout of a matrix with k columns in `format` (see quantize.ts), for the split check. */
+function packedLayout(k: number, format: WeightFormat): { format: WeightFormat; rowStride: number; groupSize: number } {
+  const k4 = Math.ceil(k / 4);
+  return { format, rowStride: format === 'f32' ? k4 * 4 : format === 'f16' ? k4 * 2 : k4, groupSize: format === 'int8' ? DEFAULT_GROUP_SIZE : 0 };
 }

@@ -4,7 +4,7 @@ import type { ModelConfig } from './config';
 import type { ModelSource } from './source';
 import { parseHeader, headerLength, parseShardIndex, tensorToF32, SafetensorsError, type TensorInfo } from './safetensors';
 import { packWeight, packedBytes, DEFAULT_GROUP_SIZE, type PackedWeight, type WeightFormat } from './quantize';
-import { uploadWeight, createWeight, writeWeightRows, type GpuWeight } from '../kernels/weights';
+import { uploadWeight, createWeight, writeWeightRows, weightBuffers, bindingLimit, type GpuWeight } from '../kernels/weights';
 import { createStorage, uploadStorage } from '../gpu/buffers';
 
 export class WeightError extends Error {
@@ -197,8 +197,11 @@ export async function* readPackedTensors(
   }
 }
 
-/** Uploads engine-ready tensors (from the checkpoint or from a cache) and checks all slots arrived. */
-export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: WeightFormat, tensors: AsyncIterable<PackedTensor>): Promise<ModelWeights> {
+/**
+ * Uploads engine-ready tensors (from the checkpoint or from a cache) and checks all slots arrived.
+ * A matrix larger than `maxBindingBytes` is split by rows over several buffers.
+ */
+export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: WeightFormat, tensors: AsyncIterable<PackedTensor>, maxBindingBytes = bindingLimit(device)): Promise<ModelWeights> {
   const slots = new Map(slotList(c));
   const table = weightTable(c);
   const buffers: GPUBuffer[] = [];
@@ -209,8 +212,8 @@ export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: W
   const stackedMatrix = (key: string, m: PackedWeight, total: number, hf: string): GpuWeight => {
     let w = results.get(key) as GpuWeight | undefined;
     if (!w) {
-      w = createWeight(device, hf, { format: m.format, n: total, k: m.k, rowStride: m.rowStride, groupSize: m.groupSize ?? 0 });
-      buffers.push(w.data, ...(w.scales ? [w.scales] : []));
+      w = createWeight(device, hf, { format: m.format, n: total, k: m.k, rowStride: m.rowStride, groupSize: m.groupSize ?? 0 }, maxBindingBytes);
+      buffers.push(...weightBuffers(w));
       results.set(key, w);
     }
     return w;
@@ -240,8 +243,8 @@ export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: W
         if (stack) {
           writeWeightRows(device, stackedMatrix(target, m, stack.total, stackedLabel(t.hf, stack.target)), stack.offset, m);
         } else {
-          const w = uploadWeight(device, t.hf, m);
-          buffers.push(w.data, ...(w.scales ? [w.scales] : []));
+          const w = uploadWeight(device, t.hf, m, maxBindingBytes);
+          buffers.push(...weightBuffers(w));
           results.set(target, w);
         }
         bytes += packedBytes(m);

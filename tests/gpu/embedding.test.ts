@@ -1,4 +1,4 @@
-import { describe, it, beforeAll } from 'vitest';
+import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, rng, expectClose, run } from './harness';
 import { uploadStorage, createStorage, readF32 } from '../../src/gpu/buffers';
 import { Embedding } from '../../src/kernels/embedding';
@@ -13,10 +13,11 @@ describe('embedding kernel', () => {
   let cache: PipelineCache;
   beforeAll(async () => ({ device, cache } = await gpu()));
 
+  // split: the table over 3 buffers (a binding limit of 20 rows: 20 + 20 + 10)
   for (const format of ['f32', 'f16', 'int8'] as WeightFormat[]) {
     for (const dim of [37, 64]) {
-      for (const rows of [1, 7]) {
-        it(`${format} vocab=${VOCAB} dim=${dim} rows=${rows}`, async () => {
+      for (const [rows, split] of [[1, false], [7, false], [7, true]] as const) {
+        it(`${format} vocab=${VOCAB} dim=${dim} rows=${rows}${split ? ' (table split over 3 buffers)' : ''}`, async () => {
           const table = randn(VOCAB * dim, dim * 7 + rows, 0.5);
           // int8 group 16 so that dim 37 has a ragged last group and several scales per row.
           const packed = packWeight(table, VOCAB, dim, format, 16);
@@ -26,7 +27,8 @@ describe('embedding kernel', () => {
           const ids = new Uint32Array(rows);
           for (let i = 0; i < rows; i++) ids[i] = Math.floor(r() * VOCAB);
           if (rows > 1) ids.set([0, VOCAB - 1, ids[0]!], rows - 3);
-          const w = uploadWeight(device, 'emb', packed);
+          const w = uploadWeight(device, 'emb', packed, split ? 20 * packed.rowStride * 4 : undefined);
+          expect(w.more.length).toBe(split ? 2 : 0);
           const k = await Embedding.create(cache, w);
           // A guard row past the output checks that the last row does not spill.
           const out = uploadStorage(device, 'out', new Float32Array((rows + 1) * dim).fill(12345));

@@ -57,7 +57,8 @@ describe('fused decode kernels', () => {
 
   // [format, group, heads, kv heads, head dim, D, pos, bias, tuning]: GQA 1, 2, 4 and 7, head dims
   // 8 to 128, positions past 0, and both lane reductions.
-  const QKV: Array<[WeightFormat, number | undefined, number, number, number, number, number, boolean, Partial<GemvTuning>]> = [
+  // A ninth field splits the weight over buffers of that many rows (a binding limit lowered on purpose).
+  const QKV: Array<[WeightFormat, number | undefined, number, number, number, number, number, boolean, Partial<GemvTuning>, number?]> = [
     ['f32', undefined, 4, 4, 8, 64, 3, false, {}],
     ['f16', undefined, 8, 4, 16, 96, 17, true, { tpr: 8, subgroups: false }],
     ['int8', 32, 8, 2, 12, 128, 40, false, { upt: 2, unpack: 'mantissa' }],
@@ -67,9 +68,11 @@ describe('fused decode kernels', () => {
     ['int8', 128, 7, 1, 16, 112, 1000, true, { schedule: 'thread' }],
     ['f16', undefined, 2, 1, 128, 64, 250, false, { schedule: 'thread', wg: 4 }],
     ['f32', undefined, 4, 4, 8, 64, 3, false, { schedule: 'lanes' }],
+    ['int8', 32, 8, 2, 12, 128, 40, true, { schedule: 'thread' }, 56],
+    ['f16', undefined, 8, 4, 16, 96, 17, false, { tpr: 8 }, 100],
   ];
-  for (const [format, group, H, KVH, hd, D, pos, hasBias, tuning] of QKV) {
-    it(`qkv_rope ${format}${group ? ` g${group}` : ''} heads=${H}/${KVH} hd=${hd} D=${D} pos=${pos}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}`, async () => {
+  for (const [format, group, H, KVH, hd, D, pos, hasBias, tuning, partRows] of QKV) {
+    it(`qkv_rope ${format}${group ? ` g${group}` : ''} heads=${H}/${KVH} hd=${hd} D=${D} pos=${pos}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}${partRows ? ` split every ${partRows} rows` : ''}`, async () => {
       const Q = H * hd;
       const KV = KVH * hd;
       const N = Q + 2 * KV;
@@ -81,7 +84,8 @@ describe('fused decode kernels', () => {
       const b = hasBias ? randn(N, seed + 3) : undefined;
       const invFreq = ropeInvFreq({ theta: 10000, type: 'default' }, hd);
       const packed = packWeight(w, N, D, format, group);
-      const gw = uploadWeight(device, 'wqkv', packed);
+      const gw = uploadWeight(device, 'wqkv', packed, partRows ? partRows * packed.rowStride * 4 : undefined);
+      if (partRows) expect(gw.more.length).toBe(Math.ceil(N / partRows) - 1);
       const shape = { nHeads: H, nKvHeads: KVH, headDim: hd, maxCtx, eps: EPS, bias: hasBias };
       const k = await QkvRope.create(cache, gw, shape, tuning);
       const q = uploadStorage(device, 'q', new Float32Array(Q).fill(SENTINEL));
@@ -110,23 +114,26 @@ describe('fused decode kernels', () => {
     });
   }
 
-  const GATE_UP: Array<[WeightFormat, number | undefined, number, number, boolean, Partial<GemvTuning>]> = [
+  const GATE_UP: Array<[WeightFormat, number | undefined, number, number, boolean, Partial<GemvTuning>, number?]> = [
     ['f32', undefined, 86, 64, false, {}],
     ['f16', undefined, 200, 120, true, { tpr: 16, upt: 2 }],
     ['int8', 128, 172, 64, false, { tpr: 1, unpack: 'mantissa' }],
     ['int8', 32, 350, 256, true, { tpr: 4, subgroups: false, unpack: 'magic', unroll: 3 }],
     ['int8', 32, 350, 256, true, { schedule: 'thread' }],
     ['f32', undefined, 86, 64, false, { schedule: 'lanes' }],
+    ['f16', undefined, 200, 120, true, { schedule: 'thread' }, 96],
+    ['int8', 32, 350, 256, false, { tpr: 4 }, 256],
   ];
-  for (const [format, group, I, D, hasBias, tuning] of GATE_UP) {
-    it(`gate_up_silu ${format}${group ? ` g${group}` : ''} I=${I} D=${D}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}`, async () => {
+  for (const [format, group, I, D, hasBias, tuning, partRows] of GATE_UP) {
+    it(`gate_up_silu ${format}${group ? ` g${group}` : ''} I=${I} D=${D}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}${partRows ? ` split every ${partRows} rows` : ''}`, async () => {
       const seed = I + D;
       const w = randn(2 * I * D, seed, 0.3);
       const x = randn(D, seed + 1, 2);
       const g = randn(D, seed + 2, 0.5).map((v) => 1 + v);
       const b = hasBias ? randn(2 * I, seed + 3) : undefined;
       const packed = packWeight(w, 2 * I, D, format, group);
-      const gw = uploadWeight(device, 'wGateUp', packed);
+      const gw = uploadWeight(device, 'wGateUp', packed, partRows ? partRows * packed.rowStride * 4 : undefined);
+      if (partRows) expect(gw.more.length).toBe(Math.ceil((2 * I) / partRows) - 1);
       const k = await GateUpSilu.create(cache, gw, { eps: EPS, bias: hasBias }, tuning);
       const out = uploadStorage(device, 'act', new Float32Array(I + 1).fill(SENTINEL));
       const bg = k.bind(device, 't', {

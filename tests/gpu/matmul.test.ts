@@ -65,10 +65,13 @@ describe('matmul kernel', () => {
     fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
     stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
     gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>; gemm?: 'tiled' | 'thread'; accumulate?: Float32Array;
+    /** split the weight over buffers of this many rows */
+    partRows?: number;
   }): Promise<Float32Array> {
     const { fmt, n, k, rows } = o;
     const packed = packWeight(o.w, n, k, fmt.format, fmt.group);
-    const gw = uploadWeight(device, 'w', packed);
+    const gw = uploadWeight(device, 'w', packed, o.partRows ? o.partRows * packed.rowStride * 4 : undefined);
+    if (o.partRows) expect(gw.more.length).toBe(Math.ceil(n / o.partRows) - 1);
     const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning, gemm: o.gemm, accumulate: !!o.accumulate });
     if (o.gemv) expect(mm.gemvVariant).toBe(o.gemv);
     if (o.gemm) expect(mm.gemmVariant).toBe(o.gemm);
@@ -218,6 +221,27 @@ describe('matmul kernel', () => {
     for (let r = 0; r < k; r++) for (let j = 0; j < n; j++) if (!Object.is(got[r * n + j]! + 0, w[j * k + r]! + 0)) bad++;
     expect(bad).toBe(0);
   });
+
+  // A weight larger than one binding is split by rows over buffers (here every 64 rows: 4 parts,
+  // the last short); every GEMV and GEMM reads across the parts.
+  for (const [fmt, path] of [
+    [{ format: 'f32' }, { gemv: 'reference' }],
+    [{ format: 'int8', group: 32 }, { gemv: 'vec', tuning: { schedule: 'lanes' } }],
+    [{ format: 'f16' }, { gemv: 'vec', tuning: { schedule: 'thread' } }],
+    [{ format: 'int8', group: 64 }, { gemm: 'tiled' }],
+    [{ format: 'f16' }, { gemm: 'thread' }],
+  ] as Array<[Fmt, { gemv?: 'vec' | 'reference'; tuning?: Partial<GemvTuning>; gemm?: 'tiled' | 'thread' }]>) {
+    it(`${fmtName(fmt)} weight split over 4 buffers: ${JSON.stringify(path)}`, async () => {
+      const [n, k] = [230, 128];
+      const rows = path.gemm ? 6 : 1;
+      const w = makeWeight(n, k, 90 + n);
+      const x = randn(rows * k, 91);
+      const bias = randn(n, 92);
+      const got = await gpuMatmul({ fmt, n, k, w, x, rows, bias, ...path, partRows: 64 });
+      const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
+      expectClose(got, matmulRef(x, wq, bias, rows, n, k), atolFor(k), 1e-4, 'y');
+    });
+  }
 
   // The residual add is fused into the epilogue: y += x W^T (+ bias), for every path.
   for (const [gemv, rows, k] of [['reference', 1, 30], ['vec', 1, 64], ['reference', 5, 64]] as const) {
