@@ -12,7 +12,7 @@ import { StepBuffer } from '../gpu/step';
 import { FillRandom } from '../kernels/fill_random';
 import { Matmul, type MatmulOptions } from '../kernels/matmul';
 import { gemvDevice, type GemvTuning } from '../kernels/gemv';
-import type { GpuWeight } from '../kernels/weights';
+import { weightBuffers, type GpuWeight } from '../kernels/weights';
 import type { WeightFormat } from '../model/quantize';
 import { parseShape } from './args';
 import { matrixLayout, randomWeight } from './synthetic';
@@ -370,8 +370,7 @@ export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): 
           }
         } finally {
           for (const w of weights) {
-            w.data.destroy();
-            w.scales?.destroy();
+            for (const b of weightBuffers(w)) b.destroy();
           }
           x.destroy();
           y.destroy();
