@@ -120,6 +120,11 @@ export class Forward {
     return this.k.decode !== null;
   }
 
+  /** Whether decode steps run RMSNorm as its own dispatch (EngineOptions.decodeNorm 'separate'). */
+  get separateDecodeNorm(): boolean {
+    return this.k.decode?.separateNorm ?? false;
+  }
+
   /** bytes of the KV cache */
   get kvBytes(): number {
     const c = this.config;

@@ -201,7 +201,7 @@ export async function* readPackedTensors(
  * Uploads engine-ready tensors (from the checkpoint or from a cache) and checks all slots arrived.
  * A matrix larger than `maxBindingBytes` is split by rows over several buffers.
  */
-export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: WeightFormat, tensors: AsyncIterable<PackedTensor>, maxBindingBytes = bindingLimit(device)): Promise<ModelWeights> {
+export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: WeightFormat, tensors: AsyncIterable<PackedTensor>, maxBindingBytes?: number): Promise<ModelWeights> {
   const slots = new Map(slotList(c));
   const table = weightTable(c);
   const buffers: GPUBuffer[] = [];
@@ -212,7 +212,7 @@ export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: W
   const stackedMatrix = (key: string, m: PackedWeight, total: number, hf: string): GpuWeight => {
     let w = results.get(key) as GpuWeight | undefined;
     if (!w) {
-      w = createWeight(device, hf, { format: m.format, n: total, k: m.k, rowStride: m.rowStride, groupSize: m.groupSize ?? 0 }, maxBindingBytes);
+      w = createWeight(device, hf, { format: m.format, n: total, k: m.k, rowStride: m.rowStride, groupSize: m.groupSize ?? 0 }, maxBindingBytes ?? bindingLimit(device));
       buffers.push(...weightBuffers(w));
       results.set(key, w);
     }
@@ -243,7 +243,7 @@ export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: W
         if (stack) {
           writeWeightRows(device, stackedMatrix(target, m, stack.total, stackedLabel(t.hf, stack.target)), stack.offset, m);
         } else {
-          const w = uploadWeight(device, t.hf, m, maxBindingBytes);
+          const w = uploadWeight(device, t.hf, m, maxBindingBytes ?? bindingLimit(device));
           buffers.push(...weightBuffers(w));
           results.set(target, w);
         }

@@ -51,11 +51,12 @@ const compare = (prompt: string, maxNewTokens: number) => ui.compare(page, promp
 
 beforeAll(async () => {
   distDir = await ui.buildApp('int8-llm-app-');
-  // A 70B-class config: its embedding table alone is larger than any buffer SwiftShader allows.
+  // A config whose embedding table (262144 x 20480: 10 GiB in f16, 5 GiB in int8) would need more
+  // than the 8 buffers a weight may be split over at SwiftShader's 1 GiB per binding.
   const hugeDir = path.join(distDir, '..', `${path.basename(distDir)}-huge`);
   await mkdir(hugeDir, { recursive: true });
   const base = JSON.parse(await readFile(path.join(MODEL, 'config.json'), 'utf8')) as Record<string, unknown>;
-  await writeFile(path.join(hugeDir, 'config.json'), JSON.stringify({ ...base, hidden_size: 8192, intermediate_size: 28672, num_hidden_layers: 80, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 128, vocab_size: 128256, max_position_embeddings: 8192 }));
+  await writeFile(path.join(hugeDir, 'config.json'), JSON.stringify({ ...base, hidden_size: 20480, intermediate_size: 65536, num_hidden_layers: 4, num_attention_heads: 160, num_key_value_heads: 8, head_dim: 128, vocab_size: 262144, max_position_embeddings: 8192 }));
   hugeConfigDir = hugeDir;
   // A model whose name and output are markup: the folder's name, and a tokenizer whose decoder turns
   // every word boundary into an <img onerror> and a <script>. Rendered as HTML, either would run.
@@ -383,7 +384,7 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
     await page.fill('[data-testid=repo-input]', 'fixtures/huge');
     await page.click('[data-testid=repo-use]');
     const refusal = await page.waitForSelector('[data-testid=plan-refusal]', { timeout: 60_000 });
-    expect(await refusal.textContent()).toMatch(/needs a .* GB buffer \(embedding table\); this adapter allows 1\.00 GB per buffer/);
+    expect(await refusal.textContent()).toMatch(/embedding table \[262144, 20480\] (f16|int8) needs \d+ MiB; this adapter binds at most 1024 MiB per buffer, and a weight is split into at most 8 buffers/);
     expect(await page.isDisabled('[data-testid=load]')).toBe(true);
     // Hub requests only: the page's own assets (the favicon, fetched lazily) may come in between.
     expect(server.log.slice(before).filter((r) => r.path.includes('/resolve/')).map((r) => r.path)).toEqual(['/fixtures/huge/resolve/main/config.json']);
