@@ -1,7 +1,8 @@
 // A GPU that binds at most 8 MiB per buffer, on any adapter (acquireDevice's `limits` lowers what
 // the engine plans for): pycode-20M's embedding table (49152 x 256, also its tied lm_head) must be
 // split over buffers rather than refused, and the model must still match the HF oracle, through
-// the prefill schedule (embedding gather, GEMM) and the decode step (GEMV over the split lm_head).
+// the prefill schedule (embedding gather, GEMM: logits) and the decode step (GEMV over the split
+// lm_head: a greedy continuation).
 import { describe, it, expect, beforeAll } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device';
 import { Engine } from '../../src/model/engine';
@@ -26,20 +27,22 @@ describe(`${MODEL} with 8 MiB per binding: weights split over buffers`, () => {
   });
 
   for (const format of ['f32', 'f16', 'int8'] as const) {
-    it(`${format}: embedding over ${PARTS[format]} buffers, logits within ${LIMITS[format]} of the oracle on both schedules, greedy as expected`, async () => {
+    it(`${format}: embedding over ${PARTS[format]} buffers, logits within ${LIMITS[format]} of the oracle, greedy as expected`, async () => {
       const { ref, logits: want } = reference(MODEL);
       const [T, V] = ref.logits_shape;
+      // The prefill schedule (16 rows a pass, so the logits buffer, 16 x 49152 x 4 B, fits), then
+      // the decode step's GEMV over the split lm_head in a greedy continuation.
       for (const rows of [16, 1]) {
-        // 16 logit rows per pass keep the logits buffer (16 x 49152 x 4 B) under the limit.
         const engine = await Engine.load(gpu, await folderSource(modelDir(MODEL)), { format, maxRows: rows, maxLogitRows: rows, contextLength: 256 });
         try {
           expect(engine.weights.embed.more.length + 1).toBe(PARTS[format]);
           for (const b of engine.weights.buffers) expect(b.size, b.label).toBeLessThanOrEqual(8 * MiB);
-          const a = logitsAgreement(await engine.logits(ref.input_ids), want, T, V);
-          console.log(`[split] ${MODEL} ${format} ${rows === 1 ? 'decode' : 'prefill'} path: nRMSE ${a.nrmse.toExponential(2)}, top-1 ${a.agree}/${a.clear}`);
-          expect(a.nrmse).toBeLessThanOrEqual(LIMITS[format]);
-          expect(a.agree).toBe(a.clear);
-          if (rows === 1) {
+          if (rows > 1) {
+            const a = logitsAgreement(await engine.logits(ref.input_ids), want, T, V);
+            console.log(`[split] ${MODEL} ${format} prefill path: nRMSE ${a.nrmse.toExponential(2)}, top-1 ${a.agree}/${a.clear}`);
+            expect(a.nrmse).toBeLessThanOrEqual(LIMITS[format]);
+            expect(a.agree).toBe(a.clear);
+          } else {
             const c = (ref.greedy as GreedyCase[])[1]!;
             const ids = await greedyIds(engine, c.prompt_ids, 32);
             expect(ids).toEqual(expectedIds(c, format).ids.slice(0, 32));
