@@ -35,7 +35,7 @@ export interface GemvTuning {
   /**
    * 'lanes' (matmul_gemv_vec.wgsl): TPR threads share a row group and reduce across lanes, for
    * GPUs. 'thread' (matmul_gemv_thread.wgsl): one thread per 4-row unit, no reduction, no barrier,
-   * no private arrays, for software adapters (tpr 1, upt 2, unroll 1).
+   * no private arrays, for software adapters (tpr 1, upt 4, unroll 1).
    */
   schedule: 'lanes' | 'thread';
   /** invocations per workgroup */
@@ -106,7 +106,7 @@ export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, 
 }
 
 /** 4-row units a thread of the 'thread' schedule computes (matmul_gemv_thread.wgsl). */
-const THREAD_UNITS = 2;
+const THREAD_UNITS = 4;
 
 /**
  * The 'thread' schedule: workgroups of up to 16 threads (measured on 2 cores: no slower than 32 or
