@@ -34,7 +34,7 @@ const GRID_X = 1024;
 export interface GemvTuning {
   /**
    * 'lanes' (matmul_gemv_vec.wgsl): TPR threads share a row group and reduce across lanes, for
-   * GPUs. 'thread' (matmul_gemv_thread.wgsl): one thread per 4-row unit, no reduction, no barrier,
+   * GPUs. 'thread' (matmul_gemv_thread.wgsl): one thread per 4 units (16 rows), no reduction, no barrier,
    * no private arrays, for software adapters (tpr 1, upt 4, unroll 1).
    */
   schedule: 'lanes' | 'thread';
