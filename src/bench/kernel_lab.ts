@@ -105,7 +105,7 @@ export const GEMV_VARIANTS: MatmulVariant[] = [
     matmulVariant(name, { gemv: 'vec', tuning }, (format, ctx) => {
       if (tuning.unpack !== undefined && tuning.unpack !== 'shift' && format !== 'int8') return false;
       // A subgroup reduction is the default where a row group fits one subgroup.
-      return tuning.subgroups !== true || gemvDevice(ctx.device).subgroupSize >= (tuning.tpr ?? 1);
+      return tuning.subgroups !== true || gemvDevice(ctx.cache).subgroupSize >= (tuning.tpr ?? 1);
     }),
   ),
 ];

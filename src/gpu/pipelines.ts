@@ -2,6 +2,8 @@
 // "matmul_gemv int8 n=2048 k=8192 g=128 wg=256". The counters let tests prove that a decode step
 // compiles nothing.
 
+import { isSoftwareDevice } from './device';
+
 export class ShaderCompileError extends Error {
   override name = 'ShaderCompileError';
 }
@@ -12,8 +14,18 @@ export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   /** Number of pipelines actually compiled (cache misses). */
   compiled = 0;
+  /**
+   * Whether kernels take their software-adapter variants (barrier-free, made for CPU SIMD lanes):
+   * by default when the adapter is one (SwiftShader, llvmpipe); tests force either on any adapter.
+   */
+  readonly software: boolean;
 
-  constructor(readonly device: GPUDevice) {}
+  constructor(
+    readonly device: GPUDevice,
+    opts: { software?: boolean } = {},
+  ) {
+    this.software = opts.software ?? isSoftwareDevice(device);
+  }
 
   private async compile(desc: GPUComputePipelineDescriptor): Promise<GPUComputePipeline> {
     try {

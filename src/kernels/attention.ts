@@ -3,7 +3,6 @@ import decodeCode from './attention_decode.wgsl';
 import decodeThreadCode from './attention_decode_thread.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
-import { isSoftwareDevice } from '../gpu/device';
 
 export interface AttentionShape {
   nHeads: number;
@@ -73,7 +72,7 @@ export class Attention {
     });
     // Decode (one row) splits the keys over many workgroups; needs 16-byte key loads.
     let decode = null;
-    const kind = decodeKind ?? (isSoftwareDevice(cache.device) ? 'thread' : 'split');
+    const kind = decodeKind ?? (cache.software ? 'thread' : 'split');
     if (s.headDim % 4 === 0 && kind === 'thread') {
       const constants = {
         N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), MAX_CTX: s.maxCtx, WG: THREAD_SCORES_WG,

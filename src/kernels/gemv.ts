@@ -19,7 +19,7 @@ import inputRmsnorm from './gemv_input_rmsnorm.wgsl';
 import reduceShared from './gemv_reduce_shared.wgsl';
 import reduceSubgroup from './gemv_reduce_subgroup.wgsl';
 import { STEP_WGSL } from '../gpu/step';
-import { isSoftwareDevice } from '../gpu/device';
+import type { PipelineCache } from '../gpu/pipelines';
 import type { WeightShape } from './matmul';
 import { weightAccessWgsl, weightEntries, BIND_BIAS, type GpuWeight, type WeightElem } from './weights';
 
@@ -201,12 +201,11 @@ export function tuningKey(t: GemvTuning, format: WeightShape['format']): string 
   return `tpr=${t.tpr} upt=${t.upt} unroll=${t.unroll}${t.subgroups ? ' sg' : ''}${format !== 'f32' ? ` ${t.unpack}` : ''}`;
 }
 
-/** The adapter facts GemvDevice needs, from a device (subgroupMinSize where the adapter reports it). */
-export function gemvDevice(device: GPUDevice): GemvDevice {
-  const info = (device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  const software = isSoftwareDevice(device);
-  if (!device.features.has('subgroups')) return { subgroupSize: 0, software };
-  return { subgroupSize: info?.subgroupMinSize ?? 0, software };
+/** The adapter facts GemvDevice needs, from a pipeline cache (subgroupMinSize where the adapter reports it). */
+export function gemvDevice(cache: Pick<PipelineCache, 'device' | 'software'>): GemvDevice {
+  const info = (cache.device as GPUDevice & { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  if (!cache.device.features.has('subgroups')) return { subgroupSize: 0, software: cache.software };
+  return { subgroupSize: info?.subgroupMinSize ?? 0, software: cache.software };
 }
 
 /**

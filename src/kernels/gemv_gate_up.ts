@@ -26,7 +26,7 @@ export class GateUpSilu {
   static async create(cache: PipelineCache, w: WeightShape, s: { eps: number; bias: boolean; norm?: boolean }, tuning?: Partial<GemvTuning>): Promise<GateUpSilu> {
     if (!GateUpSilu.applies(w)) throw new Error(`gate_up_silu: needs a vectorizable K (got ${w.format} K=${w.k}) and an even intermediate size (got ${w.n / 2})`);
     const units = w.n / 4;
-    const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
+    const t = gemvTuning(w, units, gemvDevice(cache), tuning);
     const norm = s.norm ?? true;
     const code = gemvCode(w, { layout: siluCode + biasWgsl(s.bias) + rowsCode, norm, tuning: t, outputs: { Y: w.n / 2 } });
     const pipeline = await cache.get(`matmul_gate_up_silu ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''}${partsKey(w)} ${tuningKey(t, w.format)}`, code, {

@@ -41,7 +41,7 @@ export class QkvRope {
     if (!QkvRope.applies(w, s)) throw new Error(`qkv_rope: needs a vectorizable K (got ${w.format} K=${w.k}) and head_dim % 4 == 0 (got ${s.headDim})`);
     if (w.n !== Q + 2 * KV) throw new Error(`qkv_rope: weight has ${w.n} rows, expected ${Q} + 2 x ${KV}`);
     const units = w.n / 4;
-    const t = gemvTuning(w, units, gemvDevice(cache.device), tuning);
+    const t = gemvTuning(w, units, gemvDevice(cache), tuning);
     const norm = s.norm ?? true;
     const code = gemvCode(w, { layout: sincosCode + biasWgsl(s.bias) + rowsCode, norm, tuning: t, outputs: { Yq: Q } });
     const pipeline = await cache.get(`matmul_qkv_rope ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''}${partsKey(w)} ${tuningKey(t, w.format)}`, code, {

@@ -151,7 +151,7 @@ export class Matmul {
       gemvVariant = useVec ? 'vec' : 'reference';
       if (useVec) {
         const units = Math.ceil(w.n / 4);
-        const t = gemvTuning(w, units, gemvDevice(cache.device), opts.tuning);
+        const t = gemvTuning(w, units, gemvDevice(cache), opts.tuning);
         const norm = opts.normEps !== undefined;
         const code = gemvCode(w, { layout: biasWgsl(hasBias) + gemvRowsPlain, norm, tuning: t, outputs: { Y: w.n } });
         gemv = cache.get(`matmul_gemv_vec ${variant}${norm ? '+norm' : ''} ${tuningKey(t, w.format)}`, code, {
@@ -173,7 +173,7 @@ export class Matmul {
     if (opts.only !== 'gemv') {
       const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
       const split = opts.split ? ` split=${opts.split.join('+')}` : '';
-      const wantThread = opts.gemm === 'thread' || ((opts.gemm ?? 'auto') === 'auto' && gemvDevice(cache.device).software && vecGemvApplies(w));
+      const wantThread = opts.gemm === 'thread' || ((opts.gemm ?? 'auto') === 'auto' && gemvDevice(cache).software && vecGemvApplies(w));
       if (wantThread && !vecGemvApplies(w)) throw new Error(`Matmul: the thread GEMM cannot read ${w.format} K = ${w.k}`);
       gemmVariant = wantThread ? 'thread' : 'tiled';
       if (wantThread) {

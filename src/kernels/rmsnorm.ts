@@ -1,6 +1,5 @@
 import code from './rmsnorm.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
-import { isSoftwareDevice } from '../gpu/device';
 
 /** RMSNorm of `rows` rows of width `dim`. */
 export class RmsNorm {
@@ -11,7 +10,7 @@ export class RmsNorm {
   ) {}
 
   static async create(cache: PipelineCache, dim: number, eps: number, variant?: 'workgroup' | 'thread'): Promise<RmsNorm> {
-    const v = variant ?? (isSoftwareDevice(cache.device) ? 'thread' : 'workgroup');
+    const v = variant ?? (cache.software ? 'thread' : 'workgroup');
     const p = v === 'thread' ? cache.get('rmsnorm', code, { DIM: dim, EPS: eps }, 'main_thread') : cache.get('rmsnorm', code, { DIM: dim, EPS: eps, WG: 128 });
     return new RmsNorm(await p, v);
   }

@@ -2,7 +2,6 @@ import code from './sample.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
 import { STEP_WGSL } from '../gpu/step';
 import { createStorage, createUniform } from '../gpu/buffers';
-import { isSoftwareDevice } from '../gpu/device';
 import type { SamplingParams } from '../model/sampling';
 import { MAX_SAMPLER_VOCAB, SAMPLER_SPART as SPART, samplerScratchWords } from '../model/sampling';
 
@@ -84,7 +83,7 @@ export class Sampler {
     if (s.vocab > MAX_SAMPLER_VOCAB) throw new Error(`sampler: vocabulary ${s.vocab} is larger than the ${MAX_SAMPLER_VOCAB} it supports`);
     const constants = { VOCAB: s.vocab, MAX_CTX: s.maxCtx };
     const list = await Promise.all(ENTRIES.map((entry) => cache.get('sample', STEP_WGSL + code, constants, entry)));
-    const threadGreedy = s.threadGreedy ?? isSoftwareDevice(cache.device);
+    const threadGreedy = s.threadGreedy ?? cache.software;
     return new Sampler(Object.fromEntries(ENTRIES.map((e, i) => [e, list[i]!])) as Record<Entry, GPUComputePipeline>, s.vocab, threadGreedy);
   }
 

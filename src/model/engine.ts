@@ -45,6 +45,12 @@ export interface EngineOptions {
    * adapters, where every GEMV thread would otherwise read x and the norm weight again).
    */
   decodeNorm?: 'fused' | 'separate';
+  /**
+   * The kernels: 'software' (barrier-free variants made for CPU SIMD lanes), 'gpu', or 'auto'
+   * (default: 'software' on a software adapter such as SwiftShader). Tests force 'gpu' on
+   * SwiftShader so the GPU kernels run whole models in CI. Ignored with a shared `pipelines`.
+   */
+  kernels?: 'auto' | 'gpu' | 'software';
   /** int8 scale group along K (default 128); 0 = per-channel. For measurements: the app caches 128. */
   int8GroupSize?: number;
   /**
@@ -220,14 +226,14 @@ export class Engine {
     config: ModelConfig,
     tokenizer: TextTokenizer | null,
     weights: ModelWeights,
-    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'pipelines' | 'decodeNorm'>,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'pipelines' | 'decodeNorm' | 'kernels'>,
     name: string,
   ): Promise<Engine> {
     if (opts.pipelines && opts.pipelines.device !== gpu.device) {
       for (const b of weights.buffers) b.destroy();
       throw new Error('the shared pipeline cache belongs to another device');
     }
-    const pipelines = opts.pipelines ?? new PipelineCache(gpu.device);
+    const pipelines = opts.pipelines ?? new PipelineCache(gpu.device, { software: opts.kernels === undefined || opts.kernels === 'auto' ? undefined : opts.kernels === 'software' });
     try {
       const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, opts, gpu.limits), { decodeNorm: opts.decodeNorm });
       return new Engine(gpu, config, tokenizer, weights, forward, pipelines, name);

@@ -23,7 +23,6 @@ import { SiluMul } from '../kernels/silu_mul';
 import { Sampler, type SamplerBinding } from '../kernels/sample';
 import { QkvRope } from '../kernels/gemv_qkv';
 import { GateUpSilu } from '../kernels/gemv_gate_up';
-import { isSoftwareDevice } from '../gpu/device';
 
 export interface ForwardShape {
   /** tokens the KV cache holds (the context length chosen at load) */
@@ -171,7 +170,7 @@ export class Forward {
     buffers.push(invFreq);
     const step = new StepBuffer(device);
     try {
-      const separateNorm = (opts.decodeNorm ?? (isSoftwareDevice(device) ? 'separate' : 'fused')) === 'separate';
+      const separateNorm = (opts.decodeNorm ?? (cache.software ? 'separate' : 'fused')) === 'separate';
       return await Forward.buildKernels(device, cache, c, w, shape, { x, h, q, kk, v, att, gate, up, act, lastX, lastH, logits, ids, history, kCache, vCache, invFreq }, step, buffers, separateNorm);
     } catch (e) {
       // A kernel that fails to compile or bind must not leave the activations and KV cache behind.

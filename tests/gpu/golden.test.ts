@@ -11,17 +11,24 @@ import { logitsAgreement } from '../../src/bench/metrics';
 const LIMITS: Record<WeightFormat, number> = { f32: 1e-4, f16: 1e-2, int8: 5e-2 };
 
 /** Loads `model` in `format` and checks its logits for the reference ids against the oracle. */
-async function checkAgainstOracle(gpu: GpuContext, model: string, format: WeightFormat, maxRows?: number, decodeNorm?: 'fused' | 'separate'): Promise<Engine> {
+async function checkAgainstOracle(
+  gpu: GpuContext,
+  model: string,
+  format: WeightFormat,
+  maxRows?: number,
+  decodeNorm?: 'fused' | 'separate',
+  kernels?: 'gpu' | 'software',
+): Promise<Engine> {
   const { ref, logits: want } = reference(model);
   const ids = ref.input_ids;
   const [T, V] = ref.logits_shape;
   const rows = maxRows ?? T;
-  const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: rows, maxLogitRows: rows, decodeNorm });
+  const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: rows, maxLogitRows: rows, decodeNorm, kernels });
   try {
     const got = await engine.logits(ids);
     expect(got.length).toBe(T * V);
     const { nrmse, clear, agree } = logitsAgreement(got, want, T, V);
-    console.log(`[golden] ${model} ${format}${maxRows === 1 ? ` (decode path${decodeNorm ? `, ${decodeNorm} norm` : ''})` : ''}: nRMSE ${nrmse.toExponential(2)}, top-1 ${agree}/${clear} clear positions (of ${T})`);
+    console.log(`[golden] ${model} ${format}${maxRows === 1 ? ` (decode path${decodeNorm ? `, ${decodeNorm} norm` : ''})` : ''}${kernels ? ` [${kernels} kernels]` : ''}: nRMSE ${nrmse.toExponential(2)}, top-1 ${agree}/${clear} clear positions (of ${T})`);
     expect(nrmse).toBeLessThanOrEqual(LIMITS[format]);
     expect(clear).toBeGreaterThan(0);
     expect(agree).toBe(clear);
@@ -56,6 +63,22 @@ describe('logits against the HF oracle', () => {
     ['llama3-ropescaled-bf16', 'f32', 'fused'],
     ['pycode-20M', 'int8', 'separate'],
   ];
+  // The GPU kernels (lanes GEMV, tiled GEMM, split attention, workgroup RMSNorm and argmax) on whole
+  // models, though this adapter would pick the software ones: prefill and decode schedules.
+  for (const [model, format] of [['stories260K', 'int8'], ['qwen2-bias-f16', 'f16'], ['llama3-ropescaled-bf16', 'f32']] as const) {
+    for (const rows of [undefined, 1]) {
+      it(`${model} ${format}, GPU kernels, ${rows ? 'decode' : 'prefill'} path: nRMSE <= ${LIMITS[format]}`, async () => {
+        const engine = await checkAgainstOracle(gpu, model, format, rows, undefined, 'gpu');
+        try {
+          expect(engine.pipelines.software).toBe(false);
+          expect(engine.forward.separateDecodeNorm).toBe(false);
+        } finally {
+          engine.destroy();
+        }
+      });
+    }
+  }
+
   for (const [model, format, decodeNorm] of DECODE) {
     it(`${model} ${format}, decode path${decodeNorm ? ` (${decodeNorm} norm)` : ''}: nRMSE <= ${LIMITS[format]}`, async () => {
       const engine = await checkAgainstOracle(gpu, model, format, 1, decodeNorm);

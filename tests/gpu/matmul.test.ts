@@ -5,7 +5,7 @@ import { Matmul } from '../../src/kernels/matmul';
 import { gemvDevice, gemvTuning, type GemvTuning } from '../../src/kernels/gemv';
 import { uploadWeight } from '../../src/kernels/weights';
 import { packWeight, unpackWeight, type WeightFormat } from '../../src/model/quantize';
-import type { PipelineCache } from '../../src/gpu/pipelines';
+import { PipelineCache } from '../../src/gpu/pipelines';
 
 const SENTINEL = -12345.5;
 
@@ -160,16 +160,19 @@ describe('matmul kernel', () => {
     expect(gemvTuning(w, 16, soft).wg).toBe(4);
     expect(gemvTuning(w, 100_000, soft).wg).toBe(16);
     expect(() => gemvTuning(w, 16, soft, { schedule: 'thread', tpr: 4 })).toThrow(/thread schedule/);
-    // This suite's adapter: SwiftShader in CI, which must be recognized as software.
+    // This suite's adapter: SwiftShader in CI, which must be recognized as software; a pipeline
+    // cache can force either kernel set on any adapter.
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    if (info?.architecture === 'swiftshader') expect(gemvDevice(device).software).toBe(true);
+    if (info?.architecture === 'swiftshader') expect(gemvDevice(cache).software).toBe(true);
+    expect(gemvDevice(new PipelineCache(device, { software: false })).software).toBe(false);
+    expect(gemvDevice(new PipelineCache(device, { software: true })).software).toBe(true);
   });
 
   // Subgroup shuffles need the adapter's subgroups (SwiftShader has them, 4 wide); where it has
   // them, the default tuning must use them for small row groups and a request beyond the subgroup
   // size must be refused rather than silently sum the wrong lanes.
   it('subgroup reduction: used by default where it fits, refused where it cannot', async () => {
-    const dev = gemvDevice(device);
+    const dev = gemvDevice(cache);
     const w = { format: 'int8' as const, k: 64 };
     if (dev.subgroupSize === 0) {
       expect(gemvTuning(w, 10, dev).subgroups).toBe(false);

@@ -1,4 +1,4 @@
-import { describe, it, beforeAll } from 'vitest';
+import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, expectClose, run } from './harness';
 import { uploadStorage, createStorage, readF32 } from '../../src/gpu/buffers';
 import { RmsNorm } from '../../src/kernels/rmsnorm';
@@ -20,11 +20,14 @@ describe('rmsnorm kernel', () => {
   let cache: PipelineCache;
   beforeAll(async () => ({ device, cache } = await gpu()));
 
-  for (const [rows, dim, eps] of [[1, 64, 1e-5], [7, 100, 1e-6], [3, 513, 1e-5], [5, 1, 1e-5]] as const) {
-    it(`rows=${rows} dim=${dim}`, async () => {
+  // Both variants on every case: a workgroup per row with a tree reduction (GPUs), and one
+  // invocation per row without barriers (software adapters).
+  for (const [rows, dim, eps] of [[1, 64, 1e-5], [7, 100, 1e-6], [3, 513, 1e-5], [5, 1, 1e-5]] as const) for (const variant of ['workgroup', 'thread'] as const) {
+    it(`rows=${rows} dim=${dim} (${variant})`, async () => {
       const x = randn(rows * dim, rows * 31 + dim, 2);
       const w = randn(dim, dim);
-      const k = await RmsNorm.create(cache, dim, eps);
+      const k = await RmsNorm.create(cache, dim, eps, variant);
+      expect(k.variant).toBe(variant);
       const out = createStorage(device, 'out', rows * dim * 4);
       const bg = k.bind(device, 't', { x: uploadStorage(device, 'x', x), weight: uploadStorage(device, 'w', w), out });
       await run(device, (p) => k.encode(p, bg, rows));
