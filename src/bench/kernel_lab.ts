@@ -15,7 +15,8 @@ import { gemvDevice, type GemvTuning } from '../kernels/gemv';
 import { weightBuffers, type GpuWeight } from '../kernels/weights';
 import type { WeightFormat } from '../model/quantize';
 import { parseShape } from './args';
-import { matrixLayout, randomWeight } from './synthetic';
+import { randomWeight } from './synthetic';
+import { matrixLayout } from '../model/memory';
 import { acquireBenchDevice, deviceFeatures } from './model_bench';
 import { KERNEL_SCHEMA, type BandwidthResult, type GemmResult, type GemvResult, type KernelLabReport } from './kernel_report';
 

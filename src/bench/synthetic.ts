@@ -13,19 +13,11 @@ import { presetConfig } from './presets';
 
 export { PRESETS, PRESET_NAMES, isPreset, presetConfig, type PresetName } from './presets';
 import { Engine, type EngineOptions } from '../model/engine';
-import { checkFits, planMemory } from '../model/memory';
-import { DEFAULT_GROUP_SIZE, type WeightFormat } from '../model/quantize';
+import { checkFits, matrixLayout, planMemory } from '../model/memory';
+import type { WeightFormat } from '../model/quantize';
 import { assembleWeights, stackedLabel, stackedTarget, weightTable, type ModelWeights } from '../model/weights';
 
 /** Packed layout of an [n, k] matrix in `format`: the rules of quantize.ts's packWeight. */
-export function matrixLayout(n: number, k: number, format: WeightFormat): Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'bytes'> & { dataWords: number; scaleCount: number } {
-  const k4 = Math.ceil(k / 4);
-  const rowStride = format === 'f32' ? k4 * 4 : format === 'f16' ? k4 * 2 : k4;
-  const groupSize = format === 'int8' ? DEFAULT_GROUP_SIZE : 0;
-  const scaleCount = format === 'int8' ? n * Math.ceil(k / groupSize) : 0;
-  const dataWords = n * rowStride;
-  return { format, n, k, rowStride, groupSize, dataWords, scaleCount, bytes: 4 * (dataWords + scaleCount) };
-}
 
 export interface TensorPlan {
   /** the slot key uploadTensors uses: "g.embed", "3.wq", ... */

@@ -3,7 +3,7 @@
 import { layerVectorParams, type ModelConfig } from './config';
 import { DEFAULT_GROUP_SIZE, type WeightFormat } from './quantize';
 import { samplerScratchWords } from './sampling';
-import { partRowsFor, WeightTooLargeError } from '../kernels/weights';
+import { partRowsFor, WeightTooLargeError, type GpuWeight } from '../kernels/weights';
 
 export class ModelTooLargeError extends Error {
   override name = 'ModelTooLargeError';
@@ -26,12 +26,19 @@ export interface MemoryPlan {
   weights: { format: WeightFormat; matrices: Array<{ label: string; n: number; k: number; otherBuffers: number }> };
 }
 
-/** Bytes of one packed [n, k] matrix (see quantize.ts for the layouts). */
-export function matrixBytes(n: number, k: number, format: WeightFormat): number {
+/** The packed layout of an [n, k] matrix in `format` as the engine stores it (see quantize.ts). */
+export function matrixLayout(n: number, k: number, format: WeightFormat): Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'bytes'> & { dataWords: number; scaleCount: number } {
   const k4 = Math.ceil(k / 4);
-  if (format === 'f32') return n * k4 * 16;
-  if (format === 'f16') return n * k4 * 8;
-  return n * k4 * 4 + n * Math.ceil(k / DEFAULT_GROUP_SIZE) * 4;
+  const rowStride = format === 'f32' ? k4 * 4 : format === 'f16' ? k4 * 2 : k4;
+  const groupSize = format === 'int8' ? DEFAULT_GROUP_SIZE : 0;
+  const scaleCount = format === 'int8' ? n * Math.ceil(k / groupSize) : 0;
+  const dataWords = n * rowStride;
+  return { format, n, k, rowStride, groupSize, dataWords, scaleCount, bytes: 4 * (dataWords + scaleCount) };
+}
+
+/** Bytes of one packed [n, k] matrix. */
+export function matrixBytes(n: number, k: number, format: WeightFormat): number {
+  return matrixLayout(n, k, format).bytes;
 }
 
 export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: number, maxRows: number, maxLogitRows = 1): MemoryPlan {
@@ -88,7 +95,7 @@ export function checkFits(
   for (const m of plan.weights.matrices) {
     let parts: number;
     try {
-      parts = Math.ceil(m.n / partRowsFor({ ...packedLayout(m.k, plan.weights.format), n: m.n, k: m.k }, perBuffer, m.label));
+      parts = Math.ceil(m.n / partRowsFor(matrixLayout(m.n, m.k, plan.weights.format), perBuffer, m.label));
     } catch (e) {
       if (e instanceof WeightTooLargeError) throw new ModelTooLargeError(`${what}: ${e.message}`);
       throw e;
@@ -103,10 +110,4 @@ export function checkFits(
       );
     }
   }
-}
-
-/** The packed row layout of a matrix with k columns in `format` (see quantize.ts), for the split check. */
-function packedLayout(k: number, format: WeightFormat): { format: WeightFormat; rowStride: number; groupSize: number } {
-  const k4 = Math.ceil(k / 4);
-  return { format, rowStride: format === 'f32' ? k4 * 4 : format === 'f16' ? k4 * 2 : k4, groupSize: format === 'int8' ? DEFAULT_GROUP_SIZE : 0 };
 }

@@ -2,6 +2,7 @@
 // shaped exactly like loaded ones, the profiler's pass splitting, the model benchmark (in process
 // and through the real CLI) and the kernel lab, with every report field checked.
 import { describe, it, expect, beforeAll } from 'vitest';
+import { greedyIds as greedy } from '../../src/bench/greedy_check';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,6 @@ import { FillRandom, fillInt8, fillUniform } from '../../src/kernels/fill_random
 import type { GpuWeight } from '../../src/kernels/weights';
 import { parseConfig, type ModelConfig } from '../../src/model/config';
 import { f16ToF32 } from '../../src/model/dtype';
-import type { Engine } from '../../src/model/engine';
 import { planMemory } from '../../src/model/memory';
 import { packWeight, type WeightFormat } from '../../src/model/quantize';
 import { uploadTensors, weightTable, type ModelWeights, type PackedTensor } from '../../src/model/weights';
@@ -153,11 +153,6 @@ describe('synthetic weights', () => {
   });
 });
 
-async function greedy(engine: Engine, prompt: number[], n: number): Promise<number[]> {
-  const out: number[] = [];
-  for await (const t of engine.generate(prompt, { maxNewTokens: n, stopIds: [] })) out.push(t.id);
-  return out;
-}
 
 describe('profiler on a synthetic engine', () => {
   it('tiny int8: finite logits; same tokens with and without the profiler; one pass per decode step without it', async () => {

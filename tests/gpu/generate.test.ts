@@ -1,6 +1,7 @@
 // Generation on the real trained stories260K model: greedy output must equal HF's exactly for the
 // unquantized engines; a decode step must create no GPU objects; stop and cancel behave.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { greedyIds as greedy } from '../../src/bench/greedy_check';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device';
 import { Engine, EngineBusyError, ContextOverflowError } from '../../src/model/engine';
 import { folderSource } from '../../src/model/source';
@@ -9,11 +10,6 @@ import { modelDir, reference, type GreedyCase } from '../unit/fixtures';
 
 const cases = reference('stories260K').ref.greedy as GreedyCase[];
 
-async function greedy(engine: Engine, prompt: number[], n: number): Promise<number[]> {
-  const out: number[] = [];
-  for await (const t of engine.generate(prompt, { maxNewTokens: n, stopIds: [] })) out.push(t.id);
-  return out;
-}
 
 describe('stories260K greedy generation', () => {
   let gpu: GpuContext;

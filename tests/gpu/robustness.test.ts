@@ -5,6 +5,7 @@
 // here shares one pipeline cache, so only the first load pays for compiling the kernels.
 import 'fake-indexeddb/auto';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { greedyIds as greedy } from '../../src/bench/greedy_check';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createStore, get, set, keys } from 'idb-keyval';
@@ -53,11 +54,6 @@ let tracker: ReturnType<typeof trackBuffers>;
 const load = (files: Map<string, Uint8Array>, extra: Partial<Parameters<typeof Engine.load>[2]> = {}, source?: ModelSource) =>
   Engine.load(gpu, source ?? memorySource('stories260K', files), { format: 'f16', pipelines, ...extra });
 
-async function greedy(engine: Engine, ids: number[], n: number): Promise<number[]> {
-  const out: number[] = [];
-  for await (const t of engine.generate(ids, { maxNewTokens: n, stopIds: [] })) out.push(t.id);
-  return out;
-}
 
 /** Rejects when `p` has not settled after `ms`: a hang is a failure, not a stuck test run. */
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
