@@ -19,7 +19,7 @@ for (const name of names) {
   const cells: string[] = [];
   for (const g of [0, 128, 64, 32]) {
     const T = ref.input_ids.length;
-    const e = await Engine.load(gpu, await folderSource(dir), { format: 'int8', int8GroupSize: g, maxRows: T, maxLogitRows: T });
+    const e = await Engine.load(gpu, await folderSource(dir), { format: 'int8', groupSize: g, maxRows: T, maxLogitRows: T });
     const got = await e.logits(ref.input_ids);
     e.destroy();
     let se = 0, s1 = 0, s2 = 0;

@@ -1,6 +1,6 @@
 // Command-line flags of the benchmark CLI (src/bench/bench.ts), parsed into the options of
 // runBench and runKernelLab. Kept apart from the entry so tests can import it without running it.
-import type { WeightFormat } from '../model/quantize';
+import type { WeightFormat } from '../kernels/formats';
 import type { BenchOptions } from './model_bench';
 import type { KernelLabOptions } from './kernel_lab';
 import type { SuiteCliOptions } from './suite_cli';

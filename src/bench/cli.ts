@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { acquireDevice } from '../gpu/device';
 import { folderSource, type ModelSource } from '../model/source';
 import { Engine, finishReason } from '../model/engine';
-import type { WeightFormat } from '../model/quantize';
+import type { WeightFormat } from '../kernels/formats';
 import type { SamplingParams } from '../model/sampling';
 import { StreamingDecoder } from '../model/tokenizer';
 import { hubSource, validateRepoId, DEFAULT_HUB } from '../hub/hub';

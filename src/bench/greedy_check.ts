@@ -1,11 +1,11 @@
 // Greedy continuations against an HF oracle's: the check behind `bench --verify` and the golden
-// tests of trained models. An unquantized engine must reproduce the oracle's ids; the int8 engine
-// must reproduce the oracle's own simulation of this project's int8 scheme where the reference has
-// one (`sim_int8_g128_ids`: what a perfect int8 implementation produces), and is only measured
-// against the f32 oracle. Where a continuation forks, the engine's own teacher-forced logits at
+// tests of trained models. An unquantized engine must reproduce the oracle's ids; a quantized engine
+// must reproduce the oracle's own simulation of its scheme where the reference has one
+// (`sim_int8_g128_ids`, `sim_int4_g32_ids`: what a perfect implementation produces), and is only
+// measured against the f32 oracle. Where a continuation forks, the engine's own teacher-forced logits at
 // that position say whether it was a near-tie (the two candidates' logits and their margin).
 import type { Engine } from '../model/engine';
-import type { WeightFormat } from '../model/quantize';
+import { formatSpec, type WeightFormat } from '../kernels/formats';
 import { firstDivergence, tokenAgreement } from './metrics';
 
 export interface OracleGreedyCase {
@@ -15,10 +15,23 @@ export interface OracleGreedyCase {
   continuation_ids: number[];
   /** the oracle's greedy ids with its weights quantized as this project's int8 (group 128) */
   sim_int8_g128_ids?: number[];
+  /** the same with symmetric int4, group 32: this project's q4 */
+  sim_int4_g32_ids?: number[];
+}
+
+/** The field of an oracle case holding the oracle's simulation of each quantized format. */
+const SIMULATION: Partial<Record<WeightFormat, 'sim_int8_g128_ids' | 'sim_int4_g32_ids'>> = { int8: 'sim_int8_g128_ids', q4: 'sim_int4_g32_ids' };
+
+/** The oracle's simulation of `format` for this case, when it has one. */
+export function simulatedIds(c: OracleGreedyCase, format: WeightFormat): number[] | undefined {
+  const key = SIMULATION[format];
+  return key ? c[key] : undefined;
 }
 
 /** Largest logit margin (nats) at which a fork is put down to rounding: a near-tie. */
-export const NEAR_TIE: Record<WeightFormat, number> = { f32: 1e-3, f16: 0.05, int8: 0.05 };
+export function nearTie(format: WeightFormat): number {
+  return formatSpec(format).tolerance.nearTie;
+}
 
 export interface Fork {
   /** index into the continuation */
@@ -43,8 +56,8 @@ export interface Comparison {
 export interface GreedyCaseResult {
   prompt: string;
   ids: number[];
-  /** what the engine is held to: the f32 oracle, or the oracle's int8 simulation */
-  expected: 'oracle' | 'sim_int8';
+  /** what the engine is held to: the f32 oracle, or the oracle's simulation of its format */
+  expected: 'oracle' | 'sim';
   vsOracle: Comparison;
   vsSim?: Comparison;
   /** where the continuation left the expected one (absent when identical) */
@@ -61,7 +74,8 @@ const compare = (got: number[], want: number[]): Comparison => ({ agreement: tok
 
 /** The reference an engine of `format` is held to for this case. */
 export function expectedIds(c: OracleGreedyCase, format: WeightFormat): { ids: number[]; from: GreedyCaseResult['expected'] } {
-  return format === 'int8' && c.sim_int8_g128_ids ? { ids: c.sim_int8_g128_ids, from: 'sim_int8' } : { ids: c.continuation_ids, from: 'oracle' };
+  const sim = simulatedIds(c, format);
+  return sim ? { ids: sim, from: 'sim' } : { ids: c.continuation_ids, from: 'oracle' };
 }
 
 /**
@@ -80,14 +94,14 @@ export async function checkGreedy(engine: Engine, cases: OracleGreedyCase[], tea
       ids,
       expected: want.from,
       vsOracle: compare(ids, c.continuation_ids),
-      ...(c.sim_int8_g128_ids ? { vsSim: compare(ids, c.sim_int8_g128_ids) } : {}),
+      ...(want.from === 'sim' ? { vsSim: compare(ids, want.ids) } : {}),
     };
     const at = firstDivergence(ids, want.ids);
     if (at !== null && at < Math.min(ids.length, want.ids.length)) {
       const logits = await teacher.lastLogits([...c.prompt_ids, ...want.ids.slice(0, at)]);
       const [e, g] = [want.ids[at]!, ids[at]!];
       const margin = Math.abs(logits[g]! - logits[e]!);
-      r.fork = { position: at, expected: e, got: g, expectedLogit: logits[e]!, gotLogit: logits[g]!, margin, nearTie: margin <= NEAR_TIE[format] };
+      r.fork = { position: at, expected: e, got: g, expectedLogit: logits[e]!, gotLogit: logits[g]!, margin, nearTie: margin <= nearTie(format) };
     } else if (at !== null) {
       // One sequence stopped early: a fork with no position to explain it.
       r.fork = { position: at, expected: want.ids[at] ?? -1, got: ids[at] ?? -1, expectedLogit: NaN, gotLogit: NaN, margin: Infinity, nearTie: false };
@@ -103,7 +117,7 @@ export function describeGreedy(model: string, format: WeightFormat, results: Gre
   const at = (d: number | null) => (d === null ? 'identical' : `diverges at ${d}`);
   return results.map((r, i) => {
     let line = `[greedy] ${model} ${format} prompt ${i} ${JSON.stringify(r.prompt.slice(0, 40))}: oracle ${pct(r.vsOracle.agreement)} (${at(r.vsOracle.firstDivergence)})`;
-    if (r.vsSim) line += `, int8 simulation ${pct(r.vsSim.agreement)} (${at(r.vsSim.firstDivergence)})`;
+    if (r.vsSim) line += `, ${format} simulation ${pct(r.vsSim.agreement)} (${at(r.vsSim.firstDivergence)})`;
     if (r.fork) {
       const f = r.fork;
       line += `; fork from the ${r.expected === 'oracle' ? 'oracle' : 'simulation'} at ${f.position}: expected ${f.expected} (logit ${f.expectedLogit.toFixed(4)}), got ${f.got} (${f.gotLogit.toFixed(4)}), margin ${f.margin.toExponential(2)}${f.nearTie ? ' (near-tie)' : ''}`;

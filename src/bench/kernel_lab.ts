@@ -13,7 +13,7 @@ import { FillRandom } from '../kernels/fill_random';
 import { Matmul, type MatmulOptions } from '../kernels/matmul';
 import { gemvDevice, type GemvTuning } from '../kernels/gemv';
 import { weightBuffers, type GpuWeight } from '../kernels/weights';
-import type { WeightFormat } from '../model/quantize';
+import type { WeightFormat } from '../kernels/formats';
 import { parseShape } from './args';
 import { randomWeight } from './synthetic';
 import { matrixLayout } from '../model/memory';

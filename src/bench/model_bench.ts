@@ -8,7 +8,7 @@ import { parameterCount, parseConfig, ConfigError, type ModelConfig } from '../m
 import { DEFAULT_CONTEXT, Engine, GREEDY } from '../model/engine';
 import type { SamplingParams } from '../model/sampling';
 import { folderSource } from '../model/source';
-import type { WeightFormat } from '../model/quantize';
+import type { WeightFormat } from '../kernels/formats';
 import { loadSyntheticEngine, presetConfig } from './synthetic';
 import { rng } from './rng';
 import {

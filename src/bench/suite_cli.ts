@@ -4,7 +4,7 @@ import { acquireDevice, type GpuContext } from '../gpu/device';
 import { BufferMemoryTracker } from '../gpu/memory_tracker';
 import { Engine } from '../model/engine';
 import { folderSource, type ModelSource } from '../model/source';
-import type { WeightFormat } from '../model/quantize';
+import type { WeightFormat } from '../kernels/formats';
 import { DEFAULT_HUB, hubSource, validateRepoId } from '../hub/hub';
 import { datasetFileUrl } from '../hub/dataset';
 import { loadSyntheticEngine } from './synthetic';

@@ -14,7 +14,7 @@ import { presetConfig } from './presets';
 export { PRESETS, PRESET_NAMES, isPreset, presetConfig, type PresetName } from './presets';
 import { Engine, type EngineOptions } from '../model/engine';
 import { checkFits, matrixLayout, planMemory } from '../model/memory';
-import type { WeightFormat } from '../model/quantize';
+import { formatSpec, type WeightFormat } from '../kernels/formats';
 import { assembleWeights, stackedLabel, stackedTarget, weightTable, type ModelWeights } from '../model/weights';
 
 /** Packed layout of an [n, k] matrix in `format`: the rules of quantize.ts's packWeight. */
@@ -48,7 +48,7 @@ export function planSyntheticTensors(c: ModelConfig, format: WeightFormat): Tens
 }
 
 // Value ranges: weights of roughly the magnitude of trained ones (|w| <= 0.05, so activations
-// stay finite through 32 layers), int8 scales that put q * s in the same range, unit norms.
+// stay finite through 32 layers), scales that put q * s in the same range, unit norms.
 const W_RANGE = 0.05;
 const BIAS_RANGE = 0.01;
 
@@ -66,12 +66,15 @@ export function randomWeight(device: GPUDevice, fill: FillRandom, label: string,
   const w = createWeight(device, label, { format, n, k, rowStride: l.rowStride, groupSize: l.groupSize }, maxBytes);
   try {
     const groups = Math.ceil(k / (l.groupSize || 1));
+    const spec = formatSpec(format);
     [{ data: w.data, scales: w.scales }, ...w.more].forEach((part, i) => {
       const rows = Math.min(w.partRows, n - i * w.partRows);
       const s = (seed + Math.imul(i, 0x2545f491)) >>> 0;
       fill.fill(device, part.data, { mode: format, seed: s, words: rows * l.rowStride, rowWords: l.rowStride, cols: k, lo: -W_RANGE, hi: W_RANGE });
       if (part.scales) {
-        fill.fill(device, part.scales, { mode: 'f32', seed: s ^ 0x5ca1e5, words: rows * groups, rowWords: groups, cols: groups, lo: (0.5 * W_RANGE) / 127, hi: (1.5 * W_RANGE) / 127 });
+        // Packed f16 scale words (q4: scale and offset) get halves of the same range.
+        const pairs = spec.scaleElem === 'u32';
+        fill.fill(device, part.scales, { mode: pairs ? 'f16' : 'f32', seed: s ^ 0x5ca1e5, words: rows * groups, rowWords: groups, cols: pairs ? 2 * groups : groups, lo: 0.5 * W_RANGE * spec.syntheticScale, hi: 1.5 * W_RANGE * spec.syntheticScale });
       }
     });
   } catch (e) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { acquireDevice, type GpuContext } from '../gpu/device';
 import { Engine } from '../model/engine';
 import { folderSource } from '../model/source';
-import type { WeightFormat } from '../model/quantize';
+import { formatSpec, isQuantized, type WeightFormat } from '../kernels/formats';
 import { logitsAgreement } from './metrics';
 import { checkGreedy, describeGreedy, greedyPasses, type GreedyCaseResult, type OracleGreedyCase } from './greedy_check';
 import { deviceFeatures } from './model_bench';
@@ -16,7 +16,9 @@ import type { DeviceFeatures } from './report';
 import type { AdapterSummary } from '../gpu/device';
 
 /** nRMSE bounds of the golden tests, by engine. */
-export const NRMSE_LIMITS: Record<WeightFormat, number> = { f32: 1e-4, f16: 1e-2, int8: 5e-2 };
+export function nrmseLimit(format: WeightFormat): number {
+  return formatSpec(format).tolerance.logitsNrmse;
+}
 
 interface Reference {
   input_ids: number[];
@@ -34,9 +36,9 @@ export interface VerifyRow {
   agree: number;
   /**
    * greedy continuations (decode rows only): cases, exact matches and mean token agreement against
-   * the f32 oracle, the same against the oracle's int8 simulation where the reference has one, and
-   * every case with its fork (see greedy_check.ts). f32 and f16 must equal the oracle, int8 the
-   * simulation (when there is one), except at near-ties.
+   * the f32 oracle, the same against the oracle's simulation of a quantized format where the
+   * reference has one, and every case with its fork (see greedy_check.ts). f32 and f16 must equal
+   * the oracle, a quantized engine the simulation (when there is one), except at near-ties.
    */
   greedy?: {
     cases: number;
@@ -78,7 +80,7 @@ export async function runVerify(o: { models: string[]; engines: WeightFormat[]; 
         const e = await Engine.load(gpu, source, { format: engine, maxRows: rowsPerPass, maxLogitRows: rowsPerPass });
         try {
           const a = logitsAgreement(await e.logits(ref.input_ids), want, T, V);
-          const row: VerifyRow = { model: source.name, engine, path: p, ...a, pass: a.nrmse <= NRMSE_LIMITS[engine] && a.agree === a.clear };
+          const row: VerifyRow = { model: source.name, engine, path: p, ...a, pass: a.nrmse <= nrmseLimit(engine) && a.agree === a.clear };
           if (p === 'decode' && cases.length) {
             const results = await checkGreedy(e, cases);
             const sum = (f: (r: GreedyCaseResult) => number) => results.reduce((a, r) => a + f(r), 0);
@@ -90,14 +92,14 @@ export async function runVerify(o: { models: string[]; engines: WeightFormat[]; 
               ...(simmed.length ? { sim: { exact: simmed.filter((r) => r.vsSim!.firstDivergence === null).length, tokenAgreement: simmed.reduce((a, r) => a + r.vsSim!.agreement, 0) / simmed.length } } : {}),
               results,
             };
-            // int8 has no expectation without a simulation to hold it to.
-            if (engine !== 'int8' || simmed.length) row.pass &&= greedyPasses(results);
+            // A quantized engine has no expectation without a simulation to hold it to.
+            if (!isQuantized(engine) || simmed.length) row.pass &&= greedyPasses(results);
             for (const line of describeGreedy(source.name, engine, results)) log(line);
           }
           rows.push(row);
-          log(`[verify] ${row.model} ${engine} ${p}: nRMSE ${a.nrmse.toExponential(2)} (limit ${NRMSE_LIMITS[engine]}), top-1 ${a.agree}/${a.clear}` +
+          log(`[verify] ${row.model} ${engine} ${p}: nRMSE ${a.nrmse.toExponential(2)} (limit ${nrmseLimit(engine)}), top-1 ${a.agree}/${a.clear}` +
             (row.greedy ? `, greedy exact ${row.greedy.exact}/${row.greedy.cases}, token agreement ${(100 * row.greedy.tokenAgreement).toFixed(1)}%` : '') +
-            (row.greedy?.sim ? `; against the int8 simulation exact ${row.greedy.sim.exact}/${row.greedy.cases}, agreement ${(100 * row.greedy.sim.tokenAgreement).toFixed(1)}%` : '') +
+            (row.greedy?.sim ? `; against the ${engine} simulation exact ${row.greedy.sim.exact}/${row.greedy.cases}, agreement ${(100 * row.greedy.sim.tokenAgreement).toFixed(1)}%` : '') +
             (row.pass ? '' : '  FAIL'));
         } finally {
           e.destroy();

@@ -18,7 +18,7 @@
 // partial entry; the former are rethrown, as they mean the model did not load.
 import { createStore, get, del, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { PackedTensor } from '../model/weights';
-import type { WeightFormat } from '../model/quantize';
+import type { WeightFormat } from '../kernels/formats';
 import { EntryWriter, readEntry, entryId, manifestKey, filesKey, chunkPrefix, prefixRange, type Manifest } from './cache_entry';
 
 export interface CacheKey {

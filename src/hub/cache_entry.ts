@@ -2,7 +2,7 @@
 // manifest, the chunk writer and the chunk reader.
 import { get, set, setMany, type UseStore } from 'idb-keyval';
 import type { PackedTensor } from '../model/weights';
-import type { PackedWeight } from '../model/quantize';
+import { formatSpec, type PackedWeight } from '../kernels/formats';
 import type { CacheKey } from './cache';
 import { checksum32 } from './checksum';
 
@@ -155,7 +155,7 @@ export async function* readEntry(store: UseStore, id: string, m: Manifest, corru
       const { data, scales, ...rest } = t.matrix;
       const bytes = await take(data);
       const matrix: PackedWeight = { ...rest, data: rest.format === 'f32' ? new Float32Array(bytes) : new Uint32Array(bytes) };
-      if (scales) matrix.scales = new Float32Array(await take(scales));
+      if (scales) matrix.scales = formatSpec(rest.format).scaleElem === 'u32' ? new Uint32Array(await take(scales)) : new Float32Array(await take(scales));
       yield { key: t.key, hf: t.hf, matrix };
     } else if (t.vector) {
       yield { key: t.key, hf: t.hf, vector: new Float32Array(await take(t.vector)) };

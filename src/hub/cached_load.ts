@@ -8,7 +8,7 @@ import { Engine, type EngineOptions } from '../model/engine';
 import { memorySource, type ModelSource } from '../model/source';
 import { readPackedTensors, type LoadProgress, type PackedTensor } from '../model/weights';
 import type { GpuContext } from '../gpu/device';
-import type { WeightFormat } from '../model/quantize';
+import type { WeightFormat } from '../kernels/formats';
 import { CacheCorruptError, type CacheKey, type WeightCache } from './cache';
 
 export interface CachedLoadOptions extends Pick<EngineOptions, 'contextLength' | 'pipelines' | 'requireTokenizer'> {

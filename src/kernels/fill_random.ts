@@ -6,8 +6,11 @@ import type { PipelineCache } from '../gpu/pipelines';
 const WG = 256;
 const GRID_X = 32768; // wraps into a 2-D grid well under 65535 per dimension
 
-export type FillMode = 'f32' | 'f16' | 'int8';
-const MODE_ID: Record<FillMode, number> = { f32: 0, f16: 1, int8: 2 };
+import type { WeightFormat } from './formats';
+
+/** A fill writes values of one weight format (the scales of a quantized one are an f32 fill). */
+export type FillMode = WeightFormat;
+const MODE_ID: Record<FillMode, number> = { f32: 0, f16: 1, int8: 2, q4: 3 };
 
 export interface FillSpec {
   mode: FillMode;
@@ -18,7 +21,7 @@ export interface FillSpec {
   rowWords: number;
   /** valid values per row; the rest of a row (padding) is written as zero */
   cols: number;
-  /** f32 and f16 values are uniform in [lo, hi); int8 bytes are uniform in [-127, 127] */
+  /** f32 and f16 values are uniform in [lo, hi); int8 bytes are uniform in [-127, 127], q4 nibbles in [-7, 7] */
   lo?: number;
   hi?: number;
 }
@@ -92,4 +95,9 @@ export function fillUniform(seed: number, row: number, col: number, lo: number, 
 /** The int8 value fill_random writes at (row, col). */
 export function fillInt8(seed: number, row: number, col: number): number {
   return (fillHash(seed, row, col) % 255) - 127;
+}
+
+/** The q4 value fill_random writes at (row, col). */
+export function fillQ4(seed: number, row: number, col: number): number {
+  return (fillHash(seed, row, col) % 15) - 7;
 }

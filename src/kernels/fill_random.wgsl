@@ -1,6 +1,6 @@
 // Deterministic pseudo-random fill of a packed buffer, for synthetic benchmark weights: word w of
-// the output holds PER_WORD values of one row (f32: 1, f16 pair: 2, int8: 4), with the row layout
-// of quantize.ts, so values past `cols` in a row (the padding to 4 columns) are zero.
+// the output holds PER_WORD values of one row (f32: 1, f16 pair: 2, int8: 4, q4: 8), with the row
+// layout of kernels/formats, so values past `cols` in a row (the padding to 4 columns) are zero.
 // Every value is a pure function of (seed, row, column): the same tensor comes out at any grid
 // shape, and tests can recompute it in TypeScript.
 struct Params {
@@ -8,7 +8,7 @@ struct Params {
   words: u32,      // words to write
   row_words: u32,  // words per row (the packed row stride)
   cols: u32,       // valid values per row
-  mode: u32,       // 0 = f32, 1 = f16 pairs, 2 = int8 quads
+  mode: u32,       // 0 = f32, 1 = f16 pairs, 2 = int8 quads, 3 = q4 octets
   lo: f32,         // f32 / f16 values are uniform in [lo, hi)
   hi: f32,
   _pad: u32,
@@ -58,8 +58,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     let a = select(0.0, uniform_at(row, c), c < p.cols);
     let b = select(0.0, uniform_at(row, c + 1u), c + 1u < p.cols);
     out[w] = pack2x16float(vec2<f32>(a, b));
+  } else if (p.mode == 3u) {
+    // Nibbles in [-7, 7] (never -8, like q4.ts), nibble j = column 8*word + j.
+    var word = 0u;
+    for (var j = 0u; j < 8u; j++) {
+      let c = word_in_row * 8u + j;
+      if (c < p.cols) {
+        let q = i32(hash_at(row, c) % 15u) - 7;
+        word |= (bitcast<u32>(q) & 0xfu) << (4u * j);
+      }
+    }
+    out[w] = word;
   } else {
-    // Bytes in [-127, 127] (never -128, like quantize.ts), byte j = column 4*word + j.
+    // Bytes in [-127, 127] (never -128, like int8.ts), byte j = column 4*word + j.
     var word = 0u;
     for (var j = 0u; j < 4u; j++) {
       let c = word_in_row * 4u + j;

@@ -5,15 +5,6 @@
 // and GateUpSilu are the kernels built from it.
 import coreCode from './matmul_gemv_vec.wgsl';
 import threadCoreCode from './matmul_gemv_thread.wgsl';
-import vecF32 from './gemv_vec_f32.wgsl';
-import vecF16 from './gemv_vec_f16.wgsl';
-import vecInt8 from './gemv_vec_int8.wgsl';
-import unpackShift from './gemv_unpack_shift.wgsl';
-import unpackMagic from './gemv_unpack_magic.wgsl';
-import unpackMantissa from './gemv_unpack_mantissa.wgsl';
-import unpackMul from './gemv_unpack_mul.wgsl';
-import f16Builtin from './gemv_f16_builtin.wgsl';
-import f16Mul from './gemv_f16_mul.wgsl';
 import inputPlain from './gemv_input_plain.wgsl';
 import inputRmsnorm from './gemv_input_rmsnorm.wgsl';
 import reduceShared from './gemv_reduce_shared.wgsl';
@@ -22,10 +13,13 @@ import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import type { WeightShape } from './matmul';
 import { weightAccessWgsl, weightEntries, BIND_BIAS, type GpuWeight, type WeightElem } from './weights';
+import { formatSpec, isQuantized, type Unpack, type WeightFormat } from './formats';
 
 export const GEMV_WG = 256;
 /** weights per 16-byte load */
-export const VEC_CHUNK = { f32: 4, f16: 8, int8: 16 } as const;
+export function vecChunk(format: WeightFormat): number {
+  return formatSpec(format).vecChunk;
+}
 // Workgroups go in rows of 1024 (the shader linearises wid), which keeps a 152k-row lm_head far
 // under 65535 per dimension.
 const GRID_X = 1024;
@@ -49,12 +43,12 @@ export interface GemvTuning {
   /** reduce lanes with subgroup shuffles (needs the `subgroups` feature and tpr <= subgroup size) */
   subgroups: boolean;
   /**
-   * int8: how bytes become floats: 'shift' (sign-extending shifts and a conversion), 'magic'
-   * (exponent bits, then a subtraction per weight), 'mantissa' (mantissa bits, corrected once per
-   * chunk), 'mul' (multiplications and a mask: no shifts, for software adapters). f16: 'mul' is
-   * gemv_f16_mul.wgsl (no shifts), anything else unpack2x16float.
+   * Quantized formats: how integers become floats: 'shift' (sign-extending shifts and a
+   * conversion), 'magic' (int8: exponent bits, then a subtraction per weight), 'mantissa' (int8:
+   * mantissa bits, corrected once per chunk), 'mul' (multiplications and a mask: no shifts, for
+   * software adapters). f16: 'mul' is gemv_f16_mul.wgsl (no shifts), anything else unpack2x16float.
    */
-  unpack: 'shift' | 'magic' | 'mantissa' | 'mul';
+  unpack: Unpack;
 }
 
 /** What the adapter offers that the tuning depends on. */
@@ -67,7 +61,8 @@ export interface GemvDevice {
 
 /** The vectorized GEMV needs K in whole 16-byte loads (every real model's shapes qualify). */
 export function vecGemvApplies(w: Pick<WeightShape, 'format' | 'k' | 'groupSize'>): boolean {
-  return w.k % VEC_CHUNK[w.format] === 0 && (w.format !== 'int8' || w.groupSize % 16 === 0);
+  const chunk = vecChunk(w.format);
+  return w.k % chunk === 0 && (!isQuantized(w.format) || w.groupSize % chunk === 0);
 }
 
 /** Threads a GEMV grid should hold: about one full wave of a large GPU (132 SMs x 1024-2048). */
@@ -86,7 +81,7 @@ export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, 
   const schedule = over.schedule ?? (laneParams || !dev.software ? 'lanes' : 'thread');
   if (schedule === 'thread') return threadTuning(units, over);
   const upt = over.upt ?? 1;
-  const chunks = w.k / VEC_CHUNK[w.format];
+  const chunks = w.k / vecChunk(w.format);
   let tpr = over.tpr ?? 0;
   if (!tpr) {
     const pow2Below = (x: number) => 2 ** Math.floor(Math.log2(Math.max(1, x)));
@@ -167,11 +162,11 @@ export function gemvWeightAccess(w: WeightShape, sized: boolean): string {
   return weightAccessWgsl(w, elem, sized);
 }
 
-/** The 16-byte weight reader of a format (int8: with its unpacking), also used by the thread GEMM. */
+/** The 16-byte weight reader of a format (with its unpacking), also used by the thread GEMM. */
 export function gemvReader(format: WeightShape['format'], unpack: GemvTuning['unpack']): string {
-  if (format === 'f32') return vecF32;
-  if (format === 'f16') return (unpack === 'mul' ? f16Mul : f16Builtin) + vecF16;
-  return { shift: unpackShift, magic: unpackMagic, mantissa: unpackMantissa, mul: unpackMul }[unpack] + vecInt8;
+  const f = formatSpec(format);
+  if (!f.unpacks.includes(unpack) && f.unpacks.length > 1) throw new Error(`gemv: ${format} has no '${unpack}' unpack (${f.unpacks.join(', ')})`);
+  return f.vecReader(unpack);
 }
 
 /** The input transform that reads x as it is (the thread GEMM reads x through it). */
@@ -197,8 +192,9 @@ export function gemvConstants(t: GemvTuning): Record<string, number> {
 
 /** Readable pipeline-key fields of a tuning. */
 export function tuningKey(t: GemvTuning, format: WeightShape['format']): string {
-  if (t.schedule === 'thread') return `thread wg=${t.wg}${format !== 'f32' ? ` ${t.unpack}` : ''}`;
-  return `tpr=${t.tpr} upt=${t.upt} unroll=${t.unroll}${t.subgroups ? ' sg' : ''}${format !== 'f32' ? ` ${t.unpack}` : ''}`;
+  const unpack = formatSpec(format).unpacks.length > 1 ? ` ${t.unpack}` : '';
+  if (t.schedule === 'thread') return `thread wg=${t.wg}${unpack}`;
+  return `tpr=${t.tpr} upt=${t.upt} unroll=${t.unroll}${t.subgroups ? ' sg' : ''}${unpack}`;
 }
 
 /** The adapter facts GemvDevice needs, from a pipeline cache (subgroupMinSize where the adapter reports it). */
@@ -209,7 +205,7 @@ export function gemvDevice(cache: Pick<PipelineCache, 'device' | 'software'>): G
 }
 
 /**
- * The bind group entries every GEMV-built kernel shares: the weight (0, and 1 for int8 scales),
+ * The bind group entries every GEMV-built kernel shares: the weight (0, and 1 for scales),
  * x (2), the first output (3), the step uniform (4), the bias (5) and the RMSNorm weight (6), after
  * checking the weight is the shape the kernel was compiled for and the bias is there iff expected.
  */

@@ -1,4 +1,4 @@
-// Linear layer y[r, n] = sum_k x[r, k] * W[n, k] (+ bias[n]) over a packed weight (f32, f16, int8).
+// Linear layer y[r, n] = sum_k x[r, k] * W[n, k] (+ bias[n]) over a packed weight (any format of kernels/formats).
 // Two pipelines per weight shape: a GEMV for one row (decode) and a tiled GEMM for many (prefill).
 import gemvReferenceCode from './matmul_gemv.wgsl';
 import gemmCode from './matmul_gemm.wgsl';
@@ -6,7 +6,8 @@ import gemmThreadCode from './matmul_gemm_thread.wgsl';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
-import { weightWgsl, weightConstants, biasWgsl, partsKey, type GpuWeight } from './weights';
+import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
+import { formatSpec, isQuantized } from './formats';
 import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
@@ -18,7 +19,7 @@ export interface MatmulOptions {
   /** Which Step field holds the row count: 'logit_rows' for the lm_head over the last rows. */
   rowsFrom?: 'rows' | 'logit_rows';
   /**
-   * GEMV variant: 'vec' (16-byte loads; needs K a multiple of 16 for int8, 8 for f16, 4 for f32),
+   * GEMV variant: 'vec' (16-byte loads; needs K a multiple of the format's vecChunk: 4 for f32 up to 32 for q4),
    * 'reference' (any shape, one u32 per load; the readable version), or 'auto' (default: 'vec'
    * whenever it applies).
    */
@@ -51,7 +52,7 @@ export interface MatmulBinding {
   gemm?: GPUBindGroup;
 }
 
-// Bindings (gemvEntries): 0 W, 1 int8 scales, 2 x, 3 y, 4 step, 5 bias, 6 RMSNorm weight.
+// Bindings (gemvEntries): 0 W, 1 scales, 2 x, 3 y, 4 step, 5 bias, 6 RMSNorm weight.
 const BIND_Y = 3;
 /** The outputs of a split GEMM: y, then these two. */
 const BIND_SPLIT = [BIND_Y, 6, 7];
@@ -112,16 +113,16 @@ export class Matmul {
     /** which GEMM this Matmul runs */
     readonly gemmVariant: 'tiled' | 'thread' | null,
   ) {
-    const scaleBytes = w.format === 'int8' ? w.n * Math.ceil(w.k / w.groupSize) * 4 : 0;
-    // rowStride counts floats (f32) or u32 words (f16, int8): 4 bytes either way.
-    this.weightBytes = w.n * w.rowStride * 4 + scaleBytes;
+    // rowStride counts floats (f32) or u32 words (packed formats): 4 bytes either way.
+    this.weightBytes = w.n * (w.rowStride + scaleGroups(w)) * 4;
     this.gemvGrid = gemvGrid;
   }
 
   static async create(cache: PipelineCache, w: WeightShape, opts: MatmulOptions = {}): Promise<Matmul> {
     if (w.n < 1 || w.k < 1) throw new Error(`Matmul: empty weight ${w.n}x${w.k}`);
-    if (w.format === 'int8' && (w.groupSize <= 0 || w.groupSize % 4 !== 0)) {
-      throw new Error(`Matmul: int8 group size ${w.groupSize} must be a positive multiple of 4`);
+    const perWord = Math.max(4, formatSpec(w.format).perWord);
+    if (isQuantized(w.format) && (w.groupSize <= 0 || w.groupSize % perWord !== 0)) {
+      throw new Error(`Matmul: ${w.format} group size ${w.groupSize} must be a positive multiple of ${perWord}`);
     }
     if (Math.ceil(w.n / GEMM_TILE) > MAX_GRID || Math.ceil(w.n / REFERENCE_GRID_X) > MAX_GRID) {
       throw new Error(`Matmul: n=${w.n} needs more than ${MAX_GRID} workgroups per grid dimension`);
@@ -177,7 +178,7 @@ export class Matmul {
       if (wantThread && !vecGemvApplies(w)) throw new Error(`Matmul: the thread GEMM cannot read ${w.format} K = ${w.k}`);
       gemmVariant = wantThread ? 'thread' : 'tiled';
       if (wantThread) {
-        // The GEMV's 16-byte readers (int8 unpacked by multiplications), with every weight-sized
+        // The GEMV's 16-byte readers (integers unpacked by multiplications), with every weight-sized
         // array given its length (see gemvCode).
         const code = STEP_WGSL + gemvWeightAccess(w, true) + gemvReader(w.format, 'mul') + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + gemmThreadCode;
         const sized = sizeStorageArrays(code, { B: w.n });

@@ -1,21 +1,20 @@
 // A packed weight on the GPU, and the WGSL snippet + constants + bindings that read it.
-// Kernels that read weights put W at binding 0 and (int8 only) its scales at binding 1. A weight
+// Kernels that read weights put W at binding 0 and (quantized formats) its scales at binding 1. A weight
 // larger than one binding may hold (maxStorageBufferBindingSize: 128-256 MB on many integrated
 // and mobile GPUs, while Llama-3.2-1B's f16 embedding is 525 MB) is split by rows over several
 // buffers: part i > 0 is bound at 10 + i - 1 (its scales at 20 + i - 1), and the readers reach
 // every part through `w_at(row, i)` and `s_at(row, g)` (weightAccessWgsl).
-import weightF32 from './weight_f32.wgsl';
-import weightF16 from './weight_f16.wgsl';
-import weightInt8 from './weight_int8.wgsl';
 import { createStorage } from '../gpu/buffers';
-import type { PackedWeight, WeightFormat } from '../model/quantize';
+import { formatSpec, isQuantized, scaleGroupsOf, type PackedWeight, type WeightElem, type WeightFormat } from './formats';
+
+export type { WeightElem } from './formats';
 
 export interface GpuWeight {
   format: WeightFormat;
   n: number; // rows: output features (or vocabulary for embeddings)
   k: number; // columns: input features
   rowStride: number;
-  groupSize: number; // int8 only, else 0
+  groupSize: number; // quantized formats only, else 0
   /** rows [0, partRows): every row unless the weight is split */
   data: GPUBuffer;
   scales?: GPUBuffer;
@@ -82,9 +81,9 @@ export function uploadWeight(device: GPUDevice, label: string, p: PackedWeight, 
 
 export type WeightLayout = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize'>;
 
-/** Scale groups per row of an int8 weight (0 for the other formats). */
+/** Scale groups per row of a quantized weight (0 for the other formats). */
 export function scaleGroups(w: Pick<GpuWeight, 'format' | 'k' | 'groupSize'>): number {
-  return w.format === 'int8' ? Math.ceil(w.k / w.groupSize) : 0;
+  return scaleGroupsOf(w.format, w.k, w.groupSize);
 }
 
 /**
@@ -100,7 +99,7 @@ export function createWeight(device: GPUDevice, label: string, l: WeightLayout, 
       const name = i === 0 ? label : `${label}#${i}`;
       const data = createStorage(device, name, rows * l.rowStride * 4);
       parts.push({ data });
-      if (l.format === 'int8') parts[i]!.scales = createStorage(device, `${name}.scales`, rows * scaleGroups(l) * 4);
+      if (isQuantized(l.format)) parts[i]!.scales = createStorage(device, `${name}.scales`, rows * scaleGroups(l) * 4);
     }
   } catch (e) {
     for (const p of parts) weightBuffers({ ...p, more: [] }).forEach((b) => b.destroy());
@@ -131,7 +130,7 @@ export function writeWeightRows(device: GPUDevice, w: GpuWeight, row0: number, p
 export function weightConstants(w: Pick<GpuWeight, 'format' | 'k' | 'rowStride' | 'groupSize'> & { n?: number; partRows?: number }): Record<string, number> {
   const c: Record<string, number> = { W_STRIDE: w.rowStride };
   if (w.partRows !== undefined && w.n !== undefined && w.partRows < w.n) c.W_PART_ROWS = w.partRows;
-  if (w.format === 'int8') {
+  if (isQuantized(w.format)) {
     c.W_GROUPS = scaleGroups(w);
     c.W_GROUP_SIZE = w.groupSize;
   }
@@ -156,15 +155,9 @@ export function weightParts(w: Pick<GpuWeight, 'n' | 'partRows'>): number {
 /** What a kernel's reader code depends on: the layout, and how the rows are split. */
 export type WeightReadShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'partRows' | 'rowStride' | 'groupSize'>;
 
-/** A WGSL element type of a weight array and the 4-byte words it holds. */
-export interface WeightElem {
-  type: 'vec4<f32>' | 'vec4<u32>' | 'vec2<u32>' | 'u32';
-  words: 1 | 2 | 4;
-}
-
 /**
  * WGSL declarations of a weight's buffers and its accessors: `fn w_at(row, i)`, element i of a row
- * (rowStride / elem.words elements per row), and for int8 `fn s_at(row, g) -> f32`, the scale of
+ * (rowStride / elem.words elements per row), and for quantized formats `fn s_at(row, g)`, the scale word of
  * group g. A split weight picks the part from the row (W_PART_ROWS rows per part). `sized`
  * (software adapters, see sizeStorageArrays) gives each array its length in the declaration.
  */
@@ -172,12 +165,13 @@ export function weightAccessWgsl(w: WeightReadShape, elem: WeightElem, sized = f
   const parts = weightParts(w);
   const groups = scaleGroups(w);
   const perRow = w.rowStride / elem.words;
+  const scaleElem = formatSpec(w.format).scaleElem;
   const len = (i: number, count: number) => (sized ? `, ${rowsOfPart(w, i) * count}` : '');
   const name = (base: string, i: number) => (i === 0 ? base : `${base}${i}`);
   const lines: string[] = [];
   for (let i = 0; i < parts; i++) {
     lines.push(`@group(0) @binding(${i === 0 ? 0 : BIND_PART + i - 1}) var<storage, read> ${name('W', i)}: array<${elem.type}${len(i, perRow)}>;`);
-    if (w.format === 'int8') lines.push(`@group(0) @binding(${i === 0 ? 1 : BIND_PART_SCALES + i - 1}) var<storage, read> ${name('S', i)}: array<f32${len(i, groups)}>;`);
+    if (isQuantized(w.format)) lines.push(`@group(0) @binding(${i === 0 ? 1 : BIND_PART_SCALES + i - 1}) var<storage, read> ${name('S', i)}: array<${scaleElem}${len(i, groups)}>;`);
   }
   const body = (base: string, stride: string) => {
     if (parts === 1) return `  return ${base}[row * ${stride} + i];`;
@@ -188,14 +182,13 @@ export function weightAccessWgsl(w: WeightReadShape, elem: WeightElem, sized = f
   };
   if (parts > 1) lines.push('override W_PART_ROWS: u32;');
   lines.push(`fn w_at(row: u32, i: u32) -> ${elem.type} {\n${body('W', elem.words === 1 ? 'W_STRIDE' : `(W_STRIDE / ${elem.words}u)`)}\n}`);
-  if (w.format === 'int8') lines.push(`fn s_at(row: u32, i: u32) -> f32 {\n${body('S', 'W_GROUPS')}\n}`);
+  if (isQuantized(w.format)) lines.push(`fn s_at(row: u32, i: u32) -> ${scaleElem} {\n${body('S', 'W_GROUPS')}\n}`);
   return lines.join('\n') + '\n';
 }
 
 /** The 4-weight reader (`fn w4(row, c4)`) of a weight, with its buffers' declarations and accessors. */
 export function weightWgsl(w: WeightReadShape): string {
-  const [elem, code]: [WeightElem, string] =
-    w.format === 'f32' ? [{ type: 'vec4<f32>', words: 4 }, weightF32] : w.format === 'f16' ? [{ type: 'vec2<u32>', words: 2 }, weightF16] : [{ type: 'u32', words: 1 }, weightInt8];
+  const { elem, code } = formatSpec(w.format).w4;
   return weightAccessWgsl(w, elem) + code;
 }
 

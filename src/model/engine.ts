@@ -12,7 +12,7 @@ import { Forward, type ForwardShape } from './forward';
 import { planMemory, checkFits } from './memory';
 import { TextTokenizer, TokenizerError } from './tokenizer';
 import type { ModelSource } from './source';
-import type { WeightFormat } from './quantize';
+import type { WeightFormat } from '../kernels/formats';
 import type { SamplingParams } from './sampling';
 
 export class ContextOverflowError extends Error {
@@ -51,8 +51,8 @@ export interface EngineOptions {
    * SwiftShader so the GPU kernels run whole models in CI. Ignored with a shared `pipelines`.
    */
   kernels?: 'auto' | 'gpu' | 'software';
-  /** int8 scale group along K (default 128); 0 = per-channel. For measurements: the app caches 128. */
-  int8GroupSize?: number;
+  /** a quantized format's scale group along K (default: the format's); 0 = per-channel. For measurements: the app caches the default. */
+  groupSize?: number;
   /**
    * A pipeline cache to share with other engines on the same device: shapes already compiled are
    * not compiled again (on a CPU driver, compiling is most of a small model's load time).
@@ -178,7 +178,7 @@ export class Engine {
 
   static async load(gpu: GpuContext, source: ModelSource, opts: EngineOptions): Promise<Engine> {
     const { config, tokenizer } = await Engine.prepare(source, opts, gpu.limits);
-    const tensors = opts.tensors ? opts.tensors(config) : readPackedTensors(source, config, opts.format, opts.onProgress, opts.int8GroupSize);
+    const tensors = opts.tensors ? opts.tensors(config) : readPackedTensors(source, config, opts.format, opts.onProgress, opts.groupSize);
     // Validation and out-of-memory errors of the whole load surface here as named errors that name
     // the buffer or kernel; whatever was built is destroyed, so a failed load leaks no GPU memory.
     let engine: Engine | null = null;

@@ -1,7 +1,7 @@
 // GPU memory a model needs in a given format and context length, computed from config.json
 // alone so the app can refuse a model before downloading it.
 import { layerVectorParams, type ModelConfig } from './config';
-import { DEFAULT_GROUP_SIZE, type WeightFormat } from './quantize';
+import { isQuantized, packedLayout, type WeightFormat } from '../kernels/formats';
 import { samplerScratchWords } from './sampling';
 import { partRowsFor, WeightTooLargeError, type GpuWeight } from '../kernels/weights';
 
@@ -26,14 +26,9 @@ export interface MemoryPlan {
   weights: { format: WeightFormat; matrices: Array<{ label: string; n: number; k: number; otherBuffers: number }> };
 }
 
-/** The packed layout of an [n, k] matrix in `format` as the engine stores it (see quantize.ts). */
+/** The packed layout of an [n, k] matrix in `format` as the engine stores it (kernels/formats), default group. */
 export function matrixLayout(n: number, k: number, format: WeightFormat): Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'bytes'> & { dataWords: number; scaleCount: number } {
-  const k4 = Math.ceil(k / 4);
-  const rowStride = format === 'f32' ? k4 * 4 : format === 'f16' ? k4 * 2 : k4;
-  const groupSize = format === 'int8' ? DEFAULT_GROUP_SIZE : 0;
-  const scaleCount = format === 'int8' ? n * Math.ceil(k / groupSize) : 0;
-  const dataWords = n * rowStride;
-  return { format, n, k, rowStride, groupSize, dataWords, scaleCount, bytes: 4 * (dataWords + scaleCount) };
+  return { format, n, k, ...packedLayout(n, k, format) };
 }
 
 /** Bytes of one packed [n, k] matrix. */
@@ -101,7 +96,7 @@ export function checkFits(
       throw e;
     }
     // Every part is a binding (two with int8 scales) of the kernels that read the weight.
-    const bindings = parts * (plan.weights.format === 'int8' ? 2 : 1) + m.otherBuffers;
+    const bindings = parts * (isQuantized(plan.weights.format) ? 2 : 1) + m.otherBuffers;
     const most = limits.maxStorageBuffersPerShaderStage;
     if (most !== undefined && bindings > most) {
       throw new ModelTooLargeError(

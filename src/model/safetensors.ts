@@ -1,7 +1,7 @@
 // safetensors: an 8-byte little-endian header length, a JSON header
 // { name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: {...} }, then the data.
 // Offsets are relative to the end of the header. Everything is validated before any tensor is used.
-import { toF32, type SourceDtype } from './dtype';
+import { toF32, type SourceDtype } from '../kernels/formats/dtype';
 
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';

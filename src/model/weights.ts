@@ -3,7 +3,7 @@
 import type { ModelConfig } from './config';
 import type { ModelSource } from './source';
 import { parseHeader, headerLength, parseShardIndex, tensorToF32, SafetensorsError, type TensorInfo } from './safetensors';
-import { packWeight, packedBytes, DEFAULT_GROUP_SIZE, type PackedWeight, type WeightFormat } from './quantize';
+import { packWeight, packedBytes, type PackedWeight, type WeightFormat } from '../kernels/formats';
 import { uploadWeight, createWeight, writeWeightRows, weightBuffers, bindingLimit, type GpuWeight } from '../kernels/weights';
 import { createStorage, uploadStorage } from '../gpu/buffers';
 
@@ -165,8 +165,8 @@ export async function* readPackedTensors(
   c: ModelConfig,
   format: WeightFormat,
   onProgress?: (p: LoadProgress) => void,
-  /** int8 scale group along K (default 128); 0 = one scale per row (per-channel) */
-  int8GroupSize = DEFAULT_GROUP_SIZE,
+  /** a quantized format's scale group along K (default: the format's); 0 = one scale per row (per-channel) */
+  groupSize?: number,
 ): AsyncGenerator<PackedTensor> {
   const located = await indexTensors(source);
   const slots = slotList(c);
@@ -191,7 +191,7 @@ export async function* readPackedTensors(
     const t = located.get(s.hf);
     if (!t) continue;
     const data = tensorToF32(t.info, await source.range(t.file, t.info.begin, t.info.end));
-    yield s.kind === 'matrix' ? { key, hf: s.hf, matrix: packWeight(data, s.shape[0]!, s.shape[1]!, format, int8GroupSize || Math.ceil(s.shape[1]! / 4) * 4) } : { key, hf: s.hf, vector: data };
+    yield s.kind === 'matrix' ? { key, hf: s.hf, matrix: packWeight(data, s.shape[0]!, s.shape[1]!, format, groupSize) } : { key, hf: s.hf, vector: data };
     bytesDone += size(s);
     onProgress?.({ tensorsDone: ++done, tensorsTotal: slots.length, bytesDone, bytesTotal });
   }

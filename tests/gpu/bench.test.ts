@@ -11,17 +11,17 @@ import { acquireDevice, type GpuContext } from '../../src/gpu/device';
 import { createStorage, readBuffer } from '../../src/gpu/buffers';
 import { PipelineCache } from '../../src/gpu/pipelines';
 import { GpuProfiler, kernelFamily } from '../../src/gpu/profiler';
-import { FillRandom, fillInt8, fillUniform } from '../../src/kernels/fill_random';
+import { FillRandom, fillInt8, fillQ4, fillUniform } from '../../src/kernels/fill_random';
 import type { GpuWeight } from '../../src/kernels/weights';
 import { parseConfig, type ModelConfig } from '../../src/model/config';
-import { f16ToF32 } from '../../src/model/dtype';
+import { f16ToF32 } from '../../src/kernels/formats/dtype';
 import { planMemory } from '../../src/model/memory';
-import { packWeight, type WeightFormat } from '../../src/model/quantize';
+import { packWeight, type WeightFormat } from '../../src/kernels/formats';
 import { uploadTensors, weightTable, type ModelWeights, type PackedTensor } from '../../src/model/weights';
 import { createSyntheticWeights, loadSyntheticEngine, presetConfig, PRESET_NAMES } from '../../src/bench/synthetic';
 import { runBench } from '../../src/bench/model_bench';
 import { runKernelLab } from '../../src/bench/kernel_lab';
-import { runVerify, NRMSE_LIMITS } from '../../src/bench/verify';
+import { runVerify, nrmseLimit } from '../../src/bench/verify';
 import type { ModelBenchReport, Summary } from '../../src/bench/report';
 import type { KernelLabReport } from '../../src/bench/kernel_report';
 import { rng } from './harness';
@@ -35,8 +35,8 @@ beforeAll(async () => {
 });
 
 describe('fill_random', () => {
-  // [mode, rows, cols, rowWords]: rows padded past `cols` (f32 7 -> 8, f16 9 -> 6 words, int8 10 -> 3 words).
-  const cases: Array<[WeightFormat, number, number, number]> = [['f32', 3, 7, 8], ['f16', 5, 9, 6], ['int8', 4, 10, 3]];
+  // [mode, rows, cols, rowWords]: rows padded past `cols` (f32 7 -> 8, f16 9 -> 6 words, int8 10 -> 3 words, q4 13 -> 2 words).
+  const cases: Array<[WeightFormat, number, number, number]> = [['f32', 3, 7, 8], ['f16', 5, 9, 6], ['int8', 4, 10, 3], ['q4', 6, 13, 2]];
   for (const [mode, rows, cols, rowWords] of cases) {
     it(`${mode} ${rows}x${cols} (row stride ${rowWords} words) equals the TS reference, padding zero`, async () => {
       const { device } = gpu;
@@ -49,7 +49,7 @@ describe('fill_random', () => {
       const got = new Uint32Array(await readBuffer(device, buf));
       buf.destroy();
       const gotF = new Float32Array(got.buffer);
-      const perWord = mode === 'f32' ? 1 : mode === 'f16' ? 2 : 4;
+      const perWord = mode === 'f32' ? 1 : mode === 'f16' ? 2 : mode === 'int8' ? 4 : 8;
       for (let r = 0; r < rows; r++) {
         for (let c = 0; c < rowWords * perWord; c++) {
           const w = r * rowWords + Math.floor(c / perWord);
@@ -63,9 +63,12 @@ describe('fill_random', () => {
             const half = f16ToF32(j ? got[w]! >>> 16 : got[w]! & 0xffff);
             const want = pad ? 0 : fillUniform(seed, r, c, -0.25, 0.5);
             expect(Math.abs(half - want), where).toBeLessThanOrEqual(pad ? 0 : 2 ** -11 * Math.max(Math.abs(want), 2 ** -14));
-          } else {
+          } else if (mode === 'int8') {
             const q = ((got[w]! >>> (8 * j)) << 24) >> 24;
             expect(q, where).toBe(pad ? 0 : fillInt8(seed, r, c));
+          } else {
+            const q = ((got[w]! >>> (4 * j)) << 28) >> 28;
+            expect(q, where).toBe(pad ? 0 : fillQ4(seed, r, c));
           }
         }
       }
@@ -74,6 +77,11 @@ describe('fill_random', () => {
         const qs = Array.from({ length: rows * cols }, (_, i) => fillInt8(seed, Math.floor(i / cols), i % cols));
         expect(Math.min(...qs)).toBeGreaterThanOrEqual(-127);
         expect(new Set(qs).size).toBeGreaterThan(rows * cols * 0.8);
+      }
+      if (mode === 'q4') {
+        const qs = Array.from({ length: rows * cols }, (_, i) => fillQ4(seed, Math.floor(i / cols), i % cols));
+        expect(Math.min(...qs)).toBe(-7);
+        expect(Math.max(...qs)).toBe(7);
       }
     });
   }
@@ -357,7 +365,7 @@ describe('verify against the oracle', () => {
     expect(r.rows.map((x) => `${x.engine} ${x.path}`)).toEqual(['int8 prefill', 'int8 decode']);
     for (const row of r.rows) {
       expect(row.nrmse).toBeGreaterThan(0); // int8 is not exact: the comparison saw real logits
-      expect(row.nrmse).toBeLessThanOrEqual(NRMSE_LIMITS.int8);
+      expect(row.nrmse).toBeLessThanOrEqual(nrmseLimit('int8'));
       expect(row.clear).toBeGreaterThan(0);
       expect(row.pass).toBe(true);
     }

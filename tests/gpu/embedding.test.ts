@@ -3,7 +3,7 @@ import { gpu, randn, rng, expectClose, run } from './harness';
 import { uploadStorage, createStorage, readF32 } from '../../src/gpu/buffers';
 import { Embedding } from '../../src/kernels/embedding';
 import { uploadWeight } from '../../src/kernels/weights';
-import { packWeight, unpackWeight, type WeightFormat } from '../../src/model/quantize';
+import { packWeight, unpackWeight, type WeightFormat } from '../../src/kernels/formats';
 import type { PipelineCache } from '../../src/gpu/pipelines';
 
 const VOCAB = 50;
@@ -14,12 +14,12 @@ describe('embedding kernel', () => {
   beforeAll(async () => ({ device, cache } = await gpu()));
 
   // split: the table over 3 buffers (a binding limit of 20 rows: 20 + 20 + 10)
-  for (const format of ['f32', 'f16', 'int8'] as WeightFormat[]) {
+  for (const format of ['f32', 'f16', 'int8', 'q4'] as WeightFormat[]) {
     for (const dim of [37, 64]) {
       for (const [rows, split] of [[1, false], [7, false], [7, true]] as const) {
         it(`${format} vocab=${VOCAB} dim=${dim} rows=${rows}${split ? ' (table split over 3 buffers)' : ''}`, async () => {
           const table = randn(VOCAB * dim, dim * 7 + rows, 0.5);
-          // int8 group 16 so that dim 37 has a ragged last group and several scales per row.
+          // int8 and q4 group 16 so that dim 37 has a ragged last group and several scales per row.
           const packed = packWeight(table, VOCAB, dim, format, 16);
           const ref = unpackWeight(packed);
           const r = rng(dim * 13 + rows + format.length);

@@ -10,7 +10,7 @@ import { GateUpSilu } from '../../src/kernels/gemv_gate_up';
 import { ropeInvFreq } from '../../src/kernels/rope';
 import { uploadWeight } from '../../src/kernels/weights';
 import type { GemvTuning } from '../../src/kernels/gemv';
-import { packWeight, unpackWeight, type WeightFormat } from '../../src/model/quantize';
+import { packWeight, unpackWeight, type WeightFormat } from '../../src/kernels/formats';
 import type { PipelineCache } from '../../src/gpu/pipelines';
 import { parseConfig } from '../../src/model/config';
 import { loadSyntheticEngine } from '../../src/bench/synthetic';
@@ -70,6 +70,8 @@ describe('fused decode kernels', () => {
     ['f32', undefined, 4, 4, 8, 64, 3, false, { schedule: 'lanes' }],
     ['int8', 32, 8, 2, 12, 128, 40, true, { schedule: 'thread' }, 56],
     ['f16', undefined, 8, 4, 16, 96, 17, false, { tpr: 8 }, 100],
+    ['q4', 32, 8, 2, 12, 128, 40, true, { tpr: 4 }],
+    ['q4', 32, 4, 4, 8, 64, 3, false, { schedule: 'thread' }],
   ];
   for (const [format, group, H, KVH, hd, D, pos, hasBias, tuning, partRows] of QKV) {
     it(`qkv_rope ${format}${group ? ` g${group}` : ''} heads=${H}/${KVH} hd=${hd} D=${D} pos=${pos}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}${partRows ? ` split every ${partRows} rows` : ''}`, async () => {
@@ -123,6 +125,8 @@ describe('fused decode kernels', () => {
     ['f32', undefined, 86, 64, false, { schedule: 'lanes' }],
     ['f16', undefined, 200, 120, true, { schedule: 'thread' }, 96],
     ['int8', 32, 350, 256, false, { tpr: 4 }, 256],
+    ['q4', 32, 172, 64, true, { tpr: 2, unpack: 'mul' }],
+    ['q4', 64, 350, 256, false, { schedule: 'thread' }],
   ];
   for (const [format, group, I, D, hasBias, tuning, partRows] of GATE_UP) {
     it(`gate_up_silu ${format}${group ? ` g${group}` : ''} I=${I} D=${D}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}${partRows ? ` split every ${partRows} rows` : ''}`, async () => {

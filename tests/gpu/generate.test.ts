@@ -5,7 +5,7 @@ import { greedyIds as greedy } from '../../src/bench/greedy_check';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device';
 import { Engine, EngineBusyError, ContextOverflowError } from '../../src/model/engine';
 import { folderSource } from '../../src/model/source';
-import type { WeightFormat } from '../../src/model/quantize';
+import type { WeightFormat } from '../../src/kernels/formats';
 import { modelDir, reference, type GreedyCase } from '../unit/fixtures';
 
 const cases = reference('stories260K').ref.greedy as GreedyCase[];

@@ -3,12 +3,21 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device';
 import { Engine } from '../../src/model/engine';
 import { folderSource } from '../../src/model/source';
-import type { WeightFormat } from '../../src/model/quantize';
+import type { WeightFormat } from '../../src/kernels/formats';
 import { GOLDEN_MODELS, modelDir, reference } from '../unit/fixtures';
 import { logitsAgreement } from '../../src/bench/metrics';
+import { dequantizedTensors } from '../../src/bench/simulate';
 
 // The acceptance bounds, written here rather than imported, so the tests cannot loosen with the code.
-const LIMITS: Record<WeightFormat, number> = { f32: 1e-4, f16: 1e-2, int8: 5e-2 };
+const LIMITS: Record<WeightFormat, number> = { f32: 1e-4, f16: 1e-2, int8: 5e-2, q4: 0.15 };
+// 4 bits cost more than 0.15 on the tiny and the random-weight fixtures whatever the scheme: the
+// same q4 quantization run on the f32 engine (dequantized weights) gives the same nRMSE, and no
+// 4-bit scheme tried (symmetric int4, NF4, asymmetric, with and without fitted ranges) took the
+// random-weight models below 0.24 (README, 4-bit engine). There q4 is held to the measured level
+// plus a margin (stories260K 0.159, random models 0.236-0.256 on 2026-11-30), and below to
+// reproducing that simulation.
+const Q4_LIMITS: Record<string, number> = { 'pycode-20M': 0.15, stories260K: 0.2 };
+const limitFor = (model: string, format: WeightFormat) => (format === 'q4' ? Q4_LIMITS[model] ?? 0.3 : LIMITS[format]);
 
 /** Loads `model` in `format` and checks its logits for the reference ids against the oracle. */
 async function checkAgainstOracle(
@@ -29,8 +38,9 @@ async function checkAgainstOracle(
     expect(got.length).toBe(T * V);
     const { nrmse, clear, agree } = logitsAgreement(got, want, T, V);
     console.log(`[golden] ${model} ${format}${maxRows === 1 ? ` (decode path${decodeNorm ? `, ${decodeNorm} norm` : ''})` : ''}${kernels ? ` [${kernels} kernels]` : ''}: nRMSE ${nrmse.toExponential(2)}, top-1 ${agree}/${clear} clear positions (of ${T})`);
-    expect(nrmse).toBeLessThanOrEqual(LIMITS[format]);
-    expect(clear).toBeGreaterThan(0);
+    expect(nrmse).toBeLessThanOrEqual(limitFor(model, format));
+    // (4 bits blur every position of some random-weight fixtures: q4 may have none clear there.)
+    if (format !== 'q4') expect(clear).toBeGreaterThan(0);
     expect(agree).toBe(clear);
     return engine;
   } catch (e) {
@@ -46,8 +56,8 @@ describe('logits against the HF oracle', () => {
   });
 
   for (const model of GOLDEN_MODELS) {
-    for (const format of ['f32', 'f16', 'int8'] as const) {
-      it(`${model} ${format}: nRMSE <= ${LIMITS[format]}, top-1 agrees where the margin is clear`, async () => {
+    for (const format of ['f32', 'f16', 'int8', 'q4'] as const) {
+      it(`${model} ${format}: nRMSE <= ${limitFor(model, format)}, top-1 agrees where the margin is clear`, async () => {
         (await checkAgainstOracle(gpu, model, format)).destroy();
       });
     }
@@ -62,12 +72,14 @@ describe('logits against the HF oracle', () => {
     ['stories260K', 'f16', 'fused'],
     ['llama3-ropescaled-bf16', 'f32', 'fused'],
     ['pycode-20M', 'int8', 'separate'],
+    ['pycode-20M', 'q4', 'separate'],
+    ['llama-gqa-tied-f32', 'q4', 'fused'],
   ];
   // The GPU kernels (lanes GEMV, tiled GEMM, split attention, workgroup RMSNorm and argmax) on whole
   // models, though this adapter would pick the software ones: prefill and decode schedules.
-  for (const [model, format] of [['stories260K', 'int8'], ['qwen2-bias-f16', 'f16'], ['llama3-ropescaled-bf16', 'f32']] as const) {
+  for (const [model, format] of [['stories260K', 'int8'], ['qwen2-bias-f16', 'f16'], ['llama3-ropescaled-bf16', 'f32'], ['mistral-swa-f16', 'q4']] as const) {
     for (const rows of [undefined, 1]) {
-      it(`${model} ${format}, GPU kernels, ${rows ? 'decode' : 'prefill'} path: nRMSE <= ${LIMITS[format]}`, async () => {
+      it(`${model} ${format}, GPU kernels, ${rows ? 'decode' : 'prefill'} path: nRMSE <= ${limitFor(model, format)}`, async () => {
         const engine = await checkAgainstOracle(gpu, model, format, rows, undefined, 'gpu');
         try {
           expect(engine.pipelines.software).toBe(false);
@@ -80,7 +92,7 @@ describe('logits against the HF oracle', () => {
   }
 
   for (const [model, format, decodeNorm] of DECODE) {
-    it(`${model} ${format}, decode path${decodeNorm ? ` (${decodeNorm} norm)` : ''}: nRMSE <= ${LIMITS[format]}`, async () => {
+    it(`${model} ${format}, decode path${decodeNorm ? ` (${decodeNorm} norm)` : ''}: nRMSE <= ${limitFor(model, format)}`, async () => {
       const engine = await checkAgainstOracle(gpu, model, format, 1, decodeNorm);
       try {
         expect(engine.forward.fusedDecode).toBe(true);
@@ -89,4 +101,27 @@ describe('logits against the HF oracle', () => {
       }
     });
   }
+
+  // The kernels of a quantized format must cost nothing beyond its quantization: its engine's logits
+  // equal those of the f32 engine run on the same weights quantized and dequantized on the CPU, up
+  // to f32 rounding (the two sum in different orders), on the prefill and the decode schedules.
+  for (const [model, format, rows] of [['pycode-20M', 'q4', undefined], ['qwen2-bias-f16', 'q4', 1], ['mistral-swa-f16', 'q4', undefined], ['pycode-20M', 'int8', 1]] as const) {
+    it(`${model} ${format}${rows ? ' decode path' : ''}: equals its scheme simulated on the f32 engine (nRMSE <= 1e-4)`, async () => {
+      const { ref } = reference(model);
+      const [T, V] = ref.logits_shape;
+      const r = rows ?? T;
+      const source = await folderSource(modelDir(model));
+      const sim = await Engine.load(gpu, source, { format: 'f32', maxRows: r, maxLogitRows: r, tensors: dequantizedTensors(source, format) });
+      const want = await sim.logits(ref.input_ids);
+      sim.destroy();
+      const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: r, maxLogitRows: r });
+      const got = await engine.logits(ref.input_ids);
+      engine.destroy();
+      const { nrmse, clear, agree } = logitsAgreement(got, want, T, V);
+      console.log(`[golden] ${model} ${format}${rows ? ' (decode path)' : ''} vs its f32 simulation: nRMSE ${nrmse.toExponential(2)}, top-1 ${agree}/${clear}`);
+      expect(nrmse).toBeLessThanOrEqual(1e-4);
+      expect(agree).toBe(clear);
+    });
+  }
 });
+

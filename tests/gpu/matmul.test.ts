@@ -4,7 +4,7 @@ import { uploadStorage, readF32 } from '../../src/gpu/buffers';
 import { Matmul } from '../../src/kernels/matmul';
 import { gemvDevice, gemvTuning, type GemvTuning } from '../../src/kernels/gemv';
 import { uploadWeight } from '../../src/kernels/weights';
-import { packWeight, unpackWeight, type WeightFormat } from '../../src/model/quantize';
+import { packWeight, unpackWeight, type WeightFormat } from '../../src/kernels/formats';
 import { PipelineCache } from '../../src/gpu/pipelines';
 
 const SENTINEL = -12345.5;
@@ -45,7 +45,7 @@ interface Fmt {
   group?: number;
 }
 const fmtName = (f: Fmt) => (f.group ? `${f.format} g${f.group}` : f.format);
-const FORMATS: Fmt[] = [{ format: 'f32' }, { format: 'f16' }, { format: 'int8', group: 128 }, { format: 'int8', group: 32 }];
+const FORMATS: Fmt[] = [{ format: 'f32' }, { format: 'f16' }, { format: 'int8', group: 128 }, { format: 'int8', group: 32 }, { format: 'q4', group: 32 }];
 // [n, k, bias]. Pipelines are compiled per shape (N, K are override constants) and each costs ~1 s
 // on SwiftShader, so the bias is a property of the shape: every format still runs GEMV and GEMM
 // both with and without bias.
@@ -136,6 +136,12 @@ describe('matmul kernel', () => {
     [{ format: 'f16' }, 64, 96, false, { schedule: 'thread', unpack: 'shift' }],
     [{ format: 'int8', group: 32 }, 77, 512, true, { schedule: 'thread', wg: 4, unpack: 'magic' }],
     [{ format: 'int8', group: 64 }, 203, 192, true, { schedule: 'thread', unpack: 'mantissa' }],
+    // q4: 32 nibbles per 16-byte load, both unpackings on both schedules, groups of 32 and 64.
+    [{ format: 'q4', group: 32 }, 37, 64, false, { tpr: 2, unroll: 4 }],
+    [{ format: 'q4', group: 32 }, 300, 288, true, { tpr: 8, upt: 2, unpack: 'mul' }],
+    [{ format: 'q4', group: 64 }, 203, 192, true, { tpr: 4, subgroups: false, unroll: 3 }],
+    [{ format: 'q4', group: 32 }, 129, 96, true, { schedule: 'thread' }],
+    [{ format: 'q4', group: 64 }, 77, 512, false, { schedule: 'thread', wg: 4, unpack: 'shift' }],
   ];
   VEC_CASES.forEach(([fmt, n, k, hasBias, tuning], i) => {
     it(`vec GEMV ${fmtName(fmt)} n=${n} k=${k} ${JSON.stringify(tuning)}${hasBias ? ' +bias' : ''}`, async () => {
@@ -191,6 +197,7 @@ describe('matmul kernel', () => {
     [{ format: 'f16' }, 100, 128, 33, true],
     [{ format: 'int8', group: 32 }, 257, 96, 7, false],
     [{ format: 'int8', group: 128 }, 70, 256, 2, true],
+    [{ format: 'q4', group: 32 }, 100, 96, 7, true],
   ];
   GEMM_CASES.forEach(([fmt, n, k, rows, hasBias], i) => {
     for (const gemm of ['tiled', 'thread'] as const) {
@@ -233,6 +240,8 @@ describe('matmul kernel', () => {
     [{ format: 'f16' }, { gemv: 'vec', tuning: { schedule: 'thread' } }],
     [{ format: 'int8', group: 64 }, { gemm: 'tiled' }],
     [{ format: 'f16' }, { gemm: 'thread' }],
+    [{ format: 'q4', group: 32 }, { gemv: 'vec', tuning: { schedule: 'thread' } }],
+    [{ format: 'q4', group: 64 }, { gemm: 'tiled' }],
   ] as Array<[Fmt, { gemv?: 'vec' | 'reference'; tuning?: Partial<GemvTuning>; gemm?: 'tiled' | 'thread' }]>) {
     it(`${fmtName(fmt)} weight split over 4 buffers: ${JSON.stringify(path)}`, async () => {
       const [n, k] = [230, 128];
@@ -271,6 +280,8 @@ describe('matmul kernel', () => {
     };
     expect(await pick('int8', 64)).toBe('vec');
     expect(await pick('int8', 72)).toBe('reference');
+    expect(await pick('q4', 96)).toBe('vec');
+    expect(await pick('q4', 80)).toBe('reference');
     expect(await pick('f16', 72)).toBe('vec');
     expect(await pick('f16', 68)).toBe('reference');
   });

@@ -8,9 +8,9 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device';
 import { Engine } from '../../src/model/engine';
 import { folderSource } from '../../src/model/source';
-import { checkGreedy, describeGreedy, NEAR_TIE } from '../../src/bench/greedy_check';
+import { checkGreedy, describeGreedy, nearTie } from '../../src/bench/greedy_check';
 import { modelDir, reference, type GreedyCase } from '../unit/fixtures';
-import type { WeightFormat } from '../../src/model/quantize';
+import type { WeightFormat } from '../../src/kernels/formats';
 
 const MODEL = 'pycode-20M';
 const cases = reference(MODEL).ref.greedy as GreedyCase[];
@@ -31,7 +31,7 @@ export function pycodeGreedySuite(format: WeightFormat): void {
       }
     });
 
-    it(`${format}: every prompt equals ${format === 'int8' ? 'the int8 simulation' : 'the oracle'} (forks only at near-ties <= ${NEAR_TIE[format]})`, async () => {
+    it(`${format}: every prompt equals ${format === 'int8' ? 'the int8 simulation' : 'the oracle'} (forks only at near-ties <= ${nearTie(format)})`, async () => {
       const engine = await Engine.load(gpu, await folderSource(modelDir(MODEL)), { format, contextLength: 256 });
       try {
         // The tokenizer gives the oracle's prompt ids for the prompt text.

@@ -13,16 +13,16 @@ import { failingStore } from './idb_faults';
 const CHUNK = 40_000; // stories260K int8 is ~0.3 MB: several chunks, tensors split across them
 let dbCount = 0;
 const freshStore = () => createStore(`weight-cache-test-${dbCount++}`, 'weights');
-const key = (format: 'int8' | 'f16'): CacheKey => ({ repo: 'test-owner/stories260K', revision: 'main', format });
+const key = (format: 'int8' | 'f16' | 'q4'): CacheKey => ({ repo: 'test-owner/stories260K', revision: 'main', format });
 
-const packed = {} as Record<'int8' | 'f16', PackedTensor[]>;
+const packed = {} as Record<'int8' | 'f16' | 'q4', PackedTensor[]>;
 let FILES: Map<string, string>;
 beforeAll(async () => {
   const src = await folderSource(modelDir('stories260K'));
   FILES = new Map();
   for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) FILES.set(f, (await src.text(f))!);
   const config = parseConfig(FILES.get('config.json')!);
-  for (const format of ['int8', 'f16'] as const) {
+  for (const format of ['int8', 'f16', 'q4'] as const) {
     packed[format] = [];
     for await (const t of readPackedTensors(src, config, format)) packed[format].push(t);
   }
@@ -58,6 +58,7 @@ function expectSameTensors(got: PackedTensor[], want: PackedTensor[]): void {
       expect(bytesOf(data).equals(bytesOf(wd))).toBe(true);
       expect(scales === undefined).toBe(ws === undefined);
       if (ws) expect(bytesOf(scales!).equals(bytesOf(ws))).toBe(true);
+      if (ws) expect(scales!.constructor, 'scales read back as the format packs them').toBe(ws.constructor);
     } else {
       expect(t.vector).toBeInstanceOf(Float32Array);
       expect(bytesOf(t.vector!).equals(bytesOf(w.vector!))).toBe(true);
@@ -66,7 +67,7 @@ function expectSameTensors(got: PackedTensor[], want: PackedTensor[]): void {
 }
 
 describe('WeightCache', () => {
-  it.each(['int8', 'f16'] as const)('stories260K %s: write passes tensors through, read round-trips them byte-exactly', async (format) => {
+  it.each(['int8', 'f16', 'q4'] as const)('stories260K %s: write passes tensors through, read round-trips them byte-exactly', async (format) => {
     const store = freshStore();
     const cache = new WeightCache({ store, chunkBytes: CHUNK });
     const src = packed[format];

@@ -10,14 +10,14 @@ import { parseConfig, parameterCount, type ModelConfig } from '../../src/model/c
 import { planMemory, checkFits, ModelTooLargeError, type MemoryPlan } from '../../src/model/memory';
 import { partRowsFor } from '../../src/kernels/weights';
 import { Engine } from '../../src/model/engine';
-import type { WeightFormat } from '../../src/model/quantize';
+import type { WeightFormat } from '../../src/kernels/formats';
 import { PRESETS } from '../../app/presets';
 import { FIXTURES } from './fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
 const GB = 1e9;
 const MiB = 2 ** 20;
-const FORMATS: WeightFormat[] = ['f32', 'f16', 'int8'];
+const FORMATS: WeightFormat[] = ['f32', 'f16', 'int8', 'q4'];
 /** app/store.ts's default context length (the test reads it there, below) */
 const APP_CONTEXT = 2048;
 
@@ -45,47 +45,48 @@ const own = (name: string) => path.join(ROOT, 'tests/data/configs', `${name}.jso
 //   16 layers 973,144,064 + embedding 262,668,288 + final norm 2048 = 1,235,814,400 parameters.
 //   f32: 4 B/param = 4.94 GB. f16: 2 B per matrix weight, norms stay f32 = 2.47 GB.
 //   int8: 1 B per matrix weight + a 4-byte scale per 128 of a row (+3.1%), norms f32 = 1.27 GB.
+//   q4: 0.5 B per matrix weight + a 4-byte scale per 32 of a row (0.625 B), norms f32 = 0.77 GB.
 //   KV cache: 2 (K, V) * 16 layers * 2048 positions * 8 kv heads * 64 * 4 B (f32) = 128 MiB.
 const EXPECTED: Expected[] = [
   {
     repo: 'HuggingFaceTB/SmolLM2-135M-Instruct', configFile: tok('SmolLM2-135M-Instruct'), params: 134_515_008,
-    gb: { f32: 0.54, f16: 0.27, int8: 0.14 }, kvMiB: 90,
-    parts128: { f32: 1, f16: 1, int8: 1 },
+    gb: { f32: 0.54, f16: 0.27, int8: 0.14, q4: 0.08 }, kvMiB: 90,
+    parts128: { f32: 1, f16: 1, int8: 1, q4: 1 },
   },
   {
     repo: 'HuggingFaceTB/SmolLM2-360M-Instruct', configFile: own('SmolLM2-360M-Instruct'), params: 361_821_120,
-    gb: { f32: 1.45, f16: 0.72, int8: 0.37 }, kvMiB: 160,
+    gb: { f32: 1.45, f16: 0.72, int8: 0.37, q4: 0.23 }, kvMiB: 160,
     // f32 embedding 49152 x 960 x 4 = 188.7 MB: rows of 3840 B, 34952 per buffer
-    parts128: { f32: 2, f16: 1, int8: 1 },
+    parts128: { f32: 2, f16: 1, int8: 1, q4: 1 },
   },
   {
     // q/k/v biases: 24 layers x (896 + 128 + 128) = 27,648 parameters, part of the published count
     repo: 'Qwen/Qwen2.5-0.5B-Instruct', configFile: tok('Qwen2.5-0.5B-Instruct'), params: 494_032_768,
-    gb: { f32: 1.98, f16: 0.99, int8: 0.51 }, kvMiB: 48,
+    gb: { f32: 1.98, f16: 0.99, int8: 0.51, q4: 0.31 }, kvMiB: 48,
     // embedding 151936 x 896: f32 544.5 MB (rows 3584 B, 37448 per buffer), f16 272.3 MB
     // (74896 per buffer), int8 136.1 MB (149796 per buffer; the 4.3 MB of scales split alike)
-    parts128: { f32: 5, f16: 3, int8: 2 },
+    parts128: { f32: 5, f16: 3, int8: 2, q4: 1 },
   },
   {
     repo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0', configFile: tok('TinyLlama-1.1B-Chat-v1.0'), params: 1_100_048_384,
-    gb: { f32: 4.40, f16: 2.20, int8: 1.13 }, kvMiB: 88,
+    gb: { f32: 4.40, f16: 2.20, int8: 1.13, q4: 0.69 }, kvMiB: 88,
     // embedding (and the untied lm_head) 32000 x 2048: f32 262.1 MB (16384 rows per buffer),
     // f16 131.1 MB (< 134.2 MB: whole)
-    parts128: { f32: 2, f16: 1, int8: 1 },
+    parts128: { f32: 2, f16: 1, int8: 1, q4: 1 },
   },
   {
     repo: 'unsloth/Llama-3.2-1B-Instruct', configFile: tok('Llama-3.2-1B-Instruct'), params: 1_235_814_400,
-    gb: { f32: 4.94, f16: 2.47, int8: 1.27 }, kvMiB: 128,
+    gb: { f32: 4.94, f16: 2.47, int8: 1.27, q4: 0.77 }, kvMiB: 128,
     // embedding 128256 x 2048: f32 1050.7 MB (16384 rows per buffer), f16 525.3 MB (32768),
     // int8 262.7 MB (65536; its 8.2 MB of scales split alike)
-    parts128: { f32: 8, f16: 4, int8: 2 },
+    parts128: { f32: 8, f16: 4, int8: 2, q4: 1 },
   },
   {
     repo: 'mistralai/Mistral-7B-Instruct-v0.3', configFile: own('Mistral-7B-Instruct-v0.3'), params: 7_248_023_552,
-    gb: { f32: 28.99, f16: 14.50, int8: 7.48 }, kvMiB: 512,
+    gb: { f32: 28.99, f16: 14.50, int8: 7.48, q4: 4.53 }, kvMiB: 512,
     // embedding (and lm_head) 32768 x 4096: f32 536.9 MB (8192 rows per buffer), f16 exactly
     // 256 MiB (16384), int8 exactly 128 MiB (whole; its scales are a buffer of their own)
-    parts128: { f32: 4, f16: 2, int8: 1 },
+    parts128: { f32: 4, f16: 2, int8: 1, q4: 1 },
   },
 ];
 
@@ -195,6 +196,16 @@ describe('memory plan of the app presets (real config.json)', () => {
         const ratio = m.plans.int8.weightBytes / m.plans.f16.weightBytes;
         expect(ratio).toBeGreaterThan(0.515);
         expect(ratio).toBeLessThan(0.518);
+        // q4: 0.5 byte per matrix weight and an f32 scale per 32 of a row (every K here is a
+        // multiple of 32): 0.625 bytes, ~0.3126x the f16 engine's.
+        const mat = matrices(m.shapes);
+        const matParams = mat.map(count).reduce((a, b) => a + b, 0);
+        const vecParams = vectors(m.shapes).map(count).reduce((a, b) => a + b, 0);
+        const scales32 = mat.map(([n, k]) => n! * Math.ceil(k! / 32)).reduce((a, b) => a + b, 0);
+        expect(m.plans.q4.weightBytes).toBe(matParams / 2 + 4 * scales32 + 4 * vecParams);
+        const q4ratio = m.plans.q4.weightBytes / m.plans.f16.weightBytes;
+        expect(q4ratio).toBeGreaterThan(0.3125);
+        expect(q4ratio).toBeLessThan(0.3129);
       });
 
       it('the limits check: a desktop GPU (2 GiB per binding, 4 GiB per buffer) takes every engine', () => {
@@ -213,11 +224,11 @@ describe('memory plan of the app presets (real config.json)', () => {
           expect(fits(m.plans[f], PER_BUFFER_256), `${f} at 256 MiB`).toBe(true);
           const embed = m.plans[f].weights.matrices[0]!;
           expect(embed.label).toBe('embedding table');
-          const rows = partRowsFor({ format: f, n: embed.n, k: embed.k, rowStride: f === 'f32' ? embed.k : f === 'f16' ? embed.k / 2 : embed.k / 4, groupSize: f === 'int8' ? 128 : 0 }, 128 * MiB);
+          const rows = partRowsFor({ format: f, n: embed.n, k: embed.k, rowStride: f === 'f32' ? embed.k : f === 'f16' ? embed.k / 2 : f === 'int8' ? embed.k / 4 : embed.k / 8, groupSize: f === 'int8' ? 128 : f === 'q4' ? 32 : 0 }, 128 * MiB);
           expect(Math.ceil(embed.n / rows), `${f}: buffers of the embedding`).toBe(m.parts128[f]);
           // With 8 storage buffers per stage, lm_head's GEMV binds the parts (two each with int8
           // scales), x, the logits and the norm weight.
-          const bound = m.parts128[f] * (f === 'int8' ? 2 : 1) + 3;
+          const bound = m.parts128[f] * (f === 'int8' || f === 'q4' ? 2 : 1) + 3;
           const check = () => checkFits(m.plans[f], { ...PER_BUFFER_128, maxStorageBuffersPerShaderStage: 8 }, `${m.repo} (${f})`);
           if (bound <= 8) expect(check, f).not.toThrow();
           else expect(check, f).toThrow(new RegExp(`the embedding table is split over ${m.parts128[f]} buffers .* binds ${bound} storage buffers; this adapter allows 8`));
