@@ -1,6 +1,6 @@
 // Command-line flags of the benchmark CLI (src/bench/bench.ts), parsed into the options of
 // runBench and runKernelLab. Kept apart from the entry so tests can import it without running it.
-import type { WeightFormat } from '../kernels/formats';
+import { FORMAT_NAMES, isWeightFormat, type WeightFormat } from '../kernels/formats';
 import type { BenchOptions } from './model_bench';
 import type { KernelLabOptions } from './kernel_lab';
 import type { SuiteCliOptions } from './suite_cli';
@@ -14,14 +14,14 @@ export const USAGE = `usage:
   npm run -s bench -- --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128,512]
                       [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N]
                       [--temperature T --top-k K --top-p P --repetition-penalty R] [--no-profile] [--json OUT.json|-]
-  npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8]
+  npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8,q4]
                       [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512]
                       [--variants simple,engine|all|NAME,...] [--json OUT.json|-]
   npm run -s bench -- --suite builtin|alpaca --model synthetic:<preset>|DIR|HF_ID [--engines f16,int8] [--sample 20|100|all]
                       [--sample-seed 1] [--new-tokens 64] [--warmup 1] [--repetitions 3] [--price 2] [--chat]
                       [--temperature T --top-k K --top-p P --repetition-penalty R --seed S] [--hub URL] [--revision REV]
                       [--context N] [--json OUT.json|-]
-  npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8] [--json OUT.json|-]
+  npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8,q4] [--json OUT.json|-]
                       (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
 presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, tiny. Shapes are NxK (out x in).
 GEMV variants: simple (the readable reference), engine (the default tuning), and tuned ones named
@@ -81,7 +81,7 @@ function formats(f: Flags, key: string, fallback: WeightFormat[]): WeightFormat[
   const v = str(f, key);
   if (v === undefined) return fallback;
   const xs = v.split(',').map((x) => x.trim());
-  for (const x of xs) if (x !== 'f32' && x !== 'f16' && x !== 'int8') throw new UsageError(`--${key}: unknown engine "${x}" (f32, f16, int8)`);
+  for (const x of xs) if (!isWeightFormat(x)) throw new UsageError(`--${key}: unknown engine "${x}" (${FORMAT_NAMES.join(', ')})`);
   return xs as WeightFormat[];
 }
 

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { acquireDevice } from '../gpu/device';
 import { folderSource, type ModelSource } from '../model/source';
 import { Engine, finishReason } from '../model/engine';
-import type { WeightFormat } from '../kernels/formats';
+import { FORMAT_NAMES, isWeightFormat, type WeightFormat } from '../kernels/formats';
 import type { SamplingParams } from '../model/sampling';
 import { StreamingDecoder } from '../model/tokenizer';
 import { hubSource, validateRepoId, DEFAULT_HUB } from '../hub/hub';
@@ -14,10 +14,10 @@ class UsageError extends Error {
 }
 
 const USAGE = `usage:
-  npm run -s cli -- generate --model DIR|HF_ID [--hub URL --revision REV] --engine f32|f16|int8 (--prompt TEXT | --ids 1,2,3) --max-new-tokens N
+  npm run -s cli -- generate --model DIR|HF_ID [--hub URL --revision REV] --engine f32|f16|int8|q4 (--prompt TEXT | --ids 1,2,3) --max-new-tokens N
                      [--temperature T --top-k K --top-p P --repetition-penalty R --seed S] [--chat] [--ignore-eos]
                      [--context N] [--json]
-  npm run -s cli -- logits --model DIR --engine f32|f16|int8 --ids 1,5,9 --out FILE`;
+  npm run -s cli -- logits --model DIR --engine f32|f16|int8|q4 --ids 1,5,9 --out FILE`;
 
 type Flags = Map<string, string | true>;
 
@@ -58,7 +58,7 @@ function number(f: Flags, key: string): number | undefined {
 
 function engineFormat(f: Flags): WeightFormat {
   const e = need(f, 'engine');
-  if (e !== 'f32' && e !== 'f16' && e !== 'int8') throw new UsageError(`--engine must be f32, f16 or int8, got "${e}"`);
+  if (!isWeightFormat(e)) throw new UsageError(`--engine must be one of ${FORMAT_NAMES.join(', ')}, got "${e}"`);
   return e;
 }
 

@@ -13,7 +13,7 @@ import { FillRandom } from '../kernels/fill_random';
 import { Matmul, type MatmulOptions } from '../kernels/matmul';
 import { gemvDevice, type GemvTuning } from '../kernels/gemv';
 import { weightBuffers, type GpuWeight } from '../kernels/weights';
-import type { WeightFormat } from '../kernels/formats';
+import { formatSpec, type WeightFormat } from '../kernels/formats';
 import { parseShape } from './args';
 import { randomWeight } from './synthetic';
 import { matrixLayout } from '../model/memory';
@@ -104,7 +104,7 @@ export const GEMV_VARIANTS: MatmulVariant[] = [
   engine,
   ...TUNED.map(([name, tuning]) =>
     matmulVariant(name, { gemv: 'vec', tuning }, (format, ctx) => {
-      if (tuning.unpack !== undefined && tuning.unpack !== 'shift' && format !== 'int8') return false;
+      if (tuning.unpack !== undefined && !formatSpec(format).unpacks.includes(tuning.unpack)) return false;
       // A subgroup reduction is the default where a row group fits one subgroup.
       return tuning.subgroups !== true || gemvDevice(ctx.cache).subgroupSize >= (tuning.tpr ?? 1);
     }),

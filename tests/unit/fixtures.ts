@@ -21,6 +21,7 @@ export interface GreedyCase {
   text?: string;
   /** pycode-20M: the oracle's greedy ids with its weights quantized as our int8 (group 128) */
   sim_int8_g128_ids?: number[];
+  sim_int4_g32_ids?: number[];
 }
 
 export interface Reference {
