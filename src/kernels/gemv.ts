@@ -80,6 +80,10 @@ export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, 
   const laneParams = over.tpr !== undefined || over.upt !== undefined || over.unroll !== undefined || over.subgroups !== undefined;
   const schedule = over.schedule ?? (laneParams || !dev.software ? 'lanes' : 'thread');
   if (schedule === 'thread') return threadTuning(units, over);
+  // A 16-byte load of q4 (32 weights) is twice int8's work: at most 2 loads in flight per row
+  // (H200 kernel lab, 2026-11-30: 14336x4096 25 us against 40 us with 4). Two units per thread
+  // was faster still there (23 us) but slowed small models' decode (their grids are tiny already).
+  const wide = vecChunk(w.format) >= 32;
   const upt = over.upt ?? 1;
   const chunks = w.k / vecChunk(w.format);
   let tpr = over.tpr ?? 0;
@@ -95,7 +99,7 @@ export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, 
   if (subgroups && !fits) throw new Error(`gemv: subgroup reduction needs tpr ${tpr} <= subgroup size ${dev.subgroupSize || '(no subgroups)'}`);
   if (!(tpr >= 1 && tpr <= GEMV_WG && (tpr & (tpr - 1)) === 0)) throw new Error(`gemv: threads per row ${tpr} must be a power of two <= ${GEMV_WG}`);
   if (!(Number.isInteger(upt) && upt >= 1 && upt <= 4)) throw new Error(`gemv: units per thread ${upt} must be 1..4`);
-  const unroll = over.unroll ?? Math.max(1, Math.min(4, 2 ** Math.floor(Math.log2(Math.max(1, chunks / tpr)))));
+  const unroll = over.unroll ?? Math.max(1, Math.min(wide ? 2 : 4, 2 ** Math.floor(Math.log2(Math.max(1, chunks / tpr)))));
   if (!(Number.isInteger(unroll) && unroll >= 1 && unroll <= 8)) throw new Error(`gemv: unroll ${unroll} must be 1..8`);
   return { schedule, wg: GEMV_WG, tpr, upt, unroll, subgroups, unpack: over.unpack ?? 'shift' };
 }
