@@ -17,8 +17,6 @@ import { checkFits, matrixLayout, planMemory } from '../model/memory';
 import { formatSpec, type WeightFormat } from '../kernels/formats';
 import { assembleWeights, stackedLabel, stackedTarget, weightTable, type ModelWeights } from '../model/weights';
 
-/** Packed layout of an [n, k] matrix in `format`: the rules of quantize.ts's packWeight. */
-
 export interface TensorPlan {
   /** the slot key uploadTensors uses: "g.embed", "3.wq", ... */
   key: string;

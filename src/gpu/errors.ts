@@ -44,7 +44,7 @@ export function labelsIn(message: string): string[] {
 export function namedGpuError(error: GPUError, during: string): Error {
   const message = error.message.trim();
   if (typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError) {
-    return new GpuOutOfMemoryError(`GPU out of memory while ${during}: ${message}. Try a smaller model, the int8 engine or a shorter context.`);
+    return new GpuOutOfMemoryError(`GPU out of memory while ${during}: ${message}. Try a smaller model, a narrower engine (int8, q4) or a shorter context.`);
   }
   const labels = labelsIn(message);
   const where = labels.length ? ` in ${labels.map((l) => `"${l}"`).join(', ')}` : '';

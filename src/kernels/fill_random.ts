@@ -8,7 +8,7 @@ const GRID_X = 32768; // wraps into a 2-D grid well under 65535 per dimension
 
 import type { WeightFormat } from './formats';
 
-/** A fill writes values of one weight format (the scales of a quantized one are an f32 fill). */
+/** A fill writes values of one weight format (a quantized format's scales are an f32 or f16 fill). */
 export type FillMode = WeightFormat;
 const MODE_ID: Record<FillMode, number> = { f32: 0, f16: 1, int8: 2, q4: 3 };
 

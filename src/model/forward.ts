@@ -1,6 +1,6 @@
 // The forward pass of a Llama-family decoder, top to bottom. Everything it touches (kernels,
 // activations, KV cache, bind groups) is created in `build`, at load; `encode` only records
-// dispatches into the caller's command encoder. The f32, f16 and int8 engines run this same code;
+// dispatches into the caller's command encoder. The f32, f16, int8 and q4 engines run this same code;
 // they differ only in the weight format the matmul and embedding kernels read.
 //
 // Two schedules of the same layer: a pass over many rows (prefill) runs each step as its own kernel

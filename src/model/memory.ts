@@ -1,7 +1,7 @@
 // GPU memory a model needs in a given format and context length, computed from config.json
 // alone so the app can refuse a model before downloading it.
 import { layerVectorParams, type ModelConfig } from './config';
-import { isQuantized, packedLayout, type WeightFormat } from '../kernels/formats';
+import { isQuantized, narrowerAdvice, packedLayout, type WeightFormat } from '../kernels/formats';
 import { samplerScratchWords } from './sampling';
 import { partRowsFor, WeightTooLargeError, type GpuWeight } from '../kernels/weights';
 
@@ -84,7 +84,7 @@ export function checkFits(
   if (plan.largestBuffer.bytes > perBuffer) {
     throw new ModelTooLargeError(
       `${what} needs a ${GB(plan.largestBuffer.bytes)} buffer (${plan.largestBuffer.label}); this adapter allows ${GB(perBuffer)} per buffer. ` +
-        'Try a smaller model, the int8 engine, or a shorter context.',
+        `Try a smaller model, ${narrowerAdvice(plan.weights.format) ? `${narrowerAdvice(plan.weights.format)}, ` : ''}or a shorter context.`,
     );
   }
   for (const m of plan.weights.matrices) {
@@ -95,13 +95,13 @@ export function checkFits(
       if (e instanceof WeightTooLargeError) throw new ModelTooLargeError(`${what}: ${e.message}`);
       throw e;
     }
-    // Every part is a binding (two with int8 scales) of the kernels that read the weight.
+    // Every part is a binding (two with a quantized format's scales) of the kernels that read the weight.
     const bindings = parts * (isQuantized(plan.weights.format) ? 2 : 1) + m.otherBuffers;
     const most = limits.maxStorageBuffersPerShaderStage;
     if (most !== undefined && bindings > most) {
       throw new ModelTooLargeError(
         `${what}: the ${m.label} is split over ${parts} buffers (${GB(perBuffer)} each at most), and reading it binds ${bindings} storage buffers; this adapter allows ${most}. ` +
-          'Try a smaller model or the int8 engine.',
+          `Try a smaller model${narrowerAdvice(plan.weights.format) ? ` or ${narrowerAdvice(plan.weights.format)}` : ''}.`,
       );
     }
   }

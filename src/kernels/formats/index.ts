@@ -23,6 +23,17 @@ export function formatSpec(name: WeightFormat): FormatSpec {
   return f;
 }
 
+/** The formats narrower than `format` (fewer bytes per weight), for advice: "try the q4 engine". */
+export function narrowerFormats(format: WeightFormat): WeightFormat[] {
+  return FORMAT_NAMES.slice(FORMAT_NAMES.indexOf(format) + 1);
+}
+
+/** "the int8 or q4 engine", or "" when `format` is the narrowest. */
+export function narrowerAdvice(format: WeightFormat): string {
+  const n = narrowerFormats(format);
+  return n.length ? `the ${n.join(' or ')} engine` : '';
+}
+
 /** Parses a user-given format name, with the list of valid ones in the error. */
 export function parseFormat(name: string, what = 'engine'): WeightFormat {
   if (!isWeightFormat(name)) throw new Error(`unknown ${what} "${name}" (${FORMAT_NAMES.join(', ')})`);
