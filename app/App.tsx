@@ -8,7 +8,9 @@ import { Comparison } from './components/Comparison';
 import { BenchPanel } from './components/BenchPanel';
 import { BenchResults } from './components/BenchResults';
 import { BenchHistory } from './components/BenchHistory';
+import { useShallow } from 'zustand/react/shallow';
 import { useApp } from './store';
+import { shownFormats } from './engines';
 import { useBench } from './bench_store';
 
 function Tabs() {
@@ -31,6 +33,7 @@ function Tabs() {
 export function App() {
   const gpu = useApp((s) => s.gpu);
   const ready = useApp((s) => s.load.status === 'ready');
+  const [baseline, candidate] = useApp(useShallow(shownFormats));
   const tab = useBench((s) => s.tab);
   return (
     <div className="app">
@@ -51,8 +54,8 @@ export function App() {
                 <>
                   <PromptPanel />
                   <div className={`panes${ready ? '' : ' panes-idle'}`}>
-                    <OutputPane format="f16" />
-                    <OutputPane format="int8" />
+                    {baseline && <OutputPane key={baseline} format={baseline} role="baseline" />}
+                    {candidate && <OutputPane key={candidate} format={candidate} role="candidate" />}
                   </div>
                   <Comparison />
                 </>

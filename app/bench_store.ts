@@ -102,6 +102,9 @@ export const useBench = create<BenchState>()((set, get) => {
       const app = useApp.getState();
       const { status, form } = get();
       if (app.load.status !== 'ready' || app.run.status === 'running' || status === 'running' || status === 'fetching') return;
+      // The loaded engines, baseline first: the pair picked when the model was loaded.
+      const engines = app.load.info?.engines.map((e) => e.format) ?? [];
+      if (engines.length === 0) return;
       const st = app.settings;
       const sampling = form.greedy ? GREEDY : { temperature: st.temperature, topK: st.topK, topP: st.topP, repetitionPenalty: st.repetitionPenalty, seed: st.seed };
       set({ status: 'running', progress: null, error: null, cancelling: false, source: null });
@@ -113,7 +116,7 @@ export const useBench = create<BenchState>()((set, get) => {
             promptSet: form.promptSet,
             sampleSize: form.sampleSize,
             sampleSeed: SAMPLE_SEED,
-            engines: ['f16', 'int8'],
+            engines,
             maxNewTokens: form.maxNewTokens,
             warmup: form.warmup,
             repetitions: form.repetitions,

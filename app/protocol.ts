@@ -5,10 +5,12 @@ import type { FinishReason } from '../src/model/engine';
 import type { DownloadProgress } from '../src/hub/hub';
 import type { SuiteProgress } from '../src/bench/suite';
 import type { SuiteReport, SuiteSettings } from '../src/bench/suite_report';
+import { FORMAT_NAMES, type WeightFormat } from '../src/kernels/formats';
 
-export type Format = 'f16' | 'int8';
-/** The baseline first: both engines run one after the other, in this order. */
-export const FORMATS: readonly Format[] = ['f16', 'int8'];
+/** An engine is named by its weight format (the registry's: f32, f16, int8, q4). */
+export type Format = WeightFormat;
+/** Every format the app can build, in the registry's order (widest first). */
+export const FORMATS: readonly Format[] = FORMAT_NAMES;
 
 export type ModelRef =
   /** token: a Hugging Face access token for gated or private repos (kept in memory only) */
@@ -32,6 +34,8 @@ export interface EnginePlan {
   totalBytes: number;
   /** the cache already holds this engine's weights */
   cached: boolean;
+  /** why this adapter cannot hold this engine (a buffer too large, too many bindings), or null */
+  refusal: string | null;
 }
 
 export interface PlanResult {
@@ -41,12 +45,11 @@ export interface PlanResult {
   layers: number;
   /** the context the engines will be built with (the request, capped by the model) */
   contextLength: number;
+  /** every format's plan, in the registry's order; each says whether this adapter accepts it */
   engines: EnginePlan[];
-  /** largest single buffer, and what this adapter allows per buffer */
+  /** largest single buffer (the same in every format), and what this adapter allows per buffer */
   largestBuffer: { label: string; bytes: number };
   maxBufferBytes: number;
-  /** set when the model cannot be loaded on this adapter: the reason, for the user */
-  refusal: string | null;
   /** random weights: nothing to download, output meaningless */
   synthetic: boolean;
 }
@@ -62,6 +65,7 @@ export interface LoadedEngine {
 
 export interface LoadedInfo {
   name: string;
+  /** in load and run order: the baseline first, then the candidate */
   engines: LoadedEngine[];
   hasChatTemplate: boolean;
   /** random weights and no tokenizer: prompts and outputs are token ids, the text means nothing */
@@ -86,7 +90,8 @@ export interface BenchRequest {
 export type ToWorker =
   | { type: 'init' }
   | { type: 'plan'; requestId: number; model: ModelRef; contextLength: number }
-  | { type: 'load'; model: ModelRef; contextLength: number }
+  /** engines: the formats to build, baseline first (any other engine loaded before is destroyed) */
+  | { type: 'load'; model: ModelRef; contextLength: number; engines: Format[] }
   | { type: 'cancel-load' }
   | { type: 'generate'; request: GenerateRequest }
   | { type: 'stop' }

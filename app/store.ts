@@ -7,6 +7,7 @@ import type { FinishReason } from '../src/model/engine';
 import { FORMATS, toWire, type Format, type FromWorker, type LoadedEngine, type LoadedInfo, type ModelRef, type PlanResult, type ToWorker, type WireError } from './protocol';
 import { PRESETS } from './presets';
 import { isPreset, PRESET_NAMES } from '../src/bench/presets';
+import { choose, DEFAULT_PAIR, pairFormats, pairParam, pairRefusals, parsePair, type EnginePair, type Role } from './engines';
 
 /** `?model=synthetic:tiny` selects a synthetic preset */
 const SYNTHETIC_PREFIX = 'synthetic:';
@@ -37,6 +38,8 @@ export interface EngineLoad {
 export interface LoadState {
   status: 'idle' | 'loading' | 'ready' | 'error';
   download: DownloadProgress | null;
+  /** the engines of this load, baseline first (the pair picked when Load was pressed) */
+  formats: Format[];
   engines: Record<Format, EngineLoad>;
   info: LoadedInfo | null;
   error: WireError | null;
@@ -89,6 +92,8 @@ export interface AppState {
   hubToken: string;
   model: ModelRef | null;
   contextLength: number;
+  /** the engines to compare (the next load builds these); the loaded ones are load.formats */
+  pair: EnginePair;
   plan: PlanState;
   load: LoadState;
   settings: Settings;
@@ -102,6 +107,8 @@ export interface AppState {
   /** a synthetic preset (src/bench/synthetic.ts): random weights, speed only */
   selectSynthetic(preset: string): void;
   setContextLength(n: number): void;
+  /** picks one role's engine; the other role's format swaps in (the two always differ) */
+  setPair(role: Role, format: Format): void;
   loadModel(): void;
   cancelLoad(): void;
   setSettings(s: Partial<Settings>): void;
@@ -115,11 +122,14 @@ export interface AppState {
 
 export const CONTEXT_CHOICES = [512, 1024, 2048, 4096];
 
+/** One value per format (every format has a slot; only the loaded pair's are used). */
+const perFormat = <T>(make: (f: Format) => T): Record<Format, T> => Object.fromEntries(FORMATS.map((f) => [f, make(f)])) as Record<Format, T>;
 const emptyEngineLoad = (): EngineLoad => ({ phase: 'waiting', tensorsDone: 0, tensorsTotal: 0, loaded: null });
-const emptyLoad = (): LoadState => ({ status: 'idle', download: null, engines: { f16: emptyEngineLoad(), int8: emptyEngineLoad() }, info: null, error: null });
+const emptyLoad = (formats: Format[] = []): LoadState => ({ status: 'idle', download: null, formats, engines: perFormat(emptyEngineLoad), info: null, error: null });
 const emptyPane = (): Pane => ({ status: 'waiting', text: '', ids: [], offsets: [], times: [], promptTokens: 0, finish: null });
 const endPane = (p: Pane): Pane => (p.status === 'running' ? { ...p, status: 'stopped' } : p);
-const emptyRun = (): RunState => ({ status: 'idle', stopping: false, panes: { f16: emptyPane(), int8: emptyPane() }, error: null });
+const endPanes = (panes: Record<Format, Pane>) => perFormat((f) => endPane(panes[f]));
+const emptyRun = (): RunState => ({ status: 'idle', stopping: false, panes: perFormat(emptyPane), error: null });
 
 const params = new URLSearchParams(typeof location === 'undefined' ? '' : location.search);
 let worker: Worker | null = null;
@@ -206,24 +216,28 @@ export const useApp = create<AppState>()((set, get) => {
             status: 'error',
             stopping: false,
             error: m.error,
-            panes: { f16: endPane(s.run.panes.f16), int8: endPane(s.run.panes.int8) },
+            panes: endPanes(s.run.panes),
           },
         }));
         return;
       case 'device-lost':
-        set((s) => ({ deviceLost: m.message, load: { ...s.load, status: s.load.status === 'idle' ? 'idle' : 'error', error: s.load.status === 'loading' ? { name: 'DeviceLost', message: 'the GPU device was lost while loading' } : s.load.error }, run: s.run.status === 'running' ? { ...s.run, status: 'error', stopping: false, error: { name: 'DeviceLostError', message: 'the GPU device was lost during generation' }, panes: { f16: endPane(s.run.panes.f16), int8: endPane(s.run.panes.int8) } } : s.run }));
+        set((s) => ({ deviceLost: m.message, load: { ...s.load, status: s.load.status === 'idle' ? 'idle' : 'error', error: s.load.status === 'loading' ? { name: 'DeviceLost', message: 'the GPU device was lost while loading' } : s.load.error }, run: s.run.status === 'running' ? { ...s.run, status: 'error', stopping: false, error: { name: 'DeviceLostError', message: 'the GPU device was lost during generation' }, panes: endPanes(s.run.panes) } : s.run }));
         return;
     }
+  };
+
+  /** The choices worth a bookmark live in the address: the model (not a local folder) and the pair. */
+  const setParam = (name: string, value: string) => {
+    if (typeof history === 'undefined') return;
+    const u = new URL(location.href);
+    u.searchParams.set(name, value);
+    history.replaceState(null, '', u);
   };
 
   const setModel = (model: ModelRef) => {
     if (get().load.status === 'loading') return;
     set({ model, plan: { status: 'idle' } });
-    if (model.kind !== 'local' && typeof history !== 'undefined') {
-      const u = new URL(location.href);
-      u.searchParams.set('model', model.kind === 'hub' ? model.repo : `${SYNTHETIC_PREFIX}${model.preset}`);
-      history.replaceState(null, '', u);
-    }
+    if (model.kind !== 'local') setParam('model', model.kind === 'hub' ? model.repo : `${SYNTHETIC_PREFIX}${model.preset}`);
     plan();
   };
 
@@ -235,6 +249,8 @@ export const useApp = create<AppState>()((set, get) => {
     hubToken: '',
     model: null,
     contextLength: 2048,
+    // An address without `engines` (or with a bad one) gets today's pair: FP16 baseline, INT8 candidate.
+    pair: parsePair(params.get('engines')) ?? DEFAULT_PAIR,
     plan: { status: 'idle' },
     load: emptyLoad(),
     settings: { prompt: '', chat: true, maxNewTokens: 128, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 },
@@ -293,14 +309,22 @@ export const useApp = create<AppState>()((set, get) => {
       plan();
     },
 
+    setPair(role, format) {
+      if (get().load.status === 'loading') return;
+      const pair = choose(get().pair, role, format);
+      set({ pair });
+      setParam('engines', pairParam(pair));
+    },
+
     loadModel() {
-      const { model, contextLength, plan: p, run } = get();
-      if (!model || p.status !== 'ready' || p.plan.refusal) return;
+      const { model, contextLength, plan: p, run, pair } = get();
+      if (!model || p.status !== 'ready' || pairRefusals(p.plan.engines, pair).length) return;
       // Mid-generation the worker stops the run first: it stays on screen, ending as "stopped",
       // until the new model is loaded.
       const running = run.status === 'running';
-      set({ load: { ...emptyLoad(), status: 'loading' }, run: running ? { ...run, stopping: true } : emptyRun(), deviceLost: null });
-      send({ type: 'load', model, contextLength });
+      const engines = pairFormats(pair);
+      set({ load: { ...emptyLoad(engines), status: 'loading' }, run: running ? { ...run, stopping: true } : emptyRun(), deviceLost: null });
+      send({ type: 'load', model, contextLength, engines });
     },
 
     cancelLoad() {
@@ -335,10 +359,12 @@ export const useApp = create<AppState>()((set, get) => {
     reloadEngines() {
       set({ deviceLost: null });
       plan();
-      const { model, contextLength } = get();
+      const { model, contextLength, load, pair } = get();
       if (!model) return;
-      set({ load: { ...emptyLoad(), status: 'loading' }, run: emptyRun() });
-      send({ type: 'load', model, contextLength });
+      // The engines that were lost, rebuilt as they were.
+      const engines = load.formats.length ? load.formats : pairFormats(pair);
+      set({ load: { ...emptyLoad(engines), status: 'loading' }, run: emptyRun() });
+      send({ type: 'load', model, contextLength, engines });
     },
 
     async refreshCache() {

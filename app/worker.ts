@@ -1,10 +1,10 @@
 // The engine side of the app, in a Web Worker so that loading (parsing, quantizing) and decoding
-// never block the page. It owns the GPU device, both engines and the weight cache writes; the UI
-// only sends messages (protocol.ts) and renders what comes back.
+// never block the page. It owns the GPU device, the two engines compared (a baseline and a
+// candidate, any two formats) and the weight cache writes; the UI only sends messages
+// (protocol.ts) and renders what comes back.
 import { acquireDevice, type GpuContext } from '../src/gpu/device';
 import { Engine, finishReason } from '../src/model/engine';
 import { parseConfig, parameterCount, ConfigError } from '../src/model/config';
-import { planMemory, checkFits } from '../src/model/memory';
 import { memorySource, type ModelSource } from '../src/model/source';
 import type { LoadProgress, PackedTensor } from '../src/model/weights';
 import { TokenizerError } from '../src/model/tokenizer';
@@ -16,6 +16,7 @@ import { loadThroughCache } from '../src/hub/cached_load';
 import { BufferMemoryTracker } from '../src/gpu/memory_tracker';
 import { FORMATS, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
 import { runBenchmark } from './worker_bench';
+import { planEngines } from './engine_plan';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => scope.postMessage(m);
@@ -24,9 +25,10 @@ const post = (m: FromWorker) => scope.postMessage(m);
 const SMALL_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 let gpu: Promise<GpuContext> | null = null;
+/** the loaded engines, in load order: the baseline first */
 const engines = new Map<Format, Engine>();
-/** the model the engines hold, once both are loaded */
-let loadedModel: { name: string; synthetic: boolean } | null = null;
+/** the model the engines hold and their formats (baseline first), once all are loaded */
+let loadedModel: { name: string; synthetic: boolean; formats: Format[] } | null = null;
 /** counts GPU buffers per engine, for the benchmark's peak memory */
 let tracker = new BufferMemoryTracker();
 let loading: AbortController | null = null;
@@ -60,11 +62,10 @@ function ensureGpu(): Promise<GpuContext> {
   return p;
 }
 
-function cacheKeys(model: ModelRef): Record<Format, CacheKey> | null {
+function cacheKeys(model: ModelRef): ((format: Format) => CacheKey) | null {
   // A local folder is already on disk; caching it would only duplicate it.
   if (model.kind !== 'hub') return null;
-  const key = (format: Format): CacheKey => ({ repo: cacheRepo(model), revision: model.revision, format });
-  return { f16: key('f16'), int8: key('int8') };
+  return (format) => ({ repo: cacheRepo(model), revision: model.revision, format });
 }
 
 /** The default hub is keyed by repo alone; another hub (a mirror, the test server) by its URL too. */
@@ -117,36 +118,29 @@ async function plan(model: ModelRef, contextLength: number): Promise<PlanResult>
   const g = await ensureGpu();
   const cache = new WeightCache();
   const keys = cacheKeys(model);
-  const cached = { f16: false, int8: false };
+  const cached = new Set<Format>();
   let configText: string | null = null;
   for (const f of FORMATS) {
-    if (!keys || !(await cache.has(keys[f]))) continue;
-    cached[f] = true;
-    configText ??= (await cache.files(keys[f]))?.get('config.json') ?? null;
+    if (!keys || !(await cache.has(keys(f)))) continue;
+    cached.add(f);
+    configText ??= (await cache.files(keys(f)))?.get('config.json') ?? null;
   }
   // Only config.json is fetched here; the weights wait for the user's go-ahead.
   if (configText === null && model.kind !== 'synthetic') configText = await (await sourceFor(model)).text('config.json');
   if (configText === null && model.kind !== 'synthetic') throw new ConfigError(`${modelName(model)}: config.json is missing`);
   const config = model.kind === 'synthetic' ? presetConfig(model.preset) : parseConfig(configText!);
   const shape = Engine.shapeFor(config, { contextLength });
-  const plans = FORMATS.map((format) => ({ format, ...planMemory(config, format, shape.maxCtx, shape.maxRows, shape.maxLogitRows) }));
-  let refusal: string | null = null;
-  try {
-    for (const p of plans) checkFits(p, g.limits, `${modelName(model)} (${p.format})`);
-  } catch (e) {
-    refusal = (e as Error).message;
-  }
-  const largest = plans.map((p) => p.largestBuffer).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  // Every format, each with its own verdict: the user picks the pair among those that fit.
+  const { engines: plans, largestBuffer } = planEngines(config, shape, g.limits, modelName(model), (f) => cached.has(f));
   return {
     name: modelName(model),
     modelType: config.modelType,
     params: parameterCount(config),
     layers: config.numLayers,
     contextLength: shape.maxCtx,
-    engines: plans.map((p) => ({ format: p.format, weightBytes: p.weightBytes, kvBytes: p.kvBytes, activationBytes: p.activationBytes, totalBytes: p.totalBytes, cached: cached[p.format] })),
-    largestBuffer: largest,
+    engines: plans,
+    largestBuffer,
     maxBufferBytes: Math.min(g.limits.maxBufferSize, g.limits.maxStorageBufferBindingSize),
-    refusal,
     synthetic: model.kind === 'synthetic',
   };
 }
@@ -167,7 +161,8 @@ function destroyEngines(): void {
   loadedModel = null;
 }
 
-async function load(model: ModelRef, contextLength: number): Promise<void> {
+async function load(model: ModelRef, contextLength: number, formats: Format[]): Promise<void> {
+  if (formats.length === 0 || new Set(formats).size !== formats.length) throw new Error(`load: expected distinct engines, got [${formats.join(', ')}]`);
   // Switching models mid-generation: stop the generation first (it ends as "stopped"), so that no
   // engine is destroyed while it is still generating.
   if (running) {
@@ -187,9 +182,9 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
   const warnings: string[] = [];
   const loaded: LoadedEngine[] = [];
   try {
-    for (const format of FORMATS) {
+    for (const format of formats) {
       const t0 = performance.now();
-      const key = keys?.[format] ?? null;
+      const key = keys?.(format) ?? null;
       const progress = (phase: 'cache' | 'convert', total: number) => (done: number) => post({ type: 'load-progress', format, phase, tensorsDone: done, tensorsTotal: total });
       let engine: Engine;
       let fromCache = false;
@@ -232,8 +227,8 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
       loaded.push(info);
       post({ type: 'engine-loaded', engine: info });
     }
-    const base = engines.get('f16')!;
-    loadedModel = { name, synthetic: model.kind === 'synthetic' };
+    const base = engines.get(formats[0]!)!;
+    loadedModel = { name, synthetic: model.kind === 'synthetic', formats: [...formats] };
     post({
       type: 'loaded',
       info: {
@@ -258,6 +253,12 @@ async function load(model: ModelRef, contextLength: number): Promise<void> {
   }
 }
 
+/** The loaded engines' formats, baseline first; throws when a load is missing or incomplete (a lost device). */
+function loadedFormats(): Format[] {
+  if (!loadedModel || loadedModel.formats.some((f) => !engines.has(f))) throw new Error('no model is loaded');
+  return loadedModel.formats;
+}
+
 async function readSmallFiles(src: ModelSource): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const f of SMALL_FILES) {
@@ -270,8 +271,8 @@ async function readSmallFiles(src: ModelSource): Promise<Map<string, string>> {
 async function generate(req: GenerateRequest): Promise<void> {
   if (running) throw new Error('a generation is already running');
   if (loading) throw new Error('a model is still loading');
-  const base = engines.get('f16');
-  if (!base || engines.size !== FORMATS.length) throw new Error('no model is loaded');
+  const formats = loadedFormats();
+  const base = engines.get(formats[0]!)!;
   const codec = codecFor(base);
   const ids = codec.encode(req.prompt, req.chat);
   // The context policy (refuse, never truncate): checked before either engine starts, so the
@@ -284,7 +285,7 @@ async function generate(req: GenerateRequest): Promise<void> {
   const { signal } = abort;
   try {
     // One after the other, never interleaved: each engine gets the whole GPU while it is timed.
-    for (const format of FORMATS) {
+    for (const format of formats) {
       if (signal.aborted) break;
       const engine = engines.get(format)!;
       post({ type: 'gen-start', format, promptTokens: ids.length });
@@ -312,14 +313,14 @@ async function generate(req: GenerateRequest): Promise<void> {
 async function bench(req: BenchRequest): Promise<void> {
   if (running) throw new Error('a generation or benchmark is already running');
   if (loading) throw new Error('a model is still loading');
-  if (!loadedModel || engines.size !== FORMATS.length) throw new Error('no model is loaded');
+  loadedFormats();
   const g = await ensureGpu();
   const abort = new AbortController();
   running = abort;
   let finished = () => {};
   runDone = new Promise((r) => (finished = r));
   try {
-    const report = await runBenchmark(req, { gpu: g, engines, tracker, modelName: loadedModel.name, synthetic: loadedModel.synthetic, signal: abort.signal, post });
+    const report = await runBenchmark(req, { gpu: g, engines, tracker, modelName: loadedModel!.name, synthetic: loadedModel!.synthetic, signal: abort.signal, post });
     post({ type: 'bench-done', report });
   } finally {
     if (running === abort) running = null;
@@ -345,7 +346,7 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     case 'load':
       try {
-        await load(m.model, m.contextLength);
+        await load(m.model, m.contextLength, m.engines);
       } catch (e) {
         post({ type: 'load-error', error: toWire(e) });
       }

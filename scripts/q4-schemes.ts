@@ -49,7 +49,6 @@ const q4Fit: Q = (g) => {
 const VARIANTS: Record<string, [Q, number]> = {
   'symmetric int4 g32 (max/7)': [sym(7, -7, false), 32],
   'symmetric int4 g32, clipping search': [sym(7, -7, true), 32],
-  'int4 [-8,7] g32 (max/8)': [sym(8, -8, false), 32],
   'NF4 g32': [nf4(false), 32],
   'NF4 g32, clipping search': [nf4(true), 32],
   'NF4 g64': [nf4(false), 64],

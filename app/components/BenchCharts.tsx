@@ -7,12 +7,8 @@ import {
 } from 'recharts';
 import { cdfPoints, type EngineSummary, type SuiteReport } from '../../src/bench/suite_report';
 import { formatUsd } from '../../src/bench/cost';
-import { ENGINE_LABEL } from './format';
+import { engineColor as color, engineLabel as short } from '../engines';
 
-export const ENGINE_COLOR: Record<string, string> = { f16: '#0e7490', int8: '#7c3aed', f32: '#667085' };
-const color = (engine: string) => ENGINE_COLOR[engine] ?? '#475467';
-const label = (engine: string) => ENGINE_LABEL[engine as keyof typeof ENGINE_LABEL] ?? engine;
-const short = (engine: string) => (engine === 'f16' ? 'FP16' : engine.toUpperCase());
 const AXIS = { fontSize: 11, fill: '#667085' };
 const GRID = <CartesianGrid stroke="#eaecf0" vertical={false} />;
 const TIP = { contentStyle: { borderRadius: 8, border: '1px solid #e4e7ec', fontSize: 12 }, labelStyle: { fontWeight: 600 } };
@@ -127,7 +123,7 @@ export function LatencyCdf({ r }: { r: SuiteReport }) {
 export function QualityByLength({ r }: { r: SuiteReport }) {
   const others = r.engines.filter((e) => !e.baseline);
   const shown = others.length ? others : r.engines;
-  const base = label(r.settings.baseline);
+  const base = `${short(r.settings.baseline)} baseline`;
   return (
     <ChartCard id="quality" title="Quality by prompt length" note={`ROUGE-L F1 of each prompt’s output against the ${base}’s; 1 = the same words in the same order`}>
       <ResponsiveContainer width="100%" height={214}>

@@ -1,8 +1,14 @@
 import { useBench } from '../bench_store';
 import type { SuiteReport } from '../../src/bench/suite_report';
 import { browserName, when } from './format';
+import { engineColor, engineLabel } from '../engines';
 
-const decode = (r: SuiteReport, engine: string) => r.engines.find((e) => e.engine === engine)?.decodeTokensPerSecond.mean;
+/** A run's baseline and its (first) candidate, as recorded: any formats, old FP16/INT8 runs too. */
+function pairOf(r: SuiteReport) {
+  const base = r.engines.find((e) => e.engine === r.settings.baseline) ?? r.engines[0];
+  const cand = r.engines.find((e) => e !== base);
+  return { base, cand };
+}
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
 /** Runs kept in this browser, newest first: one line each, to compare models, devices and days. */
@@ -28,18 +34,20 @@ export function BenchHistory() {
                 <th>date</th>
                 <th>model</th>
                 <th>device</th>
-                <th>FP16 tok/s</th>
-                <th>INT8 tok/s</th>
+                <th>engines</th>
+                <th>baseline tok/s</th>
+                <th>candidate tok/s</th>
                 <th>speed-up</th>
-                <th>INT8 ROUGE-L</th>
+                <th title="the candidate's output against the baseline's">ROUGE-L</th>
                 <th />
               </tr>
             </thead>
             <tbody>
               {history.map((r) => {
-                const f16 = decode(r, 'f16');
-                const int8 = decode(r, 'int8');
-                const q = r.engines.find((e) => e.engine === 'int8')?.quality.rougeL;
+                const { base, cand } = pairOf(r);
+                const b = base?.decodeTokensPerSecond.mean;
+                const c = cand?.decodeTokensPerSecond.mean;
+                const q = cand?.quality.rougeL;
                 return (
                   <tr key={r.id} className={r.id === current ? 'current' : ''} data-testid="history-row">
                     <td>{when(r.date)}</td>
@@ -54,9 +62,20 @@ export function BenchHistory() {
                       {r.tags.adapter.name}
                       <span className="cell-sub">{browserName(r.tags.browser)}</span>
                     </td>
-                    <td>{fmt(f16)}</td>
-                    <td>{fmt(int8)}</td>
-                    <td>{f16 && int8 ? `${(int8 / f16).toFixed(2)}×` : '—'}</td>
+                    <td data-testid="history-engines">
+                      {[base, cand].map(
+                        (e) =>
+                          e && (
+                            <span key={e.engine} className="history-engine">
+                              <span className="engine-dot" style={{ background: engineColor(e.engine) }} />
+                              {engineLabel(e.engine)}
+                            </span>
+                          ),
+                      )}
+                    </td>
+                    <td>{fmt(b)}</td>
+                    <td>{fmt(c)}</td>
+                    <td>{b && c ? `${(c / b).toFixed(2)}×` : '—'}</td>
                     <td>{q === undefined ? '—' : q.toFixed(3)}</td>
                     <td className="cell-actions">
                       <button className="btn btn-ghost small" onClick={() => view(r.id)} disabled={r.id === current}>

@@ -1,7 +1,8 @@
 import { useApp } from '../store';
 import { useBench, type BenchForm } from '../bench_store';
 import { BUILTIN_PROMPTS, SAMPLE_SIZES, type SampleSize } from '../../src/bench/prompts';
-import { seconds, ENGINE_LABEL } from './format';
+import { seconds } from './format';
+import { engineLabel } from '../engines';
 
 type NumberKey = 'maxNewTokens' | 'warmup' | 'repetitions' | 'pricePerHour';
 
@@ -17,7 +18,7 @@ const sampleLabel = (n: SampleSize) => (n === 'all' ? 'All' : String(n));
 function Progress() {
   const { status, progress: p, source, cancelling } = useBench();
   const cancel = useBench((s) => s.cancel);
-  const label = p ? ENGINE_LABEL[p.engine as keyof typeof ENGINE_LABEL] ?? p.engine : '';
+  const label = p ? engineLabel(p.engine) : '';
   let line: string;
   if (status === 'fetching') line = 'Fetching the AlpacaEval prompts from the hub…';
   else if (!p) line = 'Starting…';
@@ -63,17 +64,19 @@ export function BenchPanel() {
   const synthetic = load.info?.synthetic ?? false;
   const setSize = form.promptSet === 'builtin' ? BUILTIN_PROMPTS.length : 805;
   const count = form.sampleSize === 'all' ? setSize : Math.min(form.sampleSize, setSize);
-  const generations = 2 * (form.warmup + count * form.repetitions);
+  const engines = load.info?.engines.map((e) => e.format) ?? [];
+  const generations = engines.length * (form.warmup + count * form.repetitions);
+  const [baseline, candidate] = engines;
 
   return (
     <div className="card" data-testid="bench-panel">
       <div className="card-head">
         <h2>Benchmark</h2>
-        <span className="muted small">{ready ? `${load.info?.name} · FP16 baseline vs INT8` : 'load a model first'}</span>
+        <span className="muted small">{ready && baseline && candidate ? `${load.info?.name} · ${engineLabel(candidate)} vs the ${engineLabel(baseline)} baseline` : 'load a model first'}</span>
       </div>
       <p className="hint">
-        Runs a prompt set through both engines and measures prefill and decode speed, time to first token and end-to-end latency (p50/p95/p99), GPU memory, output quality against the FP16
-        baseline (ROUGE-L, exact match, token agreement) and the cost per million generated tokens.
+        Runs a prompt set through both loaded engines and measures prefill and decode speed, time to first token and end-to-end latency (p50/p95/p99), GPU memory, output quality against the{' '}
+        {baseline ? `${engineLabel(baseline)} baseline` : 'baseline'} (ROUGE-L, exact match, token agreement) and the cost per million generated tokens.
       </p>
       <div className="bench-form">
         <div className="field">
@@ -141,7 +144,7 @@ export function BenchPanel() {
       ) : (
         <div className="actions">
           <p className="hint">
-            {count} prompts × {form.repetitions} runs + {form.warmup} warm-up, on each of 2 engines: {generations} generations of up to {form.maxNewTokens} tokens.
+            {count} prompts × {form.repetitions} runs + {form.warmup} warm-up, on each of {engines.length} engines ({engines.map(engineLabel).join(', ')}): {generations} generations of up to {form.maxNewTokens} tokens.
           </p>
           <button className="btn btn-primary" data-testid="bench-run" onClick={start} disabled={!ready || compareRunning}>
             Run benchmark

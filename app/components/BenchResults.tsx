@@ -2,22 +2,21 @@ import type { EngineSummary, Stat, SuiteReport } from '../../src/bench/suite_rep
 import type { LatencySummary } from '../../src/bench/report';
 import { formatUsd } from '../../src/bench/cost';
 import { download, useBench } from '../bench_store';
-import { BenchCharts, ENGINE_COLOR } from './BenchCharts';
-import { browserName, bytes, percent, when, ENGINE_LABEL } from './format';
+import { BenchCharts } from './BenchCharts';
+import { browserName, bytes, percent, when } from './format';
+import { engineColor, engineLabel, engineTitle } from '../engines';
 
 const rate = (s: Stat) => (Number.isFinite(s.mean) ? `${s.mean >= 100 ? s.mean.toFixed(0) : s.mean.toFixed(1)} ± ${s.std >= 100 ? s.std.toFixed(0) : s.std.toFixed(1)}` : '—');
 const msv = (v: number) => Math.round(v).toLocaleString('en-US');
 const pcts = (l: LatencySummary) => (Number.isFinite(l.p50) ? `${msv(l.p50)} / ${msv(l.p95)} / ${msv(l.p99)}` : '—');
-const SHORT: Record<string, string> = { f16: 'FP16', int8: 'INT8', f32: 'FP32' };
-const label = (e: string) => ENGINE_LABEL[e as keyof typeof ENGINE_LABEL] ?? e;
 
 function Row({ e }: { e: EngineSummary }) {
   return (
     <tr data-testid={`bench-row-${e.engine}`}>
-      <td>
-        <span className="engine-dot" style={{ background: ENGINE_COLOR[e.engine] ?? '#475467' }} />
-        {SHORT[e.engine] ?? e.engine}
-        {e.baseline && <span className="badge badge-f16">baseline</span>}
+      <td title={engineTitle(e.engine)}>
+        <span className="engine-dot" style={{ background: engineColor(e.engine) }} />
+        {engineLabel(e.engine)}
+        {e.baseline && <span className="badge badge-role">baseline</span>}
       </td>
       <td>{rate(e.prefillTokensPerSecond)}</td>
       <td>
@@ -81,7 +80,7 @@ function Tags({ r }: { r: SuiteReport }) {
 export function BenchResults() {
   const r = useBench((s) => s.report);
   if (!r) return null;
-  const base = label(r.settings.baseline);
+  const base = `${engineLabel(r.settings.baseline)} baseline`;
   return (
     <div className="card" data-testid="bench-results">
       <div className="card-head">

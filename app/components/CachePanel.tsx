@@ -1,5 +1,6 @@
 import { useApp } from '../store';
 import { bytes } from './format';
+import { engineColor, engineLabel, engineTitle } from '../engines';
 
 /** Entries from another hub are keyed by its URL too; the list shows the repo (the key is the tooltip). */
 function displayName(repo: string): string {
@@ -36,7 +37,9 @@ export function CachePanel() {
                     {name}
                   </span>
                   <span className="muted small">
-                    <span className={`badge badge-${e.key.format}`}>{e.key.format}</span> {bytes(e.bytes)} · {e.tensors} tensors · {e.key.revision}
+                    <span className="badge badge-role" style={{ color: engineColor(e.key.format) }} title={engineTitle(e.key.format)}>
+                      {engineLabel(e.key.format)}
+                    </span> {bytes(e.bytes)} · {e.tensors} tensors · {e.key.revision}
                     {e.stale && ' · old format'}
                   </span>
                 </div>

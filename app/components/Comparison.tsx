@@ -1,6 +1,7 @@
 import { useComparison } from './useComparison';
 import { percent } from './format';
 import { useApp } from '../store';
+import { engineLabel } from '../engines';
 
 function Metric({ label, value, note, id }: { label: string; value: string; note: string; id: string }) {
   return (
@@ -17,18 +18,22 @@ export function Comparison() {
   const synthetic = useApp((s) => s.load.info?.synthetic ?? false);
   if (!c) return null;
   const d = c.divergence;
+  const base = engineLabel(c.baseline);
+  const cand = engineLabel(c.candidate);
   return (
-    <div className="card" data-testid="comparison">
+    <div className="card" data-testid="comparison" data-baseline={c.baseline} data-candidate={c.candidate}>
       <div className="card-head">
-        <h2>INT8 against the FP16 baseline</h2>
+        <h2>
+          {cand} against the {base} baseline
+        </h2>
         {d === null ? <span className="badge badge-ok">identical output</span> : <span className="badge badge-warn">diverges at token {d + 1}</span>}
       </div>
       <div className="metrics">
-        <Metric id="agreement" label="token agreement" value={percent(c.agreement)} note={`same token at the same position, over ${Math.max(c.tokens.f16, c.tokens.int8)} tokens`} />
+        <Metric id="agreement" label="token agreement" value={percent(c.agreement)} note={`same token at the same position, over ${Math.max(c.tokens.baseline, c.tokens.candidate)} tokens`} />
         <Metric id="divergence" label="first divergence" value={d === null ? 'none' : `token ${d + 1}`} note={d === null ? 'every token matches' : 'marked in both texts'} />
         <Metric id="rouge" label="ROUGE-L F1" value={c.rougeL.toFixed(3)} note={synthetic ? 'longest common sequence of token ids' : 'longest common word sequence'} />
-        <Metric id="speedup" label="decode speed-up" value={c.speedup === null ? '—' : `${c.speedup.toFixed(2)}×`} note="INT8 tokens/s ÷ FP16 tokens/s" />
-        <Metric id="memory" label="weight memory" value={c.memoryRatio === null ? '—' : `${c.memoryRatio.toFixed(2)}×`} note="INT8 bytes ÷ FP16 bytes" />
+        <Metric id="speedup" label="decode speed-up" value={c.speedup === null ? '—' : `${c.speedup.toFixed(2)}×`} note={`${cand} tokens/s ÷ ${base} tokens/s`} />
+        <Metric id="memory" label="weight memory" value={c.memoryRatio === null ? '—' : `${c.memoryRatio.toFixed(2)}×`} note={`${cand} bytes ÷ ${base} bytes`} />
       </div>
     </div>
   );

@@ -1,4 +1,6 @@
 import { useApp } from '../store';
+import { FORMATS } from '../protocol';
+import { engineLabel } from '../engines';
 
 export function Header() {
   const gpu = useApp((s) => s.gpu);
@@ -13,8 +15,8 @@ export function Header() {
       <div className="brand">
         <div className="logo" aria-hidden="true">8</div>
         <div>
-          <h1>INT8 vs FP16, in your browser</h1>
-          <p className="tagline">A Llama-family model on WebGPU with hand-written WGSL kernels: the FP16 baseline and INT8 weight-only quantization, side by side.</p>
+          <h1>Quantized LLM engines, side by side in your browser</h1>
+          <p className="tagline">A Llama-family model on WebGPU with hand-written WGSL kernels: any two of its engines ({FORMATS.map(engineLabel).join(', ')}), a baseline and a candidate, side by side.</p>
         </div>
       </div>
       <div className={`pill ${pill.cls}`} title={pill.title} data-testid="gpu-status">

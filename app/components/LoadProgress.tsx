@@ -1,5 +1,6 @@
-import { useApp, FORMATS, type EngineLoad } from '../store';
-import { bytes, rate, seconds, ms, ENGINE_LABEL } from './format';
+import { useApp, type EngineLoad } from '../store';
+import { bytes, rate, seconds, ms } from './format';
+import { engineLabel, engineTitle } from '../engines';
 
 function Bar({ value, label }: { value: number | null; label: string }) {
   const pct = value === null ? null : Math.max(0, Math.min(1, value)) * 100;
@@ -48,12 +49,14 @@ export function LoadProgressView() {
           {d.filesTotal > 1 && <Bar value={d.fileTotal ? d.fileBytes / d.fileTotal : null} label="current file" />}
         </div>
       )}
-      {FORMATS.map((f) => {
+      {load.formats.map((f, i) => {
         const e = load.engines[f];
         return (
           <div className="load-block" key={f}>
             <div className="load-row">
-              <span>{ENGINE_LABEL[f]}</span>
+              <span title={engineTitle(f)}>
+                {engineLabel(f)} <span className="muted small">{i === 0 ? 'baseline' : 'candidate'}</span>
+              </span>
               <span className="muted small" data-testid={`load-${f}`}>
                 {engineLine(e, load.status === 'error')}
               </span>

@@ -1,7 +1,8 @@
 import { useApp, paneStats, type Pane } from '../store';
 import type { Format } from '../protocol';
 import { useComparison } from './useComparison';
-import { bytes, ms, rate, ENGINE_LABEL } from './format';
+import { bytes, ms, rate } from './format';
+import { engineColor, engineLabel, engineTitle, type Role } from '../engines';
 
 /** The text with the first diverging token marked and everything after it shaded. */
 function Text({ pane, divergence }: { pane: Pane; divergence: number | null }) {
@@ -24,7 +25,8 @@ const STATUS: Record<Pane['status'], string> = { waiting: 'Waiting', running: 'G
 /** Why a finished pane ended (a stopped one says Stopped already). */
 const FINISH: Record<'eos' | 'length' | 'context', string> = { eos: 'end of text', length: 'token limit', context: 'context full' };
 
-export function OutputPane({ format }: { format: Format }) {
+/** One engine's output and numbers; `role` says whether it is the baseline or the candidate. */
+export function OutputPane({ format, role }: { format: Format; role: Role }) {
   const pane = useApp((s) => s.run.panes[format]);
   const runStatus = useApp((s) => s.run.status);
   const loaded = useApp((s) => s.load.info?.engines.find((e) => e.format === format) ?? null);
@@ -38,10 +40,11 @@ export function OutputPane({ format }: { format: Format }) {
     : runStatus === 'stopped' && pane.status === 'waiting' ? 'Skipped' : STATUS[pane.status] + (finish ? ` · ${FINISH[finish]}` : '');
   const contextLength = loaded?.contextLength ?? null;
   return (
-    <div className={`card pane pane-${format}`} data-testid={`pane-${format}`} data-status={idle ? 'idle' : pane.status}>
+    <div className={`card pane pane-${role}`} style={{ ['--engine' as string]: engineColor(format) }} data-testid={`pane-${format}`} data-role={role} data-status={idle ? 'idle' : pane.status}>
       <div className="card-head">
-        <h2>
-          {ENGINE_LABEL[format]}
+        <h2 title={engineTitle(format)}>
+          {engineLabel(format)}
+          <span className="badge badge-role">{role}</span>
           {loaded?.fromCache && <span className="badge badge-ok">from cache</span>}
           {synthetic && <span className="badge badge-speed" title="random weights: the output is token ids and means nothing">token ids</span>}
         </h2>
@@ -78,7 +81,7 @@ export function OutputPane({ format }: { format: Format }) {
       </dl>
       <div className={`output${synthetic ? ' output-ids' : ''}`} data-testid={`output-${format}`} aria-live="polite">
         {pane.text === '' && pane.status !== 'running' ? (
-          <span className="placeholder">{idle ? 'Output appears here.' : pane.status === 'waiting' ? `Runs after the ${format === 'int8' ? 'baseline' : 'previous engine'}.` : ''}</span>
+          <span className="placeholder">{idle ? 'Output appears here.' : pane.status === 'waiting' ? `Runs after the ${role === 'candidate' ? 'baseline' : 'previous engine'}.` : ''}</span>
         ) : (
           <Text pane={pane} divergence={comparison?.divergence ?? null} />
         )}

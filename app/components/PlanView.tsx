@@ -1,12 +1,16 @@
 import { useApp } from '../store';
 import { useBench } from '../bench_store';
 import { bytes, params } from './format';
+import { EnginePicker } from './EnginePicker';
+import { allowedFormats, engineColor, engineLabel, engineTitle, pairChanged, pairFormats, pairRefusals, weightRatio } from '../engines';
 
-/** The memory estimate from config.json alone, and the go-ahead button. */
+/** The memory estimate from config.json alone for every engine, the pair to compare, and the go-ahead button. */
 export function PlanView() {
   const plan = useApp((s) => s.plan);
   const gpu = useApp((s) => s.gpu);
   const load = useApp((s) => s.load);
+  const pair = useApp((s) => s.pair);
+  const changed = useApp(pairChanged);
   const loadModel = useApp((s) => s.loadModel);
   const benchBusy = useBench((s) => s.status === 'running' || s.status === 'fetching');
 
@@ -22,9 +26,15 @@ export function PlanView() {
     );
   }
   const p = plan.plan;
-  const both = p.engines.reduce((a, e) => a + e.totalBytes, 0);
-  const allCached = p.engines.every((e) => e.cached);
+  const picked = pairFormats(pair);
+  const chosen = p.engines.filter((e) => picked.includes(e.format));
+  const both = chosen.reduce((a, e) => a + e.totalBytes, 0);
+  const allCached = chosen.every((e) => e.cached);
+  const refusals = pairRefusals(p.engines, pair);
+  const allowed = allowedFormats(p.engines);
   const busy = load.status === 'loading' || benchBusy;
+  const names = `${engineLabel(pair.baseline)} + ${engineLabel(pair.candidate)}`;
+  const loadedHere = load.status === 'ready' && load.info?.name === p.name;
   return (
     <div className="plan" data-testid="plan">
       <div className="plan-title">
@@ -36,41 +46,65 @@ export function PlanView() {
           {p.modelType} · {params(p.params)} params · {p.layers} layers · context {p.contextLength}
         </span>
       </div>
-      <table className="table">
+      <table className="table plan-table">
         <thead>
           <tr>
             <th>GPU memory</th>
             <th>weights</th>
+            <th title={`weight bytes over the ${engineLabel(pair.baseline)} baseline's`}>÷ {engineLabel(pair.baseline)}</th>
             <th>KV cache</th>
             <th>total</th>
           </tr>
         </thead>
         <tbody>
-          {p.engines.map((e) => (
-            <tr key={e.format}>
-              <td>
-                {e.format === 'f16' ? 'FP16' : 'INT8'}
-                {e.cached && <span className="badge badge-ok">cached</span>}
-              </td>
-              <td>{bytes(e.weightBytes)}</td>
-              <td>{bytes(e.kvBytes)}</td>
-              <td>{bytes(e.totalBytes)}</td>
-            </tr>
-          ))}
+          {p.engines.map((e) => {
+            const role = e.format === pair.baseline ? 'baseline' : e.format === pair.candidate ? 'candidate' : null;
+            const ratio = weightRatio(p.engines, e.format, pair.baseline);
+            return (
+              <tr key={e.format} data-testid={`plan-row-${e.format}`} className={`${role ? 'picked' : ''}${e.refusal ? ' refused' : ''}`} title={e.refusal ?? engineTitle(e.format)}>
+                <td>
+                  <span className="engine-dot" style={{ background: engineColor(e.format) }} />
+                  {engineLabel(e.format)}
+                  {e.cached && <span className="badge badge-ok">cached</span>}
+                  {e.refusal && <span className="badge badge-warn">too large</span>}
+                </td>
+                <td data-testid={`plan-weights-${e.format}`} data-bytes={e.weightBytes}>
+                  {bytes(e.weightBytes)}
+                </td>
+                <td>{ratio === null ? '—' : `${ratio.toFixed(2)}×`}</td>
+                <td>{bytes(e.kvBytes)}</td>
+                <td>{bytes(e.totalBytes)}</td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
-      {p.refusal ? (
+      <EnginePicker engines={p.engines} disabled={busy} />
+      {refusals.length ? (
         <div className="alert alert-bad" role="alert" data-testid="plan-refusal">
           <strong>Too large for this GPU</strong>
-          <p>{p.refusal}</p>
+          {refusals.map((r) => (
+            <p key={r}>{r}</p>
+          ))}
+          {allowed.length > 0 && (
+            <p>
+              This adapter can hold {allowed.map(engineLabel).join(', ')}
+              {allowed.length >= 2 ? ': pick two of them above.' : ', and the comparison needs two engines.'}
+            </p>
+          )}
         </div>
       ) : (
         <p className="hint">
           Both engines stay loaded: {bytes(both)} together. Largest buffer {bytes(p.largestBuffer.bytes)} ({p.largestBuffer.label}); this adapter allows {bytes(p.maxBufferBytes)}.
         </p>
       )}
-      <button className="btn btn-primary btn-wide" data-testid="load" disabled={!!p.refusal || busy} onClick={loadModel}>
-        {busy ? 'Loading…' : load.status === 'ready' && load.info?.name === p.name ? 'Reload' : p.synthetic ? 'Generate weights & load' : allCached ? 'Load from cache' : 'Download & load'}
+      {changed && loadedHere && (
+        <p className="alert alert-info" role="status" data-testid="pair-changed">
+          Loaded: {load.formats.map(engineLabel).join(' + ')}. Compare and the benchmark use those until you load {names}.
+        </p>
+      )}
+      <button className="btn btn-primary btn-wide" data-testid="load" disabled={refusals.length > 0 || busy} onClick={loadModel}>
+        {busy ? 'Loading…' : loadedHere ? (changed ? `Load ${names}` : 'Reload') : p.synthetic ? 'Generate weights & load' : allCached ? 'Load from cache' : 'Download & load'}
       </button>
     </div>
   );

@@ -42,8 +42,6 @@ export function percent(v: number | null | undefined, digits = 1): string {
   return `${(v * 100).toFixed(digits)}%`;
 }
 
-export const ENGINE_LABEL = { f16: 'FP16 baseline', int8: 'INT8 weight-only' } as const;
-
 /** "Chrome 131", "Firefox 128", "Safari 17", "Node v20.1.0" from a user agent (or the CLI's tag). */
 export function browserName(ua: string): string {
   if (ua.startsWith('Node ')) return ua.split(' ').slice(0, 2).join(' ');

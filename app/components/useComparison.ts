@@ -1,16 +1,20 @@
 import { useMemo } from 'react';
 import { rougeL, tokenAgreement, firstDivergence } from '../../src/bench/metrics';
 import { useApp, paneStats } from '../store';
+import type { Format } from '../protocol';
 
 export interface ComparisonResult {
-  tokens: { f16: number; int8: number };
+  /** the loaded pair: the candidate is measured against the baseline */
+  baseline: Format;
+  candidate: Format;
+  tokens: { baseline: number; candidate: number };
   agreement: number;
   /** first token index where the engines differ; null when identical */
   divergence: number | null;
   rougeL: number;
-  /** int8 decode tokens/s over f16's */
+  /** candidate decode tokens/s over the baseline's */
   speedup: number | null;
-  /** int8 weight bytes over f16's */
+  /** candidate weight bytes over the baseline's */
   memoryRatio: number | null;
 }
 
@@ -19,20 +23,23 @@ export function useComparison(): ComparisonResult | null {
   const run = useApp((s) => s.run);
   const engines = useApp((s) => s.load.info?.engines);
   return useMemo(() => {
-    const { f16, int8 } = run.panes;
-    const finished = (p: typeof f16) => p.status === 'done' || p.status === 'stopped';
-    if (run.status === 'running' || !finished(f16) || !finished(int8)) return null;
-    const a = paneStats(f16);
-    const b = paneStats(int8);
-    const w16 = engines?.find((e) => e.format === 'f16')?.weightBytes;
-    const w8 = engines?.find((e) => e.format === 'int8')?.weightBytes;
+    const [b, c] = engines ?? [];
+    if (!b || !c) return null;
+    const base = run.panes[b.format];
+    const cand = run.panes[c.format];
+    const finished = (p: typeof base) => p.status === 'done' || p.status === 'stopped';
+    if (run.status === 'running' || !finished(base) || !finished(cand)) return null;
+    const x = paneStats(base);
+    const y = paneStats(cand);
     return {
-      tokens: { f16: f16.ids.length, int8: int8.ids.length },
-      agreement: tokenAgreement(f16.ids, int8.ids),
-      divergence: firstDivergence(f16.ids, int8.ids),
-      rougeL: rougeL(int8.text, f16.text).f1,
-      speedup: a.tokensPerSecond && b.tokensPerSecond ? b.tokensPerSecond / a.tokensPerSecond : null,
-      memoryRatio: w16 && w8 ? w8 / w16 : null,
+      baseline: b.format,
+      candidate: c.format,
+      tokens: { baseline: base.ids.length, candidate: cand.ids.length },
+      agreement: tokenAgreement(base.ids, cand.ids),
+      divergence: firstDivergence(base.ids, cand.ids),
+      rougeL: rougeL(cand.text, base.text).f1,
+      speedup: x.tokensPerSecond && y.tokensPerSecond ? y.tokensPerSecond / x.tokensPerSecond : null,
+      memoryRatio: b.weightBytes && c.weightBytes ? c.weightBytes / b.weightBytes : null,
     };
   }, [run, engines]);
 }
