@@ -83,6 +83,6 @@ describe('cli', () => {
       code: 1,
       stderr: expect.stringContaining('UnsupportedModelError: model_type "gpt2" is not supported'),
     });
-    await expect(npm(['generate', '--model', modelDir('stories260K'), '--engine', 'q4'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--engine must be') });
+    await expect(npm(['generate', '--model', modelDir('stories260K'), '--engine', 'q8'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--engine must be one of f32, f16, int8, q4, got "q8"') });
   });
 });

@@ -28,16 +28,35 @@ const REFITS = 3;
 
 const round16 = (x: number) => f16ToF32(f32ToF16(x));
 
+/** Squared error of quantizing g[0..n) to a + u s, u = round((v - a) / s) clamped to [0, 15] (by the reciprocal: ties may round either way). */
+function sse(g: Float64Array, n: number, a: number, s: number): number {
+  const inv = 1 / s;
+  let e = 0;
+  for (let i = 0; i < n; i++) {
+    const v = g[i]!;
+    let u = Math.round((v - a) * inv);
+    u = u < 0 ? 0 : u > 15 ? 15 : u;
+    const d = a + u * s - v;
+    e += d * d;
+  }
+  return e;
+}
+
+const scratch = new Float64Array(256);
+
 /**
- * Fits (offset m, scale s) for one group w[0..n): the clipped range with the least squared error,
- * then up to REFITS least-squares refits of (m, s) to the levels it picked; finally s and m are
- * rounded to f16 (what the GPU holds) and the levels recomputed against them. Writes q into `q`.
+ * Fits (offset m, scale s) for one group w[start .. start + n): the clipped range with the least
+ * squared error, then up to REFITS least-squares refits of (m, s) to the levels it picked; finally
+ * s and m are rounded to f16 (what the GPU holds) and the levels recomputed against them. Writes q
+ * into `q`. (Plain loops over a Float64Array copy: this runs for every 32 weights of a model.)
  */
 export function fitGroup(w: ArrayLike<number>, start: number, n: number, q: Int8Array): { s: number; m: number } {
+  const g = n <= scratch.length ? scratch : new Float64Array(n);
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < n; i++) {
     const v = w[start + i]!;
+    g[i] = v;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
@@ -47,31 +66,27 @@ export function fitGroup(w: ArrayLike<number>, start: number, n: number, q: Int8
     return { s: 0, m: round16(n > 0 ? lo : 0) };
   }
   // w = a + u * s with u in [0, 15]; m = a + 8 s makes q = u - 8 signed.
-  const sse = (a: number, s: number) => {
-    let e = 0;
-    for (let i = 0; i < n; i++) {
-      const v = w[start + i]!;
-      const u = Math.min(15, Math.max(0, Math.round((v - a) / s)));
-      const d = a + u * s - v;
-      e += d * d;
-    }
-    return e;
-  };
   let a = lo;
   let s = (hi - lo) / 15;
-  let best = sse(a, s);
-  for (const [fl, fh] of CLIP.slice(1)) {
-    const a2 = lo * fl;
-    const s2 = (hi * fh - a2) / 15;
+  let best = sse(g, n, a, s);
+  for (let c = 1; c < CLIP.length; c++) {
+    const a2 = lo * CLIP[c]![0];
+    const s2 = (hi * CLIP[c]![1] - a2) / 15;
     if (!(s2 > 0)) continue;
-    const e = sse(a2, s2);
-    if (e < best) [a, s, best] = [a2, s2, e];
+    const e = sse(g, n, a2, s2);
+    if (e < best) {
+      a = a2;
+      s = s2;
+      best = e;
+    }
   }
   for (let it = 0; it < REFITS; it++) {
     let su = 0, suu = 0, sw = 0, suw = 0;
+    const inv = 1 / s;
     for (let i = 0; i < n; i++) {
-      const v = w[start + i]!;
-      const u = Math.min(15, Math.max(0, Math.round((v - a) / s)));
+      const v = g[i]!;
+      let u = Math.round((v - a) * inv);
+      u = u < 0 ? 0 : u > 15 ? 15 : u;
       su += u;
       suu += u * u;
       sw += v;
@@ -82,13 +97,18 @@ export function fitGroup(w: ArrayLike<number>, start: number, n: number, q: Int8
     const s2 = (n * suw - su * sw) / det;
     const a2 = (sw - s2 * su) / n;
     if (!(s2 > 0)) break;
-    const e = sse(a2, s2);
+    const e = sse(g, n, a2, s2);
     if (!(e < best)) break;
-    [a, s, best] = [a2, s2, e];
+    a = a2;
+    s = s2;
+    best = e;
   }
   const s16 = round16(s);
   const m16 = round16(a + 8 * s);
-  for (let i = 0; i < n; i++) q[i] = s16 > 0 ? Math.min(7, Math.max(-8, Math.round((w[start + i]! - m16) / s16))) : 0;
+  for (let i = 0; i < n; i++) {
+    const u = s16 > 0 ? Math.round((g[i]! - m16) / s16) : 0;
+    q[i] = u < -8 ? -8 : u > 7 ? 7 : u;
+  }
   return { s: s16, m: m16 };
 }
 
