@@ -15,7 +15,7 @@ export interface OracleGreedyCase {
   continuation_ids: number[];
   /** the oracle's greedy ids with its weights quantized as this project's int8 (group 128) */
   sim_int8_g128_ids?: number[];
-  /** the same with symmetric int4, group 32: this project's q4 */
+  /** the same with symmetric int4, group 32 (max |w| / 7): not q4's scheme, compared with it only */
   sim_int4_g32_ids?: number[];
 }
 
