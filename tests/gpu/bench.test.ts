@@ -112,8 +112,8 @@ describe('synthetic weights', () => {
   const odd = parseConfig({ model_type: 'qwen2', hidden_size: 70, intermediate_size: 98, num_hidden_layers: 2, num_attention_heads: 5, num_key_value_heads: 1, vocab_size: 37, tie_word_embeddings: true });
   const configs: Array<[string, ModelConfig]> = [['qwen2 D70 I98 V37 tied+bias', odd], ['tiny', presetConfig('tiny')]];
   for (const [name, c] of configs) {
-    it(`${name}: every GpuWeight field, buffer size and byte count equals a real load's (f32, f16, int8)`, async () => {
-      for (const format of ['f32', 'f16', 'int8'] as const) {
+    it(`${name}: every GpuWeight field, buffer size and byte count equals a real load's (f32, f16, int8, q4)`, async () => {
+      for (const format of ['f32', 'f16', 'int8', 'q4'] as const) {
         const syn = await createSyntheticWeights(gpu.device, c, format, 5);
         const real = await loadedWeights(c, format);
         try {
