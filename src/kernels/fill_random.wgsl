@@ -58,25 +58,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     let a = select(0.0, uniform_at(row, c), c < p.cols);
     let b = select(0.0, uniform_at(row, c + 1u), c + 1u < p.cols);
     out[w] = pack2x16float(vec2<f32>(a, b));
-  } else if (p.mode == 3u) {
-    // Nibbles in [-7, 7] (never -8, like q4.ts), nibble j = column 8*word + j.
-    var word = 0u;
-    for (var j = 0u; j < 8u; j++) {
-      let c = word_in_row * 8u + j;
-      if (c < p.cols) {
-        let q = i32(hash_at(row, c) % 15u) - 7;
-        word |= (bitcast<u32>(q) & 0xfu) << (4u * j);
-      }
-    }
-    out[w] = word;
   } else {
-    // Bytes in [-127, 127] (never -128, like int8.ts), byte j = column 4*word + j.
+    // Signed integers of `bits` bits, never the most negative: int8 bytes in [-127, 127] (mode 2,
+    // like int8.ts), q4 nibbles in [-7, 7] (mode 3; q4.ts may use -8, a speed run need not);
+    // value j = column per*word + j.
+    let bits = select(8u, 4u, p.mode == 3u);
+    let per = 32u / bits;
+    let mask = (1u << bits) - 1u; // also the count of values drawn: 255 or 15
     var word = 0u;
-    for (var j = 0u; j < 4u; j++) {
-      let c = word_in_row * 4u + j;
+    for (var j = 0u; j < per; j++) {
+      let c = word_in_row * per + j;
       if (c < p.cols) {
-        let q = i32(hash_at(row, c) % 255u) - 127;
-        word |= (bitcast<u32>(q) & 0xffu) << (8u * j);
+        let q = i32(hash_at(row, c) % mask) - i32(mask / 2u);
+        word |= (bitcast<u32>(q) & mask) << (bits * j);
       }
     }
     out[w] = word;
