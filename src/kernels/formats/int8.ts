@@ -9,7 +9,34 @@ import unpackShift from '../gemv_unpack_shift.wgsl';
 import unpackMagic from '../gemv_unpack_magic.wgsl';
 import unpackMantissa from '../gemv_unpack_mantissa.wgsl';
 import unpackMul from '../gemv_unpack_mul.wgsl';
-import { packSymmetric, symmetricValueAt, type FormatSpec } from './format';
+import { rowStrideOf, type FormatSpec, type PackedWeight } from './format';
+
+/** Per-group symmetric quantization of W[n, k]: scale = max |w| of the group / 127, q = round(w / scale). */
+function packInt8(w: Float32Array, n: number, k: number, groupSize = 128): PackedWeight {
+  if (w.length !== n * k) throw new Error(`packWeight: expected ${n}x${k}=${n * k} values, got ${w.length}`);
+  if (!(Number.isInteger(groupSize) && groupSize > 0 && groupSize % 4 === 0)) throw new Error(`int8 group size must be a positive multiple of 4, got ${groupSize}`);
+  const stride = rowStrideOf({ perWord: 4 }, k);
+  const groups = Math.ceil(k / groupSize);
+  const out = new Uint32Array(n * stride);
+  const scales = new Float32Array(n * groups);
+  for (let r = 0; r < n; r++) {
+    for (let g = 0; g < groups; g++) {
+      const start = g * groupSize;
+      const end = Math.min(k, start + groupSize);
+      let maxAbs = 0;
+      for (let c = start; c < end; c++) maxAbs = Math.max(maxAbs, Math.abs(w[r * k + c]!));
+      const scale = maxAbs / 127;
+      scales[r * groups + g] = scale;
+      const inv = scale > 0 ? 1 / scale : 0;
+      for (let c = start; c < end; c++) {
+        const q = Math.max(-127, Math.min(127, Math.round(w[r * k + c]! * inv)));
+        const word = r * stride + (c >> 2);
+        out[word] = (out[word]! | ((q & 0xff) << (8 * (c & 3)))) >>> 0;
+      }
+    }
+  }
+  return { format: 'int8', n, k, rowStride: stride, data: out, scales, groupSize };
+}
 
 const UNPACK = { shift: unpackShift, magic: unpackMagic, mantissa: unpackMantissa, mul: unpackMul };
 
@@ -26,6 +53,10 @@ export const int8: FormatSpec = {
   vecReader: (unpack) => UNPACK[unpack] + vecInt8,
   unpacks: ['shift', 'magic', 'mantissa', 'mul'],
   tolerance: { logitsNrmse: 5e-2, nearTie: 0.05 },
-  pack: (w, n, k, groupSize = 128) => packSymmetric('int8', 8, 127, w, n, k, groupSize),
-  valueAt: (p, r, c) => symmetricValueAt(p, 8, r, c),
+  pack: packInt8,
+  valueAt(p, r, c) {
+    const word = (p.data as Uint32Array)[r * p.rowStride + (c >> 2)]!;
+    const q = ((word >>> (8 * (c & 3))) << 24) >> 24;
+    return q * p.scales![r * Math.ceil(p.k / p.groupSize!) + Math.floor(c / p.groupSize!)]!;
+  },
 };
