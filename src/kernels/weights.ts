@@ -5,7 +5,7 @@
 // buffers: part i > 0 is bound at 10 + i - 1 (its scales at 20 + i - 1), and the readers reach
 // every part through `w_at(row, i)` and `s_at(row, g)` (weightAccessWgsl).
 import { createStorage } from '../gpu/buffers';
-import { formatSpec, isQuantized, narrowerAdvice, scaleGroupsOf, type PackedWeight, type WeightElem, type WeightFormat } from './formats';
+import { formatSpec, isQuantized, scaleGroupsOf, shrinkAdvice, type PackedWeight, type WeightElem, type WeightFormat } from './formats';
 
 export type { WeightElem } from './formats';
 
@@ -57,7 +57,7 @@ export function partRowsFor(l: Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride
   if (parts > MAX_WEIGHT_PARTS) {
     throw new WeightTooLargeError(
       `${label} [${l.n}, ${l.k}] ${l.format} needs ${(l.n * l.rowStride * 4 / 2 ** 20).toFixed(0)} MiB; this adapter binds at most ${(maxBytes / 2 ** 20).toFixed(0)} MiB per buffer, ` +
-        `and a weight is split into at most ${MAX_WEIGHT_PARTS} buffers. Try a smaller model${narrowerAdvice(l.format) ? ` or ${narrowerAdvice(l.format)}` : ''}.`,
+        `and a weight is split into at most ${MAX_WEIGHT_PARTS} buffers. ${shrinkAdvice(l.format, false)}`,
     );
   }
   return rows;

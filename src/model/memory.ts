@@ -1,7 +1,7 @@
 // GPU memory a model needs in a given format and context length, computed from config.json
 // alone so the app can refuse a model before downloading it.
 import { layerVectorParams, type ModelConfig } from './config';
-import { isQuantized, narrowerAdvice, packedLayout, type WeightFormat } from '../kernels/formats';
+import { isQuantized, packedLayout, shrinkAdvice, type WeightFormat } from '../kernels/formats';
 import { samplerScratchWords } from './sampling';
 import { partRowsFor, WeightTooLargeError, type GpuWeight } from '../kernels/weights';
 
@@ -84,7 +84,7 @@ export function checkFits(
   if (plan.largestBuffer.bytes > perBuffer) {
     throw new ModelTooLargeError(
       `${what} needs a ${GB(plan.largestBuffer.bytes)} buffer (${plan.largestBuffer.label}); this adapter allows ${GB(perBuffer)} per buffer. ` +
-        `Try a smaller model, ${narrowerAdvice(plan.weights.format) ? `${narrowerAdvice(plan.weights.format)}, ` : ''}or a shorter context.`,
+        shrinkAdvice(plan.weights.format, true),
     );
   }
   for (const m of plan.weights.matrices) {
@@ -101,7 +101,7 @@ export function checkFits(
     if (most !== undefined && bindings > most) {
       throw new ModelTooLargeError(
         `${what}: the ${m.label} is split over ${parts} buffers (${GB(perBuffer)} each at most), and reading it binds ${bindings} storage buffers; this adapter allows ${most}. ` +
-          `Try a smaller model${narrowerAdvice(plan.weights.format) ? ` or ${narrowerAdvice(plan.weights.format)}` : ''}.`,
+          shrinkAdvice(plan.weights.format, false),
       );
     }
   }

@@ -28,10 +28,16 @@ export function narrowerFormats(format: WeightFormat): WeightFormat[] {
   return FORMAT_NAMES.slice(FORMAT_NAMES.indexOf(format) + 1);
 }
 
-/** "the int8 or q4 engine", or "" when `format` is the narrowest. */
-export function narrowerAdvice(format: WeightFormat): string {
+/**
+ * What a user can try when `format` does not fit: "Try a smaller model or the int8 or q4 engine."
+ * (with `shorterContext`: "Try a smaller model, the q4 engine, or a shorter context."); the
+ * narrowest format leaves the engine out.
+ */
+export function shrinkAdvice(format: WeightFormat, shorterContext: boolean): string {
   const n = narrowerFormats(format);
-  return n.length ? `the ${n.join(' or ')} engine` : '';
+  const engine = n.length ? `the ${n.join(' or ')} engine` : '';
+  if (shorterContext) return `Try a smaller model, ${engine ? `${engine}, ` : ''}or a shorter context.`;
+  return `Try a smaller model${engine ? ` or ${engine}` : ''}.`;
 }
 
 /** Parses a user-given format name, with the list of valid ones in the error. */
