@@ -15,13 +15,14 @@ export { PRESETS, PRESET_NAMES, isPreset, presetConfig, type PresetName } from '
 import { Engine, type EngineOptions } from '../model/engine';
 import { checkFits, matrixLayout, planMemory } from '../model/memory';
 import { formatSpec, type WeightFormat } from '../kernels/formats';
-import { assembleWeights, stackedLabel, stackedTarget, weightTable, type ModelWeights } from '../model/weights';
+import { assembleWeights, modelSlots, stackedLabel, stackedTarget, weightTable, type ModelWeights } from '../model/weights';
+import { elements } from '../model/arch';
 
 export interface TensorPlan {
   /** the slot key uploadTensors uses: "g.embed", "3.wq", ... */
   key: string;
   hf: string;
-  kind: 'matrix' | 'norm' | 'bias';
+  kind: 'matrix' | 'norm' | 'bias' | 'table';
   n: number;
   k: number;
   /** bytes uploadTensors would count for it */
@@ -30,18 +31,13 @@ export interface TensorPlan {
 
 /** Every tensor the forward pass reads, in load order, with the bytes a real load would hold. */
 export function planSyntheticTensors(c: ModelConfig, format: WeightFormat): TensorPlan[] {
-  const table = weightTable(c);
-  const slots = [
-    ...Object.entries(table.global).map(([k, s]) => [`g.${k}`, s] as const),
-    ...Array.from({ length: c.numLayers }, (_, l) => Object.entries(table.layer(l)).map(([k, s]) => [`${l}.${k}`, s] as const)).flat(),
-  ];
-  return slots.map(([key, s]): TensorPlan => {
+  return modelSlots(c).map(([key, s]): TensorPlan => {
     if (s.kind === 'matrix') {
       const [n, k] = s.shape as [number, number];
       return { key, hf: s.hf, kind: 'matrix', n, k, bytes: matrixLayout(n, k, format).bytes };
     }
-    const n = s.shape[0]!;
-    return { key, hf: s.hf, kind: /norm|layernorm/.test(s.hf) ? 'norm' : 'bias', n, k: 1, bytes: n * 4 };
+    const n = elements(s.shape);
+    return { key, hf: s.hf, kind: s.kind, n, k: 1, bytes: n * 4 };
   });
 }
 
@@ -111,7 +107,8 @@ export async function createSyntheticWeights(device: GPUDevice, c: ModelConfig, 
       } else {
         const b = createStorage(device, label, n * 4);
         buffers.push(b);
-        const r = t.kind === 'norm' ? [1, 1] : [-BIAS_RANGE, BIAS_RANGE];
+        // Norm weights 1; biases and position tables small (a position table of trained magnitude).
+        const r = t.kind === 'norm' ? [1, 1] : t.kind === 'table' ? [-W_RANGE, W_RANGE] : [-BIAS_RANGE, BIAS_RANGE];
         fill.fill(device, b, { mode: 'f32', seed: s, words: n, rowWords: n, cols: n, lo: r[0], hi: r[1] });
         results.set(key, b);
       }

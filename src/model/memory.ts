@@ -1,6 +1,7 @@
 // GPU memory a model needs in a given format and context length, computed from config.json
 // alone so the app can refuse a model before downloading it.
-import { layerVectorParams, type ModelConfig } from './config';
+import type { ModelConfig } from './config';
+import { ARCHITECTURES, elements, modelSlots, stackedTarget, weightTable, type Slot } from './arch';
 import { isQuantized, packedLayout, shrinkAdvice, type WeightFormat } from '../kernels/formats';
 import { samplerScratchWords } from './sampling';
 import { partRowsFor, WeightTooLargeError, type GpuWeight } from '../kernels/weights';
@@ -36,35 +37,38 @@ export function matrixBytes(n: number, k: number, format: WeightFormat): number 
   return matrixLayout(n, k, format).bytes;
 }
 
+/** The weights, activations and KV cache of `c` in `format`, from its architecture's weight table and activations. */
 export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: number, maxRows: number, maxLogitRows = 1): MemoryPlan {
   const D = c.hiddenSize;
-  const Q = c.numHeads * c.headDim;
   const KV = c.numKvHeads * c.headDim;
-  const I = c.intermediateSize;
   const V = c.vocabSize;
-  const embed = matrixBytes(V, D, format);
-  // Norms and biases stay f32 in every format.
-  const perLayer = matrixBytes(Q, D, format) + 2 * matrixBytes(KV, D, format) + matrixBytes(D, Q, format) + 2 * matrixBytes(I, D, format) + matrixBytes(D, I, format) + layerVectorParams(c) * 4;
-  const weightBytes = embed * (c.tieWordEmbeddings ? 1 : 2) + c.numLayers * perLayer + D * 4;
+  // Matrices in the format's packed layout; norms, biases and position tables stay f32.
+  const weightBytes = modelSlots(c).reduce((a, [, s]) => a + (s.kind === 'matrix' ? matrixBytes(s.shape[0]!, s.shape[1]!, format) : elements(s.shape) * 4), 0);
   const kvLayer = contextLength * KV * 4;
   const kvBytes = 2 * c.numLayers * kvLayer;
   const T = maxRows;
-  // ...plus the sampler's processed logits and its scratch (part figures, candidate lists).
-  const activationBytes = 4 * (T * (2 * D + 2 * Q + 2 * KV + 3 * I + 1) + maxLogitRows * (2 * D + V) + contextLength + V + samplerScratchWords(V));
+  const perRow = Object.values(ARCHITECTURES[c.arch].activations(c));
+  const widestActivation = Math.max(...perRow);
+  // The per-row activations and the ids, the rows that get logits (lastX, lastH, logits), the token
+  // history, and the sampler's processed logits and scratch (part figures, candidate lists).
+  const activationBytes = 4 * (T * (perRow.reduce((a, b) => a + b, 0) + 1) + maxLogitRows * (2 * D + V) + contextLength + V + samplerScratchWords(V));
   const candidates = [
     { label: 'KV cache of one layer', bytes: kvLayer },
-    { label: 'MLP activations', bytes: T * I * 4 },
+    { label: 'MLP activations', bytes: T * widestActivation * 4 },
     { label: 'logits', bytes: maxLogitRows * V * 4 },
   ];
   const largestBuffer = candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-  // otherBuffers: x, y and the norm weight (lm_head); x, q, both caches, bias, norm (q/k/v); ...
+  // Each matrix as the engine holds it (stacked parts as one), with the other storage buffers its kernels bind.
+  const table = weightTable(c);
+  const matrix = ([name, s]: [string, Slot], slots: Record<string, Slot>) => {
+    const stack = stackedTarget(slots, name);
+    if (stack && stack.offset > 0) return [];
+    return [{ label: s.label ?? name, n: stack ? stack.total : s.shape[0]!, k: s.shape[1]!, otherBuffers: s.binds ?? 3 }];
+  };
+  const layer0 = c.numLayers > 0 ? table.layer(0) : {};
   const matrices = [
-    { label: 'embedding table', n: V, k: D, otherBuffers: 3 },
-    ...(c.tieWordEmbeddings ? [] : [{ label: 'lm_head', n: V, k: D, otherBuffers: 3 }]),
-    { label: 'stacked q/k/v projection', n: Q + 2 * KV, k: D, otherBuffers: 6 },
-    { label: 'o_proj', n: D, k: Q, otherBuffers: 3 },
-    { label: 'stacked gate/up projection', n: 2 * I, k: D, otherBuffers: 4 },
-    { label: 'down_proj', n: D, k: I, otherBuffers: 3 },
+    ...Object.entries(table.global).filter(([, s]) => s.kind === 'matrix').flatMap((e) => matrix(e, table.global)),
+    ...Object.entries(layer0).filter(([, s]) => s.kind === 'matrix').flatMap((e) => matrix(e, layer0)),
   ];
   return { weightBytes, kvBytes, activationBytes, totalBytes: weightBytes + kvBytes + activationBytes, largestBuffer, weights: { format, matrices } };
 }

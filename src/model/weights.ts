@@ -1,6 +1,6 @@
-// Model weights: the one table from HF tensor names to ours, and loading them onto the GPU in the
-// engine's format, one tensor at a time (read, convert, pack/quantize, upload, drop).
-import type { ModelConfig } from './config';
+// Model weights: loading the architecture's weight table (src/model/arch) onto the GPU in the
+// engine's format, one tensor at a time (read, convert, transform, pack/quantize, upload, drop).
+import { modelSlots as slotList, stackedLabel, stackedTarget, weightTable, elements, type ModelConfig, type Slot } from './arch';
 import type { ModelSource } from './source';
 import { parseHeader, headerLength, parseShardIndex, tensorToF32, SafetensorsError, type TensorInfo } from './safetensors';
 import { packWeight, packedBytes, type PackedWeight, type WeightFormat } from '../kernels/formats';
@@ -11,101 +11,28 @@ export class WeightError extends Error {
   override name = 'WeightError';
 }
 
-/**
- * One layer's weights as the forward pass reads them. Projections that read the same input are
- * stacked into one weight (rows of q_proj, k_proj, v_proj; rows of gate_proj, up_proj), so each
- * group is one matmul dispatch; the cache and the checkpoint still hold them as separate tensors.
- */
-export interface LayerWeights {
-  attnNorm: GPUBuffer; // [D] f32
-  wqkv: GpuWeight; // [H*hd + 2*KV*hd, D]: q_proj, k_proj, v_proj
-  bqkv?: GPUBuffer; // [H*hd + 2*KV*hd]
-  wo: GpuWeight; // [D, H*hd]
-  bo?: GPUBuffer; // [D]
-  mlpNorm: GPUBuffer; // [D] f32
-  wGateUp: GpuWeight; // [2*I, D]: gate_proj, up_proj
-  bGateUp?: GPUBuffer; // [2*I]
-  wDown: GpuWeight; // [D, I]
-  bDown?: GPUBuffer; // [D]
-}
-
-/** Which HF projections are stacked into one weight of LayerWeights, in row order. */
-export const STACKED = {
-  wqkv: ['wq', 'wk', 'wv'],
-  bqkv: ['bq', 'bk', 'bv'],
-  wGateUp: ['wGate', 'wUp'],
-  bGateUp: ['bGate', 'bUp'],
-} as const;
-
-/** Label of a stacked weight, from its first part's HF name: "model.layers.3.self_attn.wqkv". */
-export function stackedLabel(hf: string, target: string): string {
-  return hf.replace(/[^.]+\.(weight|bias)$/, target);
-}
-
-/** The stacked field a slot of weightTable's layer part goes into, and where: null if it stands alone. */
-export function stackedTarget(slots: Record<string, Slot>, field: string): { target: string; offset: number; total: number } | null {
-  for (const [target, parts] of Object.entries(STACKED)) {
-    const i = (parts as readonly string[]).indexOf(field);
-    if (i < 0) continue;
-    const rows = parts.map((p) => slots[p]?.shape[0] ?? 0);
-    return { target, offset: rows.slice(0, i).reduce((a, b) => a + b, 0), total: rows.reduce((a, b) => a + b, 0) };
-  }
-  return null;
-}
+/** A tensor on the GPU: a packed matrix, or an f32 buffer (norms, biases, position tables). */
+export type WeightEntry = GpuWeight | GPUBuffer;
 
 export interface ModelWeights {
   format: WeightFormat;
   embed: GpuWeight; // [V, D]
-  layers: LayerWeights[];
+  /** [V, D]; the same object as `embed` when embeddings are tied */
+  lmHead: GpuWeight;
   finalNorm: GPUBuffer; // [D] f32
-  lmHead: GpuWeight; // [V, D]; the same object as `embed` when embeddings are tied
+  /** the architecture's other model-wide tensors by table name (GPT-2: positions, finalNormBias) */
+  globals: Record<string, WeightEntry>;
+  /**
+   * per layer, by the names of its table (stacked weights under their target: "wqkv", "wGateUp");
+   * each architecture's block reads them through its own typed view
+   */
+  layers: Array<Record<string, WeightEntry>>;
   /** bytes of all weight buffers on the GPU */
   bytes: number;
   buffers: GPUBuffer[];
 }
 
-type Kind = 'matrix' | 'vector';
-export interface Slot {
-  hf: string;
-  shape: number[];
-  kind: Kind;
-  optional?: boolean;
-}
-
-/** HF name -> shape for every tensor the forward pass reads (gpt-fast's weight_map). */
-export function weightTable(c: ModelConfig): { global: Record<string, Slot>; layer: (l: number) => Record<string, Slot> } {
-  const D = c.hiddenSize;
-  const Q = c.numHeads * c.headDim;
-  const KV = c.numKvHeads * c.headDim;
-  const I = c.intermediateSize;
-  const V = c.vocabSize;
-  const m = (hf: string, shape: number[]): Slot => ({ hf, shape, kind: 'matrix' });
-  const v = (hf: string, n: number, optional = false): Slot => ({ hf, shape: [n], kind: 'vector', optional });
-  return {
-    global: {
-      embed: m('model.embed_tokens.weight', [V, D]),
-      finalNorm: v('model.norm.weight', D),
-      ...(c.tieWordEmbeddings ? {} : { lmHead: m('lm_head.weight', [V, D]) }),
-    },
-    layer: (l) => {
-      const p = `model.layers.${l}.`;
-      return {
-        attnNorm: v(`${p}input_layernorm.weight`, D),
-        wq: m(`${p}self_attn.q_proj.weight`, [Q, D]),
-        wk: m(`${p}self_attn.k_proj.weight`, [KV, D]),
-        wv: m(`${p}self_attn.v_proj.weight`, [KV, D]),
-        ...(c.qkvBias ? { bq: v(`${p}self_attn.q_proj.bias`, Q), bk: v(`${p}self_attn.k_proj.bias`, KV), bv: v(`${p}self_attn.v_proj.bias`, KV) } : {}),
-        wo: m(`${p}self_attn.o_proj.weight`, [D, Q]),
-        ...(c.oBias ? { bo: v(`${p}self_attn.o_proj.bias`, D) } : {}),
-        mlpNorm: v(`${p}post_attention_layernorm.weight`, D),
-        wGate: m(`${p}mlp.gate_proj.weight`, [I, D]),
-        wUp: m(`${p}mlp.up_proj.weight`, [I, D]),
-        wDown: m(`${p}mlp.down_proj.weight`, [D, I]),
-        ...(c.mlpBias ? { bGate: v(`${p}mlp.gate_proj.bias`, I), bUp: v(`${p}mlp.up_proj.bias`, I), bDown: v(`${p}mlp.down_proj.bias`, D) } : {}),
-      };
-    },
-  };
-}
+export { stackedLabel, stackedTarget, weightTable, modelSlots, type Slot } from './arch';
 
 interface Located {
   file: string;
@@ -146,15 +73,6 @@ export interface PackedTensor {
   vector?: Float32Array;
 }
 
-/** Every slot the forward pass needs, in load order. */
-function slotList(c: ModelConfig): Array<[string, Slot]> {
-  const table = weightTable(c);
-  return [
-    ...Object.entries(table.global).map(([k, s]) => [`g.${k}`, s] as [string, Slot]),
-    ...Array.from({ length: c.numLayers }, (_, l) => Object.entries(table.layer(l)).map(([k, s]) => [`${l}.${k}`, s] as [string, Slot])).flat(),
-  ];
-}
-
 /**
  * Reads the checkpoint tensor by tensor and yields engine-ready tensors (converted to f32, then
  * packed or quantized). Everything is validated before the first tensor is yielded, so a bad file
@@ -170,31 +88,45 @@ export async function* readPackedTensors(
 ): AsyncGenerator<PackedTensor> {
   const located = await indexTensors(source);
   const slots = slotList(c);
+  // A slot's tensor under its name or one of its aliases (GPT-2 with or without "transformer.").
+  const find = (s: Slot) => [s.hf, ...(s.aliases ?? [])].map((n) => located.get(n)).find((t) => t !== undefined);
   for (const [, s] of slots) {
-    const t = located.get(s.hf);
-    if (!t) {
-      if (s.optional) continue;
-      throw new WeightError(`${source.name}: tensor "${s.hf}" is missing from the checkpoint`);
-    }
-    if (t.info.shape.join('x') !== s.shape.join('x')) {
-      throw new WeightError(`${source.name}: tensor "${s.hf}" has shape [${t.info.shape}] but config.json implies [${s.shape}]`);
+    const t = find(s);
+    if (!t) throw new WeightError(`${source.name}: tensor "${s.hf}" is missing from the checkpoint`);
+    const want = s.hfShape ?? s.shape;
+    if (t.info.shape.join('x') !== want.join('x')) {
+      throw new WeightError(`${source.name}: tensor "${s.hf}" has shape [${t.info.shape}] but config.json implies [${want}]`);
     }
   }
   const size = (s: Slot) => {
-    const t = located.get(s.hf);
-    return t ? t.info.end - t.info.begin : 0;
+    const t = find(s)!;
+    return t.info.end - t.info.begin;
   };
   const bytesTotal = slots.reduce((a, [, s]) => a + size(s), 0);
   let bytesDone = 0;
   let done = 0;
   for (const [key, s] of slots) {
-    const t = located.get(s.hf);
-    if (!t) continue;
-    const data = tensorToF32(t.info, await source.range(t.file, t.info.begin, t.info.end));
+    const t = find(s)!;
+    let data = tensorToF32(t.info, await source.range(t.file, t.info.begin, t.info.end));
+    if (s.transform === 'transpose') data = transpose(data, s.hfShape![0]!, s.hfShape![1]!);
     yield s.kind === 'matrix' ? { key, hf: s.hf, matrix: packWeight(data, s.shape[0]!, s.shape[1]!, format, groupSize) } : { key, hf: s.hf, vector: data };
     bytesDone += size(s);
     onProgress?.({ tensorsDone: ++done, tensorsTotal: slots.length, bytesDone, bytesTotal });
   }
+}
+
+/** [rows, cols] row-major -> [cols, rows] row-major (a Conv1D weight into the [out, in] the kernels read). */
+export function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  // Blocks of 32 x 32 keep both sides' reads and writes within a few cache lines.
+  for (let r0 = 0; r0 < rows; r0 += 32) {
+    for (let c0 = 0; c0 < cols; c0 += 32) {
+      const r1 = Math.min(rows, r0 + 32);
+      const c1 = Math.min(cols, c0 + 32);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = a[r * cols + c]!;
+    }
+  }
+  return out;
 }
 
 /**
@@ -249,7 +181,7 @@ export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: W
         }
         bytes += packedBytes(m);
       } else if (t.vector) {
-        if (t.vector.length !== s.shape[0]) throw new WeightError(`tensor "${t.hf}": got ${t.vector.length} values, expected ${s.shape[0]}`);
+        if (t.vector.length !== elements(s.shape)) throw new WeightError(`tensor "${t.hf}": got ${t.vector.length} values, expected ${elements(s.shape)}`);
         if (stack) {
           device.queue.writeBuffer(stackedVector(target, stack.total, stackedLabel(t.hf, stack.target)), stack.offset * 4, t.vector);
         } else {
@@ -261,14 +193,9 @@ export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: W
       }
       arrived.add(t.key);
     }
-    const missing = [...slots].filter(([k, s]) => !s.optional && !arrived.has(k));
+    // (Stacked parts are slots of their own: a stacked weight with a part missing is caught here too.)
+    const missing = [...slots].filter(([k]) => !arrived.has(k));
     if (missing.length) throw new WeightError(`weights incomplete: ${missing.length} tensors missing, e.g. "${missing[0]![1].hf}"`);
-    // A stacked bias is all or nothing: with some parts only, the others would read garbage.
-    for (const [l, field] of Array.from({ length: c.numLayers }, (_, l) => ['bqkv', 'bGateUp'].map((f) => [l, f] as const)).flat()) {
-      const parts = STACKED[field as 'bqkv' | 'bGateUp'].filter((p) => p in table.layer(l));
-      const got = parts.filter((p) => arrived.has(`${l}.${p}`));
-      if (got.length && got.length < parts.length) throw new WeightError(`layer ${l}: only ${got.join(', ')} of ${parts.join(', ')} arrived`);
-    }
   } catch (e) {
     for (const b of buffers) b.destroy();
     throw e;
@@ -277,20 +204,22 @@ export async function uploadTensors(device: GPUDevice, c: ModelConfig, format: W
 }
 
 /** ModelWeights from the uploaded (or generated) tensors, keyed "g.embed", "<layer>.wqkv", ... */
-export function assembleWeights(c: ModelConfig, format: WeightFormat, results: Map<string, GpuWeight | GPUBuffer>, bytes: number, buffers: GPUBuffer[]): ModelWeights {
-  const get = <T>(key: string) => results.get(key) as T;
-  const embed = get<GpuWeight>('g.embed');
-  const fields = ['attnNorm', 'wqkv', 'bqkv', 'wo', 'bo', 'mlpNorm', 'wGateUp', 'bGateUp', 'wDown', 'bDown'] as const;
-  // Optional fields (biases) exist only where the model has them.
-  const layers = Array.from({ length: c.numLayers }, (_, l) =>
-    Object.fromEntries(fields.filter((f) => results.has(`${l}.${f}`)).map((f) => [f, results.get(`${l}.${f}`)])) as unknown as LayerWeights,
-  );
+export function assembleWeights(c: ModelConfig, format: WeightFormat, results: Map<string, WeightEntry>, bytes: number, buffers: GPUBuffer[]): ModelWeights {
+  const embed = results.get('g.embed') as GpuWeight;
+  const globals: Record<string, WeightEntry> = {};
+  const layers = Array.from({ length: c.numLayers }, () => ({}) as Record<string, WeightEntry>);
+  for (const [key, v] of results) {
+    const [where, name] = key.split('.') as [string, string];
+    if (where === 'g') globals[name] = v;
+    else layers[Number(where)]![name] = v;
+  }
   return {
     format,
     embed,
+    lmHead: c.tieWordEmbeddings ? embed : (results.get('g.lmHead') as GpuWeight),
+    finalNorm: results.get('g.finalNorm') as GPUBuffer,
+    globals,
     layers,
-    finalNorm: get<GPUBuffer>('g.finalNorm'),
-    lmHead: c.tieWordEmbeddings ? embed : get<GpuWeight>('g.lmHead'),
     bytes,
     buffers,
   };

@@ -95,7 +95,8 @@ describe('logits against the HF oracle', () => {
     it(`${model} ${format}, decode path${decodeNorm ? ` (${decodeNorm} norm)` : ''}: nRMSE <= ${limitFor(model, format)}`, async () => {
       const engine = await checkAgainstOracle(gpu, model, format, 1, decodeNorm);
       try {
-        expect(engine.forward.fusedDecode).toBe(true);
+        // GPT-2's decode row runs the prefill dispatches (nothing fused); every Llama-family one fuses.
+        expect(engine.forward.fusedDecode).toBe(engine.config.arch === 'llama');
       } finally {
         engine.destroy();
       }

@@ -13,6 +13,7 @@ import { acquireDevice, type GpuContext } from '../../src/gpu/device';
 import { PipelineCache, ShaderCompileError } from '../../src/gpu/pipelines';
 import { GpuValidationError, GpuOutOfMemoryError, DeviceLostError } from '../../src/gpu/errors';
 import { Engine } from '../../src/model/engine';
+import type { GpuWeight } from '../../src/kernels/weights';
 import { memorySource, MissingFileError, type ModelSource } from '../../src/model/source';
 import { parseConfig } from '../../src/model/config';
 import { loadSyntheticEngine } from '../../src/bench/synthetic';
@@ -171,7 +172,7 @@ describe('robustness on the GPU (stories260K, f16)', () => {
   it('a validation error while generating stops it with a GpuValidationError naming the buffer', async () => {
     const engine = await load(ORIGINAL);
     try {
-      const victim = engine.weights.layers[2]!.wDown.data;
+      const victim = (engine.weights.layers[2]!.wDown as GpuWeight).data;
       expect(victim.label).toBe('model.layers.2.mlp.down_proj.weight');
       victim.destroy();
       const got: number[] = [];

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig, ConfigError, UnsupportedModelError } from '../../src/model/config';
-import { modelDir } from './fixtures';
+import { parseConfig, parameterCount, ConfigError, UnsupportedModelError } from '../../src/model/config';
+import { FIXTURES, modelDir } from './fixtures';
 
 const load = (m: string) => parseConfig(readFileSync(path.join(modelDir(m), 'config.json'), 'utf8'));
 
@@ -22,7 +22,7 @@ describe('parseConfig on the fixtures', () => {
     expect(c.qkvBias).toBe(true);
     expect(c.oBias).toBe(false);
     expect(c.layerWindows).toEqual([0, 0]);
-    expect(c.rope.theta).toBe(1e6);
+    expect(c.rope?.theta).toBe(1e6);
     expect(c.headDim).toBe(16); // 112 / 7, no head_dim in the file
   });
   it('applies Mistral sliding_window to every layer, untied head', () => {
@@ -36,11 +36,39 @@ describe('parseConfig on the fixtures', () => {
   });
 });
 
+describe('GPT-2 configs', () => {
+  const gpt2 = JSON.parse(readFileSync(path.join(FIXTURES, 'tokenizers', 'gpt2', 'config.json'), 'utf8')) as Record<string, unknown>;
+  it('reads the gpt2-f32 fixture: learned positions, LayerNorm eps, biases everywhere, tied head, multi-head attention', () => {
+    const c = load('gpt2-f32');
+    expect(c).toMatchObject({
+      arch: 'gpt2', modelType: 'gpt2', hiddenSize: 64, numHeads: 4, numKvHeads: 4, headDim: 16, numLayers: 2, intermediateSize: 256,
+      vocabSize: 512, maxPositionEmbeddings: 256, normEps: 1e-5, rope: null, tieWordEmbeddings: true, qkvBias: true, oBias: true, mlpBias: true,
+      bosTokenId: 1, eosTokenIds: [2],
+    });
+  });
+  it("reads openai-community/gpt2's config.json (no n_inner: 4 x n_embd) and counts its published 124,439,808 parameters", () => {
+    const c = parseConfig(gpt2);
+    expect(c).toMatchObject({ hiddenSize: 768, numHeads: 12, numLayers: 12, intermediateSize: 3072, maxPositionEmbeddings: 1024, vocabSize: 50257, eosTokenIds: [50256] });
+    expect(parameterCount(c)).toBe(124_439_808);
+    // gpt2-large: n_embd 1280, n_head 20, n_layer 36 (774,030,080 on its model card)
+    expect(parameterCount(parseConfig({ ...gpt2, n_embd: 1280, n_head: 20, n_layer: 36 }))).toBe(774_030_080);
+  });
+  it('refuses what the GPT-2 block does not compute', () => {
+    expect(() => parseConfig({ ...gpt2, activation_function: 'relu' })).toThrow(/activation_function "relu" is not supported/);
+    expect(() => parseConfig({ ...gpt2, scale_attn_by_inverse_layer_idx: true })).toThrow(UnsupportedModelError);
+    expect(() => parseConfig({ ...gpt2, scale_attn_weights: false })).toThrow(UnsupportedModelError);
+    expect(() => parseConfig({ ...gpt2, n_head: 7 })).toThrow(/n_embd \(768\) must be a multiple of n_head \(7\)/);
+    expect(() => parseConfig({ ...gpt2, layer_norm_epsilon: 0 })).toThrow(/layer_norm_epsilon/);
+    expect(() => parseConfig({ ...gpt2, n_layer: 0 })).toThrow(/n_layer/);
+  });
+});
+
 describe('parseConfig errors', () => {
   const base = JSON.parse(readFileSync(path.join(modelDir('stories260K'), 'config.json'), 'utf8')) as Record<string, unknown>;
-  it('refuses an unsupported model_type by name', () => {
-    expect(() => parseConfig(readFileSync(path.join(modelDir('gpt2-f32'), 'config.json'), 'utf8'))).toThrow(UnsupportedModelError);
-    expect(() => parseConfig({ ...base, model_type: 'gpt2' })).toThrow(/model_type "gpt2" is not supported/);
+  it('refuses an unsupported model_type by name, listing the supported ones', () => {
+    expect(() => parseConfig({ ...base, model_type: 'gemma' })).toThrow(UnsupportedModelError);
+    expect(() => parseConfig({ ...base, model_type: 'gemma' })).toThrow(/model_type "gemma" is not supported; this engine runs llama, mistral, qwen2, gpt2 models/);
+    expect(() => parseConfig({ ...base, model_type: undefined })).toThrow(/model_type undefined is not supported/);
   });
   it('refuses non-JSON', () => {
     expect(() => parseConfig('{ not json')).toThrow(ConfigError);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 
 export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
 export const MODELS = path.join(FIXTURES, 'models');
-export const GOLDEN_MODELS = ['stories260K', 'pycode-20M', 'llama-gqa-tied-f32', 'llama3-ropescaled-bf16', 'mistral-swa-f16', 'qwen2-bias-f16'] as const;
+export const GOLDEN_MODELS = ['stories260K', 'pycode-20M', 'llama-gqa-tied-f32', 'llama3-ropescaled-bf16', 'mistral-swa-f16', 'qwen2-bias-f16', 'gpt2-f32'] as const;
 
 export function modelDir(name: string): string {
   return path.join(MODELS, name);

@@ -1,0 +1,95 @@
+// The GPT-2 block as kernels, top to bottom. Prefill and decode run the same dispatches (the
+// matmuls pick a GEMV for one row): LayerNorm, one GEMM for c_attn's q/k/v (+bias), the KV append,
+// attention, c_proj (+bias) added into the residual stream, LayerNorm, c_fc (+bias), GELU, the MLP's
+// c_proj (+bias) added into the residual stream. No RoPE: positions are learned and added to the
+// token embedding.
+import type { BlockBuilder, Op } from './program';
+import type { GpuWeight } from '../../kernels/weights';
+import { Embedding } from '../../kernels/embedding';
+import { PositionAdd } from '../../kernels/position_add';
+import { LayerNorm } from '../../kernels/layernorm';
+import { Matmul } from '../../kernels/matmul';
+import { KvAppend } from '../../kernels/kv_append';
+import { Attention } from '../../kernels/attention';
+import { Gelu } from '../../kernels/gelu';
+
+/** A GPT-2 layer's weights, by the names of its table. */
+interface Gpt2Layer {
+  attnNorm: GPUBuffer; // ln_1 [D]
+  attnNormBias: GPUBuffer;
+  wqkv: GpuWeight; // c_attn, transposed: [3D, D]
+  bqkv: GPUBuffer; // [3D]
+  wo: GpuWeight; // attn.c_proj [D, D]
+  bo: GPUBuffer;
+  mlpNorm: GPUBuffer; // ln_2 [D]
+  mlpNormBias: GPUBuffer;
+  wUp: GpuWeight; // c_fc [I, D]
+  bUp: GPUBuffer;
+  wDown: GpuWeight; // mlp.c_proj [D, I]
+  bDown: GPUBuffer;
+}
+
+export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, keep }) => {
+  const D = c.hiddenSize;
+  const layersW = w.layers as unknown as Gpt2Layer[];
+  const l0 = layersW[0]!;
+  const positions = w.globals.positions as GPUBuffer;
+  const finalNormBias = w.globals.finalNormBias as GPUBuffer;
+
+  const [embed, posAdd, norm, mqkv, mo, mup, mdown, lmHead, gelu, kvAppend, attention] = await Promise.all([
+    Embedding.create(cache, w.embed),
+    PositionAdd.create(cache, { dim: D, positions: c.maxPositionEmbeddings }),
+    LayerNorm.create(cache, D, c.normEps),
+    Matmul.create(cache, l0.wqkv, { bias: true, split: [D, D, D], only: 'gemm' }),
+    // The two c_proj add into the residual stream x in their epilogue (y += x W^T + b).
+    Matmul.create(cache, l0.wo, { bias: true, accumulate: true }),
+    Matmul.create(cache, l0.wUp, { bias: true }),
+    Matmul.create(cache, l0.wDown, { bias: true, accumulate: true }),
+    Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows' }),
+    Gelu.create(cache, { dim: c.intermediateSize }),
+    KvAppend.create(cache, { kvDim: D, maxCtx: C }),
+    Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: 0 }),
+  ]);
+  const { x, h, q, k, v, att, up, act, lastX, lastH, logits, ids } = a as Record<string, GPUBuffer>;
+
+  const layers = layersW.map((lw, l) => {
+    const ln1 = norm.bind(device, `L${l}.ln_1`, { x, weight: lw.attnNorm, bias: lw.attnNormBias, out: h });
+    const qkv = mqkv.bind(device, `L${l}.c_attn`, { w: lw.wqkv, x: h, y: [q, k, v], step: s, bias: lw.bqkv });
+    const append = kvAppend.bind(device, `L${l}.kvAppend`, { k, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s });
+    const attB = attention.bind(device, `L${l}.attention`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s });
+    const o = mo.bind(device, `L${l}.attn.c_proj`, { w: lw.wo, x: att, y: x, step: s, bias: lw.bo });
+    const ln2 = norm.bind(device, `L${l}.ln_2`, { x, weight: lw.mlpNorm, bias: lw.mlpNormBias, out: h });
+    const fc = mup.bind(device, `L${l}.c_fc`, { w: lw.wUp, x: h, y: up, step: s, bias: lw.bUp });
+    const g = gelu.bind(device, `L${l}.gelu`, { x: up, out: act });
+    const down = mdown.bind(device, `L${l}.mlp.c_proj`, { w: lw.wDown, x: act, y: x, step: s, bias: lw.bDown });
+    const ops: Op[] = [
+      // Attention block: x += c_proj(attention(q, k, v)) over ln_1(x).
+      (p, rows) => norm.encode(p, ln1, rows),
+      (p, rows) => mqkv.encode(p, qkv, rows), // q, k, v from one GEMM over c_attn
+      (p, rows) => kvAppend.encode(p, append, rows),
+      (p, rows, pos) => attention.encode(p, attB, rows, pos),
+      (p, rows) => mo.encode(p, o, rows), // x += c_proj(att)
+      // MLP block: x += c_proj(gelu(c_fc(ln_2(x)))).
+      (p, rows) => norm.encode(p, ln2, rows),
+      (p, rows) => mup.encode(p, fc, rows),
+      (p, rows) => gelu.encode(p, g, rows),
+      (p, rows) => mdown.encode(p, down, rows), // x += c_proj(act)
+    ];
+    return { rows: ops, decode: ops };
+  });
+  for (const b of attention.buffers) keep(b);
+
+  const embedB = embed.bind(device, 'wte', { w: w.embed, ids, out: x });
+  const posB = posAdd.bind(device, 'wpe', { x, table: positions, step: s });
+  const lnF = norm.bind(device, 'ln_f', { x: lastX, weight: w.finalNorm, bias: finalNormBias, out: lastH });
+  const lnFDecode = norm.bind(device, 'ln_f decode', { x, weight: w.finalNorm, bias: finalNormBias, out: lastH });
+  const headB = lmHead.bind(device, 'lm_head', { w: w.lmHead, x: lastH, y: logits, step: s });
+  return {
+    embed: [(p, rows) => embed.encode(p, embedB, rows), (p, rows) => posAdd.encode(p, posB, rows)],
+    layers,
+    head: [(p, rows) => norm.encode(p, lnF, rows), (p, rows) => lmHead.encode(p, headB, rows)],
+    headDecode: [(p) => norm.encode(p, lnFDecode, 1), (p) => lmHead.encode(p, headB, 1)],
+    fusedDecode: false,
+    separateDecodeNorm: true,
+  };
+};
