@@ -33,6 +33,11 @@ export const PRESETS = {
     max_position_embeddings: 32768, rms_norm_eps: 1e-5, rope_theta: 1000000, sliding_window: null,
     bos_token_id: 1, eos_token_id: 2,
   },
+  // openai-community/gpt2-large: learned positions, LayerNorm, GELU, biases, tied head, 20 heads of 64
+  'gpt2-large': {
+    model_type: 'gpt2', n_embd: 1280, n_head: 20, n_layer: 36, n_positions: 1024, vocab_size: 50257,
+    activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, bos_token_id: 50256, eos_token_id: 50256,
+  },
   // Small enough for SwiftShader (CI); untied, so the separate lm_head path is exercised too.
   tiny: {
     model_type: 'llama', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2,

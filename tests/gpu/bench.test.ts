@@ -110,7 +110,9 @@ const shapeOf = (w: GpuWeight) => ({ format: w.format, n: w.n, k: w.k, rowStride
 describe('synthetic weights', () => {
   // Qwen2-like with K not a multiple of 4 (D = 70, I = 98), q/k/v biases, tied; and the tiny preset (untied).
   const odd = parseConfig({ model_type: 'qwen2', hidden_size: 70, intermediate_size: 98, num_hidden_layers: 2, num_attention_heads: 5, num_key_value_heads: 1, vocab_size: 37, tie_word_embeddings: true });
-  const configs: Array<[string, ModelConfig]> = [['qwen2 D70 I98 V37 tied+bias', odd], ['tiny', presetConfig('tiny')]];
+  // GPT-2 with D = 36 (K not a multiple of 8), untied: position table, LayerNorm biases, Conv1D-shaped weights.
+  const gpt2 = parseConfig({ model_type: 'gpt2', n_embd: 36, n_head: 3, n_layer: 2, n_positions: 40, vocab_size: 37, tie_word_embeddings: false });
+  const configs: Array<[string, ModelConfig]> = [['qwen2 D70 I98 V37 tied+bias', odd], ['tiny', presetConfig('tiny')], ['gpt2 D36 untied', gpt2]];
   for (const [name, c] of configs) {
     it(`${name}: every GpuWeight field, buffer size and byte count equals a real load's (f32, f16, int8, q4)`, async () => {
       for (const format of ['f32', 'f16', 'int8', 'q4'] as const) {
@@ -122,6 +124,9 @@ describe('synthetic weights', () => {
           expect(shapeOf(syn.lmHead)).toEqual(shapeOf(real.lmHead));
           expect(syn.lmHead === syn.embed).toBe(c.tieWordEmbeddings);
           expect(syn.finalNorm.size).toBe(real.finalNorm.size);
+          // The architecture's other model-wide tensors (GPT-2: position table, ln_f bias).
+          const sizes = (g: Record<string, GpuWeight | GPUBuffer>) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, 'n' in v ? shapeOf(v) : v.size]));
+          expect(sizes(syn.globals)).toEqual(sizes(real.globals));
           syn.layers.forEach((l, i) => {
             const rl = real.layers[i]! as unknown as Record<string, GpuWeight | GPUBuffer | undefined>;
             const sl = l as unknown as Record<string, GpuWeight | GPUBuffer | undefined>;
@@ -154,6 +159,7 @@ describe('synthetic weights', () => {
       'qwen2.5-0.5b': ['qwen2', 896, 24, 14, 2, 4864, 151936, true, 64, true],
       'llama-3.2-1b': ['llama', 2048, 16, 32, 8, 8192, 128256, true, 64, false],
       'mistral-7b': ['mistral', 4096, 32, 32, 8, 14336, 32000, false, 128, false],
+      'gpt2-large': ['gpt2', 1280, 36, 20, 20, 5120, 50257, true, 64, true],
       tiny: ['llama', 64, 2, 4, 2, 128, 512, false, 16, false],
     });
     expect(presetConfig('llama-3.2-1b').rope).toMatchObject({ type: 'llama3', factor: 32, theta: 500000 });

@@ -7,6 +7,7 @@ import type { WeightFormat } from '../../src/kernels/formats';
 import { GOLDEN_MODELS, modelDir, reference } from '../unit/fixtures';
 import { logitsAgreement } from '../../src/bench/metrics';
 import { dequantizedTensors } from '../../src/bench/simulate';
+import { greedyIds } from '../../src/bench/greedy_check';
 
 // The acceptance bounds, written here rather than imported, so the tests cannot loosen with the code.
 const LIMITS: Record<WeightFormat, number> = { f32: 1e-4, f16: 1e-2, int8: 5e-2, q4: 0.15 };
@@ -97,6 +98,22 @@ describe('logits against the HF oracle', () => {
       try {
         // GPT-2's decode row runs the prefill dispatches (nothing fused); every Llama-family one fuses.
         expect(engine.forward.fusedDecode).toBe(engine.config.arch === 'llama');
+      } finally {
+        engine.destroy();
+      }
+    });
+  }
+
+  // Greedy generation (prefill, then one decode step per token) of the random-weight fixtures, f32:
+  // the same ids as HF's generate().
+  for (const model of GOLDEN_MODELS) {
+    const g = reference(model).ref.greedy;
+    if (Array.isArray(g)) continue; // the trained models' prompt sets have tests of their own
+    const { prompt_ids: prompt, continuation_ids: want } = g as { prompt_ids: number[]; continuation_ids: number[] };
+    it(`${model} f32: greedy continuation of ${want.length} tokens equals the reference`, async () => {
+      const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format: 'f32' });
+      try {
+        expect(await greedyIds(engine, prompt, want.length)).toEqual(want);
       } finally {
         engine.destroy();
       }

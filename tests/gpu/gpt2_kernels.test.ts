@@ -1,10 +1,11 @@
-// GPT-2's own kernels (LayerNorm with bias, GELU tanh) against float64 references written from the
+// GPT-2's own kernels (LayerNorm with bias, GELU tanh, learned positions added) against float64 references written from the
 // definitions (torch.nn.LayerNorm; transformers' NewGELUActivation), not from the shaders' forms.
 import { describe, it, beforeAll, expect } from 'vitest';
-import { gpu, randn, expectClose, run } from './harness';
+import { gpu, randn, expectClose, run, stepBuffer } from './harness';
 import { uploadStorage, createStorage, readF32 } from '../../src/gpu/buffers';
 import { LayerNorm } from '../../src/kernels/layernorm';
 import { Gelu } from '../../src/kernels/gelu';
+import { PositionAdd } from '../../src/kernels/position_add';
 import type { PipelineCache } from '../../src/gpu/pipelines';
 
 function layerNormRef(x: Float32Array, w: Float32Array, b: Float32Array, rows: number, dim: number, eps: number): Float64Array {
@@ -76,4 +77,27 @@ describe('gelu kernel', () => {
     expect(Math.abs(got[10]!)).toBe(0);
     expectClose(got.subarray(0, 9), Array.from(x.subarray(0, 9), geluRef), 1e-6, 1e-5);
   });
+});
+
+describe('position_add kernel', () => {
+  let device: GPUDevice;
+  let cache: PipelineCache;
+  beforeAll(async () => ({ device, cache } = await gpu()));
+
+  // x[r] += table[pos + r]; rows past the table's end (a caller bug) are left alone.
+  for (const [rows, dim, positions, pos] of [[1, 64, 16, 0], [1, 64, 16, 15], [5, 70, 32, 3], [4, 8, 6, 4]] as const) {
+    it(`rows=${rows} dim=${dim} at pos ${pos} of ${positions}`, async () => {
+      const x = randn(rows * dim, rows + dim);
+      const table = randn(positions * dim, positions + pos);
+      const k = await PositionAdd.create(cache, { dim, positions });
+      const xb = uploadStorage(device, 'x', x);
+      const bg = k.bind(device, 't', { x: xb, table: uploadStorage(device, 'table', table), step: stepBuffer(device, rows, pos).buffer });
+      await run(device, (p) => k.encode(p, bg, rows));
+      const want = Float32Array.from(x, (v, i) => {
+        const p = pos + Math.floor(i / dim);
+        return p < positions ? v + table[p * dim + (i % dim)]! : v;
+      });
+      expectClose(await readF32(device, xb, rows * dim), want, 1e-6, 1e-6);
+    });
+  }
 });
