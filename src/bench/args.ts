@@ -12,7 +12,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage:
   npm run -s bench -- --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128,512]
-                      [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N]
+                      [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N] [--decode-norm fused|separate]
                       [--temperature T --top-k K --top-p P --repetition-penalty R] [--no-profile] [--json OUT.json|-]
   npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8,q4]
                       [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512]
@@ -23,7 +23,7 @@ export const USAGE = `usage:
                       [--context N] [--json OUT.json|-]
   npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8,q4] [--json OUT.json|-]
                       (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
-presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, tiny. Shapes are NxK (out x in).
+presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, gpt2-large, tiny. Shapes are NxK (out x in).
 GEMV variants: simple (the readable reference), engine (the default tuning), and tuned ones named
 tpr<T>-u<unroll>[-magic|-mantissa] and a few more; 'all' times every one.`;
 
@@ -162,7 +162,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
   }
   const known = f.has('kernels')
     ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'variants', 'json']
-    : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'no-profile', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'json'];
+    : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'decode-norm', 'no-profile', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'json'];
   for (const k of f.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag --${k}${f.has('kernels') ? ' in --kernels mode' : ''}`);
   if (f.has('kernels')) {
     const shapes = (str(f, 'shapes') ?? '4096x4096,14336x4096,4096x14336,2048x8192').split(',');
@@ -185,6 +185,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
   }
   const model = str(f, 'model');
   if (!model) throw new UsageError('--model is required (synthetic:<preset> or a folder), or use --kernels');
+  const decodeNorm = str(f, 'decode-norm');
+  if (decodeNorm !== undefined && decodeNorm !== 'fused' && decodeNorm !== 'separate') throw new UsageError(`--decode-norm must be fused or separate, got "${decodeNorm}"`);
   return {
     mode: 'model',
     json,
@@ -198,6 +200,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
       seed: int(f, 'seed', 0) ?? 1,
       contextLength: int(f, 'context', 2),
       maxRows: int(f, 'max-rows', 1),
+      ...(decodeNorm ? { decodeNorm } : {}),
       profile: !f.has('no-profile'),
       sampling: {
         temperature: num(f, 'temperature', 0) ?? 0,

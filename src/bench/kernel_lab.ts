@@ -6,7 +6,7 @@
 import bandwidthCode from './bandwidth.wgsl';
 import { isSoftwareAdapter, type GpuContext } from '../gpu/device';
 import { timestampQuantum } from '../gpu/profiler';
-import { createStorage, readF32 } from '../gpu/buffers';
+import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
 import { PipelineCache } from '../gpu/pipelines';
 import { StepBuffer } from '../gpu/step';
 import { FillRandom } from '../kernels/fill_random';
@@ -64,6 +64,8 @@ export interface PreparedMatmul {
 
 export interface MatmulVariant {
   name: string;
+  /** RMSNorm (eps, weight of ones) fused into its input: checked against the reference / rms(x) */
+  normEps?: number;
   supports(format: WeightFormat, ctx: LabContext): boolean;
   /** compiles for the weight shape and makes every bind group (nothing is created while timing) */
   prepare(ctx: LabContext, io: MatmulIo): Promise<PreparedMatmul>;
@@ -73,9 +75,12 @@ function matmulVariant(name: string, opts: MatmulOptions, supports: MatmulVarian
   return {
     name,
     supports,
+    normEps: opts.normEps,
     async prepare(ctx, io) {
       const m = await Matmul.create(ctx.cache, io.weights[0]!, opts);
-      const bound = io.weights.map((w, i) => m.bind(ctx.device, `lab w${i}`, { w, x: io.x, y: io.ys?.[i] ?? io.y, step: io.step }));
+      // A norm-fused GEMV (the decode kernels' input transform) reads an RMSNorm weight of ones.
+      const norm = opts.normEps === undefined ? undefined : uploadStorage(ctx.device, 'lab norm', new Float32Array(io.weights[0]!.k).fill(1));
+      const bound = io.weights.map((w, i) => m.bind(ctx.device, `lab w${i}`, { w, x: io.x, y: io.ys?.[i] ?? io.y, step: io.step, norm }));
       return { encode: (pass, copy) => m.encode(pass, bound[copy % bound.length]!, io.rows) };
     },
   };
@@ -96,7 +101,10 @@ const TUNED: Array<[string, Partial<GemvTuning>]> = [
   ...[16, 32, 64].map((wg): [string, Partial<GemvTuning>] => [`thread-wg${wg}`, { schedule: 'thread', wg }]),
   ['lanes', { schedule: 'lanes' }],
   ['tpr32-u2-shared', { schedule: 'lanes', tpr: 32, upt: 1, unroll: 2, subgroups: false }],
-  ['tpr64-upt2-u2', { schedule: 'lanes', tpr: 64, upt: 2, unroll: 2 }],
+  // Units per thread: each load of x (and of a fused norm's weight) feeds 4 * upt rows.
+  ...[8, 16, 32, 64].flatMap((tpr) =>
+    [2, 4].flatMap((upt) => [1, 2].map((unroll): [string, Partial<GemvTuning>] => [`tpr${tpr}-upt${upt}-u${unroll}`, { schedule: 'lanes', tpr, upt, unroll }])),
+  ),
 ];
 
 export const GEMV_VARIANTS: MatmulVariant[] = [
@@ -110,6 +118,11 @@ export const GEMV_VARIANTS: MatmulVariant[] = [
     }),
   ),
 ];
+// The default tuning with RMSNorm fused into the input, as the decode kernels read x.
+GEMV_VARIANTS.push(matmulVariant('engine-norm', { normEps: 1e-5, only: 'gemv' }, (format) => formatSpec(format).vecChunk > 0));
+for (const [name, tuning] of TUNED.filter(([n]) => n.includes('-upt'))) {
+  GEMV_VARIANTS.push(matmulVariant(`${name}-norm`, { gemv: 'vec', tuning, normEps: 1e-5, only: 'gemv' }));
+}
 export const GEMM_VARIANTS: MatmulVariant[] = [engine];
 
 const GB = 1e9;
@@ -281,6 +294,7 @@ async function runVariants(ctx: LabContext, timer: DispatchTimer, variants: Matm
   const { device } = ctx;
   const n = io.weights[0]!.n;
   let ref: Float32Array | null = null;
+  let sumSquares: number | null = null;
   const out: Timed[] = [];
   for (const v of variants.filter((x) => x.supports(format, ctx))) {
     const m = await v.prepare(ctx, io);
@@ -292,8 +306,16 @@ async function runVariants(ctx: LabContext, timer: DispatchTimer, variants: Matm
     device.queue.submit([enc.finish()]);
     const y = await readF32(device, io.y, io.rows * n);
     ref ??= y;
+    let want = ref;
+    if (v.normEps !== undefined) {
+      // y = W x / rms(x) with a norm weight of ones (rows = 1: x's first row).
+      const k = io.weights[0]!.k;
+      sumSquares ??= (await readF32(device, io.x, k)).reduce((a, b) => a + b * b, 0);
+      const scale = 1 / Math.sqrt(sumSquares / k + v.normEps);
+      want = ref.map((r) => r * scale);
+    }
     const t = await timer.time(`${label} ${v.name}`, iters, trials, (p, i) => m.encode(p, i));
-    out.push({ variant: v.name, iters: t.iters, times: t.ms, err: relError(y, ref) });
+    out.push({ variant: v.name, iters: t.iters, times: t.ms, err: relError(y, want) });
   }
   return out;
 }

@@ -28,6 +28,8 @@ export interface BenchOptions {
   /** KV-cache length; default max(2048, longest prompt + new tokens) */
   contextLength?: number;
   maxRows?: number;
+  /** where decode applies RMSNorm (EngineOptions.decodeNorm); default the engine's choice */
+  decodeNorm?: 'fused' | 'separate';
   /** per-kernel GPU time from timestamp-query (default: when the device has it) */
   profile?: boolean;
   /** progress lines (the CLI sends them to stderr) */
@@ -142,7 +144,7 @@ async function benchEngine(gpu: GpuContext, o: BenchOptions, c: EngineCtx): Prom
   let failure: unknown;
   try {
     const t0 = performance.now();
-    const opts = { contextLength: c.contextLength, maxRows: o.maxRows };
+    const opts = { contextLength: c.contextLength, maxRows: o.maxRows, decodeNorm: o.decodeNorm };
     engine = c.synthetic
       ? await loadSyntheticEngine(gpu, c.name.slice('synthetic:'.length), c.format, { ...opts, seed: c.seed })
       : await Engine.load(gpu, await folderSource(o.model), { format: c.format, ...opts });
@@ -151,7 +153,8 @@ async function benchEngine(gpu: GpuContext, o: BenchOptions, c: EngineCtx): Prom
     c.log(`[bench] ${c.format}: loaded in ${loadMs.toFixed(0)} ms (weights ${engine.weightBytes} B, KV cache ${engine.kvBytes} B)`);
     const results: PromptResult[] = [];
     for (const P of o.promptTokens) results.push(await measurePrompt(engine, o, c, P));
-    result = { engine: c.format, weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, contextLength: engine.contextLength, loadMs, results };
+    const decodeNorm = engine.forward.separateDecodeNorm ? 'separate' : 'fused';
+    result = { engine: c.format, weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, contextLength: engine.contextLength, loadMs, decodeNorm, results };
   } catch (e) {
     failure = e;
   } finally {

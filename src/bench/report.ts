@@ -116,6 +116,8 @@ export interface EngineResult {
   contextLength: number;
   /** weight generation or loading plus pipeline compilation */
   loadMs: number;
+  /** where decode steps applied RMSNorm (absent in reports before 2026-11-30) */
+  decodeNorm?: 'fused' | 'separate';
   results: PromptResult[];
 }
 

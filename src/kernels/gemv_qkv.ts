@@ -1,6 +1,7 @@
 // Decode-time q/k/v projection with everything around it fused into one dispatch: RMSNorm of the
 // residual stream on the way in, the stacked [Q + 2*KV, D] weight, biases, RoPE on q and k, and
-// the KV-cache append (gemv_rows_qkv.wgsl). Prefill runs the same weight through Matmul's GEMM.
+// the KV-cache append (gemv_rows_qkv.wgsl); without the norm or RoPE where the model has none
+// (GPT-2). Prefill runs the same weight through Matmul's GEMM.
 import rowsCode from './gemv_rows_qkv.wgsl';
 import sincosCode from './sincos.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
@@ -18,6 +19,8 @@ export interface QkvShape {
   bias: boolean;
   /** RMSNorm fused in (default); false: x is already normalized (see Forward's prenorm) */
   norm?: boolean;
+  /** RoPE on q and k (default); false: none (GPT-2), the uniform of frequencies is then bound but unread */
+  rope?: boolean;
 }
 
 const MAX_HALF = 128; // the inv_freq uniform holds 32 vec4s: head_dim <= 256
@@ -43,9 +46,10 @@ export class QkvRope {
     const units = w.n / 4;
     const t = gemvTuning(w, units, gemvDevice(cache), tuning);
     const norm = s.norm ?? true;
+    const rope = s.rope ?? true;
     const code = gemvCode(w, { layout: sincosCode + biasWgsl(s.bias) + rowsCode, norm, tuning: t, outputs: { Yq: Q } });
-    const pipeline = await cache.get(`matmul_qkv_rope ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''}${partsKey(w)} ${tuningKey(t, w.format)}`, code, {
-      K: w.k, ...weightConstants(w), ...gemvConstants(t), ...(norm ? { EPS: s.eps } : {}), HEAD_DIM: s.headDim, Q_DIM: Q, KV_DIM: KV,
+    const pipeline = await cache.get(`matmul_qkv${rope ? '_rope' : ''} ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''}${partsKey(w)} ${tuningKey(t, w.format)}`, code, {
+      K: w.k, ...weightConstants(w), ...gemvConstants(t), ...(norm ? { EPS: s.eps } : {}), HEAD_DIM: s.headDim, Q_DIM: Q, KV_DIM: KV, ROPE: rope ? 1 : 0,
     });
     return new QkvRope(pipeline, { ...s }, w, gemvGrid(units, t));
   }

@@ -1,5 +1,5 @@
 // Row layout for matmul_gemv_vec.wgsl over the stacked q/k/v projection [Q + 2*KV, D] at decode,
-// with RoPE and the KV-cache append fused into the epilogue (HF rotate_half: inside a head, row
+// with RoPE (unless ROPE is false) and the KV-cache append fused into the epilogue (HF rotate_half: inside a head, row
 // d pairs with d + HALF). Unit u covers rows (i, i + HALF, i + 1, i + 1 + HALF) of one head, so
 // the thread that finishes it holds both members of two rotation pairs: it rotates them and
 // writes q rows to Yq, k rows to the layer's key cache and v rows to its value cache, at
@@ -15,6 +15,7 @@ override Q_DIM: u32;    // heads * HEAD_DIM
 override KV_DIM: u32;   // kv heads * HEAD_DIM
 override UNITS: u32 = (Q_DIM + 2u * KV_DIM) / 4u;
 override HALF: u32 = HEAD_DIM / 2u;
+override ROPE: bool = true; // false: no rotation (GPT-2's learned positions), the rest as is
 
 fn unit_rows(u: u32) -> vec4<u32> {
   let r = 4u * u;
@@ -46,7 +47,7 @@ fn put(row: u32, v: f32) {
 fn store_unit(u: u32, v: vec4<f32>) {
   let rows = unit_rows(u);
   var y = v + vec4<f32>(bias(rows.x), bias(rows.y), bias(rows.z), bias(rows.w));
-  if (rows.x < Q_DIM + KV_DIM) {
+  if (ROPE && rows.x < Q_DIM + KV_DIM) {
     let i = rows.x % HEAD_DIM;
     let p0 = rotate(y.x, y.y, i);
     let p1 = rotate(y.z, y.w, i + 1u);

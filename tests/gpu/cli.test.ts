@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,9 +79,13 @@ describe('cli', () => {
   });
 
   it('fails with a named error and exit code for bad input', async () => {
-    await expect(npm(['generate', '--model', modelDir('gpt2-f32'), '--engine', 'f16', '--ids', '1', '--json'])).rejects.toMatchObject({
+    // A model folder of an architecture the engine does not run.
+    const dir = mkdtempSync(path.join(tmpdir(), 'cli-gemma-'));
+    const config = JSON.parse(readFileSync(path.join(modelDir('stories260K'), 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'gemma' }));
+    await expect(npm(['generate', '--model', dir, '--engine', 'f16', '--ids', '1', '--json'])).rejects.toMatchObject({
       code: 1,
-      stderr: expect.stringContaining('UnsupportedModelError: model_type "gpt2" is not supported'),
+      stderr: expect.stringContaining('UnsupportedModelError: model_type "gemma" is not supported'),
     });
     await expect(npm(['generate', '--model', modelDir('stories260K'), '--engine', 'q8'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--engine must be one of f32, f16, int8, q4, got "q8"') });
   });

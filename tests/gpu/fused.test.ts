@@ -116,6 +116,33 @@ describe('fused decode kernels', () => {
     });
   }
 
+  // GPT-2's decode q/k/v: no RMSNorm (x is ln_1's output) and no RoPE, k and v still into the cache at pos.
+  for (const [format, H, hd, D, pos, tuning] of [['f32', 4, 16, 64, 5, {}], ['int8', 3, 12, 36 * 4, 0, { schedule: 'lanes', tpr: 4 }], ['q4', 2, 16, 64, 7, { schedule: 'thread' }]] as const) {
+    it(`qkv without norm and RoPE ${format} heads=${H} hd=${hd} D=${D} pos=${pos} ${JSON.stringify(tuning)}`, async () => {
+      const N = 3 * H * hd;
+      const Q = H * hd;
+      const maxCtx = pos + 1;
+      const w = randn(N * D, D + pos, 0.3);
+      const x = randn(D, D + pos + 1, 2);
+      const b = randn(N, D + pos + 2);
+      const packed = packWeight(w, N, D, format);
+      const gw = uploadWeight(device, 'wqkv', packed);
+      const k = await QkvRope.create(cache, gw, { nHeads: H, nKvHeads: H, headDim: hd, maxCtx, eps: EPS, bias: true, norm: false, rope: false }, tuning as Partial<GemvTuning>);
+      const q = uploadStorage(device, 'q', new Float32Array(Q).fill(SENTINEL));
+      const kCache = uploadStorage(device, 'kCache', new Float32Array(maxCtx * Q).fill(SENTINEL));
+      const vCache = uploadStorage(device, 'vCache', new Float32Array(maxCtx * Q).fill(SENTINEL));
+      // Frequencies that would rotate (were RoPE on, q and k would differ from the plain product).
+      const invFreq = QkvRope.invFreqUniform(device, ropeInvFreq({ theta: 10000, type: 'default' }, hd));
+      const bg = k.bind(device, 't', { w: gw, x: uploadStorage(device, 'x', x), q, kCache, vCache, invFreq, step: stepBuffer(device, 1, pos).buffer, bias: uploadStorage(device, 'b', b) });
+      await run(device, (p) => k.encode(p, bg));
+      const y = gemvRef(x, unpackWeight(packed), b, N, D);
+      const atol = 2e-4 * Math.sqrt(D / 64) * 3;
+      expectClose(await readF32(device, q, Q), y.subarray(0, Q), atol, 1e-4, 'q');
+      expectClose((await readF32(device, kCache, maxCtx * Q)).subarray(pos * Q), y.subarray(Q, 2 * Q), atol, 1e-4, 'k at pos');
+      expectClose((await readF32(device, vCache, maxCtx * Q)).subarray(pos * Q), y.subarray(2 * Q), atol, 1e-4, 'v at pos');
+    });
+  }
+
   const GATE_UP: Array<[WeightFormat, number | undefined, number, number, boolean, Partial<GemvTuning>, number?]> = [
     ['f32', undefined, 86, 64, false, {}],
     ['f16', undefined, 200, 120, true, { tpr: 16, upt: 2 }],

@@ -1,8 +1,9 @@
-// The GPT-2 block as kernels, top to bottom. Prefill and decode run the same dispatches (the
-// matmuls pick a GEMV for one row): LayerNorm, one GEMM for c_attn's q/k/v (+bias), the KV append,
-// attention, c_proj (+bias) added into the residual stream, LayerNorm, c_fc (+bias), GELU, the MLP's
-// c_proj (+bias) added into the residual stream. No RoPE: positions are learned and added to the
-// token embedding.
+// The GPT-2 block as kernels, top to bottom: LayerNorm, one GEMM for c_attn's q/k/v (+bias), the
+// KV append, attention, c_proj (+bias) added into the residual stream, LayerNorm, c_fc (+bias),
+// GELU, the MLP's c_proj (+bias) added into the residual stream. No RoPE: positions are learned and
+// added to the token embedding. A decode row runs the same dispatches (the matmuls pick a GEMV for
+// one row), except that q/k/v is one GEMV that also appends k and v to the cache (Llama's fused
+// q/k/v kernel without RoPE and without a norm: its input is ln_1's output).
 import type { BlockBuilder, Op } from './program';
 import type { GpuWeight } from '../../kernels/weights';
 import { Embedding } from '../../kernels/embedding';
@@ -12,6 +13,8 @@ import { Matmul } from '../../kernels/matmul';
 import { KvAppend } from '../../kernels/kv_append';
 import { Attention } from '../../kernels/attention';
 import { Gelu } from '../../kernels/gelu';
+import { QkvRope } from '../../kernels/gemv_qkv';
+import { createUniform } from '../../gpu/buffers';
 
 /** A GPT-2 layer's weights, by the names of its table. */
 interface Gpt2Layer {
@@ -36,7 +39,9 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
   const positions = w.globals.positions as GPUBuffer;
   const finalNormBias = w.globals.finalNormBias as GPUBuffer;
 
-  const [embed, posAdd, norm, mqkv, mo, mup, mdown, lmHead, gelu, kvAppend, attention] = await Promise.all([
+  const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, eps: c.normEps, bias: true, norm: false, rope: false };
+  const fused = QkvRope.applies(l0.wqkv, qkvShape);
+  const [embed, posAdd, norm, mqkv, mo, mup, mdown, lmHead, gelu, kvAppend, attention, qkvDecode] = await Promise.all([
     Embedding.create(cache, w.embed),
     PositionAdd.create(cache, { dim: D, positions: c.maxPositionEmbeddings }),
     LayerNorm.create(cache, D, c.normEps),
@@ -49,7 +54,11 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
     Gelu.create(cache, { dim: c.intermediateSize }),
     KvAppend.create(cache, { kvDim: D, maxCtx: C }),
     Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: 0 }),
+    fused ? QkvRope.create(cache, l0.wqkv, qkvShape) : null,
   ]);
+  // The fused q/k/v kernel binds RoPE frequencies; without RoPE it never reads them.
+  const noFreq = qkvDecode ? createUniform(device, 'no rope', 512) : null;
+  if (noFreq) keep(noFreq);
   const { x, h, q, k, v, att, up, act, lastX, lastH, logits, ids } = a as Record<string, GPUBuffer>;
 
   const layers = layersW.map((lw, l) => {
@@ -75,7 +84,11 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
       (p, rows) => gelu.encode(p, g, rows),
       (p, rows) => mdown.encode(p, down, rows), // x += c_proj(act)
     ];
-    return { rows: ops, decode: ops };
+    if (!qkvDecode) return { rows: ops, decode: ops };
+    const qkvD = qkvDecode.bind(device, `L${l}.c_attn decode`, { w: lw.wqkv, x: h, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: noFreq!, step: s, bias: lw.bqkv });
+    // ln_1, then q/k/v with k and v written into the cache at pos by the same dispatch, then as above.
+    const decode: Op[] = [ops[0]!, (p) => qkvDecode.encode(p, qkvD), ...ops.slice(3)];
+    return { rows: ops, decode };
   });
   for (const b of attention.buffers) keep(b);
 
@@ -89,7 +102,7 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
     layers,
     head: [(p, rows) => norm.encode(p, lnF, rows), (p, rows) => lmHead.encode(p, headB, rows)],
     headDecode: [(p) => norm.encode(p, lnFDecode, 1), (p) => lmHead.encode(p, headB, 1)],
-    fusedDecode: false,
+    fusedDecode: qkvDecode !== null,
     separateDecodeNorm: true,
   };
 };
