@@ -10,7 +10,7 @@ import { BenchResults } from './components/BenchResults';
 import { BenchHistory } from './components/BenchHistory';
 import { useShallow } from 'zustand/react/shallow';
 import { useApp } from './store';
-import { shownFormats } from './engines';
+import { rolesOf, shownFormats } from './engines';
 import { useBench } from './bench_store';
 
 function Tabs() {
@@ -33,7 +33,8 @@ function Tabs() {
 export function App() {
   const gpu = useApp((s) => s.gpu);
   const ready = useApp((s) => s.load.status === 'ready');
-  const [baseline, candidate] = useApp(useShallow(shownFormats));
+  const formats = useApp(useShallow(shownFormats));
+  const roles = rolesOf(formats);
   const tab = useBench((s) => s.tab);
   return (
     <div className="app">
@@ -53,9 +54,10 @@ export function App() {
               {tab === 'compare' ? (
                 <>
                   <PromptPanel />
-                  <div className={`panes${ready ? '' : ' panes-idle'}`}>
-                    {baseline && <OutputPane key={baseline} format={baseline} role="baseline" />}
-                    {candidate && <OutputPane key={candidate} format={candidate} role="candidate" />}
+                  <div className={`panes${ready ? '' : ' panes-idle'}${formats.length === 1 ? ' panes-one' : ''}`}>
+                    {formats.map((f, i) => (
+                      <OutputPane key={f} format={f} role={roles[i]!} />
+                    ))}
                   </div>
                   <Comparison />
                 </>

@@ -34,3 +34,19 @@ export function planEngines(
   const largestBuffer = plans.map((p) => p.plan.largestBuffer).reduce((a, b) => (b.bytes > a.bytes ? b : a));
   return { engines, largestBuffer };
 }
+
+/**
+ * Engine.shapeFor(config, { contextLength }) (what the worker's plan and load use), restated here so
+ * the page need not bundle the engine: the context capped by the model, 512 rows per pass (the
+ * engine's DEFAULT_MAX_ROWS), logits for one row. tests/unit/engines.test.ts holds the two equal.
+ */
+export function planShape(config: ModelConfig, contextLength: number): PlanShape {
+  const maxCtx = Math.min(contextLength, config.maxPositionEmbeddings);
+  return { maxCtx, maxRows: Math.min(512, maxCtx), maxLogitRows: 1 };
+}
+
+/** One engine's GPU memory (weights, KV cache, activations) from config.json alone: what a badge can say before any fetch. */
+export function engineBytes(config: ModelConfig, format: Format, contextLength: number): number {
+  const s = planShape(config, contextLength);
+  return planMemory(config, format, s.maxCtx, s.maxRows, s.maxLogitRows).totalBytes;
+}

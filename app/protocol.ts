@@ -65,7 +65,7 @@ export interface LoadedEngine {
 
 export interface LoadedInfo {
   name: string;
-  /** in load and run order: the baseline first, then the candidate */
+  /** in load and run order: the baseline first, then the candidate (or the one engine loaded alone) */
   engines: LoadedEngine[];
   hasChatTemplate: boolean;
   /** random weights and no tokenizer: prompts and outputs are token ids, the text means nothing */

@@ -5,9 +5,9 @@ import { DEFAULT_HUB, validateRepoId, type DownloadProgress } from '../src/hub/h
 import { WeightCache, type CacheEntryInfo, type CacheKey } from '../src/hub/cache';
 import type { FinishReason } from '../src/model/engine';
 import { FORMATS, toWire, type Format, type FromWorker, type LoadedEngine, type LoadedInfo, type ModelRef, type PlanResult, type ToWorker, type WireError } from './protocol';
-import { PRESETS } from './presets';
+import { isLargeModel, PRESETS } from './presets';
 import { isPreset, PRESET_NAMES } from '../src/bench/presets';
-import { choose, DEFAULT_PAIR, pairFormats, pairParam, pairRefusals, parsePair, type EnginePair, type Role } from './engines';
+import { choose, DEFAULT_PAIR, defaultPair, pairFormats, pairParam, pairRefusals, parsePair, type EnginePair, type Role } from './engines';
 
 /** `?model=synthetic:tiny` selects a synthetic preset */
 const SYNTHETIC_PREFIX = 'synthetic:';
@@ -92,8 +92,10 @@ export interface AppState {
   hubToken: string;
   model: ModelRef | null;
   contextLength: number;
-  /** the engines to compare (the next load builds these); the loaded ones are load.formats */
+  /** the engines to compare, or the candidate alone (the next load builds these); the loaded ones are load.formats */
   pair: EnginePair;
+  /** the pair came from the user (a pick, or `?engines=`); until then each model starts with defaultPair's (Q4 alone for a large preset) */
+  pairChosen: boolean;
   plan: PlanState;
   load: LoadState;
   settings: Settings;
@@ -107,8 +109,8 @@ export interface AppState {
   /** a synthetic preset (src/bench/synthetic.ts): random weights, speed only */
   selectSynthetic(preset: string): void;
   setContextLength(n: number): void;
-  /** picks one role's engine; the other role's format swaps in (the two always differ) */
-  setPair(role: Role, format: Format): void;
+  /** picks one role's engine (the baseline may be null: the candidate alone); the other role's format swaps in (the two always differ) */
+  setPair(role: Role, format: Format | null): void;
   loadModel(): void;
   cancelLoad(): void;
   setSettings(s: Partial<Settings>): void;
@@ -132,6 +134,7 @@ const endPanes = (panes: Record<Format, Pane>) => perFormat((f) => endPane(panes
 const emptyRun = (): RunState => ({ status: 'idle', stopping: false, panes: perFormat(emptyPane), error: null });
 
 const params = new URLSearchParams(typeof location === 'undefined' ? '' : location.search);
+const urlPair = parsePair(params.get('engines'));
 let worker: Worker | null = null;
 let planSeq = 0;
 
@@ -234,9 +237,12 @@ export const useApp = create<AppState>()((set, get) => {
     history.replaceState(null, '', u);
   };
 
+  /** The model's own default pair, unless the user has chosen one (that is not written to the address). */
+  const pairFor = (model: ModelRef): Partial<AppState> => (get().pairChosen ? {} : { pair: defaultPair(isLargeModel(model)) });
+
   const setModel = (model: ModelRef) => {
     if (get().load.status === 'loading') return;
-    set({ model, plan: { status: 'idle' } });
+    set({ model, plan: { status: 'idle' }, ...pairFor(model) });
     if (model.kind !== 'local') setParam('model', model.kind === 'hub' ? model.repo : `${SYNTHETIC_PREFIX}${model.preset}`);
     plan();
   };
@@ -249,8 +255,9 @@ export const useApp = create<AppState>()((set, get) => {
     hubToken: '',
     model: null,
     contextLength: 2048,
-    // An address without `engines` (or with a bad one) gets today's pair: FP16 baseline, INT8 candidate.
-    pair: parsePair(params.get('engines')) ?? DEFAULT_PAIR,
+    // An address without `engines` (or with a bad one) gets the model's default (init sets it).
+    pair: urlPair ?? DEFAULT_PAIR,
+    pairChosen: urlPair !== null,
     plan: { status: 'idle' },
     load: emptyLoad(),
     settings: { prompt: '', chat: true, maxNewTokens: 128, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 },
@@ -262,8 +269,10 @@ export const useApp = create<AppState>()((set, get) => {
       void get().refreshCache();
       const initial = params.get('model') ?? PRESETS[0]!.repo;
       try {
-        if (initial.startsWith(SYNTHETIC_PREFIX)) set({ model: { kind: 'synthetic', preset: syntheticPreset(initial.slice(SYNTHETIC_PREFIX.length)) } });
-        else set({ model: { kind: 'hub', repo: validateRepoId(initial), revision: get().revision, baseUrl: get().hubUrl } });
+        const model: ModelRef = initial.startsWith(SYNTHETIC_PREFIX)
+          ? { kind: 'synthetic', preset: syntheticPreset(initial.slice(SYNTHETIC_PREFIX.length)) }
+          : { kind: 'hub', repo: validateRepoId(initial), revision: get().revision, baseUrl: get().hubUrl };
+        set({ model, ...pairFor(model) });
       } catch (e) {
         set({ plan: { status: 'error', error: toWire(e) } });
       }
@@ -312,7 +321,7 @@ export const useApp = create<AppState>()((set, get) => {
     setPair(role, format) {
       if (get().load.status === 'loading') return;
       const pair = choose(get().pair, role, format);
-      set({ pair });
+      set({ pair, pairChosen: true });
       setParam('engines', pairParam(pair));
     },
 

@@ -1,6 +1,6 @@
 // The engine side of the app, in a Web Worker so that loading (parsing, quantizing) and decoding
-// never block the page. It owns the GPU device, the two engines compared (a baseline and a
-// candidate, any two formats) and the weight cache writes; the UI only sends messages
+// never block the page. It owns the GPU device, the engines (a baseline and a candidate, any two
+// formats, or one alone) and the weight cache writes; the UI only sends messages
 // (protocol.ts) and renders what comes back.
 import { acquireDevice, type GpuContext } from '../src/gpu/device';
 import { Engine, finishReason } from '../src/model/engine';

@@ -1,7 +1,8 @@
 // The benchmark button's work, in the engine worker: the prompt set (the built-in one, or AlpacaEval
 // fetched from the app's hub), then the shared suite runner (src/bench/suite.ts) over the engines
 // already loaded. Each engine counts as the owner of GPU buffers made while it runs, so the peak
-// memory of the report includes anything a run allocates besides what its load did.
+// memory of the report includes anything a run allocates besides what its load did. A run of one
+// engine (no baseline) reports no quality: see withoutSelfQuality.
 import type { GpuContext } from '../src/gpu/device';
 import type { BufferMemoryTracker } from '../src/gpu/memory_tracker';
 import type { Engine } from '../src/model/engine';
@@ -34,7 +35,7 @@ export async function runBenchmark(req: BenchRequest, c: BenchContext): Promise<
   const base = c.engines.get(s.engines[0]!)!;
   // A chat template only where the model has one; the report records what was actually used.
   const settings = { ...s, chat: s.chat && (base.tokenizer?.hasChatTemplate ?? false) };
-  return runSuite({
+  const report = await runSuite({
     settings,
     prompts: samplePrompts(set, s.sampleSize, s.sampleSeed),
     promptSource: source,
@@ -60,4 +61,20 @@ export async function runBenchmark(req: BenchRequest, c: BenchContext): Promise<
       };
     },
   });
+  return withoutSelfQuality(report);
+}
+
+/**
+ * A run of one engine has no baseline: runSuite still measures its outputs against its own first run
+ * (1 by definition with one repetition), which is no quality figure. Those numbers become NaN:
+ * "—" on screen, empty cells in the CSV, null in the JSON. A run of two or more is returned as it is.
+ */
+export function withoutSelfQuality(r: SuiteReport): SuiteReport {
+  if (r.engines.length !== 1) return r;
+  const none = { rougeL: NaN, exactMatch: NaN, tokenAgreement: NaN };
+  return {
+    ...r,
+    engines: r.engines.map((e) => ({ ...e, quality: { ...e.quality, runsCompared: 0, ...none } })),
+    prompts: r.prompts.map((p) => ({ ...p, results: Object.fromEntries(Object.entries(p.results).map(([name, res]) => [name, { ...res, ...none }])) })),
+  };
 }

@@ -176,7 +176,8 @@ export function BenchCharts({ r }: { r: SuiteReport }) {
       <ThroughputChart r={r} />
       <MemoryChart r={r} />
       <LatencyCdf r={r} />
-      <QualityByLength r={r} />
+      {/* one engine: no baseline, no quality to plot */}
+      {r.engines.length > 1 && <QualityByLength r={r} />}
       <CostChart r={r} />
     </div>
   );

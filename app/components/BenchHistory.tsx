@@ -1,10 +1,11 @@
 import { useBench } from '../bench_store';
 import type { SuiteReport } from '../../src/bench/suite_report';
-import { browserName, when } from './format';
+import { browserName, score, when } from './format';
 import { engineColor, engineLabel } from '../engines';
 
-/** A run's baseline and its (first) candidate, as recorded: any formats, old FP16/INT8 runs too. */
+/** A run's baseline and its (first) candidate, as recorded: any formats, old FP16/INT8 runs too; a run of one engine is a candidate alone. */
 function pairOf(r: SuiteReport) {
+  if (r.engines.length === 1) return { base: undefined, cand: r.engines[0] };
   const base = r.engines.find((e) => e.engine === r.settings.baseline) ?? r.engines[0];
   const cand = r.engines.find((e) => e !== base);
   return { base, cand };
@@ -76,7 +77,7 @@ export function BenchHistory() {
                     <td>{fmt(b)}</td>
                     <td>{fmt(c)}</td>
                     <td>{b && c ? `${(c / b).toFixed(2)}×` : '—'}</td>
-                    <td>{q === undefined ? '—' : q.toFixed(3)}</td>
+                    <td>{score(q)}</td>
                     <td className="cell-actions">
                       <button className="btn btn-ghost small" onClick={() => view(r.id)} disabled={r.id === current}>
                         {r.id === current ? 'Shown' : 'View'}

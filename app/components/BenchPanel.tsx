@@ -66,17 +66,22 @@ export function BenchPanel() {
   const count = form.sampleSize === 'all' ? setSize : Math.min(form.sampleSize, setSize);
   const engines = load.info?.engines.map((e) => e.format) ?? [];
   const generations = engines.length * (form.warmup + count * form.repetitions);
-  const [baseline, candidate] = engines;
+  // One engine loaded: it runs alone (no baseline, so no quality figures).
+  const alone = engines.length === 1 ? engines[0]! : null;
+  const [baseline, candidate] = alone ? [] : engines;
 
   return (
     <div className="card" data-testid="bench-panel">
       <div className="card-head">
         <h2>Benchmark</h2>
-        <span className="muted small">{ready && baseline && candidate ? `${load.info?.name} · ${engineLabel(candidate)} vs the ${engineLabel(baseline)} baseline` : 'load a model first'}</span>
+        <span className="muted small">
+          {!ready ? 'load a model first' : alone ? `${load.info?.name} · ${engineLabel(alone)} alone` : `${load.info?.name} · ${engineLabel(candidate!)} vs the ${engineLabel(baseline!)} baseline`}
+        </span>
       </div>
       <p className="hint">
-        Runs a prompt set through both loaded engines and measures prefill and decode speed, time to first token and end-to-end latency (p50/p95/p99), GPU memory, output quality against the{' '}
-        {baseline ? `${engineLabel(baseline)} baseline` : 'baseline'} (ROUGE-L, exact match, token agreement) and the cost per million generated tokens.
+        {!alone
+          ? `Runs a prompt set through both loaded engines and measures prefill and decode speed, time to first token and end-to-end latency (p50/p95/p99), GPU memory, output quality against the ${baseline ? `${engineLabel(baseline)} baseline` : 'baseline'} (ROUGE-L, exact match, token agreement) and the cost per million generated tokens.`
+          : `Runs a prompt set through the one loaded engine and measures prefill and decode speed, time to first token and end-to-end latency (p50/p95/p99), GPU memory and the cost per million generated tokens. With no baseline there is no output quality to measure.`}
       </p>
       <div className="bench-form">
         <div className="field">
@@ -144,7 +149,7 @@ export function BenchPanel() {
       ) : (
         <div className="actions">
           <p className="hint">
-            {count} prompts × {form.repetitions} runs + {form.warmup} warm-up, on each of {engines.length} engines ({engines.map(engineLabel).join(', ')}): {generations} generations of up to {form.maxNewTokens} tokens.
+            {count} prompts × {form.repetitions} runs + {form.warmup} warm-up, on {alone ? 'one engine' : `each of ${engines.length} engines`} ({engines.map(engineLabel).join(', ')}): {generations} generations of up to {form.maxNewTokens} tokens.
           </p>
           <button className="btn btn-primary" data-testid="bench-run" onClick={start} disabled={!ready || compareRunning}>
             Run benchmark

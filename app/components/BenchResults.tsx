@@ -3,20 +3,21 @@ import type { LatencySummary } from '../../src/bench/report';
 import { formatUsd } from '../../src/bench/cost';
 import { download, useBench } from '../bench_store';
 import { BenchCharts } from './BenchCharts';
-import { browserName, bytes, percent, when } from './format';
+import { browserName, bytes, percent, score, when } from './format';
 import { engineColor, engineLabel, engineTitle } from '../engines';
 
 const rate = (s: Stat) => (Number.isFinite(s.mean) ? `${s.mean >= 100 ? s.mean.toFixed(0) : s.mean.toFixed(1)} ± ${s.std >= 100 ? s.std.toFixed(0) : s.std.toFixed(1)}` : '—');
 const msv = (v: number) => Math.round(v).toLocaleString('en-US');
 const pcts = (l: LatencySummary) => (Number.isFinite(l.p50) ? `${msv(l.p50)} / ${msv(l.p95)} / ${msv(l.p99)}` : '—');
 
-function Row({ e }: { e: EngineSummary }) {
+/** `alone`: the run's only engine (no baseline, so no quality figures) */
+function Row({ e, alone }: { e: EngineSummary; alone: boolean }) {
   return (
     <tr data-testid={`bench-row-${e.engine}`}>
       <td title={engineTitle(e.engine)}>
         <span className="engine-dot" style={{ background: engineColor(e.engine) }} />
         {engineLabel(e.engine)}
-        {e.baseline && <span className="badge badge-role">baseline</span>}
+        {(e.baseline || alone) && <span className="badge badge-role">{alone ? 'alone' : 'baseline'}</span>}
       </td>
       <td>{rate(e.prefillTokensPerSecond)}</td>
       <td>
@@ -27,7 +28,7 @@ function Row({ e }: { e: EngineSummary }) {
       <td>{bytes(e.weightBytes)}</td>
       <td>{bytes(e.kvCacheBytes)}</td>
       <td>{bytes(e.peakBytes)}</td>
-      <td>{e.quality.rougeL.toFixed(3)}</td>
+      <td>{score(e.quality.rougeL)}</td>
       <td>{percent(e.quality.exactMatch, 0)}</td>
       <td>{percent(e.quality.tokenAgreement)}</td>
       <td>{formatUsd(e.cost.usdPerMillionTokens)}</td>
@@ -81,6 +82,7 @@ export function BenchResults() {
   const r = useBench((s) => s.report);
   if (!r) return null;
   const base = `${engineLabel(r.settings.baseline)} baseline`;
+  const alone = r.engines.length === 1;
   return (
     <div className="card" data-testid="bench-results">
       <div className="card-head">
@@ -118,14 +120,17 @@ export function BenchResults() {
           </thead>
           <tbody>
             {r.engines.map((e) => (
-              <Row key={e.engine} e={e} />
+              <Row key={e.engine} e={e} alone={alone} />
             ))}
           </tbody>
         </table>
       </div>
       <p className="hint">
-        Rates are means ± standard deviation over {r.engines[0]?.generations ?? 0} generations per engine. Quality compares each output with the {base}’s first run of the same prompt; for the{' '}
-        {base} itself, its later runs (a determinism check, so it reads 1.000 when runs agree). Cost: {r.engines[0]?.cost.assumption.replace(/ \(.*?\)/, '')}.
+        Rates are means ± standard deviation over {r.engines[0]?.generations ?? 0} generations per engine.{' '}
+        {alone
+          ? `${engineLabel(r.settings.baseline)} ran alone: with no baseline, quality (ROUGE-L, exact match, token agreement) is not measured.`
+          : `Quality compares each output with the ${base}’s first run of the same prompt; for the ${base} itself, its later runs (a determinism check, so it reads 1.000 when runs agree).`}{' '}
+        Cost: {r.engines[0]?.cost.assumption.replace(/ \(.*?\)/, '')}.
         {r.model.synthetic && ' Synthetic weights: the outputs are token ids, so quality only says whether the engines pick the same ids.'}
       </p>
       <BenchCharts r={r} />

@@ -13,9 +13,22 @@ function Metric({ label, value, note, id }: { label: string; value: string; note
   );
 }
 
+/** With one engine loaded (no baseline) the page says so instead of showing metrics it cannot have. */
+function Alone({ format }: { format: string }) {
+  return (
+    <div className="card" data-testid="comparison-alone">
+      <p className="hint">
+        {engineLabel(format)} is loaded alone: there is no baseline to compare its output, speed or memory against. Pick a baseline in the model card and load both to compare.
+      </p>
+    </div>
+  );
+}
+
 export function Comparison() {
   const c = useComparison();
   const synthetic = useApp((s) => s.load.info?.synthetic ?? false);
+  const loaded = useApp((s) => (s.load.status === 'ready' ? s.load.info?.engines : undefined));
+  if (loaded?.length === 1) return <Alone format={loaded[0]!.format} />;
   if (!c) return null;
   const d = c.divergence;
   const base = engineLabel(c.baseline);

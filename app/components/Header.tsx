@@ -16,7 +16,7 @@ export function Header() {
         <div className="logo" aria-hidden="true">8</div>
         <div>
           <h1>Quantized LLM engines, side by side in your browser</h1>
-          <p className="tagline">A Llama-family model on WebGPU with hand-written WGSL kernels: any two of its engines ({FORMATS.map(engineLabel).join(', ')}), a baseline and a candidate, side by side.</p>
+          <p className="tagline">A Llama-family model on WebGPU with hand-written WGSL kernels: any two of its engines ({FORMATS.map(engineLabel).join(', ')}), a baseline and a candidate, side by side, or one alone when two do not fit.</p>
         </div>
       </div>
       <div className={`pill ${pill.cls}`} title={pill.title} data-testid="gpu-status">

@@ -1,6 +1,6 @@
 import { useApp, type EngineLoad } from '../store';
 import { bytes, rate, seconds, ms } from './format';
-import { engineLabel, engineTitle } from '../engines';
+import { engineLabel, engineTitle, rolesOf } from '../engines';
 
 function Bar({ value, label }: { value: number | null; label: string }) {
   const pct = value === null ? null : Math.max(0, Math.min(1, value)) * 100;
@@ -25,6 +25,7 @@ export function LoadProgressView() {
   const cancel = useApp((s) => s.cancelLoad);
   if (load.status === 'idle') return null;
   const d = load.download;
+  const roles = rolesOf(load.formats);
   return (
     <div className="load" data-testid="load-status" data-status={load.status}>
       {d && load.status === 'loading' && d.filesDone < d.filesTotal && (
@@ -55,7 +56,7 @@ export function LoadProgressView() {
           <div className="load-block" key={f}>
             <div className="load-row">
               <span title={engineTitle(f)}>
-                {engineLabel(f)} <span className="muted small">{i === 0 ? 'baseline' : 'candidate'}</span>
+                {engineLabel(f)} <span className="muted small">{roles[i]}</span>
               </span>
               <span className="muted small" data-testid={`load-${f}`}>
                 {engineLine(e, load.status === 'error')}

@@ -2,11 +2,24 @@ import { useState, type FormEvent } from 'react';
 import { DEFAULT_HUB } from '../../src/hub/hub';
 import { useApp, CONTEXT_CHOICES } from '../store';
 import { PRESETS, SYNTHETIC_PRESETS } from '../presets';
-import { parameterCount } from '../../src/model/config';
+import { parameterCount, parseConfig, type ModelConfig } from '../../src/model/config';
 import { presetConfig } from '../../src/bench/presets';
-import { params } from './format';
+import { bytes, params } from './format';
+import { engineBytes } from '../engine_plan';
+import { LARGE_DEFAULT, pairName } from '../engines';
 import { PlanView } from './PlanView';
 import { LoadProgressView } from './LoadProgress';
+
+/** A large preset's need: the GPU memory of what it loads by default (Q4 alone), at the chosen context, from its config. */
+function LargeBadge({ config }: { config: ModelConfig }) {
+  const contextLength = useApp((s) => s.contextLength);
+  const need = engineBytes(config, LARGE_DEFAULT.candidate, contextLength);
+  return (
+    <span className="badge badge-warn" data-testid="large-badge" data-bytes={need} title={`too large for two engines on most GPUs; loads ${pairName(LARGE_DEFAULT)} unless you pick a pair`}>
+      ≈{bytes(need)}: {pairName(LARGE_DEFAULT)}
+    </span>
+  );
+}
 
 export function ModelPicker() {
   const model = useApp((s) => s.model);
@@ -48,7 +61,7 @@ export function ModelPicker() {
             <button className={`preset${selectedRepo === p.repo ? ' selected' : ''}`} disabled={loading} onClick={() => selectHub(p.repo)} title={p.repo}>
               <span className="preset-name">
                 {p.label}
-                {p.large && <span className="badge badge-warn">large GPUs</span>}
+                {p.large && <LargeBadge config={parseConfig(p.large.config)} />}
               </span>
               <span className="preset-meta">
                 {p.params} params · {p.download}
@@ -74,7 +87,7 @@ export function ModelPicker() {
             >
               <span className="preset-name">
                 {p.label}
-                {p.large && <span className="badge badge-warn">large GPUs</span>}
+                {p.large && <LargeBadge config={presetConfig(p.preset)} />}
               </span>
               <span className="preset-meta">{params(parameterCount(presetConfig(p.preset)))} params · random</span>
             </button>

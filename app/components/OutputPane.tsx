@@ -2,7 +2,7 @@ import { useApp, paneStats, type Pane } from '../store';
 import type { Format } from '../protocol';
 import { useComparison } from './useComparison';
 import { bytes, ms, rate } from './format';
-import { engineColor, engineLabel, engineTitle, type Role } from '../engines';
+import { engineColor, engineLabel, engineTitle, type PaneRole } from '../engines';
 
 /** The text with the first diverging token marked and everything after it shaded. */
 function Text({ pane, divergence }: { pane: Pane; divergence: number | null }) {
@@ -25,8 +25,8 @@ const STATUS: Record<Pane['status'], string> = { waiting: 'Waiting', running: 'G
 /** Why a finished pane ended (a stopped one says Stopped already). */
 const FINISH: Record<'eos' | 'length' | 'context', string> = { eos: 'end of text', length: 'token limit', context: 'context full' };
 
-/** One engine's output and numbers; `role` says whether it is the baseline or the candidate. */
-export function OutputPane({ format, role }: { format: Format; role: Role }) {
+/** One engine's output and numbers; `role` says whether it is the baseline, the candidate or alone. */
+export function OutputPane({ format, role }: { format: Format; role: PaneRole }) {
   const pane = useApp((s) => s.run.panes[format]);
   const runStatus = useApp((s) => s.run.status);
   const loaded = useApp((s) => s.load.info?.engines.find((e) => e.format === format) ?? null);

@@ -2,9 +2,9 @@ import { useApp } from '../store';
 import { useBench } from '../bench_store';
 import { bytes, params } from './format';
 import { EnginePicker } from './EnginePicker';
-import { allowedFormats, engineColor, engineLabel, engineTitle, pairChanged, pairFormats, pairRefusals, weightRatio } from '../engines';
+import { allowedFormats, engineColor, engineLabel, engineTitle, formatsName, pairBytes, pairChanged, pairFormats, pairName, pairRefusals, weightRatio } from '../engines';
 
-/** The memory estimate from config.json alone for every engine, the pair to compare, and the go-ahead button. */
+/** The memory estimate from config.json alone for every engine, the pair to compare (or one engine), what Load builds, and the go-ahead button. */
 export function PlanView() {
   const plan = useApp((s) => s.plan);
   const gpu = useApp((s) => s.gpu);
@@ -28,12 +28,14 @@ export function PlanView() {
   const p = plan.plan;
   const picked = pairFormats(pair);
   const chosen = p.engines.filter((e) => picked.includes(e.format));
-  const both = chosen.reduce((a, e) => a + e.totalBytes, 0);
+  const total = pairBytes(p.engines, pair);
   const allCached = chosen.every((e) => e.cached);
   const refusals = pairRefusals(p.engines, pair);
   const allowed = allowedFormats(p.engines);
   const busy = load.status === 'loading' || benchBusy;
-  const names = `${engineLabel(pair.baseline)} + ${engineLabel(pair.candidate)}`;
+  const names = pairName(pair);
+  // The ratio column is against the baseline; with none, against FP16 (the checkpoint's own width).
+  const reference = pair.baseline ?? 'f16';
   const loadedHere = load.status === 'ready' && load.info?.name === p.name;
   return (
     <div className="plan" data-testid="plan">
@@ -51,7 +53,7 @@ export function PlanView() {
           <tr>
             <th>GPU memory</th>
             <th>weights</th>
-            <th title={`weight bytes over the ${engineLabel(pair.baseline)} baseline's`}>÷ {engineLabel(pair.baseline)}</th>
+            <th title={`weight bytes over the ${engineLabel(reference)}${pair.baseline ? ' baseline' : ' engine'}'s`}>÷ {engineLabel(reference)}</th>
             <th>KV cache</th>
             <th>total</th>
           </tr>
@@ -59,7 +61,7 @@ export function PlanView() {
         <tbody>
           {p.engines.map((e) => {
             const role = e.format === pair.baseline ? 'baseline' : e.format === pair.candidate ? 'candidate' : null;
-            const ratio = weightRatio(p.engines, e.format, pair.baseline);
+            const ratio = weightRatio(p.engines, e.format, reference);
             return (
               <tr key={e.format} data-testid={`plan-row-${e.format}`} className={`${role ? 'picked' : ''}${e.refusal ? ' refused' : ''}`} title={e.refusal ?? engineTitle(e.format)}>
                 <td>
@@ -80,6 +82,9 @@ export function PlanView() {
         </tbody>
       </table>
       <EnginePicker engines={p.engines} disabled={busy} />
+      <p className="plan-total" data-testid="plan-total" data-bytes={total}>
+        Load builds <strong>{names}</strong>: <strong>{bytes(total)}</strong> of GPU memory{pair.baseline ? ', both engines loaded at once' : ''}.
+      </p>
       {refusals.length ? (
         <div className="alert alert-bad" role="alert" data-testid="plan-refusal">
           <strong>Too large for this GPU</strong>
@@ -89,18 +94,18 @@ export function PlanView() {
           {allowed.length > 0 && (
             <p>
               This adapter can hold {allowed.map(engineLabel).join(', ')}
-              {allowed.length >= 2 ? ': pick two of them above.' : ', and the comparison needs two engines.'}
+              {allowed.length >= 2 ? ': pick two of them above, or one with no baseline.' : ': pick it as the candidate, with no baseline.'}
             </p>
           )}
         </div>
       ) : (
         <p className="hint">
-          Both engines stay loaded: {bytes(both)} together. Largest buffer {bytes(p.largestBuffer.bytes)} ({p.largestBuffer.label}); this adapter allows {bytes(p.maxBufferBytes)}.
+          Largest buffer {bytes(p.largestBuffer.bytes)} ({p.largestBuffer.label}); this adapter allows {bytes(p.maxBufferBytes)}.
         </p>
       )}
       {changed && loadedHere && (
         <p className="alert alert-info" role="status" data-testid="pair-changed">
-          Loaded: {load.formats.map(engineLabel).join(' + ')}. Compare and the benchmark use those until you load {names}.
+          Loaded: {formatsName(load.formats)}. Compare and the benchmark use {load.formats.length === 1 ? 'it' : 'those'} until you load {names}.
         </p>
       )}
       <button className="btn btn-primary btn-wide" data-testid="load" disabled={refusals.length > 0 || busy} onClick={loadModel}>

@@ -98,7 +98,7 @@ export function PromptPanel() {
         </button>
       </details>
       <div className="actions">
-        <p className="hint">Both engines run one after the other on the same GPU, with identical settings and seed.</p>
+        <p className="hint">{load.formats.length === 1 && ready ? 'One engine: no baseline to compare it with.' : 'Both engines run one after the other on the same GPU, with identical settings and seed.'}</p>
         {running ? (
           <button
             className="btn btn-danger"

@@ -1,13 +1,14 @@
 // Number formatting shared by the components.
 
+/** Decimal units (1 GB = 1e9 bytes), as download sizes and GPU memory are quoted. */
 export function bytes(n: number | null | undefined): string {
   if (n == null || !Number.isFinite(n)) return '—';
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
     i++;
   }
   return `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[i]}`;
@@ -35,6 +36,11 @@ export function params(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e8 ? 0 : 1)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(0)}K`;
   return String(n);
+}
+
+/** A score in [0, 1] such as ROUGE-L F1, to three places; "—" where there is none (a run without a baseline). */
+export function score(v: number | null | undefined): string {
+  return v == null || !Number.isFinite(v) ? '—' : v.toFixed(3);
 }
 
 export function percent(v: number | null | undefined, digits = 1): string {

@@ -1,6 +1,7 @@
 // The app's engine pair (app/engines.ts) and its per-format memory plan (app/engine_plan.ts): which
 // formats an adapter accepts for a model, the pair's refusals, picking and swapping, the address
-// parameter, and what the panes show when the pair changes after a load.
+// parameter, and what the panes show when the pair changes after a load; the candidate alone (no
+// baseline), what Load builds in all, and the large presets' default and badge (app/presets.ts).
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,12 +9,14 @@ import { parseConfig } from '../../src/model/config';
 import { Engine } from '../../src/model/engine';
 import { checkFits, planMemory } from '../../src/model/memory';
 import { FORMAT_NAMES } from '../../src/kernels/formats';
-import { planEngines, type AdapterLimits } from '../../app/engine_plan';
-import { FORMATS, type EnginePlan } from '../../app/protocol';
+import { engineBytes, planEngines, planShape, type AdapterLimits } from '../../app/engine_plan';
+import { FORMATS, type EnginePlan, type ModelRef } from '../../app/protocol';
 import {
-  allowedFormats, choose, DEFAULT_PAIR, engineColor, engineLabel, engineTitle, ENGINE_COLOR, formatRefusal, pairChanged, pairFormats, pairParam, pairRefusals, parsePair, shownFormats,
-  weightRatio, type EnginePair,
+  allowedFormats, choose, DEFAULT_PAIR, defaultPair, engineColor, engineLabel, engineTitle, ENGINE_COLOR, formatRefusal, LARGE_DEFAULT, pairBytes, pairChanged, pairFormats, pairName,
+  pairParam, pairRefusals, parsePair, rolesOf, shownFormats, weightRatio, type EnginePair,
 } from '../../app/engines';
+import { isLargeModel, PRESETS, SYNTHETIC_PRESETS } from '../../app/presets';
+import { presetConfig } from '../../src/bench/presets';
 import { FIXTURES } from './fixtures';
 
 const MiB = 2 ** 20;
@@ -101,7 +104,7 @@ describe('the engine pair', () => {
     expect(pairParam(p)).toBe('f16,q4');
     expect(parsePair(pairParam(p))).toEqual(p);
     expect(parsePair(' int8 , f32 ')).toEqual({ baseline: 'int8', candidate: 'f32' });
-    for (const bad of [null, undefined, '', 'f16', 'f16,f16', 'f16,q8', 'fp16,int8', 'f16,int8,q4', ',']) expect(parsePair(bad)).toBeNull();
+    for (const bad of [null, undefined, '', 'q8', 'f16,f16', 'f16,q8', 'fp16,int8', 'f16,int8,q4', ',', 'q4,', ',q4']) expect(parsePair(bad)).toBeNull();
   });
 
   it('labels, titles and colors come from the registry for every format, and degrade to the name otherwise', () => {
@@ -127,5 +130,104 @@ describe('the engine pair', () => {
     // A failed load shows the picked pair again, and nothing is "loaded" to differ from.
     expect(shownFormats({ load: { status: 'error', formats: ['f16', 'int8'] }, pair })).toEqual(['f16', 'q4']);
     expect(pairChanged({ load: { status: 'error', formats: ['f16', 'int8'] }, pair })).toBe(false);
+  });
+});
+
+const ALONE: EnginePair = { baseline: null, candidate: 'q4' };
+
+describe('the candidate alone (baseline None)', () => {
+  it('one format in the address is the candidate alone, and it round-trips', () => {
+    expect(parsePair('q4')).toEqual(ALONE);
+    expect(parsePair(' int8 ')).toEqual({ baseline: null, candidate: 'int8' });
+    expect(pairParam(ALONE)).toBe('q4');
+    expect(parsePair(pairParam(ALONE))).toEqual(ALONE);
+    for (const f of FORMATS) expect(parsePair(pairParam({ baseline: null, candidate: f }))).toEqual({ baseline: null, candidate: f });
+  });
+
+  it('loads, runs and names one engine', () => {
+    expect(pairFormats(ALONE)).toEqual(['q4']);
+    expect(rolesOf(['q4'])).toEqual(['alone']);
+    expect(rolesOf(['f16', 'q4'])).toEqual(['baseline', 'candidate']);
+    expect(pairName(ALONE)).toBe('Q4 alone');
+    expect(pairName({ baseline: 'f16', candidate: 'q4' })).toBe('FP16 + Q4');
+  });
+
+  it('choose: baseline None keeps the candidate; a baseline again makes a pair; the candidate\'s format is no baseline for itself', () => {
+    expect(choose({ baseline: 'f16', candidate: 'q4' }, 'baseline', null)).toEqual(ALONE);
+    expect(choose(ALONE, 'baseline', 'f16')).toEqual({ baseline: 'f16', candidate: 'q4' });
+    expect(choose(ALONE, 'candidate', 'int8')).toEqual({ baseline: null, candidate: 'int8' });
+    // Nothing to swap in: unchanged (the picker disables that option).
+    expect(choose(ALONE, 'baseline', 'q4')).toBe(ALONE);
+    expect(choose(ALONE, 'baseline', null)).toBe(ALONE);
+    // The candidate cannot be None.
+    expect(choose(DEFAULT_PAIR, 'candidate', null)).toBe(DEFAULT_PAIR);
+  });
+
+  it('from FP16 + Q4 loaded to Q4 alone picked: changed, and Load builds Q4 only; the panes keep the loaded pair until then', () => {
+    const loaded = { status: 'ready', formats: ['f16', 'q4'] as const };
+    expect(pairChanged({ load: loaded, pair: ALONE })).toBe(true);
+    expect(shownFormats({ load: loaded, pair: ALONE })).toEqual(['f16', 'q4']);
+    const alone = { status: 'ready', formats: ['q4'] as const };
+    expect(pairChanged({ load: alone, pair: ALONE })).toBe(false);
+    expect(pairChanged({ load: alone, pair: { baseline: 'f16', candidate: 'q4' } })).toBe(true);
+    expect(pairChanged({ load: alone, pair: { baseline: null, candidate: 'int8' } })).toBe(true);
+    expect(shownFormats({ load: { status: 'idle', formats: [] }, pair: ALONE })).toEqual(['q4']);
+    expect(pairRefusals(plan(limits(64, 8)).engines, ALONE)).toEqual([]);
+  });
+
+  it('what Load builds in all: the pair\'s plans summed, or the one engine\'s', () => {
+    const { engines } = plan(limits(1024));
+    const total = (f: string) => engines.find((e) => e.format === f)!.totalBytes;
+    expect(pairBytes(engines, ALONE)).toBe(total('q4'));
+    expect(pairBytes(engines, DEFAULT_PAIR)).toBe(total('f16') + total('int8'));
+    expect(pairBytes(engines, { baseline: 'int8', candidate: 'q4' })).toBe(total('int8') + total('q4'));
+    // Llama-3.2-1B at context 2048: 0.77 GB of Q4 weights + 128 MiB of KV cache + activations
+    expect(total('q4')).toBe(772_612_096 + 128 * MiB + planMemory(config, 'q4', 2048, 512, 1).activationBytes);
+  });
+});
+
+describe('large presets: Q4 alone by default, and a badge computed from the memory plan', () => {
+  const mistralFile = parseConfig(readFileSync(path.join(__dirname, '../data/configs/Mistral-7B-Instruct-v0.3.json'), 'utf8'));
+  const mistral = PRESETS.find((p) => p.repo === 'mistralai/Mistral-7B-Instruct-v0.3')!;
+  const hub = (repo: string): ModelRef => ({ kind: 'hub', repo, revision: 'main', baseUrl: 'https://huggingface.co' });
+
+  it('Mistral-7B (hub and synthetic) is large and starts with Q4 alone; the others start with the default pair', () => {
+    expect(PRESETS.filter((p) => p.large).map((p) => p.repo)).toEqual([mistral.repo]);
+    expect(SYNTHETIC_PRESETS.filter((p) => p.large).map((p) => p.preset)).toEqual(['mistral-7b']);
+    expect(isLargeModel(hub(mistral.repo))).toBe(true);
+    expect(isLargeModel({ kind: 'synthetic', preset: 'mistral-7b' })).toBe(true);
+    for (const p of PRESETS.filter((x) => !x.large)) expect(isLargeModel(hub(p.repo)), p.repo).toBe(false);
+    expect(isLargeModel({ kind: 'synthetic', preset: 'tiny' })).toBe(false);
+    expect(isLargeModel({ kind: 'local', name: 'Mistral-7B-Instruct-v0.3', files: [] })).toBe(false);
+    expect(isLargeModel(null)).toBe(false);
+    expect(defaultPair(true)).toEqual(LARGE_DEFAULT);
+    expect(LARGE_DEFAULT).toEqual(ALONE);
+    expect(defaultPair(false)).toEqual(DEFAULT_PAIR);
+  });
+
+  it('the preset\'s config fields plan exactly as the real config.json', () => {
+    const own = parseConfig(mistral.large!.config);
+    expect(own).toEqual(mistralFile);
+    for (const f of FORMATS) expect(engineBytes(own, f, 2048)).toBe(engineBytes(mistralFile, f, 2048));
+  });
+
+  it('planShape is Engine.shapeFor with a context and no limits (what the worker plans with)', () => {
+    const configs = [config, mistralFile, presetConfig('gpt2-large'), presetConfig('tiny')];
+    for (const c of configs) for (const ctx of [64, 512, 1024, 2048, 4096]) expect(planShape(c, ctx)).toEqual(Engine.shapeFor(c, { contextLength: ctx }));
+  });
+
+  it('Q4 alone for Mistral-7B at context 2048 needs about 5 GB (4.53 GB of weights, 512 MiB of KV cache); no pair fits twice that', () => {
+    const need = engineBytes(mistralFile, 'q4', 2048);
+    const p = planMemory(mistralFile, 'q4', 2048, 512, 1);
+    expect(need).toBe(p.totalBytes);
+    expect(p.weightBytes).toBe(4_530_913_280);
+    expect(p.kvBytes).toBe(512 * MiB);
+    expect(need).toBeGreaterThan(5.0e9);
+    expect(need).toBeLessThan(5.3e9);
+    // The smallest pair, INT8 + Q4, is more than twice as much.
+    const engines = FORMATS.map((format) => ({ format, totalBytes: engineBytes(mistralFile, format, 2048) }));
+    for (const b of FORMATS) for (const c of FORMATS) if (b !== c) expect(pairBytes(engines, { baseline: b, candidate: c })).toBeGreaterThan(2 * need);
+    // A shorter context needs less: the badge follows the context picked.
+    expect(engineBytes(mistralFile, 'q4', 512)).toBe(need - (2048 - 512) * 2 * 32 * 8 * 128 * 4 - (2048 - 512) * 4);
   });
 });

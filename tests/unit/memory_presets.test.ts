@@ -143,8 +143,8 @@ function fits(plan: MemoryPlan, limits: typeof DESKTOP): boolean {
 }
 
 describe('memory plan of the app presets (real config.json)', () => {
-  it('covers every preset of app/presets.ts, at the app default context', () => {
-    expect(MODELS.map((m) => m.repo)).toEqual(PRESETS.map((p) => p.repo));
+  it('covers every preset of app/presets.ts (GPT-2 below), at the app default context', () => {
+    expect([...MODELS.map((m) => m.repo), ...GPT2.map((g) => g.repo)].sort()).toEqual(PRESETS.map((p) => p.repo).sort());
     expect(readFileSync(path.join(ROOT, 'app/store.ts'), 'utf8')).toMatch(new RegExp(`\\bcontextLength: ${APP_CONTEXT},`));
     // TinyLlama's max_position_embeddings is 2048 too; the others allow more.
     for (const m of MODELS) expect(m.ctx, m.repo).toBe(APP_CONTEXT);
@@ -234,6 +234,59 @@ describe('memory plan of the app presets (real config.json)', () => {
           else expect(check, f).toThrow(new RegExp(`the embedding table is split over ${m.parts128[f]} buffers .* binds ${bound} storage buffers; this adapter allows 8`));
         }
       });
+    });
+  }
+});
+
+// GPT-2 (openai-community/gpt2 and gpt2-large), worked out by hand from the HF tensor shapes. Per
+// layer: c_attn [D, 3D] + bias 3D, attn.c_proj [D, D] + D, c_fc [D, 4D] + 4D, mlp.c_proj [4D, D] + D,
+// ln_1 and ln_2 (weight and bias, 2D each); model-wide: wte [V, D], wpe [1024, D] (kept f32, like
+// norms and biases), ln_f (2D). GPT-2:       matrices 50257*768 + 12 * 7,077,888 = 123,532,032;
+//   f32 values 786,432 (wpe) + 12 * 9,984 + 1,536 = 907,776; together 124,439,808 (the model card's).
+// GPT-2 Large: matrices 50257*1280 + 36 * 19,660,800 = 772,117,760;
+//   f32 values 1,310,720 + 36 * 16,640 + 2,560 = 1,912,320; together 774,030,080.
+// Bytes: f32 4/param; f16 2 per matrix weight + 4 per f32 value; int8 1 per matrix weight + an f32
+// scale per 128 of a row (K = 768: 6 a row, 3072: 24; K = 1280: 10, 5120: 40); q4 0.5 + an f32
+// word per 32 (every K a multiple of 32). Scales, GPT-2: wte 50257*6 + 12 * (2304*6 + 768*6 +
+// 3072*6 + 768*24) = 965,094; Large: 50257*10 + 36 * (3840*10 + 1280*10 + 5120*10 + 1280*40) = 6,032,170.
+// Downloads are f32 checkpoints that also store each layer's causal mask attn.bias (1024 x 1024 f32, 4 MiB).
+const GPT2 = [
+  {
+    repo: 'openai-community/gpt2', configFile: tok('gpt2'), params: 124_439_808, matrixParams: 123_532_032, f32Values: 907_776,
+    bytes: { f32: 497_759_232, f16: 250_695_168, int8: 131_023_512, q4: 80_838_624 },
+    // context 1024 (n_positions caps the app's 2048): 2 * 12 layers * 1024 * 768 * 4 B
+    kvBytes: 75_497_472,
+    download: 497_759_232 + 12 * 4 * MiB,
+  },
+  {
+    repo: 'openai-community/gpt2-large', configFile: own('gpt2-large'), params: 774_030_080, matrixParams: 772_117_760, f32Values: 1_912_320,
+    bytes: { f32: 3_096_120_320, f16: 1_551_884_800, int8: 803_895_720, q4: 490_222_880 },
+    kvBytes: 2 * 36 * 1024 * 1280 * 4,
+    download: 3_096_120_320 + 36 * 4 * MiB,
+  },
+];
+
+describe('memory plan of the GPT-2 presets (real config.json)', () => {
+  for (const g of GPT2) {
+    it(`${g.repo}: ${g.params.toLocaleString('en-US')} parameters; weights f32 ${g.bytes.f32}, f16 ${g.bytes.f16}, int8 ${g.bytes.int8}, q4 ${g.bytes.q4} bytes; KV cache at context 1024`, () => {
+      const config = parseConfig(readFileSync(g.configFile, 'utf8'));
+      expect(g.matrixParams + g.f32Values).toBe(g.params);
+      expect(parameterCount(config)).toBe(g.params);
+      const shape = Engine.shapeFor(config, { contextLength: APP_CONTEXT });
+      expect(shape.maxCtx).toBe(1024);
+      for (const f of FORMATS) {
+        const plan = planMemory(config, f, shape.maxCtx, shape.maxRows, shape.maxLogitRows);
+        expect(plan.weightBytes, f).toBe(g.bytes[f]);
+        expect(plan.kvBytes, f).toBe(g.kvBytes);
+        expect(fits(plan, DESKTOP), f).toBe(true);
+        expect(fits(plan, PER_BUFFER_128), f).toBe(true);
+      }
+      // The stated download, to its last digit.
+      const preset = PRESETS.find((p) => p.repo === g.repo)!;
+      expect(preset.dtype).toBe('f32');
+      const [, num, unit] = /^([\d.]+) (MB|GB)$/.exec(preset.download)!;
+      const scale = unit === 'GB' ? 1e9 : 1e6;
+      expect(Math.abs(g.download - Number(num) * scale)).toBeLessThanOrEqual(scale * 10 ** -(num!.split('.')[1]?.length ?? 0) / 2);
     });
   }
 });

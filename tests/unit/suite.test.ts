@@ -17,6 +17,7 @@ import { idsFromPrompt, PromptIdsError } from '../../src/bench/text_codec';
 import { presetConfig } from '../../src/bench/presets';
 import type { Engine, GenerateOptions, GeneratedToken } from '../../src/model/engine';
 import { GREEDY } from '../../src/model/engine';
+import { withoutSelfQuality } from '../../app/worker_bench';
 import { FIXTURES } from './fixtures';
 
 const ALPACA_FIXTURE = path.join(FIXTURES, 'prompts', 'alpaca_eval_instructions.json');
@@ -287,6 +288,40 @@ describe('runSuite with scripted engines', () => {
     });
     expect(r.engines[0]!.quality.exactMatch).toBe(0);
     expect(r.engines[0]!.quality.tokenAgreement).toBe(0.5);
+  });
+
+  it('one engine (the app\'s candidate alone): speed kept, and no quality (NaN: empty CSV cells, null in JSON), never 1 by definition', async () => {
+    const r = await runSuite({
+      settings: settings({ engines: ['q4'], repetitions: 1 }), prompts: prompts.slice(0, 2), promptSource: 'built-in', setSize: 3, modelName: 'm', synthetic: true, tags,
+      open: async () => ({ engine: scriptedEngine(() => [1, 2, 3, 4]), peakBytes: () => 1500, release: () => {} }),
+    });
+    // What runSuite reports on its own: the engine against its own first run, 1 with nothing compared.
+    expect(r.engines[0]!.quality).toEqual({ against: 'q4', runsCompared: 0, rougeL: 1, exactMatch: 1, tokenAgreement: 1 });
+    const alone = withoutSelfQuality(r);
+    const [q4] = alone.engines;
+    expect(q4!.quality.runsCompared).toBe(0);
+    for (const k of ['rougeL', 'exactMatch', 'tokenAgreement'] as const) {
+      expect(q4!.quality[k]).toBeNaN();
+      for (const p of alone.prompts) expect(p.results.q4![k]).toBeNaN();
+    }
+    expect(q4!.decodeTokensPerSecond).toEqual(r.engines[0]!.decodeTokensPerSecond);
+    expect(q4!.endToEndLatencyMs).toEqual(r.engines[0]!.endToEndLatencyMs);
+    expect(q4!.peakBytes).toBe(1500);
+    expect(q4!.cost).toEqual(r.engines[0]!.cost);
+    expect(alone.prompts.map((p) => p.results.q4!.text)).toEqual(r.prompts.map((p) => p.results.q4!.text));
+    const json = JSON.parse(JSON.stringify(alone)) as SuiteReport;
+    expect(json.engines[0]!.quality).toEqual({ against: 'q4', runsCompared: 0, rougeL: null, exactMatch: null, tokenAgreement: null });
+    const [head, row] = suiteCsv(alone).trimEnd().split('\n');
+    const cell = (name: string) => row!.split(',')[head!.split(',').indexOf(name)];
+    expect(head).toBe(CSV_COLUMNS.join(','));
+    for (const c of ['rouge_l_f1', 'exact_match', 'token_agreement']) expect(cell(c)).toBe('');
+    expect(Number(cell('decode_tok_s_mean'))).toBeCloseTo(100, 9);
+    // Two engines: as runSuite made it.
+    const pair = await runSuite({
+      settings: settings({ warmup: 0, repetitions: 1 }), prompts: prompts.slice(0, 1), promptSource: 'built-in', setSize: 3, modelName: 'm', synthetic: true, tags,
+      open: async () => ({ engine: scriptedEngine(() => [1, 2, 3, 4]), peakBytes: () => null, release: () => {} }),
+    });
+    expect(withoutSelfQuality(pair)).toBe(pair);
   });
 
   it('cancel: rejects with an AbortError and releases the engine it held', async () => {
