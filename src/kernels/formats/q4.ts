@@ -28,15 +28,21 @@ const REFITS = 3;
 
 const round16 = (x: number) => f16ToF32(f32ToF16(x));
 
+/**
+ * round(t) clamped to [0, 15]: Math.round's result (halves round up) for every t, computed as
+ * floor(t + 0.5) by truncation once t is known to be in range (several times faster in V8).
+ */
+function level(t: number): number {
+  return t <= 0 ? 0 : t >= 15 ? 15 : (t + 0.5) | 0;
+}
+
 /** Squared error of quantizing g[0..n) to a + u s, u = round((v - a) / s) clamped to [0, 15] (by the reciprocal: ties may round either way). */
 function sse(g: Float64Array, n: number, a: number, s: number): number {
   const inv = 1 / s;
   let e = 0;
   for (let i = 0; i < n; i++) {
     const v = g[i]!;
-    let u = Math.round((v - a) * inv);
-    u = u < 0 ? 0 : u > 15 ? 15 : u;
-    const d = a + u * s - v;
+    const d = a + level((v - a) * inv) * s - v;
     e += d * d;
   }
   return e;
@@ -85,8 +91,7 @@ export function fitGroup(w: ArrayLike<number>, start: number, n: number, q: Int8
     const inv = 1 / s;
     for (let i = 0; i < n; i++) {
       const v = g[i]!;
-      let u = Math.round((v - a) * inv);
-      u = u < 0 ? 0 : u > 15 ? 15 : u;
+      const u = level((v - a) * inv);
       su += u;
       suu += u * u;
       sw += v;
