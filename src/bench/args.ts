@@ -4,6 +4,7 @@ import { FORMAT_NAMES, isWeightFormat, type WeightFormat } from '../kernels/form
 import type { BenchOptions } from './model_bench';
 import type { KernelLabOptions } from './kernel_lab';
 import type { SuiteCliOptions } from './suite_cli';
+import type { EvalCliOptions } from './eval_cli';
 import { PROMPT_SETS, type PromptSetName, type SampleSize } from './prompts';
 
 export class UsageError extends Error {
@@ -21,6 +22,8 @@ export const USAGE = `usage:
                       [--sample-seed 1] [--new-tokens 64] [--warmup 1] [--repetitions 3] [--price 2] [--chat]
                       [--temperature T --top-k K --top-p P --repetition-penalty R --seed S] [--hub URL] [--revision REV]
                       [--context N] [--json OUT.json|-]
+  npm run -s bench -- --eval builtin|TEXT_FILE --model DIR [--engines f16,int8] [--context N] [--stride N] [--rows 64] [--json OUT.json|-]
+                      (teacher-forced: perplexity per engine; KL divergence and top-1 agreement against the first)
   npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8,q4] [--json OUT.json|-]
                       (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
 presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, gpt2-large, tiny. Shapes are NxK (out x in).
@@ -32,6 +35,7 @@ export type ParsedArgs =
   | { mode: 'kernels'; options: KernelLabOptions; json: string | null }
   | { mode: 'verify'; options: { models: string[]; engines: WeightFormat[] }; json: string | null }
   | { mode: 'suite'; options: SuiteCliOptions; json: string | null }
+  | { mode: 'eval'; options: EvalCliOptions; json: string | null }
   | { mode: 'help' };
 
 type Flags = Map<string, string | true>;
@@ -155,6 +159,21 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const models = str(f, 'verify')?.split(',').filter(Boolean) ?? [];
     if (!models.length) throw new UsageError('--verify needs one or more model folders');
     return { mode: 'verify', json, options: { models, engines: formats(f, 'engines', ['f32', 'f16', 'int8']) } };
+  }
+  if (f.has('eval')) {
+    for (const k of f.keys()) if (!['eval', 'model', 'engines', 'context', 'stride', 'rows', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --eval mode`);
+    const text = str(f, 'eval');
+    if (!text) throw new UsageError('--eval needs "builtin" or a text file');
+    const model = str(f, 'model');
+    if (!model) throw new UsageError('--model is required (a model folder)');
+    const context = int(f, 'context', 2);
+    const stride = int(f, 'stride', 1);
+    if (context !== undefined && stride !== undefined && stride >= context) throw new UsageError(`--stride must be below --context, got ${stride} >= ${context}`);
+    return {
+      mode: 'eval',
+      json,
+      options: { model, text, engines: formats(f, 'engines', ['f16', 'int8']), ...(context === undefined ? {} : { contextLength: context }), ...(stride === undefined ? {} : { stride }), rows: int(f, 'rows', 1) ?? 64 },
+    };
   }
   if (f.has('suite')) {
     for (const k of f.keys()) if (!SUITE_FLAGS.includes(k)) throw new UsageError(`unknown flag --${k} in --suite mode`);

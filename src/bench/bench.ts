@@ -10,6 +10,7 @@ import { renderKernelReport } from './kernel_report';
 import { runVerify } from './verify';
 import { runSuiteCli } from './suite_cli';
 import { renderSuiteReport } from './suite_report';
+import { runEvalCli, renderEvalReport } from './eval_cli';
 
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
@@ -28,6 +29,10 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`\n${report.adapter.name}: ${report.pass ? 'every check passed' : 'SOME CHECKS FAILED'}\n`);
     json = JSON.stringify(report, null, 2);
     process.exitCode = report.pass ? 0 : 1;
+  } else if (args.mode === 'eval') {
+    const report = await runEvalCli({ ...args.options, log });
+    process.stderr.write('\n' + renderEvalReport(report));
+    json = JSON.stringify(report, null, 2);
   } else if (args.mode === 'suite') {
     const report = await runSuiteCli({ ...args.options, log });
     process.stderr.write('\n' + renderSuiteReport(report));

@@ -245,11 +245,15 @@ export class Engine {
 
   /**
    * The context policy: a prompt is refused (never silently truncated) unless it leaves room for
-   * at least one new token; generation then stops at the end of the context.
+   * at least one new token; generation then stops at the end of the context. Scoring a sequence
+   * (`logitChunks`, no reply) may fill the context exactly.
    */
-  checkPrompt(ids: number[]): void {
+  checkPrompt(ids: number[], reply = true): void {
     if (ids.length === 0) throw new ContextOverflowError('the prompt is empty: at least one token (e.g. BOS) is needed');
-    if (ids.length >= this.contextLength) {
+    if (!reply && ids.length > this.contextLength) {
+      throw new ContextOverflowError(`the sequence has ${ids.length} tokens but the context holds ${this.contextLength}`);
+    }
+    if (reply && ids.length >= this.contextLength) {
       throw new ContextOverflowError(
         `the prompt has ${ids.length} tokens but the context holds ${this.contextLength} (prompt and reply together); shorten the prompt by at least ${ids.length - this.contextLength + 1} tokens or load with a longer context`,
       );
@@ -261,12 +265,25 @@ export class Engine {
 
   /** Logits for every position of `ids`: Float32Array [ids.length, vocab]. */
   async logits(ids: number[]): Promise<Float32Array> {
-    this.checkPrompt(ids);
+    const V = this.config.vocabSize;
+    const out = new Float32Array(ids.length * V);
+    for await (const c of this.logitChunks(ids)) out.set(c.logits, c.pos * V);
+    return out;
+  }
+
+  /**
+   * The logits of every row of `ids` (a sequence from position 0), chunk by chunk: each chunk is
+   * `rows` rows from `pos`, `logits` [rows, vocab], a view valid until the next chunk is asked for.
+   * What a teacher-forced evaluation streams through without holding [ids.length, vocab] at once.
+   * Chunks are at most maxLogitRows rows (and maxRows): load with maxLogitRows > 1 for speed.
+   */
+  async *logitChunks(ids: number[]): AsyncGenerator<{ pos: number; rows: number; logits: Float32Array }> {
+    this.checkPrompt(ids, false);
     const { device } = this.gpu;
     const f = this.forward;
     const V = this.config.vocabSize;
     const chunk = Math.min(f.shape.maxRows, f.shape.maxLogitRows);
-    const out = new Float32Array(ids.length * V);
+    const host = new Float32Array(chunk * V);
     const readback = device.createBuffer({ label: 'logits readback', size: chunk * V * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
       for (let pos = 0; pos < ids.length; pos += chunk) {
@@ -278,13 +295,13 @@ export class Engine {
         enc.copyBufferToBuffer(f.logits, 0, readback, 0, rows * V * 4);
         device.queue.submit([enc.finish()]);
         await readback.mapAsync(GPUMapMode.READ, 0, rows * V * 4);
-        out.set(new Float32Array(readback.getMappedRange(0, rows * V * 4)), pos * V);
+        host.set(new Float32Array(readback.getMappedRange(0, rows * V * 4)));
         readback.unmap();
+        yield { pos, rows, logits: host.subarray(0, rows * V) };
       }
     } finally {
       readback.destroy();
     }
-    return out;
   }
 
   /**

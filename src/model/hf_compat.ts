@@ -58,8 +58,28 @@ function llamaClassPipeline(tj: Json, cfg: Json): void {
   tj.pre_tokenizer = { type: 'Metaspace', replacement: SP, prepend_scheme: prependScheme, split: false };
 }
 
+/**
+ * transformers 5 builds a `GPT2Tokenizer` from its class (models/gpt2/tokenization_gpt2.py) with
+ * the vocabulary and merges of tokenizer.json and a plain ByteLevel pre-tokenizer: whatever else
+ * tokenizer.json's pre-tokenizer does is dropped. SmolLM2's (and pycode-20M's) splits digits first
+ * (Digits(individual_digits) before ByteLevel), which HF then does not: the GPT-2 pattern sees a run
+ * of whitespace together with the digit after it, so "\n\n1." is "\n", "\n", "1", "." for HF
+ * ([198, 198, 33, 30]) where the Digits split would give "\n\n" (1116). Its merges join no
+ * digits, so digit runs still come out one digit per token.
+ */
+function gpt2ClassPipeline(tj: Json, cfg: Json): void {
+  if (cfg.tokenizer_class !== 'GPT2Tokenizer' && cfg.tokenizer_class !== 'GPT2TokenizerFast') return;
+  if ((tj.model as Json).type !== 'BPE') return;
+  const pre = tj.pre_tokenizer as Json | null;
+  if (pre?.type !== 'Sequence' || !Array.isArray(pre.pretokenizers)) return;
+  const byteLevel = (pre.pretokenizers as Json[]).find((p) => p.type === 'ByteLevel');
+  if (!byteLevel) return;
+  tj.pre_tokenizer = { ...byteLevel, use_regex: true, add_prefix_space: cfg.add_prefix_space === true };
+}
+
 /** Adjusts a parsed tokenizer.json in place so the library encodes as transformers 5 does. */
 export function matchTransformers(tj: Json, cfg: Json): void {
+  gpt2ClassPipeline(tj, cfg);
   const pre = byteLevelSplitTheRustWay(tj.pre_tokenizer);
   tj.pre_tokenizer = pre.length === 1 ? pre[0] : { type: 'Sequence', pretokenizers: pre };
   llamaClassPipeline(tj, cfg);
