@@ -17,7 +17,7 @@ import { parseConfig, type ModelConfig } from '../../src/model/config';
 import { f16ToF32 } from '../../src/kernels/formats/dtype';
 import { planMemory } from '../../src/model/memory';
 import { packWeight, type WeightFormat } from '../../src/kernels/formats';
-import { uploadTensors, weightTable, type ModelWeights, type PackedTensor } from '../../src/model/weights';
+import { uploadTensors, modelSlots, type ModelWeights, type PackedTensor } from '../../src/model/weights';
 import { createSyntheticWeights, loadSyntheticEngine, presetConfig, PRESET_NAMES } from '../../src/bench/synthetic';
 import { runBench } from '../../src/bench/model_bench';
 import { runKernelLab } from '../../src/bench/kernel_lab';
@@ -89,14 +89,9 @@ describe('fill_random', () => {
 
 /** What a real load produces for `c`: random tensors packed on the CPU, then uploadTensors. */
 async function loadedWeights(c: ModelConfig, format: WeightFormat): Promise<ModelWeights> {
-  const table = weightTable(c);
   const r = rng(3);
-  const slots = [
-    ...Object.entries(table.global).map(([k, s]) => [`g.${k}`, s] as const),
-    ...Array.from({ length: c.numLayers }, (_, l) => Object.entries(table.layer(l)).map(([k, s]) => [`${l}.${k}`, s] as const)).flat(),
-  ];
   async function* tensors(): AsyncGenerator<PackedTensor> {
-    for (const [key, s] of slots) {
+    for (const [key, s] of modelSlots(c)) {
       const size = s.shape.reduce((a, b) => a * b, 1);
       const data = Float32Array.from({ length: size }, () => r() - 0.5);
       yield s.kind === 'matrix' ? { key, hf: s.hf, matrix: packWeight(data, s.shape[0]!, s.shape[1]!, format) } : { key, hf: s.hf, vector: data };

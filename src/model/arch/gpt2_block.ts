@@ -71,24 +71,26 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
     const fc = mup.bind(device, `L${l}.c_fc`, { w: lw.wUp, x: h, y: up, step: s, bias: lw.bUp });
     const g = gelu.bind(device, `L${l}.gelu`, { x: up, out: act });
     const down = mdown.bind(device, `L${l}.mlp.c_proj`, { w: lw.wDown, x: act, y: x, step: s, bias: lw.bDown });
-    const ops: Op[] = [
-      // Attention block: x += c_proj(attention(q, k, v)) over ln_1(x).
-      (p, rows) => norm.encode(p, ln1, rows),
+    // Attention block: x += c_proj(attention(q, k, v)) over ln_1(x); then the MLP block:
+    // x += c_proj(gelu(c_fc(ln_2(x)))).
+    const attnNorm: Op = (p, rows) => norm.encode(p, ln1, rows);
+    const qkvAppend: Op[] = [
       (p, rows) => mqkv.encode(p, qkv, rows), // q, k, v from one GEMM over c_attn
       (p, rows) => kvAppend.encode(p, append, rows),
+    ];
+    const rest: Op[] = [
       (p, rows, pos) => attention.encode(p, attB, rows, pos),
       (p, rows) => mo.encode(p, o, rows), // x += c_proj(att)
-      // MLP block: x += c_proj(gelu(c_fc(ln_2(x)))).
       (p, rows) => norm.encode(p, ln2, rows),
       (p, rows) => mup.encode(p, fc, rows),
       (p, rows) => gelu.encode(p, g, rows),
       (p, rows) => mdown.encode(p, down, rows), // x += c_proj(act)
     ];
+    const ops = [attnNorm, ...qkvAppend, ...rest];
     if (!qkvDecode) return { rows: ops, decode: ops };
+    // Decode: q/k/v as one GEMV that also writes k and v into the cache at pos.
     const qkvD = qkvDecode.bind(device, `L${l}.c_attn decode`, { w: lw.wqkv, x: h, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: noFreq!, step: s, bias: lw.bqkv });
-    // ln_1, then q/k/v with k and v written into the cache at pos by the same dispatch, then as above.
-    const decode: Op[] = [ops[0]!, (p) => qkvDecode.encode(p, qkvD), ...ops.slice(3)];
-    return { rows: ops, decode };
+    return { rows: ops, decode: [attnNorm, (p: GPUComputePassEncoder) => qkvDecode.encode(p, qkvD), ...rest] };
   });
   for (const b of attention.buffers) keep(b);
 
