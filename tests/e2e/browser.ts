@@ -58,3 +58,14 @@ export async function compare(page: Page, prompt: string, maxNewTokens: number):
   await setMaxTokens(page, maxNewTokens);
   await page.click('[data-testid=compare]');
 }
+
+/** On the Benchmark tab: the built-in set, 5 prompts x 4 tokens, no warm-up, 1 repetition; runs it and waits for the results. */
+export async function runSmallBenchmark(page: Page): Promise<void> {
+  await page.click('[data-testid=bench-set-builtin]');
+  await page.selectOption('[data-testid=bench-sample]', '5');
+  await page.fill('[data-testid=bench-maxNewTokens]', '4');
+  await page.fill('[data-testid=bench-warmup]', '0');
+  await page.fill('[data-testid=bench-repetitions]', '1');
+  await page.click('[data-testid=bench-run]');
+  await page.waitForSelector('[data-testid=bench-results]', { timeout: 300_000 });
+}

@@ -129,13 +129,7 @@ describe('the engine pair (headless Chromium, WebGPU on SwiftShader)', () => {
   it('the benchmark runs the loaded pair, labelled from the registry, and the history names both', async () => {
     await page.click('[data-testid=tab-bench]');
     expect(await text('bench-panel')).toContain('Q4 vs the FP16 baseline');
-    await page.click('[data-testid=bench-set-builtin]');
-    await page.selectOption('[data-testid=bench-sample]', '5');
-    await page.fill('[data-testid=bench-maxNewTokens]', '4');
-    await page.fill('[data-testid=bench-warmup]', '0');
-    await page.fill('[data-testid=bench-repetitions]', '1');
-    await page.click('[data-testid=bench-run]');
-    await page.waitForSelector('[data-testid=bench-results]', { timeout: 300_000 });
+    await ui.runSmallBenchmark(page);
     expect(await text('bench-row-f16')).toContain('baseline');
     expect(await text('bench-row-q4')).toContain('Q4');
     expect(await page.locator('[data-testid=bench-row-int8]').count()).toBe(0);

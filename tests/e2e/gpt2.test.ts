@@ -53,13 +53,7 @@ describe('GPT-2 in the app', () => {
 
   it('the benchmark runs the pair on GPT-2', async () => {
     await page.click('[data-testid=tab-bench]');
-    await page.click('[data-testid=bench-set-builtin]');
-    await page.selectOption('[data-testid=bench-sample]', '5');
-    await page.fill('[data-testid=bench-maxNewTokens]', '4');
-    await page.fill('[data-testid=bench-warmup]', '0');
-    await page.fill('[data-testid=bench-repetitions]', '1');
-    await page.click('[data-testid=bench-run]');
-    await page.waitForSelector('[data-testid=bench-results]', { timeout: 300_000 });
+    await ui.runSmallBenchmark(page);
     expect(await text('bench-row-f32')).toContain('baseline');
     expect(await text('bench-row-int8')).toContain('INT8');
     await page.click('[data-testid=tab-compare]');

@@ -111,13 +111,7 @@ describe('the candidate alone (headless Chromium, WebGPU on SwiftShader)', () =>
   it('the benchmark runs the one engine: speed, latency, memory and cost; quality "—" on screen, empty in CSV, null in JSON', async () => {
     await page.click('[data-testid=tab-bench]');
     expect(await text('bench-panel')).toContain('Q4 alone');
-    await page.click('[data-testid=bench-set-builtin]');
-    await page.selectOption('[data-testid=bench-sample]', '5');
-    await page.fill('[data-testid=bench-maxNewTokens]', '4');
-    await page.fill('[data-testid=bench-warmup]', '0');
-    await page.fill('[data-testid=bench-repetitions]', '1');
-    await page.click('[data-testid=bench-run]');
-    await page.waitForSelector('[data-testid=bench-results]', { timeout: 300_000 });
+    await ui.runSmallBenchmark(page);
     expect(await count('[data-testid^=bench-row-]')).toBe(1);
     // engine, prefill, decode, TTFT, E2E, weights, KV, peak, ROUGE-L, exact, agreement, $/1M
     const cells = await page.locator('[data-testid=bench-row-q4] td').allTextContents();
