@@ -2,7 +2,7 @@
 // of runs in IndexedDB. It talks to the engine worker through the main store's channel.
 import { create } from 'zustand';
 import type { SamplingParams } from '../src/model/sampling';
-import { suiteCsv, type SuiteReport } from '../src/bench/suite_report';
+import { suiteCsv, type EvalTextSource, type SuiteReport } from '../src/bench/suite_report';
 import type { SuiteProgress } from '../src/bench/suite';
 import type { PromptSetName, SampleSize } from '../src/bench/prompts';
 import { toWire, type FromWorker, type WireError } from './protocol';
@@ -18,7 +18,15 @@ export interface BenchForm {
   pricePerHour: number;
   /** greedy (comparable outputs), or the Compare tab's sampling settings */
   greedy: boolean;
+  /** the teacher-forced evaluation after the generations: its text, or none */
+  evalText: 'off' | EvalTextSource;
+  /** the text of evalText 'custom', and its name (a file's name, or "pasted text") */
+  customText: string;
+  customName: string;
 }
+
+/** The largest evaluation text the page takes (characters): about 250k tokens, minutes on a laptop GPU. */
+export const MAX_EVAL_CHARS = 1_000_000;
 
 export type BenchStatus = 'idle' | 'fetching' | 'running' | 'done' | 'cancelled' | 'error';
 
@@ -78,7 +86,7 @@ export const useBench = create<BenchState>()((set, get) => {
 
   return {
     tab: new URLSearchParams(typeof location === 'undefined' ? '' : location.search).get('tab') === 'bench' ? 'bench' : 'compare',
-    form: { promptSet: 'builtin', sampleSize: 20, maxNewTokens: 64, warmup: 1, repetitions: 3, pricePerHour: 2, greedy: true },
+    form: { promptSet: 'builtin', sampleSize: 20, maxNewTokens: 64, warmup: 1, repetitions: 3, pricePerHour: 2, greedy: true, evalText: 'builtin', customText: '', customName: 'pasted text' },
     status: 'idle',
     cancelling: false,
     source: null,
@@ -107,6 +115,11 @@ export const useBench = create<BenchState>()((set, get) => {
       if (engines.length === 0) return;
       const st = app.settings;
       const sampling = form.greedy ? GREEDY : { temperature: st.temperature, topK: st.topK, topP: st.topP, repetitionPenalty: st.repetitionPenalty, seed: st.seed };
+      const custom = form.evalText === 'custom';
+      if (custom && !form.customText.trim()) {
+        set({ status: 'error', error: { name: 'EvalTextError', message: 'the evaluation text is empty: paste a text, drop a file on the box or choose one' } });
+        return;
+      }
       set({ status: 'running', progress: null, error: null, cancelling: false, source: null });
       sendToWorker({
         type: 'bench-start',
@@ -123,7 +136,9 @@ export const useBench = create<BenchState>()((set, get) => {
             sampling,
             chat: st.chat,
             pricePerHour: form.pricePerHour,
+            ...(form.evalText === 'off' ? {} : { eval: { text: form.evalText, ...(custom ? { name: form.customName } : {}) } }),
           },
+          ...(custom ? { evalText: form.customText } : {}),
         },
       });
     },

@@ -3,14 +3,24 @@
 // format, so a model too large in FP16 can still be offered in INT8 or Q4).
 import type { ModelConfig } from '../src/model/config';
 import { checkFits, planMemory } from '../src/model/memory';
+import { forwardShape, type ForwardShape } from '../src/model/shape';
 import { FORMATS, type EnginePlan, type Format } from './protocol';
 
 export type AdapterLimits = Parameters<typeof checkFits>[1];
 
-export interface PlanShape {
-  maxCtx: number;
-  maxRows: number;
-  maxLogitRows: number;
+export type PlanShape = ForwardShape;
+
+/** The logits buffer the app's engines may spend on rows for the evaluation. */
+export const LOGIT_BUDGET_BYTES = 8 * 2 ** 20;
+
+/**
+ * Logit rows per pass of the app's engines: generation needs one, the Benchmark tab's
+ * teacher-forced evaluation reads every position's logits, as many rows per pass as 8 MiB of
+ * logits hold (16 to 256: 16 for Llama 3's 128,256-token vocabulary, 42 for SmolLM2's 49,152,
+ * 256 for a 512-token one) instead of one pass per position.
+ */
+export function appLogitRows(config: Pick<ModelConfig, 'vocabSize'>): number {
+  return Math.max(16, Math.min(256, Math.floor(LOGIT_BUDGET_BYTES / (4 * config.vocabSize))));
 }
 
 export function planEngines(
@@ -35,14 +45,9 @@ export function planEngines(
   return { engines, largestBuffer };
 }
 
-/**
- * Engine.shapeFor(config, { contextLength }) (what the worker's plan and load use), restated here so
- * the page need not bundle the engine: the context capped by the model, 512 rows per pass (the
- * engine's DEFAULT_MAX_ROWS), logits for one row. tests/unit/engines.test.ts holds the two equal.
- */
+/** The shape the worker plans and loads the app's engines with (src/model/shape.ts, no adapter limits). */
 export function planShape(config: ModelConfig, contextLength: number): PlanShape {
-  const maxCtx = Math.min(contextLength, config.maxPositionEmbeddings);
-  return { maxCtx, maxRows: Math.min(512, maxCtx), maxLogitRows: 1 };
+  return forwardShape(config, { contextLength, maxLogitRows: appLogitRows(config) });
 }
 
 /** One engine's GPU memory (weights, KV cache, activations) from config.json alone: what a badge can say before any fetch. */

@@ -83,6 +83,8 @@ export interface GenerateRequest {
 
 export interface BenchRequest {
   settings: SuiteSettings;
+  /** the evaluation text of settings.eval { text: 'custom' } (pasted or read from a file) */
+  evalText?: string;
   /** where the Alpaca set is fetched from (the app's hub: huggingface.co, a mirror, the tests' server) */
   hubUrl: string;
 }

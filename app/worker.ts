@@ -16,7 +16,7 @@ import { loadThroughCache } from '../src/hub/cached_load';
 import { BufferMemoryTracker } from '../src/gpu/memory_tracker';
 import { FORMATS, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
 import { runBenchmark } from './worker_bench';
-import { planEngines } from './engine_plan';
+import { appLogitRows, planEngines, planShape } from './engine_plan';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => scope.postMessage(m);
@@ -129,7 +129,7 @@ async function plan(model: ModelRef, contextLength: number): Promise<PlanResult>
   if (configText === null && model.kind !== 'synthetic') configText = await (await sourceFor(model)).text('config.json');
   if (configText === null && model.kind !== 'synthetic') throw new ConfigError(`${modelName(model)}: config.json is missing`);
   const config = model.kind === 'synthetic' ? presetConfig(model.preset) : parseConfig(configText!);
-  const shape = Engine.shapeFor(config, { contextLength });
+  const shape = planShape(config, contextLength);
   // Every format, each with its own verdict: the user picks the pair among those that fit.
   const { engines: plans, largestBuffer } = planEngines(config, shape, g.limits, modelName(model), (f) => cached.has(f));
   return {
@@ -193,7 +193,7 @@ async function load(model: ModelRef, contextLength: number, formats: Format[]): 
       if (model.kind === 'synthetic') {
         // Nothing to download or cache: the weights are generated on the GPU in a moment.
         post({ type: 'load-progress', format, phase: 'synthetic', tensorsDone: 0, tensorsTotal: 0 });
-        engine = await loadSyntheticEngine(g, model.preset, format, { contextLength });
+        engine = await loadSyntheticEngine(g, model.preset, format, { contextLength, maxLogitRows: appLogitRows });
       } else {
         // From the cache when it holds the weights (a corrupt entry is downloaded again), else from
         // the source while caching them; a full disk only means not cached (src/hub/cached_load.ts).
@@ -201,6 +201,7 @@ async function load(model: ModelRef, contextLength: number, formats: Format[]): 
           name,
           format,
           contextLength,
+          maxLogitRows: appLogitRows,
           // The app needs text: a model without tokenizer.json is refused before its weights load.
           requireTokenizer: true,
           cache: key ? cache : null,

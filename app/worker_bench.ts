@@ -1,6 +1,6 @@
 // The benchmark button's work, in the engine worker: the prompt set (the built-in one, or AlpacaEval
 // fetched from the app's hub), then the shared suite runner (src/bench/suite.ts) over the engines
-// already loaded. Each engine counts as the owner of GPU buffers made while it runs, so the peak
+// already loaded, and the teacher-forced evaluation when asked. Each engine counts as the owner of GPU buffers made while it runs, so the peak
 // memory of the report includes anything a run allocates besides what its load did. A run of one
 // engine (no baseline) reports no quality: see withoutSelfQuality.
 import type { GpuContext } from '../src/gpu/device';
@@ -48,6 +48,7 @@ export async function runBenchmark(req: BenchRequest, c: BenchContext): Promise<
       browser: navigator.userAgent,
       runtime: 'browser',
     },
+    ...(req.evalText === undefined ? {} : { evalText: req.evalText }),
     signal: c.signal,
     onProgress: (progress) => c.post({ type: 'bench-progress', progress }),
     open: async (name) => {

@@ -5,7 +5,8 @@ import type { ReactNode } from 'react';
 import {
   Bar, BarChart, CartesianGrid, Cell, ErrorBar, Legend, Line, LineChart, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis,
 } from 'recharts';
-import { cdfPoints, type EngineSummary, type SuiteReport } from '../../src/bench/suite_report';
+import { cdfPoints, type EngineSummary, type SuiteEval, type SuiteReport } from '../../src/bench/suite_report';
+import { klBinLabels } from '../../src/bench/eval';
 import { formatUsd } from '../../src/bench/cost';
 import { engineColor as color, engineLabel as short } from '../engines';
 
@@ -18,9 +19,9 @@ const tick = (v: number) => String(+v.toPrecision(3));
 /** legend entries in the chart's order, in the page's text color */
 const LEGEND = { itemSorter: null, wrapperStyle: { fontSize: 12 }, formatter: (v: unknown) => <span style={{ color: '#344054' }}>{String(v)}</span> };
 
-function ChartCard({ id, title, note, children, wide }: { id: string; title: string; note: ReactNode; children: ReactNode; wide?: boolean }) {
+function ChartCard({ id, title, note, children }: { id: string; title: string; note: ReactNode; children: ReactNode }) {
   return (
-    <figure className={`chart-card${wide ? ' chart-wide' : ''}`} data-testid={`chart-${id}`}>
+    <figure className="chart-card" data-testid={`chart-${id}`}>
       <figcaption>
         <h3>{title}</h3>
         <p className="muted small">{note}</p>
@@ -164,6 +165,37 @@ export function CostChart({ r }: { r: SuiteReport }) {
               <Cell key={d.engine} fill={color(d.engine)} />
             ))}
           </Bar>
+        </BarChart>
+      </ResponsiveContainer>
+    </ChartCard>
+  );
+}
+
+/**
+ * The teacher-forced evaluation's per-position KL divergence against the baseline, as the share of
+ * positions in each decade (the statistics are streamed, so the report keeps the histogram, not
+ * every position).
+ */
+export function KlHistogram({ ev }: { ev: SuiteEval }) {
+  const labels = klBinLabels();
+  const others = ev.engines.filter((e) => e.vsBaseline);
+  const data = labels.map((label, i) => Object.fromEntries([['bin', label], ...others.map((e) => [e.engine, (100 * e.vsBaseline!.klHistogram[i]!) / ev.positions])]));
+  return (
+    <ChartCard
+      id="kl"
+      title="KL divergence per position"
+      note={`share of the ${ev.positions.toLocaleString('en-US')} scored positions whose next-token distribution is within each range of KL (nats) of the ${short(ev.baseline)} baseline’s; further left is closer`}
+    >
+      <ResponsiveContainer width="100%" height={214}>
+        <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+          {GRID}
+          <XAxis dataKey="bin" tick={AXIS} tickLine={false} axisLine={{ stroke: '#d0d5dd' }} interval={0} />
+          <YAxis tick={AXIS} tickLine={false} axisLine={false} width={44} tickFormatter={(v: number) => `${tick(v)}%`} />
+          <Tooltip {...TIP} cursor={{ fill: '#f2f4f7' }} formatter={(v, n) => [`${num(Number(v))}% of positions`, n]} labelFormatter={(v) => `KL ${String(v)} nats`} />
+          <Legend iconType="circle" iconSize={8} {...LEGEND} />
+          {others.map((e) => (
+            <Bar key={e.engine} dataKey={e.engine} name={`${short(e.engine)} vs ${short(ev.baseline)}`} fill={color(e.engine)} radius={[4, 4, 0, 0]} maxBarSize={40} isAnimationActive={false} />
+          ))}
         </BarChart>
       </ResponsiveContainer>
     </ChartCard>

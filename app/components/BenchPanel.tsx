@@ -1,5 +1,6 @@
 import { useApp } from '../store';
-import { useBench, type BenchForm } from '../bench_store';
+import { useBench, MAX_EVAL_CHARS, type BenchForm } from '../bench_store';
+import { useState, type DragEvent } from 'react';
 import { BUILTIN_PROMPTS, SAMPLE_SIZES, type SampleSize } from '../../src/bench/prompts';
 import { seconds } from './format';
 import { engineLabel } from '../engines';
@@ -24,8 +25,9 @@ function Progress() {
   else if (!p) line = 'Starting…';
   else if (p.phase === 'load') line = `${label}: getting ready`;
   else if (p.phase === 'warmup') line = `${label}: warm-up`;
+  else if (p.phase === 'eval') line = p.prompts ? `Teacher-forced evaluation: window ${p.prompt} of ${p.prompts}` : 'Teacher-forced evaluation: starting';
   else line = `${label}: prompt ${p.prompt} of ${p.prompts}`;
-  const frac = p && p.total ? p.done / p.total : null;
+  const frac = p?.phase === 'eval' ? (p.prompts ? p.prompt / p.prompts : null) : p && p.total ? p.done / p.total : null;
   return (
     <div className="bench-progress" data-testid="bench-progress">
       <div className="load-row">
@@ -33,7 +35,7 @@ function Progress() {
           <span className="spinner" /> <strong data-testid="bench-progress-line">{line}</strong>
         </span>
         <span className="muted small">
-          {p ? `${p.done} of ${p.total} generations` : source ? <code>{source}</code> : ''}
+          {p?.phase === 'eval' ? 'every engine reads the same tokens' : p ? `${p.done} of ${p.total} generations` : source ? <code>{source}</code> : ''}
           {p?.etaSeconds != null && ` · about ${seconds(p.etaSeconds)} left`}
         </span>
       </div>
@@ -46,6 +48,98 @@ function Progress() {
           {cancelling ? 'Cancelling…' : 'Cancel'}
         </button>
       </div>
+    </div>
+  );
+}
+
+const EVAL_CHOICES: Array<{ value: BenchForm['evalText']; label: string }> = [
+  { value: 'off', label: 'Off' },
+  { value: 'builtin', label: 'Built-in text' },
+  { value: 'replies', label: 'Baseline’s replies' },
+  { value: 'custom', label: 'Your text' },
+];
+
+/** Reads a dropped or chosen file as UTF-8 text into the form, refusing what is not text or too long. */
+async function readTextFile(file: File, setError: (m: string | null) => void): Promise<void> {
+  if (file.size > 4 * MAX_EVAL_CHARS) return setError(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the evaluation takes texts up to ${MAX_EVAL_CHARS.toLocaleString('en-US')} characters`);
+  const text = await file.text();
+  if (text.includes('\u0000')) return setError(`${file.name} is not a text file`);
+  if (text.length > MAX_EVAL_CHARS) return setError(`${file.name} has ${text.length.toLocaleString('en-US')} characters; the evaluation takes up to ${MAX_EVAL_CHARS.toLocaleString('en-US')}`);
+  if (!text.trim()) return setError(`${file.name} is empty`);
+  setError(null);
+  useBench.getState().setForm({ customText: text, customName: file.name });
+}
+
+/** The teacher-forced evaluation's text: off, the built-in one, the baseline's replies, or the user's. */
+function EvalField({ busy, alone }: { busy: boolean; alone: boolean }) {
+  const form = useBench((s) => s.form);
+  const setForm = useBench((s) => s.setForm);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const [over, setOver] = useState(false);
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    const file = e.dataTransfer.files[0];
+    if (file) void readTextFile(file, setFileError);
+  };
+  return (
+    <div className="field eval-field">
+      <label id="bench-eval-label">
+        Teacher-forced evaluation <span className="muted small">{alone ? 'perplexity' : 'perplexity, and KL divergence against the baseline'}</span>
+      </label>
+      <div className="segmented" role="radiogroup" aria-labelledby="bench-eval-label">
+        {EVAL_CHOICES.map((c) => (
+          <button key={c.value} role="radio" aria-checked={form.evalText === c.value} className={form.evalText === c.value ? 'on' : ''} disabled={busy} data-testid={`bench-eval-${c.value}`} onClick={() => setForm({ evalText: c.value })}>
+            {c.label}
+          </button>
+        ))}
+      </div>
+      <p className="hint">
+        {form.evalText === 'off' && 'No evaluation: quality is judged by the free-running outputs only (ROUGE-L, exact match, token agreement).'}
+        {form.evalText === 'builtin' && 'After the generations, every engine reads the same text written for this project (prose, code, lists; CC0), a few thousand tokens, and is scored at every position.'}
+        {form.evalText === 'replies' && 'After the generations, every engine reads each prompt followed by the baseline’s own reply to it, and is scored at every position.'}
+        {form.evalText === 'custom' && 'Paste a text, drop a text file on the box, or choose one. Longer than the context, it is read in overlapping windows.'}
+      </p>
+      {form.evalText === 'custom' && (
+        <div className={`eval-custom${over ? ' drop-over' : ''}`} onDragOver={(e) => (e.preventDefault(), setOver(true))} onDragLeave={() => setOver(false)} onDrop={onDrop}>
+          <textarea
+            data-testid="bench-eval-textarea"
+            aria-label="Evaluation text"
+            rows={5}
+            value={form.customText}
+            disabled={busy}
+            placeholder="Paste or drop the text to evaluate on…"
+            onChange={(e) => {
+              setFileError(null);
+              setForm({ customText: e.target.value.slice(0, MAX_EVAL_CHARS), customName: 'pasted text' });
+            }}
+          />
+          <div className="row">
+            <label className="btn btn-secondary small file-btn">
+              Choose file…
+              <input
+                type="file"
+                accept=".txt,.md,.py,.js,.ts,.json,.csv,text/*"
+                data-testid="bench-eval-file"
+                disabled={busy}
+                onChange={(e) => {
+                  const file = e.target.files?.[0];
+                  if (file) void readTextFile(file, setFileError);
+                  e.target.value = '';
+                }}
+              />
+            </label>
+            <span className="muted small" data-testid="bench-eval-custom-info">
+              {form.customText ? `${form.customName}: ${form.customText.length.toLocaleString('en-US')} characters` : 'no text yet'}
+            </span>
+          </div>
+          {fileError && (
+            <p className="field-error" role="alert" data-testid="bench-eval-file-error">
+              {fileError}
+            </p>
+          )}
+        </div>
+      )}
     </div>
   );
 }
@@ -138,6 +232,7 @@ export function BenchPanel() {
           </span>
         )}
       </label>
+      <EvalField busy={busy} alone={alone !== null} />
       {synthetic && (
         <div className="alert alert-info" role="note">
           <strong>Synthetic weights: speed only</strong>
@@ -149,7 +244,8 @@ export function BenchPanel() {
       ) : (
         <div className="actions">
           <p className="hint">
-            {count} prompts × {form.repetitions} runs + {form.warmup} warm-up, on {alone ? 'one engine' : `each of ${engines.length} engines`} ({engines.map(engineLabel).join(', ')}): {generations} generations of up to {form.maxNewTokens} tokens.
+            {count} {count === 1 ? 'prompt' : 'prompts'} × {form.repetitions} {form.repetitions === 1 ? 'run' : 'runs'} + {form.warmup} warm-up, on {alone ? 'one engine' : `each of ${engines.length} engines`} ({engines.map(engineLabel).join(', ')}): {generations} generations of up to {form.maxNewTokens} tokens
+            {form.evalText !== 'off' && ', then the teacher-forced evaluation'}.
           </p>
           <button className="btn btn-primary" data-testid="bench-run" onClick={start} disabled={!ready || compareRunning}>
             Run benchmark

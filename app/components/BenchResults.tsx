@@ -3,6 +3,7 @@ import type { LatencySummary } from '../../src/bench/report';
 import { formatUsd } from '../../src/bench/cost';
 import { download, useBench } from '../bench_store';
 import { BenchCharts } from './BenchCharts';
+import { EvalResults } from './EvalResults';
 import { browserName, bytes, percent, score, when } from './format';
 import { engineColor, engineLabel, engineTitle } from '../engines';
 
@@ -134,6 +135,7 @@ export function BenchResults() {
         {r.model.synthetic && ' Synthetic weights: the outputs are token ids, so quality only says whether the engines pick the same ids.'}
       </p>
       <BenchCharts r={r} />
+      {r.eval && <EvalResults ev={r.eval} />}
     </div>
   );
 }

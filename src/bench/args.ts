@@ -21,7 +21,7 @@ export const USAGE = `usage:
   npm run -s bench -- --suite builtin|alpaca --model synthetic:<preset>|DIR|HF_ID [--engines f16,int8] [--sample 20|100|all]
                       [--sample-seed 1] [--new-tokens 64] [--warmup 1] [--repetitions 3] [--price 2] [--chat]
                       [--temperature T --top-k K --top-p P --repetition-penalty R --seed S] [--hub URL] [--revision REV]
-                      [--context N] [--json OUT.json|-]
+                      [--context N] [--eval-text builtin|replies|TEXT_FILE [--eval-stride N]] [--json OUT.json|-]
   npm run -s bench -- --eval builtin|TEXT_FILE --model DIR [--engines f16,int8] [--context N] [--stride N] [--rows 64] [--json OUT.json|-]
                       (teacher-forced: perplexity per engine; KL divergence and top-1 agreement against the first)
   npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8,q4] [--json OUT.json|-]
@@ -104,7 +104,7 @@ function num(f: Flags, key: string, min: number, max = Infinity): number | undef
   return n;
 }
 
-const SUITE_FLAGS = ['suite', 'model', 'engines', 'sample', 'sample-seed', 'new-tokens', 'warmup', 'repetitions', 'price', 'chat', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'hub', 'revision', 'context', 'json'];
+const SUITE_FLAGS = ['suite', 'model', 'engines', 'sample', 'sample-seed', 'new-tokens', 'warmup', 'repetitions', 'price', 'chat', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'hub', 'revision', 'context', 'eval-text', 'eval-stride', 'json'];
 
 function parseSuite(f: Flags, json: string | null): ParsedArgs {
   const set = str(f, 'suite');
@@ -120,11 +120,23 @@ function parseSuite(f: Flags, json: string | null): ParsedArgs {
   const hub = str(f, 'hub');
   const revision = str(f, 'revision');
   const context = int(f, 'context', 2);
+  const evalText = str(f, 'eval-text');
+  const evalStride = int(f, 'eval-stride', 1);
+  if (f.has('eval-text') && !evalText) throw new UsageError('--eval-text needs builtin, replies or a text file');
+  if (evalStride !== undefined && !evalText) throw new UsageError('--eval-stride needs --eval-text');
+  if (evalStride !== undefined && context !== undefined && evalStride >= context) throw new UsageError('--eval-stride must be below --context');
+  const custom = evalText !== undefined && evalText !== 'builtin' && evalText !== 'replies';
+  const evalSettings = evalText === undefined ? undefined : {
+    text: custom ? ('custom' as const) : (evalText as 'builtin' | 'replies'),
+    ...(custom ? { name: evalText.split(/[\\/]/).pop()! } : {}),
+    ...(evalStride === undefined ? {} : { stride: evalStride }),
+  };
   return {
     mode: 'suite',
     json,
     options: {
       model,
+      ...(custom ? { evalFile: evalText } : {}),
       ...(hub ? { hubUrl: hub } : {}),
       ...(revision ? { revision } : {}),
       ...(context === undefined ? {} : { contextLength: context }),
@@ -145,6 +157,7 @@ function parseSuite(f: Flags, json: string | null): ParsedArgs {
         },
         chat: f.has('chat'),
         pricePerHour: num(f, 'price', 0) ?? 2,
+        ...(evalSettings ? { eval: evalSettings } : {}),
       },
     },
   };

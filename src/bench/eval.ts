@@ -72,9 +72,12 @@ export interface EngineEval {
 }
 
 export interface EvalReport {
+  /** the text's name: "builtin-v1", a file name, "baseline replies" */
   text: string;
+  /** sequences evaluated (each windowed on its own): 1 for a text, one per prompt for replies */
+  sequences: number;
   tokens: number;
-  /** next-token predictions scored (tokens - 1) */
+  /** next-token predictions scored (tokens - sequences) */
   positions: number;
   contextLength: number;
   stride: number;
@@ -121,31 +124,44 @@ export interface EvalOptions {
   stride?: number;
   text?: string;
   log?: (line: string) => void;
+  /** after every window: windows done, and in all */
+  onWindow?: (done: number, total: number) => void;
+  /** checked between chunks: the evaluation rejects with an AbortError */
+  signal?: AbortSignal;
+}
+
+/** The windows of every sequence, in order. */
+export function evalPlan(sequences: readonly (readonly number[])[], context: number, stride: number) {
+  return sequences.flatMap((ids, seq) => (ids.length < 2 ? [] : evalWindows(ids.length, context, stride).map((w) => ({ ...w, seq }))));
 }
 
 /**
- * Runs every engine over `ids` and scores it; the first engine is the baseline the others are
- * compared with. The engines run window by window and chunk by chunk in lockstep, so only one
- * chunk of logits per engine is held at a time.
+ * Runs every engine over `input` (one token sequence, or several, each windowed on its own) and
+ * scores it; the first engine is the baseline the others are compared with. The engines run window
+ * by window and chunk by chunk in lockstep, so only one chunk of logits per engine is held at a time.
  */
-export async function evaluate(engines: Array<{ name: string; engine: Engine }>, ids: number[], o: EvalOptions = {}): Promise<EvalReport> {
+export async function evaluate(engines: Array<{ name: string; engine: Engine }>, input: readonly number[] | readonly (readonly number[])[], o: EvalOptions = {}): Promise<EvalReport> {
   if (engines.length === 0) throw new RangeError('eval: no engine');
-  if (ids.length < 2) throw new RangeError('eval: the text must be at least 2 tokens');
+  const sequences = (input.length > 0 && Array.isArray(input[0]) ? input : [input]) as readonly (readonly number[])[];
+  if (!sequences.some((ids) => ids.length >= 2)) throw new RangeError('eval: the text must be at least 2 tokens');
   const V = engines[0]!.engine.config.vocabSize;
   if (engines.some((e) => e.engine.config.vocabSize !== V)) throw new RangeError('eval: the engines have different vocabularies');
   const context = o.contextLength ?? Math.min(...engines.map((e) => e.engine.contextLength));
   const stride = o.stride ?? Math.max(1, Math.floor(context / 2));
   let scored = 0;
-  const windows = evalWindows(ids.length, context, stride);
+  const windows = evalPlan(sequences, context, stride);
   const acc = engines.map((e) => new Accumulator(e.name));
   const logP = new Float64Array(V);
   const logQ = new Float64Array(V);
   for (const [w, win] of windows.entries()) {
-    o.log?.(`[eval] window ${w + 1}/${windows.length}: tokens ${win.begin}..${win.end - 1}`);
+    if (o.signal?.aborted) throw new DOMException('the evaluation was cancelled', 'AbortError');
+    const ids = sequences[win.seq]!;
+    o.log?.(`[eval] window ${w + 1}/${windows.length}: ${sequences.length > 1 ? `sequence ${win.seq + 1}, ` : ''}tokens ${win.begin}..${win.end - 1}`);
     const seq = ids.slice(win.begin, win.end);
     const streams = engines.map((e) => e.engine.logitChunks(seq)[Symbol.asyncIterator]());
     try {
       for (;;) {
+        if (o.signal?.aborted) throw new DOMException('the evaluation was cancelled', 'AbortError');
         const chunks = await Promise.all(streams.map((s) => s.next()));
         if (chunks[0]!.done) break;
         const [first, ...rest] = chunks.map((c) => c.value!);
@@ -177,11 +193,13 @@ export async function evaluate(engines: Array<{ name: string; engine: Engine }>,
     } finally {
       await Promise.all(streams.map((s) => s.return?.(undefined)));
     }
+    o.onWindow?.(w + 1, windows.length);
   }
-  const positions = scored; // ids.length - 1: evalWindows scores each target once
+  const positions = scored; // sum of (length - 1): evalWindows scores each target once
   return {
     text: o.text ?? 'ids',
-    tokens: ids.length,
+    sequences: sequences.filter((ids) => ids.length >= 2).length,
+    tokens: sequences.reduce((a, ids) => a + (ids.length >= 2 ? ids.length : 0), 0),
     positions,
     contextLength: context,
     stride,
@@ -207,4 +225,27 @@ export async function evaluate(engines: Array<{ name: string; engine: Engine }>,
       return r;
     }),
   };
+}
+
+/** "0..1e-6", "1e-6..1e-5", ..., "10..inf": the KL_BINS ranges as labels. */
+export const klBinLabels = (): string[] => KL_BINS.map((b, i) => `${i === 0 ? '0' : fmtEdge(KL_BINS[i - 1]!)}..${Number.isFinite(b) ? fmtEdge(b) : 'inf'}`);
+const fmtEdge = (x: number) => (x >= 1 ? String(x) : x.toExponential(0));
+
+const f = (x: number, d = 4) => (Number.isFinite(x) ? x.toPrecision(d) : '-');
+
+/** The readable table: perplexity per engine, and each candidate against the baseline, with its KL histogram. */
+export function renderEvalTable(r: EvalReport): string {
+  const lines = [
+    `${r.text}: ${r.sequences > 1 ? `${r.sequences} sequences, ` : ''}${r.tokens} tokens, ${r.positions} positions scored, context ${r.contextLength}, stride ${r.stride} (${r.windows} windows); baseline ${r.baseline}`,
+    'engine  perplexity  mean KL    median KL  p99 KL     max KL     top-1   same top where confident',
+  ];
+  for (const e of r.engines) {
+    const v = e.vsBaseline;
+    lines.push(
+      [e.engine.padEnd(6), f(e.perplexity, 6).padStart(10), ...(v ? [f(v.meanKl), f(v.medianKl), f(v.p99Kl), f(v.maxKl)].map((x) => x.padStart(9)) : ['(baseline)']), ...(v ? [`${(100 * v.top1Agreement).toFixed(2)}%`.padStart(7), `${(100 * v.confidentSameTop).toFixed(2)}% of ${v.confidentPositions}`] : [])].join('  '),
+    );
+  }
+  const labels = klBinLabels();
+  for (const e of r.engines.filter((x) => x.vsBaseline)) lines.push(`${e.engine} KL histogram: ${e.vsBaseline!.klHistogram.map((c, i) => `${labels[i]} ${c}`).join(', ')}`);
+  return lines.join('\n') + '\n';
 }

@@ -6,7 +6,7 @@ import { Engine } from '../model/engine';
 import { folderSource } from '../model/source';
 import type { WeightFormat } from '../kernels/formats';
 import { acquireBenchDevice } from './model_bench';
-import { evaluate, KL_BINS, type EvalReport } from './eval';
+import { evaluate, renderEvalTable, type EvalReport } from './eval';
 import { BUILTIN_EVAL_NAME, BUILTIN_EVAL_TEXT } from './eval/builtin_text';
 
 export const EVAL_SCHEMA = 'int8-llm-eval/1';
@@ -50,23 +50,7 @@ export async function runEvalCli(o: EvalCliOptions): Promise<EvalCliReport> {
   }
 }
 
-const f = (x: number, d = 4) => (Number.isFinite(x) ? x.toPrecision(d) : '-');
-
-/** The readable table: perplexity per engine, and each candidate against the baseline. */
+/** The readable report: the model and adapter, then eval.ts's table. */
 export function renderEvalReport(r: EvalCliReport): string {
-  const lines = [
-    `${r.model} on ${r.adapter.name}: ${r.text}, ${r.tokens} tokens, ${r.positions} positions scored, context ${r.contextLength}, stride ${r.stride} (${r.windows} windows); baseline ${r.baseline}`,
-    'engine  perplexity  mean KL    median KL  p99 KL     max KL     top-1   same top where confident',
-  ];
-  for (const e of r.engines) {
-    const v = e.vsBaseline;
-    lines.push(
-      [e.engine.padEnd(6), f(e.perplexity, 6).padStart(10), ...(v ? [f(v.meanKl), f(v.medianKl), f(v.p99Kl), f(v.maxKl)].map((x) => x.padStart(9)) : ['(baseline)']), ...(v ? [`${(100 * v.top1Agreement).toFixed(2)}%`.padStart(7), `${(100 * v.confidentSameTop).toFixed(2)}% of ${v.confidentPositions}`] : [])].join('  '),
-    );
-  }
-  for (const e of r.engines.filter((x) => x.vsBaseline)) {
-    const edges = KL_BINS.map((b, i) => `${i === 0 ? '0' : KL_BINS[i - 1]!.toExponential(0)}..${Number.isFinite(b) ? b.toExponential(0) : 'inf'}`);
-    lines.push(`${e.engine} KL histogram: ${e.vsBaseline!.klHistogram.map((c, i) => `${edges[i]} ${c}`).join(', ')}`);
-  }
-  return lines.join('\n') + '\n';
+  return `${r.model} on ${r.adapter.name}\n${renderEvalTable(r)}`;
 }

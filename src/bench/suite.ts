@@ -2,16 +2,20 @@
 // engine, one engine after the other (each gets the whole GPU while timed), warm-up generations
 // first, then each prompt `repetitions` times. Outputs are compared with the baseline's (the
 // first engine's) first run: ROUGE-L F1 on words, exact match of the text, token agreement.
+// Optionally a teacher-forced evaluation follows (eval.ts: perplexity, KL against the baseline),
+// with every engine open at once since they read the same text in lockstep.
 // Where the engines come from (already resident in the worker, loaded one at a time in the CLI)
 // is the caller's business: `open` hands one over, `release` gives it back.
 import type { Engine } from '../model/engine';
 import { parameterCount } from '../model/config';
 import { rougeL, tokenAgreement } from './metrics';
+import { evaluate } from './eval';
+import { BUILTIN_EVAL_NAME, BUILTIN_EVAL_TEXT } from './eval/builtin_text';
 import { codecFor, type TextCodec } from './text_codec';
 import type { BenchPrompt } from './prompts';
 import {
   SUITE_SCHEMA, summarizeEngine,
-  type PromptRecord, type RunTiming, type SuiteReport, type SuiteSettings, type SuiteTags,
+  type PromptRecord, type RunTiming, type SuiteEval, type SuiteReport, type SuiteSettings, type SuiteTags,
 } from './suite_report';
 
 export class SuiteSettingsError extends Error {
@@ -29,9 +33,11 @@ export interface SuiteProgress {
   engine: string;
   engineIndex: number;
   engineCount: number;
-  phase: 'load' | 'warmup' | 'measure';
-  /** 1-based prompt number within the measured set (0 while loading or warming up) */
+  /** 'eval': the teacher-forced evaluation, all engines at once (engine: the baseline's name) */
+  phase: 'load' | 'warmup' | 'measure' | 'eval';
+  /** 1-based prompt number within the measured set (0 while loading or warming up); in 'eval', windows done */
   prompt: number;
+  /** in 'eval': windows in all */
   prompts: number;
   /** generations done and to do, over all engines */
   done: number;
@@ -51,6 +57,8 @@ export interface RunSuiteOptions {
   synthetic: boolean;
   tags: SuiteTags;
   open(engine: string): Promise<SuiteEngineHandle>;
+  /** the text of settings.eval { text: 'custom' } */
+  evalText?: string;
   signal?: AbortSignal;
   onProgress?(p: SuiteProgress): void;
 }
@@ -65,6 +73,12 @@ export function checkSuiteSettings(s: SuiteSettings): void {
   if (!Number.isInteger(s.warmup) || s.warmup < 0) bad(`warm-up must be a whole number >= 0, got ${s.warmup}`);
   if (!Number.isInteger(s.repetitions) || s.repetitions < 1) bad(`repetitions must be a whole number >= 1, got ${s.repetitions}`);
   if (!Number.isFinite(s.pricePerHour) || s.pricePerHour < 0) bad(`the hourly price must be a number >= 0, got ${s.pricePerHour}`);
+  if (s.eval) {
+    const { text, contextLength: c, stride } = s.eval;
+    if (!['builtin', 'replies', 'custom'].includes(text)) bad(`unknown evaluation text "${String(text)}"`);
+    if (c !== undefined && (!Number.isInteger(c) || c < 2)) bad(`the evaluation window must be a whole number >= 2, got ${c}`);
+    if (stride !== undefined && (!Number.isInteger(stride) || stride < 1 || (c !== undefined && stride >= c))) bad(`the evaluation stride must be a whole number from 1 to the window - 1, got ${stride}`);
+  }
 }
 
 function abortError(): DOMException {
@@ -93,6 +107,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteReport> {
   const s = o.settings;
   checkSuiteSettings(s);
   if (!o.prompts.length) throw new SuiteSettingsError('the prompt set is empty');
+  if (s.eval?.text === 'custom' && !o.evalText?.trim()) throw new SuiteSettingsError('the evaluation text is empty: paste a text or choose a file');
   const t0 = performance.now();
   const baseline = s.engines[0]!;
   const records: PromptRecord[] = [];
@@ -104,8 +119,8 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteReport> {
   let total = s.engines.length * (s.warmup + o.prompts.length * s.repetitions);
   let done = 0;
   let generationMs = 0;
-  const progress = (p: Pick<SuiteProgress, 'engine' | 'engineIndex' | 'phase' | 'prompt'>) =>
-    o.onProgress?.({ ...p, engineCount: s.engines.length, prompts: records.length || o.prompts.length, done, total, etaSeconds: done ? ((generationMs / done) * (total - done)) / 1000 : null });
+  const progress = (p: Pick<SuiteProgress, 'engine' | 'engineIndex' | 'phase' | 'prompt'> & { prompts?: number }) =>
+    o.onProgress?.({ engineCount: s.engines.length, prompts: records.length || o.prompts.length, done, total, etaSeconds: p.phase === 'eval' ? null : done ? ((generationMs / done) * (total - done)) / 1000 : null, ...p });
 
   for (const [engineIndex, name] of s.engines.entries()) {
     if (o.signal?.aborted) throw abortError();
@@ -173,6 +188,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteReport> {
       };
     }
   }
+  const evalReport = s.eval ? await runEval(o, records, promptIds, reference, progress) : undefined;
   const runsCompared = (name: string) => (name === baseline ? records.length * (s.repetitions - 1) : records.length * s.repetitions);
   const date = new Date().toISOString();
   return {
@@ -186,7 +202,62 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteReport> {
     engines: s.engines.map((name) => summarizeEngine(name, baseline, records, memory.get(name)!, s.pricePerHour, runsCompared(name))),
     prompts: records,
     skipped,
+    ...(evalReport ? { eval: evalReport } : {}),
   };
+}
+
+/**
+ * The teacher-forced evaluation of settings.eval: every engine opened at once (their logits are
+ * compared position by position), the text tokenized by the baseline, the baseline first.
+ */
+async function runEval(
+  o: RunSuiteOptions,
+  records: readonly PromptRecord[],
+  promptIds: readonly number[][],
+  reference: readonly Output[][],
+  progress: (p: Pick<SuiteProgress, 'engine' | 'engineIndex' | 'phase' | 'prompt'> & { prompts?: number }) => void,
+): Promise<SuiteEval> {
+  const s = o.settings;
+  const e = s.eval!;
+  const baseline = s.engines[0]!;
+  progress({ engine: baseline, engineIndex: 0, phase: 'eval', prompt: 0, prompts: 0 });
+  const handles: SuiteEngineHandle[] = [];
+  try {
+    for (const name of s.engines) {
+      if (o.signal?.aborted) throw abortError();
+      handles.push(await o.open(name));
+    }
+    const codec = codecFor(handles[0]!.engine);
+    let sequences: number[][];
+    let text: string;
+    if (e.text === 'replies') {
+      // Each prompt as the engines read it, then the baseline's first reply: the text the model
+      // itself writes, scored at every position.
+      sequences = records.map((_, i) => [...promptIds[i]!, ...reference[i]![0]!.ids]);
+      text = `${baseline} replies to ${records.length} prompts`;
+    } else {
+      const body = e.text === 'builtin' ? BUILTIN_EVAL_TEXT : o.evalText!;
+      sequences = [codec.encode(body, false)];
+      text = e.text === 'builtin' ? BUILTIN_EVAL_NAME : (e.name ?? 'custom text');
+    }
+    const report = await evaluate(
+      s.engines.map((name, i) => ({ name, engine: handles[i]!.engine })),
+      sequences,
+      {
+        text,
+        ...(e.contextLength !== undefined ? { contextLength: e.contextLength } : {}),
+        ...(e.stride !== undefined ? { stride: e.stride } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+        onWindow: (done, total) => progress({ engine: baseline, engineIndex: 0, phase: 'eval', prompt: done, prompts: total }),
+      },
+    );
+    return { source: e.text, ...report };
+  } catch (err) {
+    if (o.signal?.aborted) throw abortError();
+    throw err;
+  } finally {
+    for (const h of handles) await h.release();
+  }
 }
 
 function avg(xs: number[]): number {

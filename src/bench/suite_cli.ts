@@ -20,8 +20,13 @@ export interface SuiteCliOptions {
   hubUrl?: string;
   revision?: string;
   contextLength?: number;
+  /** the text file of settings.eval { text: 'custom' } */
+  evalFile?: string;
   log?: (line: string) => void;
 }
+
+/** Logit rows per pass when the suite evaluates (memory: rows x vocab x 4 bytes per engine). */
+const EVAL_LOGIT_ROWS = 16;
 
 const SYNTHETIC = 'synthetic:';
 
@@ -39,6 +44,7 @@ async function openSource(spec: string, hubUrl: string, revision: string, log: (
 function progressLine(p: SuiteProgress): string {
   const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
   if (p.phase === 'load') return `[suite] ${p.engine} (${p.engineIndex + 1}/${p.engineCount}): loading`;
+  if (p.phase === 'eval') return `[suite] teacher-forced evaluation: ${p.prompts ? `window ${p.prompt} of ${p.prompts}` : 'loading every engine'}`;
   if (p.phase === 'warmup') return `[suite] ${p.engine}: warm-up (${p.done}/${p.total}${eta})`;
   return `[suite] ${p.engine}: prompt ${p.prompt} of ${p.prompts} (${p.done}/${p.total} generations${eta})`;
 }
@@ -55,7 +61,12 @@ export async function runSuiteCli(o: SuiteCliOptions, gpu?: GpuContext): Promise
   const tracker = BufferMemoryTracker.attach(gpu.device);
   const synthetic = o.model.startsWith(SYNTHETIC);
   const source = synthetic ? null : await openSource(o.model, hubUrl, revision, log);
-  const opts = o.contextLength === undefined ? {} : { contextLength: o.contextLength };
+  const opts = {
+    ...(o.contextLength === undefined ? {} : { contextLength: o.contextLength }),
+    // Every row's logits for the evaluation, a chunk of rows at a time (one row per pass otherwise).
+    ...(s.eval ? { maxLogitRows: EVAL_LOGIT_ROWS } : {}),
+  };
+  const evalText = s.eval?.text === 'custom' ? await (await import('node:fs/promises')).readFile(o.evalFile!, 'utf8') : undefined;
   return runSuite({
     settings: s,
     prompts,
@@ -69,6 +80,7 @@ export async function runSuiteCli(o: SuiteCliOptions, gpu?: GpuContext): Promise
       browser: `Node ${process.version} (webgpu/Dawn)`,
       runtime: 'node',
     },
+    ...(evalText === undefined ? {} : { evalText }),
     onProgress: (p) => log(progressLine(p)),
     open: async (name) => {
       const format = name as WeightFormat;

@@ -5,6 +5,7 @@ import type { SamplingParams } from '../model/sampling';
 import { costEstimate, formatUsd, type CostEstimate } from './cost';
 import { fmtBytes, formatTable, fx, latencySummary, mean, sig, std, type LatencySummary } from './report';
 import type { PromptSetName, SampleSize } from './prompts';
+import { renderEvalTable, type EvalReport } from './eval';
 
 export const SUITE_SCHEMA = 'webgpu-int8-llm/bench-suite@1';
 
@@ -25,6 +26,29 @@ export interface SuiteSettings {
   chat: boolean;
   /** US dollars per GPU hour, for the cost column */
   pricePerHour: number;
+  /** a teacher-forced evaluation after the generations (eval.ts); absent: none */
+  eval?: EvalSettings;
+}
+
+/**
+ * The evaluation text: the built-in one (src/bench/eval/builtin_text.ts), the baseline's replies to
+ * the suite's prompts (each prompt and its reply one sequence), or a text of the user's.
+ */
+export type EvalTextSource = 'builtin' | 'replies' | 'custom';
+
+export interface EvalSettings {
+  text: EvalTextSource;
+  /** a custom text's name (its file name, or "pasted text"); the text itself is not kept */
+  name?: string;
+  /** tokens per window; default the engines' context */
+  contextLength?: number;
+  /** default half the window */
+  stride?: number;
+}
+
+/** The evaluation in a suite report: eval.ts's report and where its text came from. */
+export interface SuiteEval extends EvalReport {
+  source: EvalTextSource;
 }
 
 /** One measured generation. Prefill tok/s = prompt tokens / TTFT; decode tok/s = (tokens - 1) / (e2e - TTFT). */
@@ -110,6 +134,8 @@ export interface SuiteReport {
   prompts: PromptRecord[];
   /** prompts left out, and why (e.g. longer than the context) */
   skipped: Array<{ id: string; reason: string }>;
+  /** the teacher-forced evaluation, when settings.eval asked for one */
+  eval?: SuiteEval;
 }
 
 export function stat(xs: readonly number[]): Stat {
@@ -160,6 +186,12 @@ export function cdfPoints(xs: readonly number[]): Array<{ x: number; p: number }
   return s.map((x, i) => ({ x, p: (i + 1) / s.length }));
 }
 
+export const EVAL_SOURCE_LABEL: Record<EvalTextSource, string> = {
+  builtin: 'the built-in text',
+  replies: "the baseline's replies to the prompts",
+  custom: 'a text of your own',
+};
+
 // ---------------------------------------------------------------- CSV
 
 export const CSV_COLUMNS = [
@@ -167,6 +199,7 @@ export const CSV_COLUMNS = [
   'generations', 'generated_tokens', 'prefill_tok_s_mean', 'prefill_tok_s_std', 'decode_tok_s_mean', 'decode_tok_s_std',
   'ttft_ms_p50', 'ttft_ms_p95', 'ttft_ms_p99', 'e2e_ms_p50', 'e2e_ms_p95', 'e2e_ms_p99', 'weight_bytes', 'kv_cache_bytes', 'peak_bytes',
   'rouge_l_f1', 'exact_match', 'token_agreement', 'price_per_hour_usd', 'usd_per_1m_tokens', 'cost_assumption',
+  'eval_text', 'eval_tokens', 'eval_positions', 'perplexity', 'kl_mean', 'kl_median', 'kl_p99', 'kl_max', 'top1_agreement', 'confident_same_top',
 ] as const;
 
 function csvCell(v: string | number | boolean | null): string {
@@ -177,12 +210,19 @@ function csvCell(v: string | number | boolean | null): string {
 
 /** One row per engine, with the run's tags on every row so rows from many runs can be concatenated. */
 export function suiteCsv(r: SuiteReport): string {
-  const rows = r.engines.map((e) => [
+  const ev = r.eval;
+  const rows = r.engines.map((e) => {
+    const mine = ev?.engines.find((x) => x.engine === e.engine);
+    const v = mine?.vsBaseline;
+    return [
     r.date, r.model.name, r.model.synthetic, r.tags.adapter.name, r.tags.browser, r.settings.promptSet, r.prompts.length, r.settings.maxNewTokens, r.settings.repetitions,
     e.engine, e.baseline, e.generations, e.generatedTokens, e.prefillTokensPerSecond.mean, e.prefillTokensPerSecond.std, e.decodeTokensPerSecond.mean, e.decodeTokensPerSecond.std,
     e.timeToFirstTokenMs.p50, e.timeToFirstTokenMs.p95, e.timeToFirstTokenMs.p99, e.endToEndLatencyMs.p50, e.endToEndLatencyMs.p95, e.endToEndLatencyMs.p99,
     e.weightBytes, e.kvCacheBytes, e.peakBytes, e.quality.rougeL, e.quality.exactMatch, e.quality.tokenAgreement, e.cost.pricePerHour, e.cost.usdPerMillionTokens, e.cost.assumption,
-  ]);
+    ev ? ev.text : null, ev ? ev.tokens : null, ev ? ev.positions : null, mine ? mine.perplexity : null,
+    v ? v.meanKl : null, v ? v.medianKl : null, v ? v.p99Kl : null, v ? v.maxKl : null, v ? v.top1Agreement : null, v ? v.confidentSameTop : null,
+    ];
+  });
   return [CSV_COLUMNS.join(','), ...rows.map((row) => row.map(csvCell).join(','))].join('\n') + '\n';
 }
 
@@ -211,5 +251,6 @@ export function renderSuiteReport(r: SuiteReport): string {
     `cost: ${r.engines[0]?.cost.assumption.replace(/ \(.*?\)/, '') ?? ''}`,
   ];
   for (const k of r.skipped) lines.push(`skipped ${k.id}: ${k.reason}`);
+  if (r.eval) lines.push('', `teacher-forced evaluation (${EVAL_SOURCE_LABEL[r.eval.source]}):`, renderEvalTable(r.eval).trimEnd());
   return lines.join('\n') + '\n';
 }

@@ -11,7 +11,7 @@ import type { GpuContext } from '../gpu/device';
 import type { WeightFormat } from '../kernels/formats';
 import { CacheCorruptError, type CacheKey, type WeightCache } from './cache';
 
-export interface CachedLoadOptions extends Pick<EngineOptions, 'contextLength' | 'pipelines' | 'requireTokenizer'> {
+export interface CachedLoadOptions extends Pick<EngineOptions, 'contextLength' | 'maxLogitRows' | 'pipelines' | 'requireTokenizer'> {
   name: string;
   format: WeightFormat;
   /** null: do not cache (a local folder is on disk already) */
@@ -42,7 +42,7 @@ export function textSource(name: string, files: Map<string, string>): ModelSourc
 export async function loadThroughCache(gpu: GpuContext, o: CachedLoadOptions): Promise<CachedLoad> {
   const { cache, key, format } = o;
   const watch = o.watch ?? ((t) => t);
-  const engineOpts = { format, contextLength: o.contextLength, pipelines: o.pipelines, requireTokenizer: o.requireTokenizer };
+  const engineOpts = { format, contextLength: o.contextLength, maxLogitRows: o.maxLogitRows, pipelines: o.pipelines, requireTokenizer: o.requireTokenizer };
   const notes: string[] = [];
   if (cache && key && (await cache.has(key))) {
     const files = await cache.files(key);

@@ -1,6 +1,7 @@
 import attentionCode from './attention.wgsl';
 import decodeCode from './attention_decode.wgsl';
 import decodeThreadCode from './attention_decode_thread.wgsl';
+import prefillThreadCode from './attention_prefill_thread.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 
@@ -22,13 +23,17 @@ export interface AttentionBinding {
 }
 
 /**
- * The decode path: 'split' (attention_decode.wgsl, flash-decoding splits of 64 keys for GPUs) or
- * 'thread' (attention_decode_thread.wgsl, barrier-free, for software adapters).
+ * The schedule: 'split' for GPUs (prefill: attention.wgsl, a workgroup per row and head; decode:
+ * attention_decode.wgsl, flash-decoding splits of 64 keys) or 'thread' for software adapters
+ * (attention_prefill_thread.wgsl and attention_decode_thread.wgsl, barrier-free). Heads whose size
+ * is not a multiple of 4 run attention.wgsl for every row count.
  */
 export type AttentionDecode = 'split' | 'thread';
 
 /** Invocations per workgroup of the thread schedule's `scores` entry (WG in its WGSL). */
 const THREAD_SCORES_WG = 16;
+/** Invocations per workgroup of the thread prefill: one SIMD register of SwiftShader. */
+const THREAD_PREFILL_WG = 4;
 
 /**
  * Causal GQA attention: out[row, h] = softmax(q[row, h] . K^T / sqrt(headDim)) V over the cached
@@ -43,6 +48,8 @@ export class Attention {
 
   private constructor(
     private readonly pipeline: GPUComputePipeline,
+    /** the thread schedule's prefill kernel (its dispatch: one invocation per row and head) */
+    private readonly threadPrefill: boolean,
     private readonly s: AttentionShape,
     private readonly decode: { kind: AttentionDecode; split: GPUComputePipeline; combine: GPUComputePipeline; splits: number } | null,
   ) {}
@@ -62,17 +69,14 @@ export class Attention {
   static async create(cache: PipelineCache, s: AttentionShape, decodeKind?: AttentionDecode): Promise<Attention> {
     if (s.nHeads % s.nKvHeads !== 0) throw new Error(`attention: nHeads ${s.nHeads} not a multiple of nKvHeads ${s.nKvHeads}`);
     if (s.headDim < 1 || s.headDim > 256) throw new Error(`attention: headDim ${s.headDim} outside 1..256`);
-    const pipeline = await cache.get('attention', STEP_WGSL + attentionCode, {
-      N_HEADS: s.nHeads,
-      N_KV_HEADS: s.nKvHeads,
-      HEAD_DIM: s.headDim,
-      WINDOW: s.window,
-      SCALE: 1 / Math.sqrt(s.headDim),
-      WG: Attention.WG,
-    });
+    const kind = decodeKind ?? (cache.software ? 'thread' : 'split');
+    const threadPrefill = kind === 'thread' && s.headDim % 4 === 0;
+    const base = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim) };
+    const pipeline = threadPrefill
+      ? await cache.get('attention_prefill_thread', STEP_WGSL + prefillThreadCode, { ...base, WG: THREAD_PREFILL_WG })
+      : await cache.get('attention', STEP_WGSL + attentionCode, { ...base, WG: Attention.WG });
     // Decode (one row) splits the keys over many workgroups; needs 16-byte key loads.
     let decode = null;
-    const kind = decodeKind ?? (cache.software ? 'thread' : 'split');
     if (s.headDim % 4 === 0 && kind === 'thread') {
       const constants = {
         N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), MAX_CTX: s.maxCtx, WG: THREAD_SCORES_WG,
@@ -94,7 +98,7 @@ export class Attention {
       ]);
       decode = { kind, split, combine, splits };
     }
-    return new Attention(pipeline, { ...s }, decode);
+    return new Attention(pipeline, threadPrefill, { ...s }, decode);
   }
 
   bind(device: GPUDevice, label: string, b: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; step: GPUBuffer }): AttentionBinding {
@@ -161,6 +165,7 @@ export class Attention {
     }
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, b.full);
-    pass.dispatchWorkgroups(this.s.nHeads, rows);
+    if (this.threadPrefill) pass.dispatchWorkgroups(Math.ceil((rows * this.s.nHeads) / THREAD_PREFILL_WG));
+    else pass.dispatchWorkgroups(this.s.nHeads, rows);
   }
 }

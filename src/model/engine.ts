@@ -8,7 +8,8 @@ import { PipelineCache } from '../gpu/pipelines';
 import { DeviceLostError, namedGpuError, withGpuErrors } from '../gpu/errors';
 import { parseConfig, ConfigError, type ModelConfig } from './config';
 import { readPackedTensors, uploadTensors, type LoadProgress, type ModelWeights, type PackedTensor } from './weights';
-import { Forward, type ForwardShape } from './forward';
+import { Forward } from './forward';
+import { forwardShape, type ForwardShape, type ShapeOptions } from './shape';
 import { planMemory, checkFits } from './memory';
 import { TextTokenizer, TokenizerError } from './tokenizer';
 import type { ModelSource } from './source';
@@ -23,10 +24,9 @@ export class EngineBusyError extends Error {
   override name = 'EngineBusyError';
 }
 
-export const DEFAULT_CONTEXT = 2048;
+export { DEFAULT_CONTEXT, DEFAULT_MAX_ROWS } from './shape';
 /** decode steps in flight: the GPU runs ahead of the token the CPU is reading by this many - 1 */
 export const PIPELINE_DEPTH = 3;
-export const DEFAULT_MAX_ROWS = 512;
 
 export interface EngineOptions {
   format: WeightFormat;
@@ -36,8 +36,8 @@ export interface EngineOptions {
   contextLength?: number;
   /** most tokens per pass (longer prompts are prefilled in chunks) */
   maxRows?: number;
-  /** most rows whose logits one pass can return (the logits tool needs the whole prompt) */
-  maxLogitRows?: number;
+  /** most rows whose logits one pass can return (the logits tool needs the whole prompt), or a rule from the config */
+  maxLogitRows?: ShapeOptions['maxLogitRows'];
   onProgress?: (p: LoadProgress) => void;
   /**
    * Decode steps with RMSNorm fused into the q/k/v, gate/up and lm_head GEMVs ('fused', the
@@ -205,19 +205,7 @@ export class Engine {
     opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'>,
     limits?: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>,
   ): ForwardShape {
-    let maxCtx = Math.min(opts.contextLength ?? DEFAULT_CONTEXT, config.maxPositionEmbeddings);
-    if (limits && opts.contextLength === undefined) {
-      const perBuffer = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-      const kvRowBytes = config.numKvHeads * config.headDim * 4;
-      maxCtx = Math.max(Math.min(maxCtx, 256), Math.min(maxCtx, Math.floor(perBuffer / kvRowBytes)));
-    }
-    let maxRows = Math.min(opts.maxRows ?? DEFAULT_MAX_ROWS, maxCtx);
-    if (limits && opts.maxRows === undefined) {
-      const perBuffer = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-      const widest = Math.max(config.intermediateSize, config.numHeads * config.headDim, config.hiddenSize) * 4;
-      maxRows = Math.max(1, Math.min(maxRows, Math.floor(perBuffer / widest)));
-    }
-    return { maxCtx, maxRows, maxLogitRows: Math.min(opts.maxLogitRows ?? 1, maxRows) };
+    return forwardShape(config, opts, limits);
   }
 
   /** Builds the forward pass over weights already on the GPU (loaded, or synthetic for benchmarks). */

@@ -15,14 +15,8 @@ import { ARCHITECTURES } from './arch';
 import { BLOCKS } from './arch/blocks';
 import type { BlockProgram, Op } from './arch/program';
 
-export interface ForwardShape {
-  /** tokens the KV cache holds (the context length chosen at load) */
-  maxCtx: number;
-  /** most tokens one pass processes: longer prompts are prefilled in chunks of this size */
-  maxRows: number;
-  /** most rows whose logits one pass returns (1 for generation; the logits CLI asks for all) */
-  maxLogitRows: number;
-}
+export type { ForwardShape } from './shape';
+import type { ForwardShape } from './shape';
 
 export interface ForwardOptions {
   /** see EngineOptions.decodeNorm; default 'separate' on software adapters, else 'fused' */

@@ -11,6 +11,8 @@ import { SHOTS, LOAD_MS } from './browser';
 import { modelDir, FIXTURES } from '../unit/fixtures';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import type { SuiteReport } from '../../src/bench/suite_report';
+import { BUILTIN_EVAL_TEXT } from '../../src/bench/eval/builtin_text';
+import { KL_BINS } from '../../src/bench/eval';
 
 const MODEL = modelDir('stories260K');
 const ALPACA = path.join(FIXTURES, 'prompts', 'alpaca_eval_instructions.json');
@@ -96,6 +98,7 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     await setBench('warmup', '1');
     await setBench('repetitions', '2');
     await setBench('pricePerHour', '2.5');
+    await page.click('[data-testid=bench-eval-off]');
     const before = server.log.length;
     await page.click('[data-testid=bench-run]');
     await page.waitForSelector('[data-testid=bench-progress]', { timeout: 30_000 });
@@ -124,6 +127,8 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(r.model).toMatchObject({ name: 'fixtures/stories260K', modelType: 'llama', parameters: 260032, synthetic: false, contextLength: 512 }); // 2048 capped by max_position_embeddings
     expect(r.settings).toMatchObject({ promptSet: 'alpaca', sampleSize: 5, maxNewTokens: 8, warmup: 1, repetitions: 2, pricePerHour: 2.5, engines: ['f16', 'int8'], baseline: 'f16', setSize: 805 });
     expect(r.settings.sampling.temperature).toBe(0);
+    expect(r.eval).toBeUndefined();
+    expect(await page.locator('[data-testid=eval-results]').count()).toBe(0);
     expect(r.settings.promptSource).toBe(`${server.url}${ALPACA_PATH}`);
     expect(Date.now() - Date.parse(r.date)).toBeLessThan(30 * 60_000);
 
@@ -209,5 +214,71 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     await page.click('[data-testid=tab-bench]');
     await page.waitForSelector('[data-testid=bench-history][data-loaded=true]', { timeout: 30_000 });
     expect(await page.locator('[data-testid=history-row]').count()).toBe(0);
+  });
+
+  it('teacher-forced evaluation on stories260K: the built-in text scored by f32 as HF does, int8 against it, the KL plot and both exports; then a text file of the user\'s', async () => {
+    // HF transformers' perplexity of stories260K over the built-in text at the app's context for it
+    // (512 tokens, stride 256): scripts/hf/eval_reference.py, tests/data/README.md.
+    const ref = JSON.parse(await readFile(path.join(__dirname, '../data/eval/stories260K-builtin-v1.json'), 'utf8')) as { context: number; stride: number; input_ids: number[]; positions: number; perplexity: number; windows: unknown[] };
+    await page.goto(appUrl('fixtures/stories260K', '&engines=f32,int8'));
+    await ui.loadModel(page);
+    await page.click('[data-testid=tab-bench]');
+    await page.click('[data-testid=bench-set-builtin]');
+    await page.selectOption('[data-testid=bench-sample]', '5');
+    await setBench('maxNewTokens', '4');
+    await setBench('warmup', '0');
+    await setBench('repetitions', '1');
+    // Your text, still empty: a clear error, nothing runs.
+    await page.click('[data-testid=bench-eval-custom]');
+    await page.click('[data-testid=bench-run]');
+    expect(await text('bench-error')).toMatch(/the evaluation text is empty/);
+    await page.click('[data-testid=bench-eval-builtin]');
+    await page.click('[data-testid=bench-run]');
+    await page.waitForFunction(() => /Teacher-forced evaluation: window \d+ of \d+/.test(document.querySelector('[data-testid=bench-progress-line]')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForSelector('[data-testid=eval-results]', { timeout: 300_000 });
+    await page.waitForSelector('[data-testid=chart-kl] svg.recharts-surface');
+    expect(await page.locator('[data-testid=chart-kl] .recharts-bar-rectangle').count()).toBeGreaterThan(0);
+    await page.locator('[data-testid=eval-results]').screenshot({ path: path.join(SHOTS, 'app-eval.png') });
+
+    const r = JSON.parse((await exported('bench-export-json')).body) as SuiteReport;
+    const ev = r.eval!;
+    expect(ev).toMatchObject({ source: 'builtin', text: 'builtin-v1', sequences: 1, tokens: ref.input_ids.length, positions: ref.positions, contextLength: ref.context, stride: ref.stride, windows: ref.windows.length, baseline: 'f32' });
+    const [f32, int8] = ev.engines;
+    console.log(`[e2e eval] stories260K in Chromium: f32 perplexity ${f32!.perplexity.toFixed(4)} (HF ${ref.perplexity.toFixed(4)}), int8 ${int8!.perplexity.toFixed(4)}, KL mean ${int8!.vsBaseline!.meanKl.toExponential(2)} p99 ${int8!.vsBaseline!.p99Kl.toExponential(2)}`);
+    expect(Math.abs(f32!.perplexity / ref.perplexity - 1)).toBeLessThanOrEqual(1e-4);
+    expect(f32!.vsBaseline).toBeUndefined();
+    const v = int8!.vsBaseline!;
+    expect(v.meanKl).toBeGreaterThan(0);
+    expect(v.meanKl).toBeLessThan(0.01);
+    expect(v.medianKl <= v.p99Kl && v.p99Kl <= v.maxKl).toBe(true);
+    expect(v.top1Agreement).toBeGreaterThan(0.9);
+    expect(v.klHistogram).toHaveLength(KL_BINS.length);
+    expect(v.klHistogram.reduce((a, b) => a + b, 0)).toBe(ref.positions);
+    // What the page shows is what it exported.
+    expect(await text('eval-ppl-f32')).toBe(f32!.perplexity.toFixed(3));
+    expect(await text('eval-kl-int8')).toBe(v.meanKl.toExponential(2));
+    const csv = (await exported('bench-export-csv')).body.trimEnd().split('\n');
+    const head = csv[0]!.split(',');
+    const int8Row = csv.find((l) => l.includes(',int8,false,'))!;
+    // the columns after cost_assumption (the one quoted cell) are plain numbers
+    const cells = int8Row.slice(int8Row.lastIndexOf('"') + 2).split(',');
+    const at = (name: string) => cells[head.indexOf(name) - head.indexOf('cost_assumption') - 1];
+    expect(at('eval_text')).toBe('builtin-v1');
+    expect(Number(at('perplexity'))).toBe(int8!.perplexity);
+    expect(Number(at('kl_mean'))).toBe(v.meanKl);
+    expect(Number(at('kl_p99'))).toBe(v.p99Kl);
+
+    // A text file of the user's: read in the page, tokenized by the model's tokenizer, scored.
+    const tok = new TextTokenizer(await readFile(path.join(MODEL, 'tokenizer.json'), 'utf8'), await readFile(path.join(MODEL, 'tokenizer_config.json'), 'utf8'));
+    const mine = BUILTIN_EVAL_TEXT.slice(0, 1500);
+    await page.click('[data-testid=bench-eval-custom]');
+    await page.setInputFiles('[data-testid=bench-eval-file]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(mine) });
+    await page.waitForFunction(() => /^notes\.txt: 1,500 characters$/.test(document.querySelector('[data-testid=bench-eval-custom-info]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.click('[data-testid=bench-run]');
+    await page.waitForFunction(() => /notes\.txt/.test(document.querySelector('[data-testid=eval-about]')?.textContent ?? ''), undefined, { timeout: 300_000 });
+    const r2 = JSON.parse((await exported('bench-export-json')).body) as SuiteReport;
+    expect(r2.settings.eval).toEqual({ text: 'custom', name: 'notes.txt' });
+    expect(r2.eval).toMatchObject({ source: 'custom', text: 'notes.txt', sequences: 1, tokens: tok.encode(mine).length, positions: tok.encode(mine).length - 1 });
+    expect(r2.eval!.engines[1]!.vsBaseline!.meanKl).toBeLessThan(0.01);
   });
 });

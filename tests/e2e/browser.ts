@@ -59,9 +59,10 @@ export async function compare(page: Page, prompt: string, maxNewTokens: number):
   await page.click('[data-testid=compare]');
 }
 
-/** On the Benchmark tab: the built-in set, 5 prompts x 4 tokens, no warm-up, 1 repetition; runs it and waits for the results. */
+/** On the Benchmark tab: the built-in set, 5 prompts x 4 tokens, no warm-up, 1 repetition, no teacher-forced evaluation; runs it and waits for the results. */
 export async function runSmallBenchmark(page: Page): Promise<void> {
   await page.click('[data-testid=bench-set-builtin]');
+  await page.click('[data-testid=bench-eval-off]');
   await page.selectOption('[data-testid=bench-sample]', '5');
   await page.fill('[data-testid=bench-maxNewTokens]', '4');
   await page.fill('[data-testid=bench-warmup]', '0');

@@ -75,9 +75,9 @@ describe('attention kernel', () => {
     { rows: 1, pos: 250, nHeads: 4, nKv: 1, hd: 16, window: 100 },
     { rows: 1, pos: 190, nHeads: 4, nKv: 2, hd: 12, window: 0, ramp: true },
   ];
-  // A decode row runs one of two paths: the flash-decoding splits (GPUs) or the barrier-free thread
-  // schedule (software adapters); each is checked on every decode case.
-  for (const c of cases) for (const kind of c.rows === 1 ? (['split', 'thread'] as AttentionDecode[]) : [undefined]) {
+  // Every case runs both schedules: for GPUs (a workgroup per row and head in prefill, the
+  // flash-decoding splits in decode) and the barrier-free thread kernels of software adapters.
+  for (const c of cases) for (const kind of ['split', 'thread'] as AttentionDecode[]) {
     const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '') + (kind ? ` (${kind})` : '');
     it(name, async () => {
       const maxCtx = c.pos + c.rows + 3; // rows past kv_len hold noise that must be ignored
@@ -89,7 +89,7 @@ describe('attention kernel', () => {
       if (c.ramp) for (let i = 0; i < kc.length; i++) kc[i]! *= 0.3 + Math.floor(i / kvDim) / 64;
       const vc = randn(maxCtx * kvDim, seed + 2, 1);
       const op = await Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx, window: c.window }, kind);
-      if (kind) expect(op.decodeKind).toBe(c.hd % 4 === 0 ? kind : null);
+      expect(op.decodeKind).toBe(c.hd % 4 === 0 ? kind : null);
       const outLen = c.rows * c.nHeads * c.hd;
       const out = createStorage(device, 'out', outLen * 4);
       const bg = op.bind(device, 't', {

@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/model/config';
 import { Engine } from '../../src/model/engine';
 import { checkFits, planMemory } from '../../src/model/memory';
 import { FORMAT_NAMES } from '../../src/kernels/formats';
-import { engineBytes, planEngines, planShape, type AdapterLimits } from '../../app/engine_plan';
+import { appLogitRows, engineBytes, planEngines, planShape, type AdapterLimits } from '../../app/engine_plan';
 import { FORMATS, type EnginePlan, type ModelRef } from '../../app/protocol';
 import {
   allowedFormats, choose, DEFAULT_PAIR, defaultPair, engineColor, engineLabel, engineTitle, ENGINE_COLOR, formatRefusal, LARGE_DEFAULT, pairBytes, pairChanged, pairFormats, pairName,
@@ -211,14 +211,20 @@ describe('large presets: Q4 alone by default, and a badge computed from the memo
     for (const f of FORMATS) expect(engineBytes(own, f, 2048)).toBe(engineBytes(mistralFile, f, 2048));
   });
 
-  it('planShape is Engine.shapeFor with a context and no limits (what the worker plans with)', () => {
-    const configs = [config, mistralFile, presetConfig('gpt2-large'), presetConfig('tiny')];
-    for (const c of configs) for (const ctx of [64, 512, 1024, 2048, 4096]) expect(planShape(c, ctx)).toEqual(Engine.shapeFor(c, { contextLength: ctx }));
+  it('the app plans and loads with the context capped by the model, 512 rows per pass and the logit rows 8 MiB hold (16 to 256)', () => {
+    expect(planShape(config, 4096)).toEqual({ maxCtx: 4096, maxRows: 512, maxLogitRows: 16 }); // Llama-3.2-1B: 131072 positions, 128256 x 4 B = 0.49 MiB a row
+    expect(planShape(presetConfig('gpt2-large'), 4096)).toEqual({ maxCtx: 1024, maxRows: 512, maxLogitRows: 41 }); // 50257 tokens: 0.19 MiB a row
+    expect(planShape({ ...config, vocabSize: 512 }, 8)).toEqual({ maxCtx: 8, maxRows: 8, maxLogitRows: 8 });
+    expect(appLogitRows({ vocabSize: 512 })).toBe(256);
+    expect(appLogitRows({ vocabSize: 49152 })).toBe(42);
+    expect(appLogitRows({ vocabSize: 151936 })).toBe(16);
+    // The engine reads the same rule from its config.
+    expect(Engine.shapeFor(config, { contextLength: 4096, maxLogitRows: appLogitRows })).toEqual(planShape(config, 4096));
   });
 
   it('Q4 alone for Mistral-7B at context 2048 needs about 5 GB (4.53 GB of weights, 512 MiB of KV cache); no pair fits twice that', () => {
     const need = engineBytes(mistralFile, 'q4', 2048);
-    const p = planMemory(mistralFile, 'q4', 2048, 512, 1);
+    const p = planMemory(mistralFile, 'q4', 2048, 512, appLogitRows(mistralFile));
     expect(need).toBe(p.totalBytes);
     expect(p.weightBytes).toBe(4_530_913_280);
     expect(p.kvBytes).toBe(512 * MiB);

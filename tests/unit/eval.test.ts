@@ -105,6 +105,41 @@ describe('evaluate over fake engines', () => {
     expect(vs.klHistogram[KL_BINS.indexOf(10)]).toBe(22);
   });
 
+  it('several sequences are windowed each on its own: the statistics pool the separate runs; a 1-token sequence is skipped', async () => {
+    // A model whose logits depend on the position and the token read: different per sequence.
+    const peaky = (pos: number, window: readonly number[]) => Array.from({ length: V }, (_, v) => (v === (window[pos]! + pos) % V ? 2 : v === window[pos] ? 1 : 0));
+    const flat = () => new Array<number>(V).fill(0);
+    const a = ids.slice(0, 15);
+    const b = ids.slice(15).map((t) => (t + 3) % V);
+    const run = (input: number[] | number[][]) => evaluate([{ name: 'p', engine: fakeEngine(V, 6, peaky) }, { name: 'u', engine: fakeEngine(V, 6, flat) }], input, { stride: 4 });
+    const [ra, rb, both] = [await run(a), await run(b), await run([a, [5], b])];
+    expect(both.sequences).toBe(2);
+    expect(both.tokens).toBe(a.length + b.length);
+    expect(both.positions).toBe(a.length - 1 + b.length - 1);
+    expect(both.windows).toBe(ra.windows + rb.windows);
+    const nll = (r: typeof ra, e: number) => r.engines[e]!.meanNll * r.positions;
+    for (const e of [0, 1]) expect(nll(both, e)).toBeCloseTo(nll(ra, e) + nll(rb, e), 9);
+    const kl = (r: typeof ra) => r.engines[1]!.vsBaseline!.meanKl * r.positions;
+    expect(kl(both)).toBeCloseTo(kl(ra) + kl(rb), 9);
+    expect(both.engines[1]!.vsBaseline!.klHistogram.reduce((x, y) => x + y, 0)).toBe(both.positions);
+  });
+
+  it('stops with an AbortError when its signal aborts, and reports each window done', async () => {
+    const u = () => new Array<number>(V).fill(0);
+    const ctl = new AbortController();
+    const seen: Array<[number, number]> = [];
+    const run = evaluate([{ name: 'a', engine: fakeEngine(V, 6, u) }], ids, {
+      stride: 4,
+      signal: ctl.signal,
+      onWindow: (d, t) => {
+        seen.push([d, t]);
+        if (d === 2) ctl.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen).toEqual([[1, evalWindows(23, 6, 4).length], [2, evalWindows(23, 6, 4).length]]);
+  });
+
   it('engines that chunk differently are refused', async () => {
     const u = () => new Array<number>(V).fill(0);
     await expect(evaluate([{ name: 'a', engine: fakeEngine(V, 6, u, 3) }, { name: 'b', engine: fakeEngine(V, 6, u, 2) }], ids)).rejects.toThrow(/chunked the window differently/);

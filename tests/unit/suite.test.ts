@@ -10,7 +10,7 @@ import { costEstimate, costPerMillionTokens, formatUsd, CostInputError } from '.
 import { BUILTIN_PROMPTS, parseAlpaca, loadAlpacaPrompts, samplePrompts, PromptSetError, ALPACA_SOURCE } from '../../src/bench/prompts';
 import { datasetFileUrl } from '../../src/hub/dataset';
 import { HubError } from '../../src/hub/hub';
-import { cdfPoints, summarizeEngine, suiteCsv, CSV_COLUMNS, type PromptRecord, type SuiteReport, type SuiteSettings } from '../../src/bench/suite_report';
+import { cdfPoints, renderSuiteReport, summarizeEngine, suiteCsv, CSV_COLUMNS, type PromptRecord, type SuiteReport, type SuiteSettings } from '../../src/bench/suite_report';
 import { runSuite, SuiteSettingsError, type SuiteEngineHandle, type SuiteProgress } from '../../src/bench/suite';
 import { BufferMemoryTracker } from '../../src/gpu/memory_tracker';
 import { idsFromPrompt, PromptIdsError } from '../../src/bench/text_codec';
@@ -173,8 +173,7 @@ describe('per-engine summary and CSV', () => {
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(3);
     expect(lines[1]).toContain('"gpu, ""x""","Mozilla/5.0 (KHTML, like Gecko)",builtin,2,8,2,f16,true');
-    const cols = (l: string) => l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.length - 1;
-    expect(cols(lines[2]!)).toBe(CSV_COLUMNS.length);
+    expect(csvCells(lines[2]!)).toHaveLength(CSV_COLUMNS.length);
     // no peak for int8: an empty cell, not "null"
     expect(lines[2]).not.toContain('null');
   });
@@ -217,6 +216,25 @@ describe('prompt ids for models without a tokenizer', () => {
     expect(() => idsFromPrompt('1 600', 512, 1)).toThrow(PromptIdsError);
   });
 });
+
+/** The cells of one CSV line (quoted cells unquoted). */
+function csvCells(line: string): string[] {
+  const cells: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') cells.push(cur), (cur = '');
+    else cur += c;
+  }
+  cells.push(cur);
+  return cells;
+}
 
 /** An engine that replays scripted outputs with scripted timestamps: 100 ms to the first token, 10 ms per token after. */
 function scriptedEngine(outputs: (promptLength: number, call: number) => number[], contextLength = 64) {
@@ -312,7 +330,7 @@ describe('runSuite with scripted engines', () => {
     const json = JSON.parse(JSON.stringify(alone)) as SuiteReport;
     expect(json.engines[0]!.quality).toEqual({ against: 'q4', runsCompared: 0, rougeL: null, exactMatch: null, tokenAgreement: null });
     const [head, row] = suiteCsv(alone).trimEnd().split('\n');
-    const cell = (name: string) => row!.split(',')[head!.split(',').indexOf(name)];
+    const cell = (name: string) => csvCells(row!)[head!.split(',').indexOf(name)];
     expect(head).toBe(CSV_COLUMNS.join(','));
     for (const c of ['rouge_l_f1', 'exact_match', 'token_agreement']) expect(cell(c)).toBe('');
     expect(Number(cell('decode_tok_s_mean'))).toBeCloseTo(100, 9);
@@ -336,6 +354,64 @@ describe('runSuite with scripted engines', () => {
     expect(released).toEqual(['f16']);
   });
 
+  it('a teacher-forced evaluation of the baseline\'s replies: every engine opened at once, each prompt and its reply one sequence; in the report, CSV and text', async () => {
+    const V = presetConfig('tiny').vocabSize;
+    // The baseline is sure of the token that follows (it reads the window); the candidate is uniform:
+    // perplexity 1 and V, KL ln V at every position.
+    const withLogits = (engine: Engine, sure: boolean) =>
+      Object.assign(engine, {
+        async *logitChunks(ids: number[]) {
+          for (let pos = 0; pos < ids.length; pos += 4) {
+            const rows = Math.min(4, ids.length - pos);
+            const logits = new Float32Array(rows * V);
+            if (sure) for (let r = 0; r < rows; r++) if (pos + r + 1 < ids.length) logits[r * V + ids[pos + r + 1]!] = 60;
+            yield { pos, rows, logits };
+          }
+        },
+      }) as Engine;
+    const held = new Set<string>();
+    let together = 0;
+    const engines: Record<string, Engine> = { f16: withLogits(scriptedEngine(() => [1, 2, 3, 4]), true), int8: withLogits(scriptedEngine(() => [1, 2, 3, 9]), false) };
+    const seen: SuiteProgress[] = [];
+    const r = await runSuite({
+      settings: settings({ warmup: 0, repetitions: 1, eval: { text: 'replies' } }), prompts: prompts.slice(0, 2), promptSource: 'built-in', setSize: 3, modelName: 'm', synthetic: true, tags,
+      onProgress: (p) => seen.push(p),
+      open: async (name) => {
+        held.add(name);
+        together = Math.max(together, held.size);
+        return { engine: engines[name]!, peakBytes: () => null, release: () => void held.delete(name) };
+      },
+    });
+    expect(together).toBe(2);
+    expect(held.size).toBe(0);
+    const ev = r.eval!;
+    // "hi": BOS + 2 bytes, then the f16 reply 1 2 3 4; "5 6 7 8 9" then 1 2 3 4
+    expect(ev).toMatchObject({ source: 'replies', text: 'f16 replies to 2 prompts', sequences: 2, tokens: 7 + 9, positions: 6 + 8, baseline: 'f16', contextLength: 64, stride: 32, windows: 2 });
+    const [f16, int8] = ev.engines;
+    expect(f16!.perplexity).toBeCloseTo(1, 9);
+    expect(f16!.vsBaseline).toBeUndefined();
+    expect(int8!.perplexity).toBeCloseTo(V, 6);
+    expect(int8!.vsBaseline!.meanKl).toBeCloseTo(Math.log(V), 6);
+    expect(seen.filter((p) => p.phase === 'eval').map((p) => `${p.prompt}/${p.prompts}`)).toEqual(['0/0', '1/2', '2/2']);
+    const [head, f16Row, int8Row] = suiteCsv(r).trimEnd().split('\n');
+    const cell = (row: string, name: string) => csvCells(row)[head!.split(',').indexOf(name)];
+    expect(cell(int8Row!, 'eval_text')).toBe('f16 replies to 2 prompts');
+    expect(cell(int8Row!, 'eval_positions')).toBe('14');
+    expect(Number(cell(int8Row!, 'perplexity'))).toBeCloseTo(V, 6);
+    expect(Number(cell(int8Row!, 'kl_mean'))).toBeCloseTo(Math.log(V), 6);
+    expect(cell(f16Row!, 'kl_mean')).toBe('');
+    expect(Number(cell(f16Row!, 'perplexity'))).toBeCloseTo(1, 9);
+    expect(renderSuiteReport(r)).toContain("teacher-forced evaluation (the baseline's replies to the prompts):");
+    // No evaluation asked: no eval in the report, empty cells.
+    const plain = await runSuite({
+      settings: settings({ warmup: 0, repetitions: 1 }), prompts: prompts.slice(0, 1), promptSource: 'built-in', setSize: 3, modelName: 'm', synthetic: true, tags,
+      open: async (name) => ({ engine: engines[name]!, peakBytes: () => null, release: () => {} }),
+    });
+    expect(plain.eval).toBeUndefined();
+    const [h2, row2] = suiteCsv(plain).trimEnd().split('\n');
+    expect(csvCells(row2!)[h2!.split(',').indexOf('perplexity')]).toBe('');
+  });
+
   it('bad settings are named errors before any engine is opened', async () => {
     const open = async (): Promise<SuiteEngineHandle> => {
       throw new Error('must not open');
@@ -344,6 +420,8 @@ describe('runSuite with scripted engines', () => {
     await expect(runSuite({ ...base, settings: settings({ repetitions: 0 }) })).rejects.toThrow(SuiteSettingsError);
     await expect(runSuite({ ...base, settings: settings({ engines: ['f16', 'f16'] }) })).rejects.toThrow(/listed twice/);
     await expect(runSuite({ ...base, settings: settings({ pricePerHour: -1 }) })).rejects.toThrow(/hourly price/);
+    await expect(runSuite({ ...base, settings: settings({ eval: { text: 'custom' } }), evalText: '  ' })).rejects.toThrow(/evaluation text is empty/);
+    await expect(runSuite({ ...base, settings: settings({ eval: { text: 'builtin', contextLength: 64, stride: 64 } }) })).rejects.toThrow(/evaluation stride/);
   });
 });
 
@@ -361,6 +439,10 @@ describe('command line: --suite', () => {
     if (b.mode !== 'suite') throw new Error('suite mode expected');
     expect(b.options).toMatchObject({ model: 'M', hubUrl: 'http://h', settings: { sampleSize: 5, pricePerHour: 3.5, chat: true } });
     expect(b.json).toBe('-');
+    expect(parseArgs(['--suite', 'builtin', '--model', 'M', '--eval-text', 'replies'])).toMatchObject({ options: { settings: { eval: { text: 'replies' } } } });
+    expect(parseArgs(['--suite', 'builtin', '--model', 'M', '--eval-text', 'notes/essay.txt', '--eval-stride', '100'])).toMatchObject({
+      options: { evalFile: 'notes/essay.txt', settings: { eval: { text: 'custom', name: 'essay.txt', stride: 100 } } },
+    });
   });
   it('usage errors name the flag', async () => {
     const { parseArgs, UsageError } = await import('../../src/bench/args');
@@ -368,5 +450,7 @@ describe('command line: --suite', () => {
     expect(() => parseArgs(['--suite', 'builtin', '--model', 'M', '--sample', '0'])).toThrow(UsageError);
     expect(() => parseArgs(['--suite', 'builtin', '--model', 'M', '--price', 'cheap'])).toThrow(/--price/);
     expect(() => parseArgs(['--suite', 'builtin', '--model', 'M', '--runs', '3'])).toThrow(/unknown flag --runs in --suite mode/);
+    expect(() => parseArgs(['--suite', 'builtin', '--model', 'M', '--eval-stride', '8'])).toThrow(/--eval-stride needs --eval-text/);
+    expect(() => parseArgs(['--suite', 'builtin', '--model', 'M', '--context', '256', '--eval-text', 'builtin', '--eval-stride', '256'])).toThrow(/--eval-stride must be below --context/);
   });
 });

@@ -1,0 +1,45 @@
+// The shape of a loaded engine (context, rows per pass, logit rows) from its config and options:
+// plain code, no kernels, so the page can plan memory with the very rule the engine loads with.
+import type { ModelConfig } from './config';
+
+export interface ForwardShape {
+  /** tokens the KV cache holds (the context length chosen at load) */
+  maxCtx: number;
+  /** most tokens one pass processes: longer prompts are prefilled in chunks of this size */
+  maxRows: number;
+  /** most rows whose logits one pass returns (1 for generation; a teacher-forced evaluation reads them in chunks) */
+  maxLogitRows: number;
+}
+
+export const DEFAULT_CONTEXT = 2048;
+export const DEFAULT_MAX_ROWS = 512;
+
+export interface ShapeOptions {
+  /** KV-cache length; default 2048, capped by max_position_embeddings */
+  contextLength?: number;
+  /** most tokens per pass (longer prompts are prefilled in chunks) */
+  maxRows?: number;
+  /** most rows whose logits one pass can return, or a rule from the config (e.g. a byte budget over the vocabulary); default 1 */
+  maxLogitRows?: number | ((config: ModelConfig) => number);
+}
+
+/**
+ * The context is capped by the model; with adapter limits and no explicit choice, the context and
+ * the rows per pass shrink until the KV cache and the widest activation fit one buffer.
+ */
+export function forwardShape(config: ModelConfig, opts: ShapeOptions, limits?: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): ForwardShape {
+  let maxCtx = Math.min(opts.contextLength ?? DEFAULT_CONTEXT, config.maxPositionEmbeddings);
+  if (limits && opts.contextLength === undefined) {
+    const perBuffer = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const kvRowBytes = config.numKvHeads * config.headDim * 4;
+    maxCtx = Math.max(Math.min(maxCtx, 256), Math.min(maxCtx, Math.floor(perBuffer / kvRowBytes)));
+  }
+  let maxRows = Math.min(opts.maxRows ?? DEFAULT_MAX_ROWS, maxCtx);
+  if (limits && opts.maxRows === undefined) {
+    const perBuffer = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const widest = Math.max(config.intermediateSize, config.numHeads * config.headDim, config.hiddenSize) * 4;
+    maxRows = Math.max(1, Math.min(maxRows, Math.floor(perBuffer / widest)));
+  }
+  const logitRows = typeof opts.maxLogitRows === 'function' ? opts.maxLogitRows(config) : (opts.maxLogitRows ?? 1);
+  return { maxCtx, maxRows, maxLogitRows: Math.max(1, Math.min(logitRows, maxRows)) };
+}
