@@ -86,7 +86,7 @@ export const useBench = create<BenchState>()((set, get) => {
 
   return {
     tab: new URLSearchParams(typeof location === 'undefined' ? '' : location.search).get('tab') === 'bench' ? 'bench' : 'compare',
-    form: { promptSet: 'builtin', sampleSize: 20, maxNewTokens: 64, warmup: 1, repetitions: 3, pricePerHour: 2, greedy: true, evalText: 'builtin', customText: '', customName: 'pasted text' },
+    form: { promptSet: 'builtin', sampleSize: 'all', maxNewTokens: 64, warmup: 1, repetitions: 3, pricePerHour: 2, greedy: true, evalText: 'builtin', customText: '', customName: 'pasted text' },
     status: 'idle',
     cancelling: false,
     source: null,

@@ -45,6 +45,8 @@ export interface PlanResult {
   layers: number;
   /** the context the engines will be built with (the request, capped by the model) */
   contextLength: number;
+  /** the longest context the model takes (config.json's max_position_embeddings) */
+  maxContextLength: number;
   /** every format's plan, in the registry's order; each says whether this adapter accepts it */
   engines: EnginePlan[];
   /** largest single buffer (the same in every format), and what this adapter allows per buffer */

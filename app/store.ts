@@ -1,7 +1,7 @@
 // The app's whole state, and the only place that talks to the engine worker. React components
 // read slices of this store and call its actions; they never see the worker or the GPU.
 import { create } from 'zustand';
-import { DEFAULT_HUB, validateRepoId, type DownloadProgress } from '../src/hub/hub';
+import { DEFAULT_HUB, parseModelInput, validateRepoId, type DownloadProgress } from '../src/hub/hub';
 import { WeightCache, type CacheEntryInfo, type CacheKey } from '../src/hub/cache';
 import type { FinishReason } from '../src/model/engine';
 import { FORMATS, toWire, type Format, type FromWorker, type LoadedEngine, type LoadedInfo, type ModelRef, type PlanResult, type ToWorker, type WireError } from './protocol';
@@ -123,6 +123,17 @@ export interface AppState {
 }
 
 export const CONTEXT_CHOICES = [512, 1024, 2048, 4096];
+
+/**
+ * The context lengths to offer for a model that takes at most `max` tokens (unknown until its
+ * config.json is read: all of them): the standard ones up to it, and the maximum itself when it
+ * falls between them (GPT-2's 1024 is one; a 300-token model gets 300 alone).
+ */
+export function contextChoices(max: number | null): number[] {
+  if (max === null) return CONTEXT_CHOICES;
+  const fit = CONTEXT_CHOICES.filter((c) => c <= max);
+  return fit.includes(max) || max > CONTEXT_CHOICES[CONTEXT_CHOICES.length - 1]! ? fit : [...fit, max];
+}
 
 /** One value per format (every format has a slot; only the loaded pair's are used). */
 const perFormat = <T>(make: (f: Format) => T): Record<Format, T> => Object.fromEntries(FORMATS.map((f) => [f, make(f)])) as Record<Format, T>;
@@ -290,9 +301,11 @@ export const useApp = create<AppState>()((set, get) => {
       if (params.has('debug')) (globalThis as Record<string, unknown>).__int8llm = { loseDevice: () => send({ type: 'lose-device' }), store: useApp };
     },
 
-    selectHub(repo) {
+    selectHub(input) {
       const { hubUrl, revision, hubToken } = get();
-      setModel({ kind: 'hub', repo: validateRepoId(repo.trim()), revision, baseUrl: hubUrl, ...(hubToken ? { token: hubToken } : {}) });
+      // An id, or a pasted hub address (which may name a revision).
+      const ref = parseModelInput(input);
+      setModel({ kind: 'hub', repo: ref.repo, revision: ref.revision ?? revision, baseUrl: hubUrl, ...(hubToken ? { token: hubToken } : {}) });
     },
 
     setHubToken(token) {
@@ -346,7 +359,8 @@ export const useApp = create<AppState>()((set, get) => {
 
     compare() {
       const { settings: s, load, run } = get();
-      if (load.status !== 'ready' || run.status === 'running') return;
+      // A blank prompt is no question (Compare is disabled; Ctrl+Enter lands here too).
+      if (load.status !== 'ready' || run.status === 'running' || s.prompt.trim() === '') return;
       set({ run: { ...emptyRun(), status: 'running' } });
       send({
         type: 'generate',

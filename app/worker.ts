@@ -138,6 +138,7 @@ async function plan(model: ModelRef, contextLength: number): Promise<PlanResult>
     params: parameterCount(config),
     layers: config.numLayers,
     contextLength: shape.maxCtx,
+    maxContextLength: config.maxPositionEmbeddings,
     engines: plans,
     largestBuffer,
     maxBufferBytes: Math.min(g.limits.maxBufferSize, g.limits.maxStorageBufferBindingSize),

@@ -182,7 +182,7 @@ export function BenchPanel() {
           <label>Prompt set</label>
           <div className="segmented" role="radiogroup" aria-label="Prompt set">
             {(['builtin', 'alpaca'] as const).map((p) => (
-              <button key={p} role="radio" aria-checked={form.promptSet === p} className={form.promptSet === p ? 'on' : ''} disabled={busy} data-testid={`bench-set-${p}`} onClick={() => setForm({ promptSet: p })}>
+              <button key={p} role="radio" aria-checked={form.promptSet === p} className={form.promptSet === p ? 'on' : ''} disabled={busy} data-testid={`bench-set-${p}`} onClick={() => setForm({ promptSet: p, sampleSize: p === 'builtin' ? 'all' : 20 })}>
                 {p === 'builtin' ? `Built-in (${BUILTIN_PROMPTS.length})` : 'AlpacaEval (805)'}
               </button>
             ))}
@@ -191,7 +191,8 @@ export function BenchPanel() {
         <div className="field">
           <label htmlFor="bench-sample">Sample</label>
           <select id="bench-sample" data-testid="bench-sample" value={String(form.sampleSize)} disabled={busy} onChange={(e) => setForm({ sampleSize: e.target.value === 'all' ? 'all' : Number(e.target.value) })}>
-            {SAMPLE_SIZES.map((n) => (
+            {/* samples smaller than the set, and all of it (the 12 built-in prompts offer 5 and all) */}
+            {SAMPLE_SIZES.filter((n) => n === 'all' || n < setSize).map((n) => (
               <option key={String(n)} value={String(n)}>
                 {sampleLabel(n)} {n === 'all' ? `(${setSize})` : 'prompts'}
               </option>

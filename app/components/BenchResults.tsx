@@ -130,7 +130,7 @@ export function BenchResults() {
         Rates are means ± standard deviation over {r.engines[0]?.generations ?? 0} generations per engine.{' '}
         {alone
           ? `${engineLabel(r.settings.baseline)} ran alone: with no baseline, quality (ROUGE-L, exact match, token agreement) is not measured.`
-          : `Quality compares each output with the ${base}’s first run of the same prompt; for the ${base} itself, its later runs (a determinism check, so it reads 1.000 when runs agree).`}{' '}
+          : `Quality compares each output with the ${base}’s first run of the same prompt; for the ${base} itself, its later runs (a determinism check, so it reads 1.000 when runs agree${r.settings.repetitions === 1 ? '; with one run per prompt there is nothing to compare, hence “—”' : ''}).`}{' '}
         Cost: {r.engines[0]?.cost.assumption.replace(/ \(.*?\)/, '')}.
         {r.model.synthetic && ' Synthetic weights: the outputs are token ids, so quality only says whether the engines pick the same ids.'}
       </p>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { DEFAULT_HUB } from '../../src/hub/hub';
-import { useApp, CONTEXT_CHOICES } from '../store';
+import { useApp, contextChoices } from '../store';
 import { PRESETS, SYNTHETIC_PRESETS } from '../presets';
 import { parameterCount, parseConfig, type ModelConfig } from '../../src/model/config';
 import { presetConfig } from '../../src/bench/presets';
@@ -26,6 +26,11 @@ export function ModelPicker() {
   const hubUrl = useApp((s) => s.hubUrl);
   const loading = useApp((s) => s.load.status === 'loading');
   const contextLength = useApp((s) => s.contextLength);
+  const plan = useApp((s) => s.plan);
+  const maxContext = plan.status === 'ready' ? plan.plan.maxContextLength : null;
+  const choices = contextChoices(maxContext);
+  // What the engines will be built with: the choice, capped by the model.
+  const shownContext = maxContext === null ? contextLength : Math.min(contextLength, maxContext);
   const hubToken = useApp((s) => s.hubToken);
   const { selectHub, selectLocal, selectSynthetic, setContextLength, setHubToken } = useApp.getState();
   const [id, setId] = useState('');
@@ -154,10 +159,10 @@ export function ModelPicker() {
 
       <div className="field field-inline">
         <label htmlFor="ctx">Context length</label>
-        <select id="ctx" value={contextLength} disabled={loading} onChange={(e) => setContextLength(Number(e.target.value))}>
-          {CONTEXT_CHOICES.map((c) => (
+        <select id="ctx" data-testid="context" value={shownContext} disabled={loading} onChange={(e) => setContextLength(Number(e.target.value))}>
+          {choices.map((c) => (
             <option key={c} value={c}>
-              {c} tokens
+              {c} tokens{c === maxContext ? ' (the model’s maximum)' : ''}
             </option>
           ))}
         </select>

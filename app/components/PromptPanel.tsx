@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { useApp, type Settings } from '../store';
 import { useBench } from '../bench_store';
 
@@ -52,6 +53,15 @@ export function PromptPanel() {
   const chat = settings.chat && hasChat;
   const greedy = settings.temperature === 0;
   const synthetic = ready && (load.info?.synthetic ?? false);
+  const blank = settings.prompt.trim() === '';
+  // Esc stops a run from anywhere on the page.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && useApp.getState().run.status === 'running') useApp.getState().stop();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   return (
     <div className="card prompt-card">
@@ -98,7 +108,14 @@ export function PromptPanel() {
         </button>
       </details>
       <div className="actions">
-        <p className="hint">{load.formats.length === 1 && ready ? 'One engine: no baseline to compare it with.' : 'Both engines run one after the other on the same GPU, with identical settings and seed.'}</p>
+        <p className="hint" data-testid="compare-hint">
+          {ready && blank && !running
+            ? 'Type a prompt to compare the engines on.'
+            : load.formats.length === 1 && ready
+              ? 'One engine: no baseline to compare it with.'
+              : 'Both engines run one after the other on the same GPU, with identical settings and seed.'}{' '}
+          {running ? 'Esc stops.' : ready && !blank ? 'Ctrl+Enter runs it.' : ''}
+        </p>
         {running ? (
           <button
             className="btn btn-danger"
@@ -111,7 +128,7 @@ export function PromptPanel() {
             {run.stopping ? 'Stopping…' : 'Stop'}
           </button>
         ) : (
-          <button className="btn btn-primary" data-testid="compare" onClick={compare} disabled={!ready || benchBusy} title={benchBusy ? 'a benchmark is running' : undefined}>
+          <button className="btn btn-primary" data-testid="compare" onClick={compare} disabled={!ready || benchBusy || blank} title={benchBusy ? 'a benchmark is running' : blank ? 'type a prompt first' : undefined}>
             Compare
           </button>
         )}

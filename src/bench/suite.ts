@@ -171,13 +171,14 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteReport> {
   }
 
   // Quality: every run against the baseline's first run of the same prompt. The baseline's own
-  // first run is the reference, so for it only the later runs count (a determinism check).
+  // first run is the reference, so for it only the later runs count (a determinism check); with
+  // one repetition nothing is compared and its quality is NaN (none), never 1 by definition.
   const reference = outputs.get(baseline)!;
   for (const name of s.engines) {
     for (const [i, r] of records.entries()) {
       const runs = outputs.get(name)![i]!;
       const ref = reference[i]![0]!;
-      const compared = name === baseline && runs.length > 1 ? runs.slice(1) : runs;
+      const compared = name === baseline ? runs.slice(1) : runs;
       r.results[name] = {
         text: runs[0]!.text,
         ids: runs[0]!.ids,

@@ -28,6 +28,8 @@ export class InvalidRepoIdError extends Error {
 export function validateRepoId(id: string): string {
   const bad = (why: string) => new InvalidRepoIdError(`invalid model id ${JSON.stringify(id)}: ${why}; expected "owner/name", e.g. "HuggingFaceTB/SmolLM2-135M-Instruct"`);
   if (typeof id !== 'string') throw bad('not a string');
+  const odd = [...new Set(id.replace(/[A-Za-z0-9._/-]/g, ''))];
+  if (odd.length) throw bad(`only letters, digits, ".", "_", "-" and one "/" are allowed, not ${odd.map((c) => (c === ' ' ? 'spaces' : JSON.stringify(c))).join(', ')}`);
   const parts = id.split('/');
   if (parts.length !== 2) throw bad(parts.length < 2 ? 'the owner is missing' : 'too many "/"');
   for (const p of parts) {
@@ -39,6 +41,24 @@ export function validateRepoId(id: string): string {
   }
   if (id.endsWith('.git')) throw bad('it ends with ".git"');
   return id;
+}
+
+/**
+ * What a user types or pastes to name a hub model: "owner/name", or its page's address
+ * ("https://huggingface.co/owner/name", with or without the scheme, "hf.co/...", a trailing
+ * "/tree/<revision>" or a file's "/blob|resolve/<revision>/<path>"). Returns the validated id and the
+ * revision when the address names one.
+ */
+export function parseModelInput(input: string): { repo: string; revision?: string } {
+  let s = input.trim();
+  const url = /^(?:https?:\/\/)?(?:www\.)?(?:huggingface\.co|hf\.co)\/(.*)$/i.exec(s);
+  if (url) {
+    const [owner, name, kind, revision] = url[1]!.replace(/[?#].*$/, '').split('/');
+    if (owner === 'datasets' || owner === 'spaces') throw new InvalidRepoIdError(`${JSON.stringify(input)} is a ${owner.slice(0, -1)}, not a model`);
+    s = `${owner ?? ''}/${name ?? ''}`;
+    if ((kind === 'tree' || kind === 'blob' || kind === 'resolve') && revision) return { repo: validateRepoId(s), revision: decodeURIComponent(revision) };
+  }
+  return { repo: validateRepoId(s.replace(/\/+$/, '')) };
 }
 
 /** `${baseUrl}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`, each path segment of `file` encoded. */

@@ -237,13 +237,15 @@ export class Engine {
    * (`logitChunks`, no reply) may fill the context exactly.
    */
   checkPrompt(ids: number[], reply = true): void {
-    if (ids.length === 0) throw new ContextOverflowError('the prompt is empty: at least one token (e.g. BOS) is needed');
+    if (ids.length === 0) throw new ContextOverflowError('the prompt is empty: type some text first');
     if (!reply && ids.length > this.contextLength) {
       throw new ContextOverflowError(`the sequence has ${ids.length} tokens but the context holds ${this.contextLength}`);
     }
     if (reply && ids.length >= this.contextLength) {
+      // A longer context is advice only where the model takes one.
+      const longer = this.contextLength < this.config.maxPositionEmbeddings ? ' or load with a longer context' : ` (${this.contextLength} is the longest this model takes)`;
       throw new ContextOverflowError(
-        `the prompt has ${ids.length} tokens but the context holds ${this.contextLength} (prompt and reply together); shorten the prompt by at least ${ids.length - this.contextLength + 1} tokens or load with a longer context`,
+        `the prompt has ${ids.length} tokens but the context holds ${this.contextLength} (prompt and reply together); shorten the prompt by at least ${ids.length - this.contextLength + 1} tokens${longer}`,
       );
     }
     const V = this.config.vocabSize;

@@ -205,6 +205,7 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(await page.locator('[data-testid=history-row]').count()).toBe(1);
     // The engines are free again: Compare works.
     await page.click('[data-testid=tab-compare]');
+    await page.fill('[data-testid=prompt]', 'Once upon a time');
     expect(await page.isDisabled('[data-testid=compare]')).toBe(false);
     // A saved run can be deleted, from IndexedDB too.
     await page.click('[data-testid=tab-bench]');

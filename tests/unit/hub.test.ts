@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { hubSource, downloadFile, fileUrl, validateRepoId, HubError, InvalidRepoIdError, type DownloadProgress } from '../../src/hub/hub';
+import { hubSource, downloadFile, fileUrl, validateRepoId, parseModelInput, HubError, InvalidRepoIdError, type DownloadProgress } from '../../src/hub/hub';
 import { folderSource, memorySource, MissingFileError, type ModelSource } from '../../src/model/source';
 import { readPackedTensors, type PackedTensor } from '../../src/model/weights';
 import { parseConfig } from '../../src/model/config';
@@ -351,6 +351,21 @@ describe('repo ids and URLs', () => {
     for (const ok of ['HuggingFaceTB/SmolLM2-135M-Instruct', 'Qwen/Qwen2.5-0.5B-Instruct', 'a/b', 'meta-llama/Llama-3.2-1B', `a/${'x'.repeat(96)}`]) {
       expect(validateRepoId(ok)).toBe(ok);
     }
+  });
+
+  it('a pasted hub address is understood (page, tree, blob, resolve, hf.co, no scheme); invalid characters are named', () => {
+    const id = 'HuggingFaceTB/SmolLM2-135M-Instruct';
+    for (const input of [id, ` ${id} `, `https://huggingface.co/${id}`, `https://huggingface.co/${id}/`, `huggingface.co/${id}`, `http://www.huggingface.co/${id}?library=transformers`, `https://hf.co/${id}#files`]) {
+      expect(parseModelInput(input), input).toEqual({ repo: id });
+    }
+    expect(parseModelInput(`https://huggingface.co/${id}/tree/v1.0`)).toEqual({ repo: id, revision: 'v1.0' });
+    expect(parseModelInput(`https://huggingface.co/${id}/blob/main/config.json`)).toEqual({ repo: id, revision: 'main' });
+    expect(parseModelInput(`https://huggingface.co/${id}/resolve/refs%2Fpr%2F3/model.safetensors`)).toEqual({ repo: id, revision: 'refs/pr/3' });
+    expect(() => parseModelInput('https://huggingface.co/datasets/tatsu-lab/alpaca_eval')).toThrow(/is a dataset, not a model/);
+    expect(() => parseModelInput('https://example.com/a/b')).toThrow(InvalidRepoIdError);
+    expect(() => parseModelInput('smollm 135')).toThrow(/not spaces/);
+    expect(() => parseModelInput('owner/na@me')).toThrow(/not "@"/);
+    expect(() => parseModelInput('justaname')).toThrow(/the owner is missing/);
   });
 
   it('hubSource validates the id before any request is made', async () => {

@@ -313,8 +313,8 @@ describe('runSuite with scripted engines', () => {
       settings: settings({ engines: ['q4'], repetitions: 1 }), prompts: prompts.slice(0, 2), promptSource: 'built-in', setSize: 3, modelName: 'm', synthetic: true, tags,
       open: async () => ({ engine: scriptedEngine(() => [1, 2, 3, 4]), peakBytes: () => 1500, release: () => {} }),
     });
-    // What runSuite reports on its own: the engine against its own first run, 1 with nothing compared.
-    expect(r.engines[0]!.quality).toEqual({ against: 'q4', runsCompared: 0, rougeL: 1, exactMatch: 1, tokenAgreement: 1 });
+    // What runSuite reports on its own: one run of the baseline compares nothing, so no quality.
+    expect(r.engines[0]!.quality).toEqual({ against: 'q4', runsCompared: 0, rougeL: NaN, exactMatch: NaN, tokenAgreement: NaN });
     const alone = withoutSelfQuality(r);
     const [q4] = alone.engines;
     expect(q4!.quality.runsCompared).toBe(0);

@@ -1,0 +1,88 @@
+// What a new user met on first use (issue 16's defects), each checked in headless Chromium with
+// real WebGPU (SwiftShader) on stories260K served in hub layout: a pasted hub address, a context
+// selector that offers only what the model takes, Compare that needs a prompt, Esc that stops a
+// run, advice that does not suggest the impossible, and a one-run benchmark that claims no quality.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { rm } from 'node:fs/promises';
+import { startServer, type FixtureServer } from './server';
+import * as ui from './browser';
+import { modelDir } from '../unit/fixtures';
+
+const REPO = 'fixtures/stories260K';
+
+let server: FixtureServer;
+let browser: Browser;
+let page: Page;
+let distDir: string;
+
+const text = (id: string) => ui.textOf(page, id);
+
+beforeAll(async () => {
+  distDir = await ui.buildApp('int8-llm-ux-');
+  server = await startServer({ distDir, repos: { [REPO]: { dir: modelDir('stories260K') } } });
+  browser = await ui.launchChromium();
+  ({ page } = await ui.newAppPage(browser));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (distDir) await rm(distDir, { recursive: true, force: true });
+});
+
+describe('first use (headless Chromium, WebGPU on SwiftShader)', () => {
+  it('a pasted hub address names the model; invalid characters are named; the context offers only what the model takes', async () => {
+    await page.goto(`${server.url}/?hub=${encodeURIComponent(server.url)}&model=synthetic:tiny`);
+    await page.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
+    await page.fill('[data-testid=repo-input]', 'smollm 135');
+    await page.click('[data-testid=repo-use]');
+    expect(await page.textContent('.field-error')).toMatch(/not spaces/);
+    // The address of the model's page on the hub, as copied from the browser's address bar.
+    await page.fill('[data-testid=repo-input]', `https://huggingface.co/${REPO}/tree/main`);
+    await page.click('[data-testid=repo-use]');
+    await page.waitForFunction((repo) => document.querySelector('[data-testid=plan]')?.textContent?.includes(repo), REPO, { timeout: 60_000 });
+    expect(await page.locator('.field-error').count()).toBe(0);
+    // stories260K takes 512 positions: 512 is the one choice, shown as what will be built.
+    const options = await page.locator('[data-testid=context] option').allTextContents();
+    expect(options).toEqual(['512 tokens (the model’s maximum)']);
+    expect(await page.inputValue('[data-testid=context]')).toBe('512');
+  });
+
+  it('Compare needs a prompt (not spaces); Esc stops a run; a too-long prompt is not told to use a longer context than the model takes', async () => {
+    await ui.loadModel(page);
+    await page.fill('[data-testid=prompt]', '   ');
+    expect(await page.isDisabled('[data-testid=compare]')).toBe(true);
+    expect(await text('compare-hint')).toMatch(/Type a prompt/);
+    // Ctrl+Enter in the box does nothing either.
+    await page.press('[data-testid=prompt]', 'Control+Enter');
+    expect(await page.locator('[data-testid=stop]').count()).toBe(0);
+
+    await ui.compare(page, 'Once upon a time', 500);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid^=tokens-]')?.textContent ?? 0) >= 1, undefined, { timeout: 60_000 });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=compare]', { timeout: 30_000 });
+    const statuses = await page.locator('[data-testid^=status-]').allTextContents();
+    expect(statuses.join(' ')).toMatch(/Stopped/);
+
+    // 600 words is well over 512 tokens of stories260K's 512-token vocabulary.
+    await ui.compare(page, 'Lily and Tom went to the park. '.repeat(100), 8);
+    await page.waitForSelector('[data-testid=run-error]', { timeout: 30_000 });
+    const error = await text('run-error');
+    expect(error).toMatch(/context holds 512/);
+    expect(error).toMatch(/512 is the longest this model takes/);
+    expect(error).not.toMatch(/longer context/);
+  });
+
+  it('the benchmark offers samples smaller than the 12 built-in prompts, and one run per prompt claims no baseline quality', async () => {
+    await page.click('[data-testid=tab-bench]');
+    await page.click('[data-testid=bench-set-builtin]');
+    expect(await page.locator('[data-testid=bench-sample] option').allTextContents()).toEqual(['5 prompts', 'All (12)']);
+    await ui.runSmallBenchmark(page);
+    // The baseline ran once per prompt: nothing was compared, so its quality cells read "—".
+    const baseline = (await page.locator('[data-testid^=bench-row-]').first().locator('td').allTextContents()).slice(8, 11);
+    expect(baseline).toEqual(['—', '—', '—']);
+    expect(await text('bench-results')).toMatch(/nothing to compare/);
+    expect(await text('bench-panel')).toMatch(/5 prompts × 1 run \+ 0 warm-up/);
+  });
+});
