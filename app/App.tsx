@@ -1,3 +1,4 @@
+import type { KeyboardEvent } from 'react';
 import { Header } from './components/Header';
 import { GpuNotice, DeviceLostBanner } from './components/GpuNotice';
 import { ModelPicker } from './components/ModelPicker';
@@ -13,16 +14,27 @@ import { useApp } from './store';
 import { rolesOf, shownFormats } from './engines';
 import { useBench } from './bench_store';
 
+const TABS = ['compare', 'bench'] as const;
+
 function Tabs() {
   const tab = useBench((s) => s.tab);
   const busy = useBench((s) => s.status === 'running' || s.status === 'fetching');
   const setTab = useBench((s) => s.setTab);
+  // The WAI-ARIA tabs pattern: one tab in the Tab order, arrow keys (and Home, End) move between them.
+  const onKeyDown = (e: KeyboardEvent<HTMLElement>) => {
+    const i = TABS.indexOf(tab);
+    const next = { ArrowRight: (i + 1) % TABS.length, ArrowLeft: (i + TABS.length - 1) % TABS.length, Home: 0, End: TABS.length - 1 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    setTab(TABS[next]!);
+    document.querySelector<HTMLElement>(`[data-testid=tab-${TABS[next]}]`)?.focus();
+  };
   return (
-    <nav className="tabs" role="tablist" aria-label="View">
-      <button role="tab" aria-selected={tab === 'compare'} className={tab === 'compare' ? 'on' : ''} data-testid="tab-compare" onClick={() => setTab('compare')}>
+    <nav className="tabs" role="tablist" aria-label="View" onKeyDown={onKeyDown}>
+      <button role="tab" aria-selected={tab === 'compare'} tabIndex={tab === 'compare' ? 0 : -1} className={tab === 'compare' ? 'on' : ''} data-testid="tab-compare" onClick={() => setTab('compare')}>
         Compare
       </button>
-      <button role="tab" aria-selected={tab === 'bench'} className={tab === 'bench' ? 'on' : ''} data-testid="tab-bench" onClick={() => setTab('bench')}>
+      <button role="tab" aria-selected={tab === 'bench'} tabIndex={tab === 'bench' ? 0 : -1} className={tab === 'bench' ? 'on' : ''} data-testid="tab-bench" onClick={() => setTab('bench')}>
         Benchmark
         {busy && <span className="spinner" aria-label="running" />}
       </button>
@@ -38,6 +50,19 @@ export function App() {
   const tab = useBench((s) => s.tab);
   return (
     <div className="app">
+      <a
+        className="skip-link"
+        href="#main-content"
+        data-testid="skip-link"
+        onClick={(e) => {
+          // Past the model list and the cache panel, into the prompt box (on the Compare tab).
+          e.preventDefault();
+          useBench.getState().setTab('compare');
+          setTimeout(() => document.querySelector<HTMLElement>('[data-testid=prompt]')?.focus());
+        }}
+      >
+        Skip to the prompt
+      </a>
       <Header />
       <DeviceLostBanner />
       <main className="layout">
@@ -45,7 +70,7 @@ export function App() {
           <ModelPicker />
           <CachePanel />
         </aside>
-        <section className="content">
+        <section className="content" id="main-content" tabIndex={-1}>
           {gpu.status === 'unavailable' ? (
             <GpuNotice />
           ) : (

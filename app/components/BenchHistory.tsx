@@ -82,7 +82,7 @@ export function BenchHistory() {
                       <button className="btn btn-ghost small" onClick={() => view(r.id)} disabled={r.id === current}>
                         {r.id === current ? 'Shown' : 'View'}
                       </button>
-                      <button className="btn btn-ghost small" onClick={() => void remove(r.id)} aria-label="Delete this run">
+                      <button className="btn btn-ghost small" onClick={() => void remove(r.id)} aria-label={`Delete the run of ${r.model.name} from ${r.date.slice(0, 19).replace('T', ' ')}`}>
                         Delete
                       </button>
                     </td>

@@ -1,7 +1,8 @@
 // What a new user met on first use (issue 16's defects), each checked in headless Chromium with
 // real WebGPU (SwiftShader) on stories260K served in hub layout: a pasted hub address, a context
 // selector that offers only what the model takes, Compare that needs a prompt, Esc that stops a
-// run, advice that does not suggest the impossible, and a one-run benchmark that claims no quality.
+// run, advice that does not suggest the impossible, keyboard-only use (a skip link, tabs with arrow
+// keys), and a one-run benchmark that claims no quality.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { rm } from 'node:fs/promises';
@@ -72,6 +73,34 @@ describe('first use (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(error).toMatch(/context holds 512/);
     expect(error).toMatch(/512 is the longest this model takes/);
     expect(error).not.toMatch(/longer context/);
+  });
+
+  it('keyboard only: the skip link reaches the prompt, Ctrl+Enter runs Compare, Esc stops it; arrow keys move between the tabs', async () => {
+    // A fresh page: the first Tab stop is the skip link.
+    await page.goto(ui.appUrl(server, REPO));
+    await page.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('skip-link');
+    // Loaded (from the weight cache), with a budget that leaves time to stop.
+    await ui.loadModel(page);
+    await ui.setMaxTokens(page, 500);
+    await page.focus('[data-testid=skip-link]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'prompt', undefined, { timeout: 5_000 });
+    await page.keyboard.type('Once upon a time');
+    await page.keyboard.press('Control+Enter');
+    await page.waitForSelector('[data-testid=stop]', { timeout: 30_000 });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=compare]', { timeout: 30_000 });
+    expect((await page.locator('[data-testid^=status-]').allTextContents()).join(' ')).toMatch(/Stopped/);
+    // The tabs: one stop in the Tab order, the arrow keys move the selection and the focus.
+    expect(await page.getAttribute('[data-testid=tab-bench]', 'tabindex')).toBe('-1');
+    await page.focus('[data-testid=tab-compare]');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('[data-testid=bench-panel]');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('tab-bench');
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForSelector('[data-testid=prompt]');
   });
 
   it('the benchmark offers samples smaller than the 12 built-in prompts, and one run per prompt claims no baseline quality', async () => {
