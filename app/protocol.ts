@@ -38,6 +38,11 @@ export interface EnginePlan {
   refusal: string | null;
 }
 
+/** How the app names a model: its hub id, its folder's name, or "synthetic:<preset>" (the worker's plan and load use it too). */
+export function modelName(model: ModelRef): string {
+  return model.kind === 'hub' ? model.repo : model.kind === 'local' ? model.name : `synthetic:${model.preset}`;
+}
+
 export interface PlanResult {
   name: string;
   modelType: string;

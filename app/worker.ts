@@ -14,7 +14,7 @@ import { hubSource, type HubSource } from '../src/hub/hub';
 import { WeightCache, type CacheKey } from '../src/hub/cache';
 import { loadThroughCache } from '../src/hub/cached_load';
 import { BufferMemoryTracker } from '../src/gpu/memory_tracker';
-import { FORMATS, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
+import { FORMATS, modelName, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
 import { runBenchmark } from './worker_bench';
 import { appLogitRows, planEngines, planShape } from './engine_plan';
 
@@ -108,10 +108,6 @@ async function localSource(model: Extract<ModelRef, { kind: 'local' }>): Promise
 
 function sourceFor(model: Exclude<ModelRef, { kind: 'synthetic' }>): Promise<ModelSource> {
   return model.kind === 'hub' ? hubFor(model) : localSource(model);
-}
-
-function modelName(model: ModelRef): string {
-  return model.kind === 'hub' ? model.repo : model.kind === 'local' ? model.name : `synthetic:${model.preset}`;
 }
 
 async function plan(model: ModelRef, contextLength: number): Promise<PlanResult> {

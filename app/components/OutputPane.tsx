@@ -1,5 +1,5 @@
 import { useApp, paneStats, type Pane } from '../store';
-import type { Format } from '../protocol';
+import { modelName, type Format } from '../protocol';
 import { useComparison } from './useComparison';
 import { bytes, ms, rate } from './format';
 import { engineColor, engineLabel, engineTitle, type PaneRole } from '../engines';
@@ -30,14 +30,20 @@ export function OutputPane({ format, role }: { format: Format; role: PaneRole })
   const pane = useApp((s) => s.run.panes[format]);
   const runStatus = useApp((s) => s.run.status);
   const loaded = useApp((s) => s.load.info?.engines.find((e) => e.format === format) ?? null);
+  const loadedName = useApp((s) => s.load.info?.name ?? null);
+  // Another model picked (or a load that failed) after this one was loaded: the pane says which model it holds.
+  const selected = useApp((s) => (s.model ? modelName(s.model) : null));
+  const stale = loaded !== null && loadedName !== null && selected !== null && selected !== loadedName;
   const comparison = useComparison();
   const synthetic = useApp((s) => s.load.info?.synthetic ?? false);
   const stats = paneStats(pane);
   const idle = runStatus === 'idle';
   const finish = pane.status === 'done' && pane.finish && pane.finish !== 'stopped' ? pane.finish : null;
+  // A pane that never started: skipped by Stop, or not run because the prompt was refused.
+  const never = pane.status === 'waiting' && (runStatus === 'stopped' || runStatus === 'error');
   const status = idle
-    ? loaded ? 'Ready' : 'Not loaded'
-    : runStatus === 'stopped' && pane.status === 'waiting' ? 'Skipped' : STATUS[pane.status] + (finish ? ` · ${FINISH[finish]}` : '');
+    ? loaded ? (stale ? `Holds ${loadedName}` : 'Ready') : 'Not loaded'
+    : never ? (runStatus === 'stopped' ? 'Skipped' : 'Not run') : STATUS[pane.status] + (finish ? ` · ${FINISH[finish]}` : '');
   const contextLength = loaded?.contextLength ?? null;
   return (
     <div className={`card pane pane-${role}`} style={{ ['--engine' as string]: engineColor(format) }} data-testid={`pane-${format}`} data-role={role} data-status={idle ? 'idle' : pane.status}>
@@ -81,7 +87,21 @@ export function OutputPane({ format, role }: { format: Format; role: PaneRole })
       </dl>
       <div className={`output${synthetic ? ' output-ids' : ''}`} data-testid={`output-${format}`} aria-live="polite">
         {pane.text === '' && pane.status !== 'running' ? (
-          <span className="placeholder">{idle ? 'Output appears here.' : pane.status === 'waiting' ? `Runs after the ${role === 'candidate' ? 'baseline' : 'previous engine'}.` : ''}</span>
+          <span className="placeholder">
+            {idle
+              ? stale
+                ? `This engine holds ${loadedName}; Compare runs it until ${selected} is loaded.`
+                : 'Output appears here.'
+              : never
+                ? runStatus === 'stopped'
+                  ? 'Skipped: the run was stopped before this engine started.'
+                  : 'Not run: the run failed before this engine started (see above).'
+                : pane.status === 'waiting'
+                  ? role === 'candidate'
+                    ? 'Runs after the baseline.'
+                    : 'Starting…'
+                  : ''}
+          </span>
         ) : (
           <Text pane={pane} divergence={comparison?.divergence ?? null} />
         )}

@@ -1,5 +1,7 @@
 import { useEffect } from 'react';
 import { useApp, type Settings } from '../store';
+import { modelName } from '../protocol';
+import { engineLabel } from '../engines';
 import { useBench } from '../bench_store';
 
 type NumericKey = 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'maxNewTokens' | 'seed';
@@ -54,6 +56,8 @@ export function PromptPanel() {
   const greedy = settings.temperature === 0;
   const synthetic = ready && (load.info?.synthetic ?? false);
   const blank = settings.prompt.trim() === '';
+  const loadedName = ready ? (load.info?.name ?? null) : null;
+  const selected = useApp((s) => (s.model ? modelName(s.model) : null));
   // Esc stops a run from anywhere on the page.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -76,6 +80,12 @@ export function PromptPanel() {
           </button>
         </div>
       </div>
+      {loadedName && (
+        <p className="hint compare-model" data-testid="compare-model">
+          Compare runs <strong>{loadedName}</strong> ({load.info!.engines.map((e) => engineLabel(e.format)).join(' vs ')})
+          {selected && selected !== loadedName ? `; ${selected} is selected but not loaded: press Load in the model card to use it.` : '.'}
+        </p>
+      )}
       <textarea
         data-testid="prompt"
         rows={3}

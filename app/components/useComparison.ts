@@ -16,6 +16,9 @@ export interface ComparisonResult {
   speedup: number | null;
   /** candidate weight bytes over the baseline's */
   memoryRatio: number | null;
+  /** an engine was stopped: only the first `compared` tokens, which both produced, are compared */
+  incomplete: boolean;
+  compared: number;
 }
 
 /** Metrics once both engines have finished (or been stopped after producing tokens). */
@@ -31,13 +34,20 @@ export function useComparison(): ComparisonResult | null {
     if (run.status === 'running' || !finished(base) || !finished(cand)) return null;
     const x = paneStats(base);
     const y = paneStats(cand);
+    // A stopped engine did not diverge where it stopped: compare only the tokens both produced.
+    const incomplete = base.status === 'stopped' || cand.status === 'stopped';
+    const n = incomplete ? Math.min(base.ids.length, cand.ids.length) : Math.max(base.ids.length, cand.ids.length);
+    const cut = (p: typeof base) => (incomplete ? { ids: p.ids.slice(0, n), text: p.text.slice(0, p.offsets[n] ?? p.text.length) } : p);
+    const [bb, cc] = [cut(base), cut(cand)];
     return {
       baseline: b.format,
       candidate: c.format,
       tokens: { baseline: base.ids.length, candidate: cand.ids.length },
-      agreement: tokenAgreement(base.ids, cand.ids),
-      divergence: firstDivergence(base.ids, cand.ids),
-      rougeL: rougeL(cand.text, base.text).f1,
+      agreement: tokenAgreement(bb.ids, cc.ids),
+      divergence: firstDivergence(bb.ids, cc.ids),
+      rougeL: rougeL(cc.text, bb.text).f1,
+      incomplete,
+      compared: n,
       speedup: x.tokensPerSecond && y.tokensPerSecond ? y.tokensPerSecond / x.tokensPerSecond : null,
       memoryRatio: b.weightBytes && c.weightBytes ? c.weightBytes / b.weightBytes : null,
     };

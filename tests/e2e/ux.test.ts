@@ -1,7 +1,8 @@
 // What a new user met on first use (issue 16's defects), each checked in headless Chromium with
 // real WebGPU (SwiftShader) on stories260K served in hub layout: a pasted hub address, a context
 // selector that offers only what the model takes, Compare that needs a prompt, Esc that stops a
-// run, advice that does not suggest the impossible, keyboard-only use (a skip link, tabs with arrow
+// run, a stopped engine compared only on what it produced, panes that say what never ran and which
+// model they hold, advice that does not suggest the impossible, keyboard-only use (a skip link, tabs with arrow
 // keys), and a one-run benchmark that claims no quality.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -63,8 +64,13 @@ describe('first use (headless Chromium, WebGPU on SwiftShader)', () => {
     await page.waitForFunction(() => Number(document.querySelector('[data-testid^=tokens-]')?.textContent ?? 0) >= 1, undefined, { timeout: 60_000 });
     await page.keyboard.press('Escape');
     await page.waitForSelector('[data-testid=compare]', { timeout: 30_000 });
-    const statuses = await page.locator('[data-testid^=status-]').allTextContents();
-    expect(statuses.join(' ')).toMatch(/Stopped/);
+    // Stopped during the baseline (FP16 runs first): INT8 never started, and says so.
+    expect(await text('status-f16')).toBe('Stopped');
+    expect(await text('status-int8')).toBe('Skipped');
+    expect(await text('output-int8')).toMatch(/^Skipped: the run was stopped before this engine started/);
+    // ... and nothing is compared (no "diverges", no agreement over tokens one engine never made).
+    expect(await page.getAttribute('[data-testid=comparison]', 'data-incomplete')).toBe('true');
+    expect(await text('comparison')).toMatch(/nothing to compare/);
 
     // 600 words is well over 512 tokens of stories260K's 512-token vocabulary.
     await ui.compare(page, 'Lily and Tom went to the park. '.repeat(100), 8);
@@ -73,6 +79,32 @@ describe('first use (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(error).toMatch(/context holds 512/);
     expect(error).toMatch(/512 is the longest this model takes/);
     expect(error).not.toMatch(/longer context/);
+    // Neither engine ran: no pane waits for anything.
+    for (const f of ['f16', 'int8']) {
+      expect(await text(`status-${f}`)).toBe('Not run');
+      expect(await text(`output-${f}`)).toMatch(/^Not run: the run failed before this engine started/);
+    }
+  });
+
+  it('an engine stopped midway is compared on the tokens both produced; another model picked: the prompt card says which model Compare runs', async () => {
+    await ui.compare(page, 'Once upon a time', 400);
+    // Let FP16 finish (400 tokens or end of text), then stop INT8 after a few tokens.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=tokens-int8]')?.textContent ?? 0) >= 3, undefined, { timeout: 120_000 });
+    await page.click('[data-testid=stop]');
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 30_000 });
+    const [f16, int8] = [Number(await text('tokens-f16')), Number(await text('tokens-int8'))];
+    expect(await text('status-int8')).toBe('Stopped');
+    expect(int8).toBeLessThan(f16);
+    expect(await page.getAttribute('[data-testid=comparison]', 'data-incomplete')).toBe('true');
+    expect(await text('comparison-incomplete')).toBe(`stopped: first ${int8} tokens compared`);
+    expect(await text('metric-agreement')).toContain(`over ${int8} tokens (both produced)`);
+    // Not "diverges at token <int8 + 1>": stopping is not diverging.
+    expect(await text('comparison')).not.toContain(`diverges at token ${int8 + 1}`);
+
+    expect(await text('compare-model')).toMatch(/^Compare runs fixtures\/stories260K \(FP16 vs INT8\)\.$/);
+    await page.click('[data-testid=synthetic-tiny]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=plan]')?.textContent?.includes('synthetic:tiny'), undefined, { timeout: 60_000 });
+    expect(await text('compare-model')).toMatch(/synthetic:tiny is selected but not loaded/);
   });
 
   it('keyboard only: the skip link reaches the prompt, Ctrl+Enter runs Compare, Esc stops it; arrow keys move between the tabs', async () => {
@@ -83,6 +115,11 @@ describe('first use (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('skip-link');
     // Loaded (from the weight cache), with a budget that leaves time to stop.
     await ui.loadModel(page);
+    // Another model picked but not loaded: the idle panes name the model they hold.
+    await page.click('[data-testid=synthetic-tiny]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=plan]')?.textContent?.includes('synthetic:tiny'), undefined, { timeout: 60_000 });
+    expect(await text('status-f16')).toBe(`Holds ${REPO}`);
+    expect(await text('output-int8')).toBe(`This engine holds ${REPO}; Compare runs it until synthetic:tiny is loaded.`);
     await ui.setMaxTokens(page, 500);
     await page.focus('[data-testid=skip-link]');
     await page.keyboard.press('Enter');
