@@ -30,12 +30,14 @@ export function useComparison(): ComparisonResult | null {
     if (!b || !c) return null;
     const base = run.panes[b.format];
     const cand = run.panes[c.format];
-    const finished = (p: typeof base) => p.status === 'done' || p.status === 'stopped';
+    // A pane skipped by Stop counts as stopped with no tokens.
+    const skipped = (p: typeof base) => run.status === 'stopped' && p.status === 'waiting';
+    const finished = (p: typeof base) => p.status === 'done' || p.status === 'stopped' || skipped(p);
     if (run.status === 'running' || !finished(base) || !finished(cand)) return null;
     const x = paneStats(base);
     const y = paneStats(cand);
     // A stopped engine did not diverge where it stopped: compare only the tokens both produced.
-    const incomplete = base.status === 'stopped' || cand.status === 'stopped';
+    const incomplete = base.status === 'stopped' || cand.status === 'stopped' || skipped(base) || skipped(cand);
     const n = incomplete ? Math.min(base.ids.length, cand.ids.length) : Math.max(base.ids.length, cand.ids.length);
     const cut = (p: typeof base) => (incomplete ? { ids: p.ids.slice(0, n), text: p.text.slice(0, p.offsets[n] ?? p.text.length) } : p);
     const [bb, cc] = [cut(base), cut(cand)];
