@@ -1,4 +1,4 @@
-import type { KeyboardEvent } from 'react';
+import { useEffect, type KeyboardEvent } from 'react';
 import { Header } from './components/Header';
 import { GpuNotice, DeviceLostBanner } from './components/GpuNotice';
 import { ModelPicker } from './components/ModelPicker';
@@ -48,6 +48,11 @@ export function App() {
   const formats = useApp(useShallow(shownFormats));
   const roles = rolesOf(formats);
   const tab = useBench((s) => s.tab);
+  // One column (a phone): the Load button is far down the model card, and the prompt moves to the
+  // top once the model is ready; bring the page there.
+  useEffect(() => {
+    if (ready && window.matchMedia('(max-width: 1000px)').matches) window.scrollTo({ top: 0 });
+  }, [ready]);
   return (
     <div className="app">
       <a
@@ -65,7 +70,7 @@ export function App() {
       </a>
       <Header />
       <DeviceLostBanner />
-      <main className="layout">
+      <main className={`layout${ready ? ' layout-loaded' : ''}`}>
         <aside className="sidebar">
           <ModelPicker />
           <CachePanel />

@@ -6,7 +6,8 @@
 // keys), and a one-run benchmark that claims no quality.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { startServer, type FixtureServer } from './server';
 import * as ui from './browser';
 import { modelDir } from '../unit/fixtures';
@@ -23,6 +24,7 @@ const text = (id: string) => ui.textOf(page, id);
 beforeAll(async () => {
   distDir = await ui.buildApp('int8-llm-ux-');
   server = await startServer({ distDir, repos: { [REPO]: { dir: modelDir('stories260K') } } });
+  await mkdir(ui.SHOTS, { recursive: true });
   browser = await ui.launchChromium();
   ({ page } = await ui.newAppPage(browser));
 });
@@ -150,5 +152,44 @@ describe('first use (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(baseline).toEqual(['—', '—', '—']);
     expect(await text('bench-results')).toMatch(/nothing to compare/);
     expect(await text('bench-panel')).toMatch(/5 prompts × 1 run \+ 0 warm-up/);
+  });
+
+  it('at 390x844 (a phone): no horizontal scroll on either tab, and the prompt within the first screen once a model is loaded', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const phone = await context.newPage();
+    try {
+      await phone.goto(ui.appUrl(server, REPO));
+      await ui.loadModel(phone);
+      // What sticks out past the viewport's right edge, named for the failure message.
+      const overflow = () =>
+        phone.evaluate(() => {
+          const W = document.documentElement.clientWidth;
+          const out = [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().right > W + 1 && !e.closest('.table-scroll'))
+            .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}${e.getAttribute('data-testid') ? `[${e.getAttribute('data-testid')}]` : ''}`);
+          return { scroll: document.documentElement.scrollWidth - W, out: out.slice(0, 8) };
+        });
+      expect(await overflow()).toEqual({ scroll: 0, out: [] });
+      // In view where the page stands after Load (no scrolling needed), and near the top of the page.
+      const [top, pageTop] = await phone.evaluate(() => {
+        const r = document.querySelector('[data-testid=prompt]')!.getBoundingClientRect();
+        return [r.top, r.top + window.scrollY];
+      });
+      expect(top).toBeGreaterThanOrEqual(0);
+      expect(top).toBeLessThan(844 - 80);
+      expect(pageTop).toBeLessThan(844 - 80);
+      await phone.screenshot({ path: path.join(ui.SHOTS, 'app-phone.png') });
+      await phone.click('[data-testid=tab-bench]');
+      await ui.runSmallBenchmark(phone);
+      expect(await overflow()).toEqual({ scroll: 0, out: [] });
+      // The pane stats and the GPU's name are whole, not cut off.
+      await phone.click('[data-testid=tab-compare]');
+      for (const el of [...(await phone.locator('.stats dt').all()), ...(await phone.locator('.stats dd').all()), phone.locator('[data-testid=gpu-status]')]) {
+        expect(await el.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+      }
+      expect(await phone.textContent('[data-testid=gpu-status]')).toMatch(/swiftshader/i);
+    } finally {
+      await context.close();
+    }
   });
 });
