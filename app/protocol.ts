@@ -68,6 +68,8 @@ export interface LoadedEngine {
   contextLength: number;
   fromCache: boolean;
   loadMs: number;
+  /** the short generation run right after the load, so that no timed run is the first */
+  warmupMs: number;
 }
 
 export interface LoadedInfo {
@@ -110,12 +112,13 @@ export type ToWorker =
   | { type: 'lose-device' };
 
 export type FromWorker =
-  | { type: 'gpu'; adapter: string; maxBufferBytes: number; features: string[] }
+  /** software: a CPU implementation of WebGPU (SwiftShader, llvmpipe): its speeds are not a GPU's */
+  | { type: 'gpu'; adapter: string; software: boolean; maxBufferBytes: number; features: string[] }
   | { type: 'gpu-unavailable'; error: WireError }
   | { type: 'plan'; requestId: number; plan: PlanResult }
   | { type: 'plan-error'; requestId: number; error: WireError }
   | { type: 'download'; progress: DownloadProgress }
-  | { type: 'load-progress'; format: Format; phase: 'cache' | 'convert' | 'synthetic'; tensorsDone: number; tensorsTotal: number }
+  | { type: 'load-progress'; format: Format; phase: 'cache' | 'convert' | 'synthetic' | 'compile' | 'warmup'; tensorsDone: number; tensorsTotal: number }
   | { type: 'engine-loaded'; engine: LoadedEngine }
   | { type: 'loaded'; info: LoadedInfo }
   | { type: 'load-error'; error: WireError }

@@ -23,13 +23,13 @@ function syntheticPreset(name: string): string {
 
 export type GpuState =
   | { status: 'starting' }
-  | { status: 'ready'; adapter: string; maxBufferBytes: number; features: string[] }
+  | { status: 'ready'; adapter: string; software: boolean; maxBufferBytes: number; features: string[] }
   | { status: 'unavailable'; error: WireError };
 
 export type PlanState = { status: 'idle' } | { status: 'checking' } | { status: 'ready'; plan: PlanResult } | { status: 'error'; error: WireError };
 
 export interface EngineLoad {
-  phase: 'waiting' | 'cache' | 'convert' | 'synthetic' | 'done';
+  phase: 'waiting' | 'cache' | 'convert' | 'synthetic' | 'compile' | 'warmup' | 'done';
   tensorsDone: number;
   tensorsTotal: number;
   loaded: LoadedEngine | null;
@@ -177,7 +177,7 @@ export const useApp = create<AppState>()((set, get) => {
   const onMessage = (m: FromWorker) => {
     switch (m.type) {
       case 'gpu':
-        set({ gpu: { status: 'ready', adapter: m.adapter, maxBufferBytes: m.maxBufferBytes, features: m.features } });
+        set({ gpu: { status: 'ready', adapter: m.adapter, software: m.software, maxBufferBytes: m.maxBufferBytes, features: m.features } });
         if (get().plan.status === 'idle') plan();
         return;
       case 'gpu-unavailable':

@@ -1,6 +1,7 @@
 import type { EngineSummary, Stat, SuiteReport } from '../../src/bench/suite_report';
 import type { LatencySummary } from '../../src/bench/report';
 import { formatUsd } from '../../src/bench/cost';
+import { isSoftwareAdapter } from '../../src/gpu/device';
 import { download, useBench } from '../bench_store';
 import { BenchCharts } from './BenchCharts';
 import { EvalResults } from './EvalResults';
@@ -133,6 +134,9 @@ export function BenchResults() {
           : `Quality compares each output with the ${base}’s first run of the same prompt; for the ${base} itself, its later runs (a determinism check, so it reads 1.000 when runs agree${r.settings.repetitions === 1 ? '; with one run per prompt there is nothing to compare, hence “—”' : ''}).`}{' '}
         Cost: {r.engines[0]?.cost.assumption.replace(/ \(.*?\)/, '')}.
         {r.model.synthetic && ' Synthetic weights: the outputs are token ids, so quality only says whether the engines pick the same ids.'}
+        {isSoftwareAdapter(r.tags.adapter) && (
+          <strong data-testid="bench-software-note"> {r.tags.adapter.name} is a software adapter (WebGPU on the CPU): these speeds measure the CPU, not a GPU.</strong>
+        )}
       </p>
       <BenchCharts r={r} />
       {r.eval && <EvalResults ev={r.eval} />}

@@ -13,7 +13,9 @@ function Bar({ value, label }: { value: number | null; label: string }) {
 
 function engineLine(e: EngineLoad, failed: boolean): string {
   if (failed) return 'not loaded';
-  if (e.phase === 'done' && e.loaded) return `ready in ${ms(e.loaded.loadMs)}${e.loaded.fromCache ? ' · from cache' : ''}`;
+  if (e.phase === 'done' && e.loaded) return `ready in ${ms(e.loaded.loadMs)}${e.loaded.fromCache ? ' · from cache' : ''} · warmed up`;
+  if (e.phase === 'compile') return 'compiling GPU kernels';
+  if (e.phase === 'warmup') return 'warming up: one short generation, so no timed run is the first';
   if (e.phase === 'cache') return `reading cache · ${e.tensorsDone}${e.tensorsTotal ? ` / ${e.tensorsTotal}` : ''} tensors`;
   if (e.phase === 'synthetic') return 'generating random weights on the GPU';
   if (e.phase === 'convert') return `converting & uploading · ${e.tensorsDone} / ${e.tensorsTotal} tensors`;

@@ -57,6 +57,7 @@ export function PromptPanel() {
   const synthetic = ready && (load.info?.synthetic ?? false);
   const blank = settings.prompt.trim() === '';
   const loadedName = ready ? (load.info?.name ?? null) : null;
+  const software = useApp((s) => (s.gpu.status === 'ready' && s.gpu.software ? s.gpu.adapter : null));
   const selected = useApp((s) => (s.model ? modelName(s.model) : null));
   // Esc stops a run from anywhere on the page.
   useEffect(() => {
@@ -83,7 +84,14 @@ export function PromptPanel() {
       {loadedName && (
         <p className="hint compare-model" data-testid="compare-model">
           Compare runs <strong>{loadedName}</strong> ({load.info!.engines.map((e) => engineLabel(e.format)).join(' vs ')})
-          {selected && selected !== loadedName ? `; ${selected} is selected but not loaded: press Load in the model card to use it.` : '.'}
+          {selected && selected !== loadedName ? `; ${selected} is selected but not loaded: press Load in the model card to use it.` : '.'} Both engines were
+          warmed up after loading, so the first run is not timed cold.
+        </p>
+      )}
+      {software && (
+        <p className="hint" data-testid="software-note">
+          <strong>{software}</strong> is a software adapter: WebGPU runs on the CPU here, so tokens/s and time to first token measure the CPU, not a GPU.
+          The engines’ ratios still say which does less work.
         </p>
       )}
       <textarea
