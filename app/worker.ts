@@ -14,6 +14,7 @@ import { hubSource, type HubSource } from '../src/hub/hub';
 import { WeightCache, type CacheKey } from '../src/hub/cache';
 import { loadThroughCache } from '../src/hub/cached_load';
 import { BufferMemoryTracker } from '../src/gpu/memory_tracker';
+import { PipelineCache } from '../src/gpu/pipelines';
 import { FORMATS, modelName, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
 import { runBenchmark } from './worker_bench';
 import { appLogitRows, planEngines, planShape } from './engine_plan';
@@ -29,6 +30,17 @@ let gpu: Promise<GpuContext> | null = null;
 const engines = new Map<Format, Engine>();
 /** the model the engines hold and their formats (baseline first), once all are loaded */
 let loadedModel: { name: string; synthetic: boolean; formats: Format[] } | null = null;
+/**
+ * Compiled pipelines of this device, shared by every engine the worker builds: the kernels that do
+ * not read weights (attention, norms, RoPE, the KV append, sampling) and any of the same format
+ * and shape compile once for both engines of a pair and for every reload of a model.
+ */
+const pipelineCaches = new WeakMap<GPUDevice, PipelineCache>();
+const pipelinesFor = (g: GpuContext) => {
+  let c = pipelineCaches.get(g.device);
+  if (!c) pipelineCaches.set(g.device, (c = new PipelineCache(g.device)));
+  return c;
+};
 /** counts GPU buffers per engine, for the benchmark's peak memory */
 let tracker = new BufferMemoryTracker();
 let loading: AbortController | null = null;
@@ -202,7 +214,7 @@ async function load(model: ModelRef, contextLength: number, formats: Format[]): 
       if (model.kind === 'synthetic') {
         // Nothing to download or cache: the weights are generated on the GPU in a moment.
         post({ type: 'load-progress', format, phase: 'synthetic', tensorsDone: 0, tensorsTotal: 0 });
-        engine = await loadSyntheticEngine(g, model.preset, format, { contextLength, maxLogitRows: appLogitRows });
+        engine = await loadSyntheticEngine(g, model.preset, format, { contextLength, maxLogitRows: appLogitRows, pipelines: pipelinesFor(g) });
       } else {
         // From the cache when it holds the weights (a corrupt entry is downloaded again), else from
         // the source while caching them; a full disk only means not cached (src/hub/cached_load.ts).
@@ -211,6 +223,7 @@ async function load(model: ModelRef, contextLength: number, formats: Format[]): 
           format,
           contextLength,
           maxLogitRows: appLogitRows,
+          pipelines: pipelinesFor(g),
           // The app needs text: a model without tokenizer.json is refused before its weights load.
           requireTokenizer: true,
           cache: key ? cache : null,

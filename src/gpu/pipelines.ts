@@ -55,6 +55,11 @@ export class PipelineCache {
       const desc: GPUComputePipelineDescriptor = { label: key, layout: 'auto', compute: { module, entryPoint, constants: numeric } };
       p = this.compile(desc);
       this.pipelines.set(key, p);
+      // A failed compile is not kept: a cache shared by many loads would otherwise fail them all.
+      const mine = p;
+      p.catch(() => {
+        if (this.pipelines.get(key) === mine) this.pipelines.delete(key);
+      });
     }
     return p;
   }
