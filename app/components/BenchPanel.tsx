@@ -62,7 +62,12 @@ const EVAL_CHOICES: Array<{ value: BenchForm['evalText']; label: string }> = [
 /** Reads a dropped or chosen file as UTF-8 text into the form, refusing what is not text or too long. */
 async function readTextFile(file: File, setError: (m: string | null) => void): Promise<void> {
   if (file.size > 4 * MAX_EVAL_CHARS) return setError(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the evaluation takes texts up to ${MAX_EVAL_CHARS.toLocaleString('en-US')} characters`);
-  const text = await file.text();
+  let text: string;
+  try {
+    text = await file.text();
+  } catch (e) {
+    return setError(`${file.name} could not be read: ${(e as Error).message}`);
+  }
   if (text.includes('\u0000')) return setError(`${file.name} is not a text file`);
   if (text.length > MAX_EVAL_CHARS) return setError(`${file.name} has ${text.length.toLocaleString('en-US')} characters; the evaluation takes up to ${MAX_EVAL_CHARS.toLocaleString('en-US')}`);
   if (!text.trim()) return setError(`${file.name} is empty`);
