@@ -2,13 +2,14 @@
 // (SwiftShader): the production build served next to the fixtures in hub layout. Kept apart from
 // app.test.ts so each file owns one page; small settings keep it fast on two cores.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { mkdir, rm, readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, type FixtureServer } from './server';
+import type { FixtureServer } from './server';
 import * as ui from './browser';
 import { SHOTS, LOAD_MS } from './browser';
 import { modelDir, FIXTURES } from '../unit/fixtures';
+import { csvCells } from '../unit/csv';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import type { SuiteReport } from '../../src/bench/suite_report';
 import { BUILTIN_EVAL_TEXT } from '../../src/bench/eval/builtin_text';
@@ -19,31 +20,22 @@ const ALPACA = path.join(FIXTURES, 'prompts', 'alpaca_eval_instructions.json');
 const ALPACA_PATH = '/datasets/tatsu-lab/alpaca_eval/resolve/main/alpaca_eval.json';
 
 let server: FixtureServer;
-let browser: Browser;
 let page: Page;
-let distDir: string;
+let app: ui.AppSession;
 
 const appUrl = (model: string, extra = '') => ui.appUrl(server, model, extra);
 const text = (id: string) => ui.textOf(page, id);
 
 beforeAll(async () => {
-  distDir = await ui.buildApp('int8-llm-bench-');
-  server = await startServer({
-    distDir,
+  app = await ui.openApp('int8-llm-bench-', {
     repos: { 'fixtures/stories260K': { dir: MODEL } },
     // The AlpacaEval instructions, served where the hub keeps the dataset's file.
     datasets: { 'tatsu-lab/alpaca_eval': { 'alpaca_eval.json': ALPACA } },
   });
-  await mkdir(SHOTS, { recursive: true });
-  browser = await ui.launchChromium();
-  ({ page } = await ui.newAppPage(browser));
+  ({ server, page } = app);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (distDir) await rm(distDir, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 describe('synthetic models (headless Chromium, WebGPU on SwiftShader)', () => {
   it('the tiny preset is planned, built on the GPU without any download, and compared as token ids', async () => {
@@ -224,11 +216,7 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     await page.goto(appUrl('fixtures/stories260K', '&engines=f32,int8'));
     await ui.loadModel(page);
     await page.click('[data-testid=tab-bench]');
-    await page.click('[data-testid=bench-set-builtin]');
-    await page.selectOption('[data-testid=bench-sample]', '5');
-    await setBench('maxNewTokens', '4');
-    await setBench('warmup', '0');
-    await setBench('repetitions', '1');
+    await ui.setSmallBenchmark(page);
     // Your text, still empty: a clear error, nothing runs.
     await page.click('[data-testid=bench-eval-custom]');
     await page.click('[data-testid=bench-run]');
@@ -259,11 +247,9 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(await text('eval-ppl-f32')).toBe(f32!.perplexity.toFixed(3));
     expect(await text('eval-kl-int8')).toBe(v.meanKl.toExponential(2));
     const csv = (await exported('bench-export-csv')).body.trimEnd().split('\n');
-    const head = csv[0]!.split(',');
-    const int8Row = csv.find((l) => l.includes(',int8,false,'))!;
-    // the columns after cost_assumption (the one quoted cell) are plain numbers
-    const cells = int8Row.slice(int8Row.lastIndexOf('"') + 2).split(',');
-    const at = (name: string) => cells[head.indexOf(name) - head.indexOf('cost_assumption') - 1];
+    const head = csvCells(csv[0]!);
+    const cells = csvCells(csv.find((l) => l.includes(',int8,false,'))!);
+    const at = (name: string) => cells[head.indexOf(name)];
     expect(at('eval_text')).toBe('builtin-v1');
     expect(Number(at('perplexity'))).toBe(int8!.perplexity);
     expect(Number(at('kl_mean'))).toBe(v.meanKl);

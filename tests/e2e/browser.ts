@@ -2,10 +2,10 @@
 // and the few page steps every test file takes (load a model, set the token budget, compare).
 import { build } from 'vite';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { FixtureServer } from './server';
+import { startServer, type FixtureServer, type ServerOptions } from './server';
 
 export const ROOT = path.resolve(__dirname, '../..');
 /** screenshots, kept after the run */
@@ -35,6 +35,38 @@ export async function newAppPage(browser: Browser): Promise<{ context: BrowserCo
   return { context, page };
 }
 
+/** What a browser test file sets up once: the production build, the fixture hub serving it, Chromium and one desktop page. */
+export interface AppSession {
+  distDir: string;
+  server: FixtureServer;
+  browser: Browser;
+  page: Page;
+  /** closes Chromium and the server and deletes the build */
+  close(): Promise<void>;
+}
+
+/** Builds the app into a fresh folder (`prefix`), serves it with `serve`'s repos and datasets, and opens Chromium on one page. */
+export async function openApp(prefix: string, serve: Omit<ServerOptions, 'distDir'>): Promise<AppSession> {
+  const distDir = await buildApp(prefix);
+  let server: FixtureServer | null = null;
+  let browser: Browser | null = null;
+  const close = async () => {
+    await browser?.close();
+    await server?.close();
+    await rm(distDir, { recursive: true, force: true });
+  };
+  try {
+    server = await startServer({ distDir, ...serve });
+    await mkdir(SHOTS, { recursive: true });
+    browser = await launchChromium();
+    const { page } = await newAppPage(browser);
+    return { distDir, server, browser, page, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
 /** The app's address with the test server as its hub and `model` preselected. */
 export const appUrl = (server: FixtureServer, model: string, extra = '') => `${server.url}/?hub=${encodeURIComponent(server.url)}&model=${model}${extra}`;
 
@@ -59,14 +91,19 @@ export async function compare(page: Page, prompt: string, maxNewTokens: number):
   await page.click('[data-testid=compare]');
 }
 
-/** On the Benchmark tab: the built-in set, 5 prompts x 4 tokens, no warm-up, 1 repetition, no teacher-forced evaluation; runs it and waits for the results. */
-export async function runSmallBenchmark(page: Page): Promise<void> {
+/** On the Benchmark tab: the built-in set, 5 prompts x 4 tokens, no warm-up, 1 repetition. */
+export async function setSmallBenchmark(page: Page): Promise<void> {
   await page.click('[data-testid=bench-set-builtin]');
-  await page.click('[data-testid=bench-eval-off]');
   await page.selectOption('[data-testid=bench-sample]', '5');
   await page.fill('[data-testid=bench-maxNewTokens]', '4');
   await page.fill('[data-testid=bench-warmup]', '0');
   await page.fill('[data-testid=bench-repetitions]', '1');
+}
+
+/** setSmallBenchmark with no teacher-forced evaluation; runs it and waits for the results. */
+export async function runSmallBenchmark(page: Page): Promise<void> {
+  await setSmallBenchmark(page);
+  await page.click('[data-testid=bench-eval-off]');
   await page.click('[data-testid=bench-run]');
   await page.waitForSelector('[data-testid=bench-results]', { timeout: 300_000 });
 }

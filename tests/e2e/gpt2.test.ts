@@ -3,33 +3,25 @@
 // are compared; the benchmark runs them; a reload loads both from the cache. The fixture is the
 // random-weight gpt2-f32 (its logits and greedy ids against HF are tests/gpu/golden.test.ts's).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { rm } from 'node:fs/promises';
-import { startServer, type FixtureServer } from './server';
+import type { Page } from 'playwright-core';
+import type { FixtureServer } from './server';
 import * as ui from './browser';
 import { modelDir } from '../unit/fixtures';
 
 const REPO = 'fixtures/gpt2-f32';
 let server: FixtureServer;
-let browser: Browser;
 let page: Page;
-let distDir: string;
+let app: ui.AppSession;
 
 const text = (id: string) => ui.textOf(page, id);
 const weightRequests = (from = 0) => server.log.slice(from).filter((r) => r.path.endsWith('.safetensors') && r.method === 'GET');
 
 beforeAll(async () => {
-  distDir = await ui.buildApp('int8-llm-gpt2-');
-  server = await startServer({ distDir, repos: { [REPO]: { dir: modelDir('gpt2-f32') } } });
-  browser = await ui.launchChromium();
-  ({ page } = await ui.newAppPage(browser));
+  app = await ui.openApp('int8-llm-gpt2-', { repos: { [REPO]: { dir: modelDir('gpt2-f32') } } });
+  ({ server, page } = app);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (distDir) await rm(distDir, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 describe('GPT-2 in the app', () => {
   it('the plan names gpt2; F32 and INT8 load from one download, stream and are compared', async () => {

@@ -6,10 +6,10 @@
 // forks from f32 (at token 62). Chat mode: the app feeds the ChatML text rendered by
 // renderChatTemplate, and each pane equals the same engine's output in Node (Dawn) on those ids.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { mkdir, rm, readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, type FixtureServer } from './server';
+import type { FixtureServer } from './server';
 import * as ui from './browser';
 import { SHOTS } from './browser';
 import { TextTokenizer } from '../../src/model/tokenizer';
@@ -52,9 +52,8 @@ const CHAT_MESSAGE = 'Write a function that reverses a string.';
 const CHAT_N = 16;
 
 let server: FixtureServer;
-let browser: Browser;
 let page: Page;
-let distDir: string;
+let app: ui.AppSession;
 let tokenizer: TextTokenizer;
 const text = (id: string) => ui.textOf(page, id);
 const decode = (ids: number[]) => tokenizer.decode(ids);
@@ -104,19 +103,12 @@ async function expectComparison(f16: number[], int8: number[]): Promise<void> {
 
 beforeAll(async () => {
   tokenizer = new TextTokenizer(await readFile(path.join(MODEL, 'tokenizer.json'), 'utf8'), await readFile(path.join(MODEL, 'tokenizer_config.json'), 'utf8'));
-  distDir = await ui.buildApp('int8-llm-pycode-');
-  server = await startServer({ distDir, repos: { [REPO]: { dir: MODEL } } });
-  await mkdir(SHOTS, { recursive: true });
-  browser = await ui.launchChromium();
-  ({ page } = await ui.newAppPage(browser));
+  app = await ui.openApp('int8-llm-pycode-', { repos: { [REPO]: { dir: MODEL } } });
+  ({ server, page } = app);
   log('app built, server and Chromium started');
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (distDir) await rm(distDir, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 describe('pycode-20M in the app (headless Chromium, WebGPU on SwiftShader, local hub)', () => {
   it('the test prompts tokenize in raw mode to the oracle prompt ids (no BOS: the SmolLM2 tokenizer adds none)', () => {

@@ -4,10 +4,10 @@
 // in JSON and CSV), and `engines=q4` survives a reload and loads from the cache. A file of its own:
 // its page, server and weight cache are apart from the other files'.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { mkdir, rm, readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, type FixtureServer } from './server';
+import type { FixtureServer } from './server';
 import * as ui from './browser';
 import { SHOTS } from './browser';
 import { parseConfig } from '../../src/model/config';
@@ -18,9 +18,8 @@ import { modelDir } from '../unit/fixtures';
 const MODEL = modelDir('stories260K');
 
 let server: FixtureServer;
-let browser: Browser;
 let page: Page;
-let distDir: string;
+let app: ui.AppSession;
 
 const text = (id: string) => ui.textOf(page, id);
 const count = (selector: string) => page.locator(selector).count();
@@ -33,18 +32,11 @@ async function exported(id: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  distDir = await ui.buildApp('int8-llm-single-');
-  server = await startServer({ distDir, repos: { 'fixtures/stories260K': { dir: MODEL } } });
-  await mkdir(SHOTS, { recursive: true });
-  browser = await ui.launchChromium();
-  ({ page } = await ui.newAppPage(browser));
+  app = await ui.openApp('int8-llm-single-', { repos: { 'fixtures/stories260K': { dir: MODEL } } });
+  ({ server, page } = app);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (distDir) await rm(distDir, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 describe('the candidate alone (headless Chromium, WebGPU on SwiftShader)', () => {
   it('a large preset starts with Q4 alone, its badge the plan\'s total; another model the default pair; a pick wins over both', async () => {

@@ -5,35 +5,26 @@
 // model they hold, advice that does not suggest the impossible, keyboard-only use (a skip link, tabs with arrow
 // keys), and a one-run benchmark that claims no quality.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { mkdir, rm } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
 import path from 'node:path';
-import { startServer, type FixtureServer } from './server';
+import type { FixtureServer } from './server';
 import * as ui from './browser';
 import { modelDir } from '../unit/fixtures';
 
 const REPO = 'fixtures/stories260K';
 
 let server: FixtureServer;
-let browser: Browser;
 let page: Page;
-let distDir: string;
+let app: ui.AppSession;
 
 const text = (id: string) => ui.textOf(page, id);
 
 beforeAll(async () => {
-  distDir = await ui.buildApp('int8-llm-ux-');
-  server = await startServer({ distDir, repos: { [REPO]: { dir: modelDir('stories260K') } } });
-  await mkdir(ui.SHOTS, { recursive: true });
-  browser = await ui.launchChromium();
-  ({ page } = await ui.newAppPage(browser));
+  app = await ui.openApp('int8-llm-ux-', { repos: { [REPO]: { dir: modelDir('stories260K') } } });
+  ({ server, page } = app);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (distDir) await rm(distDir, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 describe('first use (headless Chromium, WebGPU on SwiftShader)', () => {
   it('a pasted hub address names the model; invalid characters are named; the context offers only what the model takes', async () => {
@@ -159,7 +150,7 @@ describe('first use (headless Chromium, WebGPU on SwiftShader)', () => {
   });
 
   it('at 390x844 (a phone): no horizontal scroll on either tab, and the prompt within the first screen once a model is loaded', async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await app.browser.newContext({ viewport: { width: 390, height: 844 } });
     const phone = await context.newPage();
     try {
       await phone.goto(ui.appUrl(server, REPO));

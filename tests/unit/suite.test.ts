@@ -19,6 +19,7 @@ import type { Engine, GenerateOptions, GeneratedToken } from '../../src/model/en
 import { GREEDY } from '../../src/model/engine';
 import { withoutSelfQuality } from '../../app/worker_bench';
 import { FIXTURES } from './fixtures';
+import { csvCells } from './csv';
 
 const ALPACA_FIXTURE = path.join(FIXTURES, 'prompts', 'alpaca_eval_instructions.json');
 
@@ -216,25 +217,6 @@ describe('prompt ids for models without a tokenizer', () => {
     expect(() => idsFromPrompt('1 600', 512, 1)).toThrow(PromptIdsError);
   });
 });
-
-/** The cells of one CSV line (quoted cells unquoted). */
-function csvCells(line: string): string[] {
-  const cells: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') cells.push(cur), (cur = '');
-    else cur += c;
-  }
-  cells.push(cur);
-  return cells;
-}
 
 /** An engine that replays scripted outputs with scripted timestamps: 100 ms to the first token, 10 ms per token after. */
 function scriptedEngine(outputs: (promptLength: number, call: number) => number[], contextLength = 64) {
