@@ -283,11 +283,16 @@ describe('demo app (headless Chromium, WebGPU on SwiftShader)', () => {
 
   it('switching models mid-generation stops the run first, then loads the new model (a local folder, uncached)', async () => {
     const before = server.log.length;
-    await compare(CASE.prompt!, 400);
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=tokens-f16]')?.textContent) >= 3, undefined, { timeout: 60_000 });
+    // The folder is chosen first (Compare still runs the loaded model), so that Load lands while
+    // the first engine is generating: choosing it mid-run took long enough on a fast runner for
+    // the 400 tokens to finish first.
     await page.setInputFiles('input[type=file]', htmlDir);
     await page.waitForFunction((name) => document.querySelector('[data-testid=plan]')?.textContent?.includes(name), HTML_NAME, { timeout: 60_000 });
     expect(await text('plan')).not.toContain('cached');
+    await compare(CASE.prompt!, 400);
+    // (the previous test's 12 tokens are on screen until the new run has rendered)
+    await page.waitForSelector('[data-testid=pane-f16][data-status=running]', { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=tokens-f16]')?.textContent) >= 3, undefined, { timeout: 60_000 });
     await page.click('[data-testid=load]');
     // The running comparison ends as stopped (not as an error), then the new model loads.
     await page.waitForSelector('[data-testid=pane-f16][data-status=stopped]', { timeout: 30_000 });
