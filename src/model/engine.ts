@@ -71,6 +71,14 @@ export interface GenerateOptions {
   /** ids that end generation; default: the model's EOS ids. Pass [] to never stop early. */
   stopIds?: number[];
   signal?: AbortSignal;
+  /**
+   * Keep the KV cache of the longest prefix this prompt shares with what the cache holds (the
+   * previous prompt and its reply): only the rest is prefilled. What a conversation's next turn
+   * needs; benchmarks leave it off, so every run prefills its whole prompt.
+   */
+  reuseCache?: boolean;
+  /** called once the prefill is planned: how many prompt tokens are reused and how many prefilled */
+  onPrefill?: (p: { reusedTokens: number; prefillTokens: number }) => void;
 }
 
 export interface GeneratedToken {
@@ -79,6 +87,14 @@ export interface GeneratedToken {
   index: number;
   /** milliseconds since generate() was called, when this token reached the CPU */
   timeMs: number;
+}
+
+/** The length of the longest common prefix of two id lists. */
+export function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }
 
 /** Why a generation ended, as the app and the CLI report it. */
@@ -102,6 +118,11 @@ export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repeti
 
 export class Engine {
   private busy = false;
+  /**
+   * The ids whose keys and values the KV cache holds at positions 0..length-1 (a prompt and the
+   * reply tokens fed back so far). A generation with `reuseCache` starts after their common prefix.
+   */
+  private cachedIds: number[] = [];
   private readonly staging: GPUBuffer[];
   /** set once the device is lost: every later call fails fast with DeviceLostError */
   private lostInfo: GPUDeviceLostInfo | null = null;
@@ -269,6 +290,7 @@ export class Engine {
    */
   async *logitChunks(ids: number[]): AsyncGenerator<{ pos: number; rows: number; logits: Float32Array }> {
     this.checkPrompt(ids, false);
+    this.cachedIds = [];
     const { device } = this.gpu;
     const f = this.forward;
     const V = this.config.vocabSize;
@@ -302,6 +324,7 @@ export class Engine {
   async lastLogits(ids: number[]): Promise<Float32Array> {
     this.checkPrompt(ids);
     if (ids.length === 0) throw new ContextOverflowError('lastLogits needs at least one token');
+    this.cachedIds = [];
     const { device } = this.gpu;
     const f = this.forward;
     const V = this.config.vocabSize;
@@ -323,8 +346,15 @@ export class Engine {
     }
   }
 
+  /** how many leading tokens of `promptIds` a generation with `reuseCache` would not prefill again */
+  reusableTokens(promptIds: readonly number[]): number {
+    return Math.max(0, Math.min(commonPrefix(this.cachedIds, promptIds), promptIds.length - 1));
+  }
+
   /**
-   * Streams generated tokens. The KV cache is reused from position 0 on each call. Stops after
+   * Streams generated tokens. The KV cache is rewritten from position 0 on each call, or with
+   * `reuseCache` from the end of the prefix it already holds (at least one token is prefilled: it
+   * gives the logits of the first new token). Stops after
    * `maxNewTokens`, on a stop id (which is yielded), at the end of the context, or when `signal`
    * aborts (within one token).
    */
@@ -340,6 +370,12 @@ export class Engine {
     const P = promptIds.length;
     const maxNew = Math.min(opts.maxNewTokens, this.contextLength - P);
     const t0 = performance.now();
+    const reused = opts.reuseCache ? this.reusableTokens(promptIds) : 0;
+    // What the cache holds is unknown while it is being written: it is set again as steps complete.
+    this.cachedIds = promptIds.slice(0, reused);
+    let valid = reused;
+    /** yielded tokens: the KV cache holds the prompt and all of them but the last once the last is read */
+    const out: number[] = [];
     let pending: Promise<void> | null = null;
     // A validation error in a step (a destroyed buffer, a bad binding) invalidates its command
     // buffer and the readback would return stale ids: listen for it and stop with its labels. A
@@ -359,10 +395,11 @@ export class Engine {
       if (maxNew <= 0 || aborted()) return;
       f.setSampling(device, { ...GREEDY, ...opts.sampling });
       device.queue.writeBuffer(f.history, 0, new Uint32Array(promptIds));
+      opts.onPrefill?.({ reusedTokens: reused, prefillTokens: P - reused });
       // Prefill all but the last chunk, then the last chunk with sampling + readback in one submit.
       // Stop is honoured between chunks, so a long prompt does not have to finish first.
       const chunk = f.shape.maxRows;
-      let pos = 0;
+      let pos = reused;
       while (true) {
         const rows = Math.min(chunk, P - pos);
         const last = pos + rows >= P;
@@ -374,6 +411,8 @@ export class Engine {
         else device.queue.submit([enc.finish()]);
         if (last) break;
         pos += rows;
+        // (submitted work completes in order: the finally block waits for it)
+        valid = pos;
         // Yield to the event loop so a Stop (a message, a click) can land between chunks.
         await new Promise((r) => setTimeout(r, 0));
         if (aborted()) return;
@@ -401,8 +440,11 @@ export class Engine {
         const id = new Uint32Array(buf.getMappedRange())[0]!;
         buf.unmap();
         if (gpuError) throw gpuError;
+        // Token n's step fed token n-1 (or the prompt's last token) through every layer.
+        valid = P + n;
         // Stop pressed while this token was computed: it is dropped, nothing more is produced.
         if (aborted()) break;
+        out.push(id);
         yield { id, index: n, timeMs: performance.now() - t0 };
         if (stop.has(id) || aborted()) break;
       }
@@ -412,6 +454,8 @@ export class Engine {
       if (pending) await pending.catch(() => undefined);
       if (!this.lostInfo) await Promise.race([device.queue.onSubmittedWorkDone(), device.lost]);
       device.removeEventListener('uncapturederror', onGpuError);
+      // A step that failed on the GPU leaves nothing to trust.
+      this.cachedIds = gpuError || this.lostInfo ? [] : [...promptIds, ...out].slice(0, valid);
       this.busy = false;
     }
   }

@@ -126,4 +126,45 @@ describe('stories260K greedy generation', () => {
     const long = new Array(engine.contextLength + 3).fill(5);
     await expect(engine.generate(long, { maxNewTokens: 1 }).next()).rejects.toThrow(ContextOverflowError);
   });
+
+  it('reuseCache: a next turn prefills only what follows the cached prefix and gives the ids of a from-scratch run', async () => {
+    for (const format of ['f32', 'f16'] as const) {
+      const engine = engines.get(format)!;
+      const [a, b] = [cases[0]!, cases[1]!];
+      const run = async (prompt: number[], n: number, reuseCache: boolean, signal?: AbortSignal) => {
+        const ids: number[] = [];
+        let prefill = { reusedTokens: -1, prefillTokens: -1 };
+        for await (const t of engine.generate(prompt, { maxNewTokens: n, stopIds: [], reuseCache, signal, onPrefill: (p) => (prefill = p) })) ids.push(t.id);
+        return { ids, ...prefill };
+      };
+      // Turn 1, then turn 2 = turn 1's prompt and reply and new text: the reply's last token has no
+      // KV entry yet (it was never fed back), so it is prefilled with the new text.
+      const t1 = await run(a.prompt_ids, 20, true);
+      expect(t1.reusedTokens).toBe(0);
+      const p2 = [...a.prompt_ids, ...t1.ids, ...b.prompt_ids.slice(1)];
+      const t2 = await run(p2, 16, true);
+      expect(t2.reusedTokens).toBe(a.prompt_ids.length + 19);
+      expect(t2.prefillTokens).toBe(p2.length - t2.reusedTokens);
+      const fresh2 = await run(p2, 16, false);
+      expect(fresh2.reusedTokens).toBe(0);
+      expect(t2.ids, format).toEqual(fresh2.ids);
+      // The from-scratch run rewrote the cache with the same ids: the same prompt reuses all but its last token.
+      expect(engine.reusableTokens(p2)).toBe(p2.length - 1);
+      // A stopped run keeps exactly the tokens it fed back: all it yielded but the last.
+      const ctrl = new AbortController();
+      const stopped = { ids: [] as number[] };
+      for await (const t of engine.generate(b.prompt_ids, { maxNewTokens: 50, stopIds: [], reuseCache: true, signal: ctrl.signal })) {
+        stopped.ids.push(t.id);
+        if (stopped.ids.length === 3) ctrl.abort();
+      }
+      expect(stopped.ids.length).toBe(3);
+      const p3 = [...b.prompt_ids, ...stopped.ids, ...a.prompt_ids.slice(1)];
+      expect(engine.reusableTokens(p3)).toBe(b.prompt_ids.length + 2);
+      const t3 = await run(p3, 12, true);
+      expect(t3.ids, format).toEqual((await run(p3, 12, false)).ids);
+      // Scoring overwrites the cache: nothing is reusable after it.
+      await engine.lastLogits(p3);
+      expect(engine.reusableTokens(p3)).toBe(0);
+    }
+  });
 });
