@@ -1,6 +1,7 @@
 // Paths to the shared fixtures (read in place, never copied into the repo).
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
+import { TextTokenizer } from '../../src/model/tokenizer';
 
 export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
 export const MODELS = path.join(FIXTURES, 'models');
@@ -12,6 +13,18 @@ export function modelDir(name: string): string {
 
 export function readJson<T = unknown>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/** The app presets' real tokenizers (tokenizer.json, tokenizer_config.json, config.json). */
+export const TOKENIZERS = path.join(FIXTURES, 'tokenizers');
+
+/** A preset's tokenizer, its tokenizer_config.json edited by `config` first when given. */
+export function presetTokenizer(name: string, config?: (cfg: Record<string, unknown>) => void): TextTokenizer {
+  const dir = path.join(TOKENIZERS, name);
+  const vocabSize = readJson<{ vocab_size: number }>(path.join(dir, 'config.json')).vocab_size;
+  const cfg = readJson<Record<string, unknown>>(path.join(dir, 'tokenizer_config.json'));
+  config?.(cfg);
+  return new TextTokenizer(readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'), JSON.stringify(cfg), vocabSize);
 }
 
 export interface GreedyCase {

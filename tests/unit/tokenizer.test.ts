@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TextTokenizer, StreamingDecoder, TokenizerError, type ChatMessage } from '../../src/model/tokenizer';
 import { strftime } from '../../src/model/strftime';
-import { FIXTURES, modelDir, readJson, type GreedyCase } from './fixtures';
+import { FIXTURES, modelDir, presetTokenizer, readJson, type GreedyCase } from './fixtures';
 import { Engine } from '../../src/model/engine';
 import { memorySource } from '../../src/model/source';
 
@@ -140,13 +140,7 @@ describe('tokenizer errors', () => {
 // are compared with HF transformers in hf_tokenizers.test.ts; here: that they load, and the parts
 // of chat templates that depend on more than the messages.
 const PRESETS = ['SmolLM2-135M-Instruct', 'Qwen2.5-0.5B-Instruct', 'TinyLlama-1.1B-Chat-v1.0', 'Llama-3.2-1B-Instruct', 'gpt2'];
-function preset(name: string, config?: (cfg: Record<string, unknown>) => void): TextTokenizer {
-  const dir = path.join(tokDir, name);
-  const vocabSize = readJson<{ vocab_size: number }>(path.join(dir, 'config.json')).vocab_size;
-  const cfg = readJson<Record<string, unknown>>(path.join(dir, 'tokenizer_config.json'));
-  config?.(cfg);
-  return new TextTokenizer(read(path.join(dir, 'tokenizer.json')), JSON.stringify(cfg), vocabSize);
-}
+const preset = presetTokenizer;
 const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
 const MAR_7_2025 = () => new Date(2025, 2, 7, 14, 5, 9);
 
