@@ -77,10 +77,18 @@ export interface LoadedInfo {
   /** in load and run order: the baseline first, then the candidate (or the one engine loaded alone) */
   engines: LoadedEngine[];
   hasChatTemplate: boolean;
+  /** whether the chat template takes a system message, and the one it writes when given none */
+  systemPrompt: { supported: boolean; defaultPrompt: string | null };
   /** random weights and no tokenizer: prompts and outputs are token ids, the text means nothing */
   synthetic: boolean;
   /** why the weights were not cached (e.g. storage quota), or null */
   cacheWarning: string | null;
+}
+
+/** A finished turn of a conversation: the user's message and each engine's own reply. */
+export interface ConversationTurn {
+  user: string;
+  replies: Partial<Record<Format, string>>;
 }
 
 export interface GenerateRequest {
@@ -88,6 +96,11 @@ export interface GenerateRequest {
   chat: boolean;
   sampling: SamplingParams;
   maxNewTokens: number;
+  /**
+   * Chat only: the system prompt (null or blank: the template's default) and the earlier turns;
+   * each engine continues its own conversation (its own replies) and keeps its KV cache of it.
+   */
+  conversation?: { system: string | null; turns: ConversationTurn[] };
 }
 
 export interface BenchRequest {
@@ -122,7 +135,13 @@ export type FromWorker =
   | { type: 'engine-loaded'; engine: LoadedEngine }
   | { type: 'loaded'; info: LoadedInfo }
   | { type: 'load-error'; error: WireError }
-  | { type: 'gen-start'; format: Format; promptTokens: number }
+  /**
+   * promptTokens: the whole prompt; reusedTokens: those whose KV cache was kept from the previous
+   * turn (the rest is prefilled); droppedTurns: the oldest turns left out to fit the context;
+   * promptText: the prompt as the model sees it (the templated text), promptPieces: its tokens
+   * one by one (each id decoded alone, special tokens kept).
+   */
+  | { type: 'gen-start'; format: Format; promptTokens: number; reusedTokens: number; droppedTurns: number; promptText: string; promptPieces: string[] }
   | { type: 'token'; format: Format; index: number; id: number; delta: string; timeMs: number }
   /**
    * offsets[i] is where token i's text starts in `text` (for highlighting a divergence);

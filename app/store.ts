@@ -4,8 +4,9 @@ import { create } from 'zustand';
 import { DEFAULT_HUB, parseModelInput, validateRepoId, type DownloadProgress } from '../src/hub/hub';
 import { WeightCache, type CacheEntryInfo, type CacheKey } from '../src/hub/cache';
 import type { FinishReason } from '../src/model/engine';
-import { FORMATS, toWire, type Format, type FromWorker, type LoadedEngine, type LoadedInfo, type ModelRef, type PlanResult, type ToWorker, type WireError } from './protocol';
+import { FORMATS, modelName, toWire, type Format, type GenerateRequest, type FromWorker, type LoadedEngine, type LoadedInfo, type ModelRef, type PlanResult, type ToWorker, type WireError } from './protocol';
 import { isLargeModel, PRESETS } from './presets';
+import { loadSession, saveSession, storableModel, SESSION_SCHEMA, type LastModel } from './session';
 import { isPreset, PRESET_NAMES } from '../src/bench/presets';
 import { choose, DEFAULT_PAIR, defaultPair, pairFormats, pairParam, pairRefusals, parsePair, type EnginePair, type Role } from './engines';
 
@@ -54,8 +55,31 @@ export interface Pane {
   /** ms since the engine's generate() began, per token */
   times: number[];
   promptTokens: number;
+  /** prompt tokens whose KV cache the engine kept from the previous turn (only the rest was prefilled) */
+  reusedTokens: number;
+  /** the oldest turns left out of the prompt to fit the context */
+  droppedTurns: number;
+  /** the prompt as the model saw it (the templated text) and its tokens one by one */
+  promptText: string;
+  promptPieces: string[];
   /** why the generation ended, once it has */
   finish: FinishReason | null;
+}
+
+/** A finished turn of the conversation: the message and each loaded engine's reply to it. */
+export interface Turn {
+  user: string;
+  panes: Partial<Record<Format, Pane>>;
+}
+
+export interface Conversation {
+  /** the model and engines it was held with (another model or pair starts a new conversation) */
+  model: string | null;
+  formats: Format[];
+  /** the system prompt; blank: the template's default */
+  system: string;
+  /** the finished turns before the current one (the current turn is `run`) */
+  turns: Turn[];
 }
 
 export interface RunState {
@@ -63,6 +87,9 @@ export interface RunState {
   stopping: boolean;
   panes: Record<Format, Pane>;
   error: WireError | null;
+  /** the message this run answers, and whether it is a chat turn (part of the conversation) */
+  user: string;
+  chat: boolean;
 }
 
 export interface Settings {
@@ -74,6 +101,8 @@ export interface Settings {
   topP: number;
   repetitionPenalty: number;
   seed: number;
+  /** chat replies rendered as Markdown (else as plain text) */
+  markdown: boolean;
 }
 
 export interface CacheState {
@@ -100,6 +129,11 @@ export interface AppState {
   load: LoadState;
   settings: Settings;
   run: RunState;
+  conversation: Conversation;
+  /** the model of the last session, offered to load again from the cache (null once loaded or dismissed) */
+  resume: LastModel | null;
+  /** the last model loaded (kept with the session) */
+  lastModel: LastModel | null;
   cache: CacheState;
   // actions
   init(): void;
@@ -116,6 +150,14 @@ export interface AppState {
   setSettings(s: Partial<Settings>): void;
   compare(): void;
   stop(): void;
+  /** the current chat turn again, each engine from its own conversation so far */
+  regenerate(): void;
+  /** puts turn `index`'s message back in the prompt box and removes it and everything after (turns.length: the current turn) */
+  editTurn(index: number): void;
+  clearConversation(): void;
+  setSystemPrompt(text: string): void;
+  /** loads the last session's model (from the cache), or forgets the offer */
+  resumeModel(load: boolean): void;
   reloadEngines(): void;
   refreshCache(): Promise<void>;
   deleteCacheEntry(key: CacheKey): Promise<void>;
@@ -139,14 +181,21 @@ export function contextChoices(max: number | null): number[] {
 const perFormat = <T>(make: (f: Format) => T): Record<Format, T> => Object.fromEntries(FORMATS.map((f) => [f, make(f)])) as Record<Format, T>;
 const emptyEngineLoad = (): EngineLoad => ({ phase: 'waiting', tensorsDone: 0, tensorsTotal: 0, loaded: null });
 const emptyLoad = (formats: Format[] = []): LoadState => ({ status: 'idle', download: null, formats, engines: perFormat(emptyEngineLoad), info: null, error: null });
-const emptyPane = (): Pane => ({ status: 'waiting', text: '', ids: [], offsets: [], times: [], promptTokens: 0, finish: null });
+const emptyPane = (): Pane => ({ status: 'waiting', text: '', ids: [], offsets: [], times: [], promptTokens: 0, reusedTokens: 0, droppedTurns: 0, promptText: '', promptPieces: [], finish: null });
 const endPane = (p: Pane): Pane => (p.status === 'running' ? { ...p, status: 'stopped' } : p);
 const endPanes = (panes: Record<Format, Pane>) => perFormat((f) => endPane(panes[f]));
-const emptyRun = (): RunState => ({ status: 'idle', stopping: false, panes: perFormat(emptyPane), error: null });
+const emptyRun = (): RunState => ({ status: 'idle', stopping: false, panes: perFormat(emptyPane), error: null, user: '', chat: false });
+/** A chat run that ended (done, or stopped with what it produced) is a turn of the conversation. */
+const isTurn = (r: RunState) => r.chat && (r.status === 'done' || r.status === 'stopped');
+const turnOf = (r: RunState, formats: readonly Format[]): Turn => ({ user: r.user, panes: Object.fromEntries(formats.map((f) => [f, r.panes[f]])) });
 
 const params = new URLSearchParams(typeof location === 'undefined' ? '' : location.search);
 const urlPair = parsePair(params.get('engines'));
 let worker: Worker | null = null;
+/** resumeModel asked for a load before the model's plan was ready: load once it is */
+let pendingLoad = false;
+/** the stored session has been read (until then nothing is saved over it) */
+let sessionRestored = false;
 let planSeq = 0;
 
 function send(m: ToWorker): void {
@@ -184,10 +233,17 @@ export const useApp = create<AppState>()((set, get) => {
         set({ gpu: { status: 'unavailable', error: m.error } });
         return;
       case 'plan':
-        if (m.requestId === planSeq) set({ plan: { status: 'ready', plan: m.plan } });
+        if (m.requestId !== planSeq) return;
+        set({ plan: { status: 'ready', plan: m.plan } });
+        if (pendingLoad) {
+          pendingLoad = false;
+          get().loadModel();
+        }
         return;
       case 'plan-error':
-        if (m.requestId === planSeq) set({ plan: { status: 'error', error: m.error } });
+        if (m.requestId !== planSeq) return;
+        pendingLoad = false;
+        set({ plan: { status: 'error', error: m.error } });
         return;
       case 'download':
         patchLoad({ download: m.progress });
@@ -201,7 +257,19 @@ export const useApp = create<AppState>()((set, get) => {
       case 'loaded': {
         patchLoad({ status: 'ready', info: m.info });
         const chat = m.info.hasChatTemplate ? get().settings.chat : false;
-        set((s) => ({ settings: { ...s.settings, chat }, run: emptyRun() }));
+        const formats = m.info.engines.map((e) => e.format);
+        const c = get().conversation;
+        // The same model and engines (a reload of the page, a rebuild after a lost device) carry on
+        // with the conversation and its last turn; anything else starts a new one.
+        const same = c.model === m.info.name && c.formats.join() === formats.join();
+        set((s) => ({
+          settings: { ...s.settings, chat },
+          run: same && isTurn(s.run) ? s.run : emptyRun(),
+          conversation: same ? c : { model: m.info.name, formats, system: c.system, turns: [] },
+          resume: null,
+        }));
+        const ref = storableModel(get().model);
+        set({ lastModel: ref ? { ref, engines: formats, contextLength: m.info.engines[0]!.contextLength } : null });
         void get().refreshCache();
         plan(); // the "cached" badges changed
         return;
@@ -211,7 +279,7 @@ export const useApp = create<AppState>()((set, get) => {
         void get().refreshCache();
         return;
       case 'gen-start':
-        patchPane(m.format, () => ({ ...emptyPane(), status: 'running', promptTokens: m.promptTokens }));
+        patchPane(m.format, () => ({ ...emptyPane(), status: 'running', promptTokens: m.promptTokens, reusedTokens: m.reusedTokens, droppedTurns: m.droppedTurns, promptText: m.promptText, promptPieces: m.promptPieces }));
         return;
       case 'token':
         patchPane(m.format, (p) => ({ text: p.text + m.delta, ids: [...p.ids, m.id], offsets: [...p.offsets, p.text.length], times: [...p.times, m.timeMs] }));
@@ -223,6 +291,8 @@ export const useApp = create<AppState>()((set, get) => {
         set((s) => ({ run: { ...s.run, status: m.stopped ? 'stopped' : 'done', stopping: false } }));
         return;
       case 'run-error':
+        // A refused chat message goes back to the prompt box (it was cleared when sent): nothing is lost.
+        if (get().run.chat && get().settings.prompt === '') set((s) => ({ settings: { ...s.settings, prompt: s.run.user } }));
         // A pane still marked as generating would spin forever: it stopped where the error hit.
         set((s) => ({
           run: {
@@ -251,6 +321,47 @@ export const useApp = create<AppState>()((set, get) => {
   /** The model's own default pair, unless the user has chosen one (that is not written to the address). */
   const pairFor = (model: ModelRef): Partial<AppState> => (get().pairChosen ? {} : { pair: defaultPair(isLargeModel(model)) });
 
+  /** The request for one message: in chat, with the conversation before it (each engine's own replies). */
+  const request = (prompt: string, chat: boolean): GenerateRequest => {
+    const s = get().settings;
+    const c = get().conversation;
+    return {
+      prompt,
+      chat,
+      maxNewTokens: s.maxNewTokens,
+      sampling: { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, seed: s.seed },
+      ...(chat ? { conversation: { system: c.system.trim() === '' ? null : c.system, turns: c.turns.map((t) => ({ user: t.user, replies: Object.fromEntries(Object.entries(t.panes).map(([f, p]) => [f, p!.text])) })) } } : {}),
+    };
+  };
+
+  /**
+   * The last session back: settings, the conversation and its last turn, and the offer to load the
+   * last model again (selected now unless the address names another one). Saving starts after
+   * this, so a fresh page never overwrites what it has not read yet.
+   */
+  const restoreSession = async () => {
+    try {
+      const saved = typeof indexedDB === 'undefined' ? null : await loadSession();
+      if (saved) {
+        set((st) => ({
+          settings: { ...saved.settings, prompt: st.settings.prompt || saved.settings.prompt },
+          conversation: saved.conversation,
+          run: st.run.status === 'idle' && saved.run ? { ...saved.run, stopping: false, error: null } : st.run,
+          lastModel: saved.lastModel,
+        }));
+        const last = saved.lastModel;
+        const urlModel = params.get('model');
+        if (last && get().load.status === 'idle' && (urlModel === null || urlModel === modelName(last.ref))) {
+          set({ resume: last });
+          if (urlModel === null) setModel(last.ref);
+        }
+      }
+    } catch (e) {
+      console.warn('the saved session could not be read:', e);
+    }
+    sessionRestored = true;
+  };
+
   const setModel = (model: ModelRef) => {
     if (get().load.status === 'loading') return;
     set({ model, plan: { status: 'idle' }, ...pairFor(model) });
@@ -271,8 +382,11 @@ export const useApp = create<AppState>()((set, get) => {
     pairChosen: urlPair !== null,
     plan: { status: 'idle' },
     load: emptyLoad(),
-    settings: { prompt: '', chat: true, maxNewTokens: 128, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 },
+    settings: { prompt: '', chat: true, maxNewTokens: 128, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0, markdown: true },
     run: emptyRun(),
+    conversation: { model: null, formats: [], system: '', turns: [] },
+    resume: null,
+    lastModel: null,
     cache: { entries: [], estimate: null, persisted: null, error: null },
 
     init() {
@@ -298,6 +412,7 @@ export const useApp = create<AppState>()((set, get) => {
       };
       worker.onerror = (ev) => set({ gpu: { status: 'unavailable', error: { name: 'WorkerError', message: `the engine worker failed to start: ${ev.message || 'unknown error'}` } } });
       send({ type: 'init' });
+      void restoreSession();
       if (params.has('debug')) (globalThis as Record<string, unknown>).__int8llm = { loseDevice: () => send({ type: 'lose-device' }), store: useApp };
     },
 
@@ -345,7 +460,8 @@ export const useApp = create<AppState>()((set, get) => {
       // until the new model is loaded.
       const running = run.status === 'running';
       const engines = pairFormats(pair);
-      set({ load: { ...emptyLoad(engines), status: 'loading' }, run: running ? { ...run, stopping: true } : emptyRun(), deviceLost: null });
+      // A finished chat turn stays on screen: the same model carries on with its conversation.
+      set({ load: { ...emptyLoad(engines), status: 'loading' }, run: running ? { ...run, stopping: true } : isTurn(run) ? run : emptyRun(), deviceLost: null, resume: null });
       send({ type: 'load', model, contextLength, engines });
     },
 
@@ -361,16 +477,55 @@ export const useApp = create<AppState>()((set, get) => {
       const { settings: s, load, run } = get();
       // A blank prompt is no question (Compare is disabled; Ctrl+Enter lands here too).
       if (load.status !== 'ready' || run.status === 'running' || s.prompt.trim() === '') return;
-      set({ run: { ...emptyRun(), status: 'running' } });
-      send({
-        type: 'generate',
-        request: {
-          prompt: s.prompt,
-          chat: s.chat && (load.info?.hasChatTemplate ?? false),
-          maxNewTokens: s.maxNewTokens,
-          sampling: { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, seed: s.seed },
-        },
-      });
+      const chat = s.chat && (load.info?.hasChatTemplate ?? false);
+      if (!chat) {
+        set({ run: { ...emptyRun(), status: 'running', user: s.prompt } });
+        send({ type: 'generate', request: request(s.prompt, false) });
+        return;
+      }
+      // The turn on screen joins the conversation; the message leaves the prompt box.
+      const c = get().conversation;
+      const turns = isTurn(run) ? [...c.turns, turnOf(run, load.formats)] : c.turns;
+      set({ conversation: { ...c, turns }, run: { ...emptyRun(), status: 'running', user: s.prompt, chat: true }, settings: { ...s, prompt: '' } });
+      send({ type: 'generate', request: request(s.prompt, true) });
+    },
+
+    regenerate() {
+      const { run, load } = get();
+      if (load.status !== 'ready' || !isTurn(run)) return;
+      set({ run: { ...emptyRun(), status: 'running', user: run.user, chat: true } });
+      send({ type: 'generate', request: request(run.user, true) });
+    },
+
+    editTurn(index) {
+      const { run, conversation: c } = get();
+      if (run.status === 'running' || index < 0 || index > c.turns.length) return;
+      const user = index === c.turns.length ? run.user : c.turns[index]!.user;
+      set((st) => ({ conversation: { ...c, turns: c.turns.slice(0, index) }, run: emptyRun(), settings: { ...st.settings, prompt: user } }));
+    },
+
+    clearConversation() {
+      if (get().run.status === 'running') return;
+      set((st) => ({ conversation: { ...st.conversation, turns: [] }, run: emptyRun() }));
+    },
+
+    setSystemPrompt(text) {
+      set((st) => ({ conversation: { ...st.conversation, system: text } }));
+    },
+
+    resumeModel(load) {
+      const last = get().resume;
+      set({ resume: null });
+      if (!load || !last) return;
+      const [baseline, candidate] = last.engines.length === 1 ? [null, last.engines[0]!] : [last.engines[0]!, last.engines[1]!];
+      set({ pair: { baseline, candidate }, pairChosen: true, contextLength: last.contextLength });
+      if (get().model === null || modelName(get().model!) !== modelName(last.ref)) setModel(last.ref);
+      else plan();
+      pendingLoad = true;
+      if (get().plan.status === 'ready') {
+        pendingLoad = false;
+        get().loadModel();
+      }
     },
 
     stop() {
@@ -386,7 +541,7 @@ export const useApp = create<AppState>()((set, get) => {
       if (!model) return;
       // The engines that were lost, rebuilt as they were.
       const engines = load.formats.length ? load.formats : pairFormats(pair);
-      set({ load: { ...emptyLoad(engines), status: 'loading' }, run: emptyRun() });
+      set((s) => ({ load: { ...emptyLoad(engines), status: 'loading' }, run: isTurn(s.run) ? s.run : emptyRun() }));
       send({ type: 'load', model, contextLength, engines });
     },
 
@@ -411,6 +566,19 @@ export const useApp = create<AppState>()((set, get) => {
       set((s) => ({ cache: { ...s.cache, persisted: ok } }));
     },
   };
+});
+
+// The session is saved half a second after what it holds last changed (never mid-generation: the
+// finished turn is saved once it ends).
+let saveTimer: ReturnType<typeof setTimeout> | null = null;
+useApp.subscribe((st, prev) => {
+  if (!sessionRestored || typeof indexedDB === 'undefined' || st.run.status === 'running') return;
+  if (st.settings === prev.settings && st.conversation === prev.conversation && st.run === prev.run && st.lastModel === prev.lastModel) return;
+  if (saveTimer) clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => {
+    const s = useApp.getState();
+    saveSession({ schema: SESSION_SCHEMA, settings: s.settings, conversation: s.conversation, run: isTurn(s.run) ? s.run : null, lastModel: s.lastModel }).catch((e: unknown) => console.warn('the session could not be saved:', e));
+  }, 500);
 });
 
 /** Derived numbers for one pane: live while streaming, final once done. */

@@ -8,6 +8,7 @@ import { parseConfig, parameterCount, ConfigError } from '../src/model/config';
 import { memorySource, type ModelSource } from '../src/model/source';
 import type { LoadProgress, PackedTensor } from '../src/model/weights';
 import { TokenizerError } from '../src/model/tokenizer';
+import { conversationPrompt, templateSystemPrompt } from '../src/model/chat';
 import { loadSyntheticEngine, presetConfig } from '../src/bench/synthetic';
 import { codecFor } from '../src/bench/text_codec';
 import { hubSource, type HubSource } from '../src/hub/hub';
@@ -174,6 +175,7 @@ async function* watched(tensors: AsyncIterable<PackedTensor>, signal: AbortSigna
 async function warmUp(engine: Engine): Promise<void> {
   const V = engine.config.vocabSize;
   for await (const t of engine.generate([1, 2, 3, 4].map((i) => i % V), { maxNewTokens: 2, sampling: GREEDY })) void t;
+  engine.resetCache();
 }
 
 function destroyEngines(): void {
@@ -262,6 +264,7 @@ async function load(model: ModelRef, contextLength: number, formats: Format[]): 
         name,
         engines: loaded,
         hasChatTemplate: base.tokenizer?.hasChatTemplate ?? false,
+        systemPrompt: base.tokenizer?.hasChatTemplate ? templateSystemPrompt(base.tokenizer) : { supported: false, defaultPrompt: null },
         synthetic: model.kind === 'synthetic',
         cacheWarning: warnings.length ? warnings.join(' ') : null,
       },
@@ -301,10 +304,23 @@ async function generate(req: GenerateRequest): Promise<void> {
   const formats = loadedFormats();
   const base = engines.get(formats[0]!)!;
   const codec = codecFor(base);
-  const ids = codec.encode(req.prompt, req.chat);
-  // The context policy (refuse, never truncate): checked before either engine starts, so the
-  // message comes before any pane shows progress.
-  for (const e of engines.values()) e.checkPrompt(ids);
+  const tok = base.tokenizer;
+  // Chat: each engine's own conversation (its own replies) through the template, the oldest turns
+  // dropped when it no longer fits (src/model/chat.ts); its KV cache keeps what the last turn left.
+  const conversation = req.chat && tok?.hasChatTemplate ? (req.conversation ?? { system: null, turns: [] }) : null;
+  const prompts = new Map<Format, { ids: number[]; text: string; droppedTurns: number }>();
+  for (const format of formats) {
+    const engine = engines.get(format)!;
+    if (conversation) {
+      const turns = conversation.turns.map((t) => ({ user: t.user, assistant: t.replies[format] ?? '' }));
+      prompts.set(format, conversationPrompt(tok!, { system: conversation.system, turns, user: req.prompt }, { contextLength: engine.contextLength, maxNewTokens: req.maxNewTokens }));
+    } else {
+      prompts.set(format, { ids: codec.encode(req.prompt, req.chat), text: req.prompt, droppedTurns: 0 });
+    }
+    // The context policy (refuse, never truncate): checked before either engine starts, so the
+    // message comes before any pane shows progress.
+    engine.checkPrompt(prompts.get(format)!.ids);
+  }
   const abort = new AbortController();
   running = abort;
   let finished = () => {};
@@ -315,12 +331,15 @@ async function generate(req: GenerateRequest): Promise<void> {
     for (const format of formats) {
       if (signal.aborted) break;
       const engine = engines.get(format)!;
-      post({ type: 'gen-start', format, promptTokens: ids.length });
+      const { ids, text, droppedTurns } = prompts.get(format)!;
+      const reuseCache = conversation !== null;
+      const promptPieces = tok ? ids.map((id) => tok.decode([id], false)) : ids.map(String);
+      post({ type: 'gen-start', format, promptTokens: ids.length, reusedTokens: reuseCache ? engine.reusableTokens(ids) : 0, droppedTurns, promptText: tok ? text : codec.decode(ids), promptPieces });
       const decoder = codec.decoder();
       const out: number[] = [];
       const offsets: number[] = [];
       let at = 0;
-      for await (const t of engine.generate(ids, { maxNewTokens: req.maxNewTokens, sampling: req.sampling, signal })) {
+      for await (const t of engine.generate(ids, { maxNewTokens: req.maxNewTokens, sampling: req.sampling, signal, reuseCache })) {
         offsets.push(at);
         out.push(t.id);
         const delta = decoder.push(t.id);

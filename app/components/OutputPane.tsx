@@ -1,25 +1,11 @@
-import { useApp, paneStats, type Pane } from '../store';
+import { useEffect, useRef } from 'react';
+import { useApp, paneStats, type Pane, type Turn } from '../store';
+import { firstDivergence } from '../../src/bench/metrics';
+import { PlainText, TurnView } from './ChatTurn';
 import { modelName, type Format } from '../protocol';
 import { useComparison } from './useComparison';
 import { bytes, ms, rate } from './format';
 import { engineColor, engineLabel, engineTitle, type PaneRole } from '../engines';
-
-/** The text with the first diverging token marked and everything after it shaded. */
-function Text({ pane, divergence }: { pane: Pane; divergence: number | null }) {
-  const { text, offsets } = pane;
-  if (divergence === null || divergence >= offsets.length) return <>{text}</>;
-  const start = offsets[divergence]!;
-  const end = offsets[divergence + 1] ?? text.length;
-  return (
-    <>
-      {text.slice(0, start)}
-      <mark className="div-first" data-testid="divergence" title={`first divergence: token ${divergence + 1}`}>
-        {text.slice(start, end)}
-      </mark>
-      <span className="div-rest">{text.slice(end)}</span>
-    </>
-  );
-}
 
 const STATUS: Record<Pane['status'], string> = { waiting: 'Waiting', running: 'Generating', done: 'Done', stopped: 'Stopped' };
 /** Why a finished pane ended (a stopped one says Stopped already). */
@@ -45,6 +31,35 @@ export function OutputPane({ format, role }: { format: Format; role: PaneRole })
     ? loaded ? (stale ? `Holds ${loadedName}` : 'Ready') : 'Not loaded'
     : never ? (runStatus === 'stopped' ? 'Skipped' : 'Not run') : STATUS[pane.status] + (finish ? ` · ${FINISH[finish]}` : '');
   const contextLength = loaded?.contextLength ?? null;
+  const turns = useApp((s) => s.conversation.turns);
+  const user = useApp((s) => s.run.user);
+  const formats = useApp((s) => s.load.formats);
+  // A conversation: the chat turns so far and the current one (a Raw run shows its output alone).
+  const chatView = useApp((s) => (s.run.status === 'idle' ? s.conversation.turns.length > 0 : s.run.chat));
+  const placeholder = idle
+    ? stale
+      ? `This engine holds ${loadedName}; Compare runs it until ${selected} is loaded.`
+      : 'Output appears here.'
+    : never
+      ? runStatus === 'stopped'
+        ? 'Skipped: the run was stopped before this engine started.'
+        : 'Not run: the run failed before this engine started (see above).'
+      : pane.status === 'waiting'
+        ? role === 'candidate'
+          ? 'Runs after the baseline.'
+          : 'Starting…'
+        : '';
+  // Where each earlier turn's replies first differ (the pair's first two engines).
+  const turnDivergence = (t: Turn) => {
+    const [a, b] = formats.map((f) => t.panes[f]);
+    return a && b ? firstDivergence(a.ids.slice(0, Math.min(a.ids.length, b.ids.length)), b.ids.slice(0, Math.min(a.ids.length, b.ids.length))) : null;
+  };
+  // Follow the reply as it streams, unless the reader has scrolled up.
+  const chatRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = chatRef.current;
+    if (el && el.scrollHeight - el.scrollTop - el.clientHeight < 120) el.scrollTop = el.scrollHeight;
+  }, [pane.text, turns.length]);
   return (
     <div className={`card pane pane-${role}`} style={{ ['--engine' as string]: engineColor(format) }} data-testid={`pane-${format}`} data-role={role} data-status={idle ? 'idle' : pane.status}>
       <div className="card-head">
@@ -85,28 +100,31 @@ export function OutputPane({ format, role }: { format: Format; role: PaneRole })
           <dd>{bytes(loaded?.kvBytes)}</dd>
         </div>
       </dl>
-      <div className={`output${synthetic ? ' output-ids' : ''}`} data-testid={`output-${format}`} aria-live="polite">
-        {pane.text === '' && pane.status !== 'running' ? (
-          <span className="placeholder">
-            {idle
-              ? stale
-                ? `This engine holds ${loadedName}; Compare runs it until ${selected} is loaded.`
-                : 'Output appears here.'
-              : never
-                ? runStatus === 'stopped'
-                  ? 'Skipped: the run was stopped before this engine started.'
-                  : 'Not run: the run failed before this engine started (see above).'
-                : pane.status === 'waiting'
-                  ? role === 'candidate'
-                    ? 'Runs after the baseline.'
-                    : 'Starting…'
-                  : ''}
-          </span>
-        ) : (
-          <Text pane={pane} divergence={comparison?.divergence ?? null} />
-        )}
-        {pane.status === 'running' && <span className="cursor" aria-hidden="true" />}
-      </div>
+      {chatView ? (
+        <div className="chat" ref={chatRef} data-testid={`chat-${format}`}>
+          {turns.map((t, i) => (
+            <TurnView key={i} index={i} user={t.user} pane={t.panes[format]} format={format} engineName={engineLabel(format)} divergence={turnDivergence(t)} current={false} placeholder={null} running={runStatus === 'running'} />
+          ))}
+          {!idle && (
+            <TurnView
+              index={turns.length}
+              user={user}
+              pane={pane}
+              format={format}
+              engineName={engineLabel(format)}
+              divergence={comparison?.divergence ?? null}
+              current
+              placeholder={placeholder}
+              running={runStatus === 'running'}
+            />
+          )}
+        </div>
+      ) : (
+        <div className={`output${synthetic ? ' output-ids' : ''}`} data-testid={`output-${format}`} aria-live="polite">
+          {pane.text === '' && pane.status !== 'running' ? <span className="placeholder">{placeholder}</span> : <PlainText pane={pane} divergence={comparison?.divergence ?? null} />}
+          {pane.status === 'running' && <span className="cursor" aria-hidden="true" />}
+        </div>
+      )}
       {finish === 'context' && (
         <p className="hint" data-testid={`context-full-${format}`}>
           The context{contextLength ? ` (${contextLength} tokens)` : ''} is full: prompt and output use all of it, so nothing more fits. Load the model with a longer context, or shorten the prompt.

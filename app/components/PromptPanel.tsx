@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useApp, type Settings } from '../store';
 import { modelName } from '../protocol';
 import { engineLabel } from '../engines';
@@ -43,6 +43,122 @@ function NumberField({ f, value, disabled, onChange }: { f: (typeof FIELDS)[numb
   );
 }
 
+/** The last session's model, offered again (loading it reads the cache; nothing starts without a click). */
+function ResumeOffer() {
+  const resume = useApp((s) => s.resume);
+  const cached = useApp((s) => (s.plan.status === 'ready' && s.resume && s.plan.plan.name === modelName(s.resume.ref) ? s.resume.engines.every((f) => s.plan.status === 'ready' && s.plan.plan.engines.find((e) => e.format === f)?.cached) : null));
+  const turns = useApp((s) => s.conversation.turns.length + (s.run.chat && s.run.status !== 'idle' ? 1 : 0));
+  const { resumeModel } = useApp.getState();
+  if (!resume) return null;
+  return (
+    <div className="alert alert-info resume" role="region" aria-label="Continue the last session" data-testid="resume">
+      <p>
+        Last time: <strong>{modelName(resume.ref)}</strong> ({resume.engines.map(engineLabel).join(' vs ')}, context {resume.contextLength})
+        {turns > 0 ? `, a conversation of ${turns} message${turns > 1 ? 's' : ''}` : ''}.{' '}
+        {cached === true ? 'Its weights are in this browser’s cache: loading needs no download.' : cached === false ? 'Its weights are not all cached: loading downloads them.' : ''}
+      </p>
+      <div className="actions">
+        <button className="btn btn-primary small" data-testid="resume-load" onClick={() => resumeModel(true)}>
+          {cached ? 'Load from cache' : 'Load it'}
+        </button>
+        <button className="btn btn-ghost small" data-testid="resume-dismiss" onClick={() => resumeModel(false)}>
+          Not now
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** Chat mode: the system prompt, the conversation's controls, the reply rendering, the prompt as the model sees it. */
+function ChatTools() {
+  const system = useApp((s) => s.conversation.system);
+  const info = useApp((s) => s.load.info?.systemPrompt ?? null);
+  const markdown = useApp((s) => s.settings.markdown);
+  const running = useApp((s) => s.run.status === 'running');
+  const count = useApp((s) => s.conversation.turns.length + (s.run.chat && s.run.status !== 'idle' ? 1 : 0));
+  const first = useApp((s) => s.load.formats[0] ?? null);
+  // (a selector returns the pane as it is: a new object per call would re-render forever)
+  const seenPane = useApp((s) => (first && s.run.chat && s.run.status !== 'idle' ? s.run.panes[first] : null));
+  const seen = first && seenPane?.promptText ? { format: first, text: seenPane.promptText, pieces: seenPane.promptPieces } : null;
+  const { setSystemPrompt, clearConversation, setSettings } = useApp.getState();
+  const unsupported = info !== null && !info.supported;
+  return (
+    <div className="chat-tools">
+      <div className="chat-tools-row">
+        <details className="system-prompt">
+          <summary>
+            System prompt <span className="muted small">{system.trim() ? 'your own' : info?.defaultPrompt ? 'the template’s default' : 'none'}</span>
+          </summary>
+          {unsupported ? (
+            <p className="hint">This model’s chat template takes no system message.</p>
+          ) : (
+            <>
+              <label className="sr-only" htmlFor="system-prompt">
+                System prompt
+              </label>
+              <textarea
+                id="system-prompt"
+                data-testid="system-prompt"
+                rows={2}
+                value={system}
+                disabled={running}
+                placeholder={info?.defaultPrompt ? `Blank: the template’s default, “${info.defaultPrompt}”` : 'Blank: none'}
+                onChange={(e) => setSystemPrompt(e.target.value)}
+              />
+              <p className="hint">Changing it changes the start of the prompt: the next message prefills the whole conversation again.</p>
+            </>
+          )}
+        </details>
+        <div className="segmented" role="radiogroup" aria-label="Show replies as">
+          <button role="radio" aria-checked={markdown} className={markdown ? 'on' : ''} data-testid="render-markdown" onClick={() => setSettings({ markdown: true })}>
+            Markdown
+          </button>
+          <button role="radio" aria-checked={!markdown} className={!markdown ? 'on' : ''} data-testid="render-plain" onClick={() => setSettings({ markdown: false })}>
+            Plain text
+          </button>
+        </div>
+        <button className="btn btn-ghost small" data-testid="clear-conversation" disabled={running || count === 0} onClick={clearConversation}>
+          New conversation
+        </button>
+      </div>
+      {seen && <PromptSeen {...seen} />}
+    </div>
+  );
+}
+
+/** The last message's prompt as the model saw it: the templated text, or its tokens one by one. */
+function PromptSeen({ format, text, pieces }: { format: string; text: string; pieces: string[] }) {
+  const [tokens, setTokens] = useState(false);
+  return (
+    <details className="prompt-seen" data-testid="prompt-seen">
+      <summary>
+        The prompt as the model sees it <span className="muted small">{engineLabel(format)}, {pieces.length} tokens</span>
+      </summary>
+      <div className="segmented small" role="radiogroup" aria-label="Show the prompt as">
+        <button role="radio" aria-checked={!tokens} className={!tokens ? 'on' : ''} onClick={() => setTokens(false)}>
+          Text
+        </button>
+        <button role="radio" aria-checked={tokens} className={tokens ? 'on' : ''} data-testid="prompt-seen-tokens" onClick={() => setTokens(true)}>
+          Tokens
+        </button>
+      </div>
+      {tokens ? (
+        <div className="token-chips" data-testid="prompt-seen-pieces">
+          {pieces.map((p, i) => (
+            <span key={i} className="token-chip" title={`token ${i + 1}`}>
+              {p.replace(/\n/g, '↵')}
+            </span>
+          ))}
+        </div>
+      ) : (
+        <pre className="prompt-text" data-testid="prompt-seen-text">
+          {text}
+        </pre>
+      )}
+    </details>
+  );
+}
+
 export function PromptPanel() {
   const settings = useApp((s) => s.settings);
   const load = useApp((s) => s.load);
@@ -70,6 +186,7 @@ export function PromptPanel() {
 
   return (
     <div className="card prompt-card">
+      <ResumeOffer />
       <div className="card-head">
         <h2>Prompt</h2>
         <div className="segmented" role="radiogroup" aria-label="Prompt format">
@@ -101,9 +218,13 @@ export function PromptPanel() {
         value={settings.prompt}
         onChange={(e) => setSettings({ prompt: e.target.value })}
         onKeyDown={(e) => {
-          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) compare();
+          // Enter sends (Ctrl+Enter too), Shift+Enter is a new line; an IME composing text keeps its Enter.
+          if (e.key !== 'Enter' || e.shiftKey || e.nativeEvent.isComposing) return;
+          e.preventDefault();
+          compare();
         }}
       />
+      {chat && <ChatTools />}
       {synthetic ? (
         <div className="alert alert-info" role="note" data-testid="synthetic-note">
           <strong>Synthetic weights: the text is meaningless</strong>
@@ -132,7 +253,7 @@ export function PromptPanel() {
             : load.formats.length === 1 && ready
               ? 'One engine: no baseline to compare it with.'
               : 'Both engines run one after the other on the same GPU, with identical settings and seed.'}{' '}
-          {running ? 'Esc stops.' : ready && !blank ? 'Ctrl+Enter runs it.' : ''}
+          {running ? 'Esc stops.' : ready && !blank ? 'Enter runs it (Shift+Enter: a new line).' : ''}
         </p>
         {running ? (
           <button

@@ -346,6 +346,11 @@ export class Engine {
     }
   }
 
+  /** Forgets what the KV cache holds: the next generation prefills its whole prompt (a warm-up's tokens are no conversation). */
+  resetCache(): void {
+    this.cachedIds = [];
+  }
+
   /** how many leading tokens of `promptIds` a generation with `reuseCache` would not prefill again */
   reusableTokens(promptIds: readonly number[]): number {
     return Math.max(0, Math.min(commonPrefix(this.cachedIds, promptIds), promptIds.length - 1));

@@ -14,13 +14,14 @@ import * as ui from './browser';
 import { SHOTS } from './browser';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import { acquireDevice } from '../../src/gpu/device';
-import { Engine } from '../../src/model/engine';
+import { Engine, commonPrefix } from '../../src/model/engine';
 import { folderSource } from '../../src/model/source';
 import { parseConfig } from '../../src/model/config';
 import { planMemory } from '../../src/model/memory';
 import { tokenAgreement, firstDivergence, rougeL } from '../../src/bench/metrics';
 import { percent } from '../../app/components/format';
 import { modelDir, readJson } from '../unit/fixtures';
+import { conversationPrompt } from '../../src/model/chat';
 
 const MODEL = modelDir('pycode-20M');
 const REPO = 'local/pycode-20M';
@@ -78,6 +79,8 @@ function expectTokens(pane: string, ids: number[], what: string): void {
 /** Clicks Compare in the given mode and waits for both panes and the comparison card. */
 async function compareIn(mode: 'raw' | 'chat', prompt: string, n: number): Promise<void> {
   await page.click(`[data-testid=mode-${mode}]`);
+  // The panes' text is compared with the tokens' text: replies as plain text, not Markdown.
+  if (mode === 'chat') await page.click('[data-testid=render-plain]');
   expect(await page.getAttribute(`[data-testid=mode-${mode}]`, 'aria-checked')).toBe('true');
   const start = performance.now();
   await ui.compare(page, prompt, n);
@@ -123,7 +126,7 @@ describe('pycode-20M in the app (headless Chromium, WebGPU on SwiftShader, local
 
   it('loads from the local hub: one download, both engines', async () => {
     const start = performance.now();
-    await page.goto(ui.appUrl(server, REPO));
+    await page.goto(ui.appUrl(server, REPO, '&debug=1'));
     await page.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
     expect(await text('plan')).toContain(REPO);
     await ui.loadModel(page);
@@ -187,5 +190,98 @@ describe('pycode-20M in the app (headless Chromium, WebGPU on SwiftShader, local
     }
     await expectComparison(want.f16, want.int8);
     await page.screenshot({ path: path.join(SHOTS, 'pycode-chat.png'), fullPage: true });
+  });
+
+  // A conversation: each engine continues its own, and its KV cache keeps the conversation so far.
+  const TURNS = ['Write a function that adds two numbers.', 'Now make it multiply them instead.', 'Add a docstring to it.'];
+  const TURN_N = 8;
+  type F = 'f16' | 'int8';
+  type Debug = { __int8llm: { store: { getState(): { run: { status: string; panes: Record<string, { ids: number[]; text: string }> }; load: { info: { engines: { contextLength: number }[] } } } } } };
+  const pane = (f: F) => page.evaluate((f) => (globalThis as unknown as Debug).__int8llm.store.getState().run.panes[f]!, f);
+  const turnNumbers = async (i: number, f: F) => {
+    const el = page.locator(`[data-testid=turn-stats-${i}-${f}]`);
+    const num = async (a: string) => Number(await el.getAttribute(`data-${a}`));
+    return { prompt: await num('prompt'), reused: await num('reused'), prefilled: await num('prefilled'), tokens: await num('tokens') };
+  };
+  /** Waits for turn `i` (its numbers shown for the last engine) and the end of its run. */
+  const turnDone = async (i: number) => {
+    await page.waitForSelector(`[data-testid=turn-stats-${i}-int8]`, { timeout: 300_000 });
+    await page.waitForFunction(() => ['done', 'stopped', 'error'].includes((globalThis as unknown as Debug).__int8llm.store.getState().run.status), undefined, { timeout: 300_000 });
+    expect(await page.locator('[data-testid=run-error]').count()).toBe(0);
+  };
+  const replies: Record<F, string[]> = { f16: [], int8: [] };
+  const lastIds: Record<F, number[]> = { f16: [], int8: [] };
+
+  it(`a three-turn conversation (${TURN_N} tokens a reply): turns 2 and 3 prefill only the new tokens, each prompt the template over that engine's own replies`, async () => {
+    await page.click('[data-testid=mode-chat]');
+    await page.click('[data-testid=clear-conversation]');
+    await page.click('[data-testid=render-plain]');
+    await ui.setMaxTokens(page, TURN_N);
+    const contextLength = await page.evaluate(() => (globalThis as unknown as Debug).__int8llm.store.getState().load.info.engines[0]!.contextLength);
+    let prev: Record<F, { prompt: number; tokens: number }> | null = null;
+    for (const [i, message] of TURNS.entries()) {
+      await page.fill('[data-testid=prompt]', message);
+      // Enter sends; the message leaves the prompt box.
+      await page.press('[data-testid=prompt]', 'Enter');
+      await turnDone(i);
+      expect(await page.inputValue('[data-testid=prompt]')).toBe('');
+      const now = {} as Record<F, { prompt: number; tokens: number }>;
+      for (const f of ['f16', 'int8'] as const) {
+        const n = await turnNumbers(i, f);
+        const p = await pane(f);
+        // The prompt: the chat template over the turns so far with this engine's own replies (in Node).
+        const want = conversationPrompt(tokenizer, { system: null, turns: replies[f].map((assistant, j) => ({ user: TURNS[j]!, assistant })), user: message }, { contextLength, maxNewTokens: TURN_N });
+        expect(n.prompt, `turn ${i + 1} ${f}`).toBe(want.ids.length);
+        expect(n.tokens).toBe(p.ids.length);
+        // Turn 1 (a new conversation) keeps only what it shares with the last chat test's prompt:
+        // the system prompt and the user header. Later turns keep the KV cache of the previous
+        // prompt and reply (all but the reply's last token, which was never fed back): only the new
+        // tokens are prefilled.
+        const chatIds = tokenizer.applyChatTemplate([{ role: 'user', content: CHAT_MESSAGE }]);
+        expect(n.reused, `turn ${i + 1} ${f}`).toBe(prev ? prev[f].prompt + prev[f].tokens - 1 : commonPrefix(chatIds, want.ids));
+        if (!prev) expect(n.reused).toBeLessThan(chatIds.length);
+        expect(n.prefilled).toBe(n.prompt - n.reused);
+        if (prev) expect(n.prefilled).toBeLessThan(n.prompt / 2);
+        log(`turn ${i + 1} ${f}: prompt ${n.prompt}, reused ${n.reused}, prefilled ${n.prefilled}, reply ${JSON.stringify(p.text)}`);
+        replies[f].push(p.text);
+        lastIds[f] = p.ids;
+        now[f] = { prompt: n.prompt, tokens: n.tokens };
+      }
+      prev = now;
+    }
+    // Earlier turns stay on screen, each with its own reply.
+    for (const f of ['f16', 'int8'] as const) {
+      expect(await page.locator(`[data-testid=chat-${f}] .turn`).count()).toBe(3);
+      expect(await text(`reply-0-${f}`)).toBe(replies[f][0]);
+    }
+    await page.screenshot({ path: path.join(SHOTS, 'pycode-conversation.png'), fullPage: true });
+  });
+
+  it('after a reload the conversation is back, the model is offered from the cache, and regenerating the last turn from scratch gives the same ids', async () => {
+    // (the session is saved half a second after it last changed)
+    await page.waitForTimeout(1500);
+    const before = server.log.length;
+    await page.reload();
+    await page.waitForSelector('[data-testid=resume]', { timeout: 60_000 });
+    for (const f of ['f16', 'int8'] as const) {
+      expect(await page.locator(`[data-testid=chat-${f}] .turn`).count()).toBe(3);
+      expect(await text(`reply-1-${f}`)).toBe(replies[f][1]);
+      expect(await text(`output-${f}`)).toBe(replies[f][2]);
+    }
+    await page.waitForFunction(() => document.querySelector('[data-testid=resume-load]')?.textContent === 'Load from cache', undefined, { timeout: 60_000 });
+    await page.click('[data-testid=resume-load]');
+    await page.waitForSelector('[data-testid=load-status][data-status=ready]', { timeout: ui.LOAD_MS });
+    expect(server.log.slice(before).filter((r) => r.path.endsWith('.safetensors'))).toEqual([]);
+    expect(await page.locator('[data-testid=resume]').count()).toBe(0);
+    // The engines' KV caches are empty: the whole conversation is prefilled.
+    await page.click('[data-testid=regenerate-f16]');
+    await page.waitForFunction(() => (globalThis as unknown as Debug).__int8llm.store.getState().run.status === 'running', undefined, { timeout: 10_000 }).catch(() => {});
+    await turnDone(2);
+    for (const f of ['f16', 'int8'] as const) {
+      const n = await turnNumbers(2, f);
+      expect(n.reused, f).toBe(0);
+      expect(n.prefilled).toBe(n.prompt);
+      expect((await pane(f)).ids, `${f}: the last turn from scratch`).toEqual(lastIds[f]);
+    }
   });
 });
