@@ -63,7 +63,7 @@ export function MarkdownText({ text, mark }: { text: string; mark: [number, numb
   const src = mark ? text.slice(0, mark[0]) + START + text.slice(mark[0], mark[1]) + END + text.slice(mark[1]) : text;
   return (
     <div className="markdown">
-      <Markdown remarkPlugins={[remarkGfm]} rehypePlugins={mark ? [rehypeDivergence] : []} components={components} skipHtml>
+      <Markdown remarkPlugins={[remarkGfm]} rehypePlugins={mark ? [rehypeDivergence] : []} components={components}>
         {src}
       </Markdown>
     </div>
