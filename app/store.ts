@@ -44,6 +44,8 @@ export interface LoadState {
   engines: Record<Format, EngineLoad>;
   info: LoadedInfo | null;
   error: WireError | null;
+  /** Cancel was pressed; the worker answers within a second (a compile in flight is left to finish in the background) */
+  cancelling: boolean;
 }
 
 export interface Pane {
@@ -180,7 +182,7 @@ export function contextChoices(max: number | null): number[] {
 /** One value per format (every format has a slot; only the loaded pair's are used). */
 const perFormat = <T>(make: (f: Format) => T): Record<Format, T> => Object.fromEntries(FORMATS.map((f) => [f, make(f)])) as Record<Format, T>;
 const emptyEngineLoad = (): EngineLoad => ({ phase: 'waiting', tensorsDone: 0, tensorsTotal: 0, loaded: null });
-const emptyLoad = (formats: Format[] = []): LoadState => ({ status: 'idle', download: null, formats, engines: perFormat(emptyEngineLoad), info: null, error: null });
+const emptyLoad = (formats: Format[] = []): LoadState => ({ status: 'idle', download: null, formats, engines: perFormat(emptyEngineLoad), info: null, error: null, cancelling: false });
 const emptyPane = (): Pane => ({ status: 'waiting', text: '', ids: [], offsets: [], times: [], promptTokens: 0, reusedTokens: 0, droppedTurns: 0, promptText: '', promptPieces: [], finish: null });
 const endPane = (p: Pane): Pane => (p.status === 'running' ? { ...p, status: 'stopped' } : p);
 const endPanes = (panes: Record<Format, Pane>) => perFormat((f) => endPane(panes[f]));
@@ -275,7 +277,7 @@ export const useApp = create<AppState>()((set, get) => {
         return;
       }
       case 'load-error':
-        patchLoad({ status: 'error', error: m.error });
+        patchLoad({ status: 'error', error: m.error, cancelling: false });
         void get().refreshCache();
         return;
       case 'gen-start':
@@ -466,6 +468,8 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     cancelLoad() {
+      if (get().load.status !== 'loading') return;
+      patchLoad({ cancelling: true });
       send({ type: 'cancel-load' });
     },
 

@@ -45,6 +45,11 @@ const pipelinesFor = (g: GpuContext) => {
 /** counts GPU buffers per engine, for the benchmark's peak memory */
 let tracker = new BufferMemoryTracker();
 let loading: AbortController | null = null;
+/**
+ * Settles when every engine build started so far has ended. A cancelled load answers at once but
+ * its build may still be compiling (its engine is destroyed when it ends); the next load waits.
+ */
+let builds: Promise<unknown> = Promise.resolve();
 let running: AbortController | null = null;
 /** settles when the running generation or benchmark has fully stopped (its engines are free again) */
 let runDone: Promise<void> = Promise.resolve();
@@ -155,6 +160,43 @@ async function plan(model: ModelRef, contextLength: number): Promise<PlanResult>
   };
 }
 
+/**
+ * `work` until the signal aborts, then an AbortError at once: a GPU pipeline compile cannot be
+ * interrupted, so a cancelled build goes on in the background and `dispose` frees what it made.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, dispose: (v: T) => void): Promise<T> {
+  builds = Promise.allSettled([builds, work]);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      reject(new DOMException('loading cancelled', 'AbortError'));
+      work.then(dispose, () => {});
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return;
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** While the engine compiles its kernels: how many of those it has asked for so far are done, four times a second. */
+function watchCompile(g: GpuContext, format: Format): () => void {
+  const cache = pipelinesFor(g);
+  const [c0, s0] = [cache.compiled, cache.settled];
+  const report = () => post({ type: 'load-progress', format, phase: 'compile', tensorsDone: Math.max(0, cache.settled - s0), tensorsTotal: cache.compiled - c0 });
+  report();
+  const id = setInterval(report, 250);
+  return () => clearInterval(id);
+}
+
 /** Passes tensors through, reporting progress and stopping between tensors when cancelled. */
 async function* watched(tensors: AsyncIterable<PackedTensor>, signal: AbortSignal, report: (done: number) => void, onEnd: () => void): AsyncGenerator<PackedTensor> {
   let done = 0;
@@ -196,6 +238,9 @@ async function load(model: ModelRef, contextLength: number, formats: Format[]): 
   const abort = new AbortController();
   loading = abort;
   destroyEngines();
+  // A cancelled load's build may still be compiling: its kernels land in the shared cache.
+  await builds;
+  if (abort.signal.aborted) throw new DOMException('loading cancelled', 'AbortError');
   const g = await ensureGpu();
   const cache = new WeightCache();
   const keys = cacheKeys(model);
@@ -211,16 +256,18 @@ async function load(model: ModelRef, contextLength: number, formats: Format[]): 
       const progress = (phase: 'cache' | 'convert', total: number) => (done: number) => post({ type: 'load-progress', format, phase, tensorsDone: done, tensorsTotal: total });
       let engine: Engine;
       let fromCache = false;
+      let stopWatch = () => {};
       tracker.resetPeak(format);
       tracker.owner = format;
       if (model.kind === 'synthetic') {
         // Nothing to download or cache: the weights are generated on the GPU in a moment.
         post({ type: 'load-progress', format, phase: 'synthetic', tensorsDone: 0, tensorsTotal: 0 });
-        engine = await loadSyntheticEngine(g, model.preset, format, { contextLength, maxLogitRows: appLogitRows, pipelines: pipelinesFor(g) });
+        stopWatch = watchCompile(g, format);
+        engine = await untilAborted(loadSyntheticEngine(g, model.preset, format, { contextLength, maxLogitRows: appLogitRows, pipelines: pipelinesFor(g) }), abort.signal, (e) => e.destroy()).finally(() => stopWatch());
       } else {
         // From the cache when it holds the weights (a corrupt entry is downloaded again), else from
         // the source while caching them; a full disk only means not cached (src/hub/cached_load.ts).
-        const viaCache = await loadThroughCache(g, {
+        const viaCache = await untilAborted(loadThroughCache(g, {
           name,
           format,
           contextLength,
@@ -232,9 +279,9 @@ async function load(model: ModelRef, contextLength: number, formats: Format[]): 
           key,
           source: async () => (source ??= await sourceFor(model)),
           smallFiles: async (src) => (smallFiles ??= await readSmallFiles(src)),
-          watch: (tensors, phase, total) => watched(tensors, abort.signal, phase === 'cache' ? progress('cache', total) : () => {}, () => post({ type: 'load-progress', format, phase: 'compile', tensorsDone: 0, tensorsTotal: 0 })),
+          watch: (tensors, phase, total) => watched(tensors, abort.signal, phase === 'cache' ? progress('cache', total) : () => {}, () => (stopWatch = watchCompile(g, format))),
           onProgress: (p: LoadProgress) => progress('convert', p.tensorsTotal)(p.tensorsDone),
-        });
+        }), abort.signal, (v) => v.engine.destroy()).finally(() => stopWatch());
         ({ engine, fromCache } = viaCache);
         warnings.push(...viaCache.notes);
       }

@@ -14,7 +14,7 @@ function Bar({ value, label }: { value: number | null; label: string }) {
 function engineLine(e: EngineLoad, failed: boolean): string {
   if (failed) return 'not loaded';
   if (e.phase === 'done' && e.loaded) return `ready in ${ms(e.loaded.loadMs)}${e.loaded.fromCache ? ' · from cache' : ''} · warmed up`;
-  if (e.phase === 'compile') return 'compiling GPU kernels';
+  if (e.phase === 'compile') return `compiling GPU kernels${e.tensorsTotal ? ` · ${e.tensorsDone} of ${e.tensorsTotal} asked for so far` : ''}`;
   if (e.phase === 'warmup') return 'warming up: one short generation, so no timed run is the first';
   if (e.phase === 'cache') return `reading cache · ${e.tensorsDone}${e.tensorsTotal ? ` / ${e.tensorsTotal}` : ''} tensors`;
   if (e.phase === 'synthetic') return 'generating random weights on the GPU';
@@ -69,8 +69,8 @@ export function LoadProgressView() {
         );
       })}
       {load.status === 'loading' && (
-        <button className="btn btn-ghost btn-wide" onClick={cancel}>
-          Cancel
+        <button className="btn btn-ghost btn-wide" data-testid="load-cancel" onClick={cancel} disabled={load.cancelling}>
+          {load.cancelling ? 'Cancelling…' : 'Cancel'}
         </button>
       )}
       {load.status === 'error' && load.error && (

@@ -14,6 +14,8 @@ export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   /** Number of pipelines actually compiled (cache misses). */
   compiled = 0;
+  /** Of those, how many have finished compiling (or failed): compiled - settled are in flight. */
+  settled = 0;
   /**
    * Whether kernels take their software-adapter variants (barrier-free, made for CPU SIMD lanes):
    * by default when the adapter is one (SwiftShader, llvmpipe); tests force either on any adapter.
@@ -55,6 +57,10 @@ export class PipelineCache {
       const desc: GPUComputePipelineDescriptor = { label: key, layout: 'auto', compute: { module, entryPoint, constants: numeric } };
       p = this.compile(desc);
       this.pipelines.set(key, p);
+      void p.then(
+        () => this.settled++,
+        () => this.settled++,
+      );
       // A failed compile is not kept: a cache shared by many loads would otherwise fail them all.
       const mine = p;
       p.catch(() => {

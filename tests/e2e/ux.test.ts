@@ -104,6 +104,25 @@ describe('first use (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(await text('compare-model')).toMatch(/synthetic:tiny is selected but not loaded/);
   });
 
+  it('Cancel during a load answers within a second (saying "Cancelling…" until then), even while kernels compile; the next load works', async () => {
+    // A fresh page: a new worker with no compiled kernels.
+    await page.goto(ui.appUrl(server, REPO));
+    await page.waitForSelector('[data-testid=plan]', { timeout: 60_000 });
+    await page.click('[data-testid=load]');
+    await page.waitForFunction(() => /compiling GPU kernels/.test(document.querySelector('[data-testid=load-f16]')?.textContent ?? ''), undefined, { timeout: 60_000, polling: 20 });
+    const t0 = Date.now();
+    await page.click('[data-testid=load-cancel]');
+    // The button says so at once, unless the load has already ended.
+    expect(await page.evaluate(() => document.querySelector('[data-testid=load-cancel]')?.textContent ?? 'gone')).toMatch(/^(Cancelling…|gone)$/);
+    await page.waitForSelector('[data-testid=load-status][data-status=error]', { timeout: 30_000 });
+    const took = Date.now() - t0;
+    expect(await text('load-error')).toMatch(/^Loading cancelled/);
+    expect(took).toBeLessThan(1000);
+    await ui.loadModel(page);
+    await ui.compare(page, 'Once upon a time', 4);
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 60_000 });
+  });
+
   it('keyboard only: the skip link reaches the prompt, Ctrl+Enter runs Compare, Esc stops it; arrow keys move between the tabs', async () => {
     // A fresh page: the first Tab stop is the skip link.
     await page.goto(ui.appUrl(server, REPO));
