@@ -254,7 +254,7 @@ describe('pycode-20M in the app (headless Chromium, WebGPU on SwiftShader, local
       expect(await page.locator(`[data-testid=chat-${f}] .turn`).count()).toBe(3);
       expect(await text(`reply-0-${f}`)).toBe(replies[f][0]);
     }
-    await page.screenshot({ path: path.join(SHOTS, 'pycode-conversation.png'), fullPage: true });
+    await page.locator('section.content').screenshot({ path: path.join(SHOTS, 'pycode-conversation.png') });
   });
 
   it('after a reload the conversation is back, the model is offered from the cache, and regenerating the last turn from scratch gives the same ids', async () => {
@@ -283,5 +283,41 @@ describe('pycode-20M in the app (headless Chromium, WebGPU on SwiftShader, local
       expect(n.prefilled).toBe(n.prompt);
       expect((await pane(f)).ids, `${f}: the last turn from scratch`).toEqual(lastIds[f]);
     }
+  });
+
+  it('the conversation tools: Edit, a system prompt of one\'s own, the prompt as the model sees it, Markdown, the latency plot, Copy, New conversation', async () => {
+    // Edit message 2: it returns to the prompt box; it and the later turns leave the conversation.
+    await page.click('[data-testid=edit-1-f16]');
+    expect(await page.inputValue('[data-testid=prompt]')).toBe(TURNS[1]);
+    expect(await page.locator('[data-testid=chat-f16] .turn').count()).toBe(1);
+    // The template's default system prompt is shown; one's own replaces it in the next prompt.
+    await page.click('details.system-prompt summary');
+    expect(await page.getAttribute('[data-testid=system-prompt]', 'placeholder')).toContain('You are a helpful Python assistant.');
+    await page.fill('[data-testid=system-prompt]', 'Answer in one line.');
+    await page.press('[data-testid=prompt]', 'Enter');
+    await turnDone(1);
+    const contextLength = await page.evaluate(() => (globalThis as unknown as Debug).__int8llm.store.getState().load.info.engines[0]!.contextLength);
+    const want = conversationPrompt(tokenizer, { system: 'Answer in one line.', turns: [{ user: TURNS[0]!, assistant: replies.f16[0]! }], user: TURNS[1]! }, { contextLength, maxNewTokens: TURN_N });
+    expect(want.text.startsWith('<|im_start|>system\nAnswer in one line.<|im_end|>')).toBe(true);
+    const n = await turnNumbers(1, 'f16');
+    expect(n.prompt).toBe(want.ids.length);
+    // The conversation's start changed: only the tokens before the system prompt's text are kept.
+    expect(n.reused).toBe(commonPrefix(tokenizer.encode('<|im_start|>system\nYou are', false), want.ids));
+    await page.click('[data-testid=prompt-seen] summary');
+    expect(await text('prompt-seen-text')).toBe(want.text);
+    await page.click('[data-testid=prompt-seen-tokens]');
+    expect(await page.locator('[data-testid=prompt-seen-pieces] .token-chip').count()).toBe(want.ids.length);
+    // Markdown, then the per-token latency plot (recharts draws an SVG).
+    await page.click('[data-testid=render-markdown]');
+    expect(await page.locator('[data-testid=output-f16] .markdown').count()).toBe(1);
+    await page.click('[data-testid=latency-1-f16]');
+    await page.waitForSelector('[data-testid=latency-plot-f16] svg', { timeout: 10_000 });
+    // Copy puts the reply's text on the clipboard.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await page.click(`[data-testid=turn-1-int8] button[aria-label="Copy INT8's reply 2"]`);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe((await pane('int8')).text);
+    await page.click('[data-testid=clear-conversation]');
+    expect(await page.locator('[data-testid=chat-f16]').count()).toBe(0);
+    await page.locator('section.content').screenshot({ path: path.join(SHOTS, 'pycode-conversation-cleared.png') });
   });
 });
