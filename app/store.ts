@@ -332,7 +332,8 @@ export const useApp = create<AppState>()((set, get) => {
       chat,
       maxNewTokens: s.maxNewTokens,
       sampling: { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, seed: s.seed },
-      ...(chat ? { conversation: { system: c.system.trim() === '' ? null : c.system, turns: c.turns.map((t) => ({ user: t.user, replies: Object.fromEntries(Object.entries(t.panes).map(([f, p]) => [f, p!.text])) })) } } : {}),
+      // (a template that takes no system message gets none, whatever the box held for another model)
+      ...(chat ? { conversation: { system: c.system.trim() === '' || get().load.info?.systemPrompt.supported === false ? null : c.system, turns: c.turns.map((t) => ({ user: t.user, replies: Object.fromEntries(Object.entries(t.panes).map(([f, p]) => [f, p!.text])) })) } } : {}),
     };
   };
 
