@@ -2,7 +2,7 @@ import attentionCode from './attention.wgsl';
 import decodeCode from './attention_decode.wgsl';
 import decodeThreadCode from './attention_decode_thread.wgsl';
 import prefillThreadCode from './attention_prefill_thread.wgsl';
-import { STEP_WGSL } from '../gpu/step';
+import { STEP_ROWS_WGSL, STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 
 export interface AttentionShape {
@@ -65,16 +65,20 @@ export class Attention {
     return Math.ceil(keys / Attention.SPLIT);
   }
 
-  /** `decode` defaults to 'thread' on software adapters and 'split' elsewhere. */
-  static async create(cache: PipelineCache, s: AttentionShape, decodeKind?: AttentionDecode): Promise<Attention> {
+  /**
+   * `decode` defaults to 'thread' on software adapters and 'split' elsewhere. `batched`: rows are
+   * placed by the step's row table (a batched pass over several sequences), always by the rows kernel.
+   */
+  static async create(cache: PipelineCache, s: AttentionShape, decodeKind?: AttentionDecode, batched = false): Promise<Attention> {
     if (s.nHeads % s.nKvHeads !== 0) throw new Error(`attention: nHeads ${s.nHeads} not a multiple of nKvHeads ${s.nKvHeads}`);
     if (s.headDim < 1 || s.headDim > 256) throw new Error(`attention: headDim ${s.headDim} outside 1..256`);
     const kind = decodeKind ?? (cache.software ? 'thread' : 'split');
     const threadPrefill = kind === 'thread' && s.headDim % 4 === 0;
-    const base = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim) };
+    const base = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), BATCHED: batched };
     const pipeline = threadPrefill
-      ? await cache.get('attention_prefill_thread', STEP_WGSL + prefillThreadCode, { ...base, WG: THREAD_PREFILL_WG })
-      : await cache.get('attention', STEP_WGSL + attentionCode, { ...base, WG: Attention.WG });
+      ? await cache.get('attention_prefill_thread', STEP_ROWS_WGSL + prefillThreadCode, { ...base, WG: THREAD_PREFILL_WG })
+      : await cache.get('attention', STEP_ROWS_WGSL + attentionCode, { ...base, WG: Attention.WG });
+    if (batched) return new Attention(pipeline, threadPrefill, { ...s }, null);
     // Decode (one row) splits the keys over many workgroups; needs 16-byte key loads.
     let decode = null;
     if (s.headDim % 4 === 0 && kind === 'thread') {

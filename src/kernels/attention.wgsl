@@ -2,8 +2,8 @@
 // (query head, row); keys are streamed in tiles of WG with an online softmax, so workgroup memory
 // stays bounded at any context length.
 @group(0) @binding(0) var<storage, read> q: array<f32>;        // [rows, N_HEADS * HEAD_DIM]
-@group(0) @binding(1) var<storage, read> k_cache: array<f32>;  // [maxCtx, N_KV_HEADS * HEAD_DIM]
-@group(0) @binding(2) var<storage, read> v_cache: array<f32>;  // [maxCtx, N_KV_HEADS * HEAD_DIM]
+@group(0) @binding(1) var<storage, read> k_cache: array<f32>;  // [sequences * maxCtx, N_KV_HEADS * HEAD_DIM]
+@group(0) @binding(2) var<storage, read> v_cache: array<f32>;  // [sequences * maxCtx, N_KV_HEADS * HEAD_DIM]
 @group(0) @binding(3) var<storage, read_write> out: array<f32>; // [rows, N_HEADS * HEAD_DIM]
 @group(0) @binding(4) var<uniform> step: Step;
 
@@ -47,7 +47,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let head = wid.x;
   let row = wid.y;
   if (row >= step.rows) { return; }
-  let p = step.pos + row;
+  // The row's position and where its sequence's keys start (STEP_ROWS_WGSL: a batched pass
+  // holds rows of several sequences).
+  let p = row_pos(row);
+  let kv0 = row_kv(row) * KV_DIM;
   let q_base = (row * N_HEADS + head) * HEAD_DIM;
   let kv_off = (head / GROUP) * HEAD_DIM;
 
@@ -67,7 +70,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let live = j <= p;
     var s = NEG_BIG;
     if (live) {
-      let kb = j * KV_DIM + kv_off;
+      let kb = kv0 + j * KV_DIM + kv_off;
       var dot = 0.0;
       for (var c = 0u; c < HEAD_DIM; c++) { dot += qs[c] * k_cache[kb + c]; }
       s = dot * SCALE;
@@ -86,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let n = min(WG, p + 1u - j0);
     for (var d = t; d < HEAD_DIM; d += WG) {
       var a = acc[d] * alpha;
-      var vi = j0 * KV_DIM + kv_off + d;
+      var vi = kv0 + j0 * KV_DIM + kv_off + d;
       for (var u = 0u; u < n; u++) {
         a += probs[u] * v_cache[vi];
         vi += KV_DIM;

@@ -7,8 +7,8 @@
 // length) and differ by head. Same computation as attention.wgsl; both tested against the plain-TS
 // reference.
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;          // [rows, N_HEADS * HEAD_DIM / 4]
-@group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;    // [maxCtx, KV_DIM / 4]
-@group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;    // [maxCtx, KV_DIM / 4]
+@group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;    // [sequences * maxCtx, KV_DIM / 4]
+@group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;    // [sequences * maxCtx, KV_DIM / 4]
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;  // [rows, N_HEADS * HEAD_DIM / 4]
 @group(0) @binding(4) var<uniform> step: Step;
 
@@ -31,11 +31,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = i / N_HEADS;
   if (row >= step.rows) { return; }
   let h = i % N_HEADS;
-  let p = step.pos + row;
+  let p = row_pos(row);
+  let kv0 = row_kv(row) * KV_D4; // where the row's sequence's keys start (a batched pass)
   var j0 = 0u;
   if (WINDOW > 0u && p + 1u > WINDOW) { j0 = p + 1u - WINDOW; }
   let qb = (row * N_HEADS + h) * D4;
-  let kvb = (h / GROUP) * D4;
+  let kvb = kv0 + (h / GROUP) * D4;
 
   var qv: array<vec4<f32>, MAX_D4>;
   var o: array<vec4<f32>, MAX_D4>;

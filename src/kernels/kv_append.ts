@@ -1,5 +1,5 @@
 import kvAppendCode from './kv_append.wgsl';
-import { STEP_WGSL } from '../gpu/step';
+import { STEP_ROWS_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 
 /** Writes the pass's k, v rows [rows, kvDim] into f32 caches [maxCtx, kvDim] at step.pos. */
@@ -11,8 +11,9 @@ export class KvAppend {
     private readonly maxCtx: number,
   ) {}
 
-  static async create(cache: PipelineCache, s: { kvDim: number; maxCtx: number }): Promise<KvAppend> {
-    const pipeline = await cache.get('kv_append', STEP_WGSL + kvAppendCode, { KV_DIM: s.kvDim, MAX_CTX: s.maxCtx, WG: KvAppend.WG });
+  /** batched: rows are placed by the step's row table (a batched pass over several sequences' caches) */
+  static async create(cache: PipelineCache, s: { kvDim: number; maxCtx: number; batched?: boolean }): Promise<KvAppend> {
+    const pipeline = await cache.get('kv_append', STEP_ROWS_WGSL + kvAppendCode, { KV_DIM: s.kvDim, MAX_CTX: s.maxCtx, WG: KvAppend.WG, BATCHED: s.batched ?? false });
     return new KvAppend(pipeline, s.kvDim, s.maxCtx);
   }
 

@@ -1,5 +1,5 @@
 import code from './position_add.wgsl';
-import { STEP_WGSL } from '../gpu/step';
+import { STEP_ROWS_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 
 const WG = 64;
@@ -12,9 +12,10 @@ export class PositionAdd {
     private readonly dim: number,
   ) {}
 
-  static async create(cache: PipelineCache, s: { dim: number; positions: number }): Promise<PositionAdd> {
+  /** batched: rows take their positions from the step's row table */
+  static async create(cache: PipelineCache, s: { dim: number; positions: number; batched?: boolean }): Promise<PositionAdd> {
     if (Math.ceil(s.dim / WG) > MAX_WORKGROUPS) throw new Error(`position_add: dim ${s.dim} too wide`);
-    return new PositionAdd(await cache.get('position_add', STEP_WGSL + code, { DIM: s.dim, POSITIONS: s.positions, WG }), s.dim);
+    return new PositionAdd(await cache.get('position_add', STEP_ROWS_WGSL + code, { DIM: s.dim, POSITIONS: s.positions, WG, BATCHED: s.batched ?? false }), s.dim);
   }
 
   bind(device: GPUDevice, label: string, b: { x: GPUBuffer; table: GPUBuffer; step: GPUBuffer }): GPUBindGroup {

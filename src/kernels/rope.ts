@@ -1,6 +1,6 @@
 import ropeCode from './rope.wgsl';
 import sincosCode from './sincos.wgsl';
-import { STEP_WGSL } from '../gpu/step';
+import { STEP_ROWS_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 
 export interface RopeParams {
@@ -57,9 +57,10 @@ export class Rope {
     private readonly groupsPerRow: number,
   ) {}
 
-  static async create(cache: PipelineCache, s: { nHeads: number; headDim: number }): Promise<Rope> {
+  /** batched: rows take their positions from the step's row table (a batched pass) */
+  static async create(cache: PipelineCache, s: { nHeads: number; headDim: number; batched?: boolean }): Promise<Rope> {
     if (s.headDim % 2 !== 0) throw new Error(`rope: headDim ${s.headDim} must be even`);
-    const pipeline = await cache.get('rope', STEP_WGSL + sincosCode + ropeCode, { N_HEADS: s.nHeads, HEAD_DIM: s.headDim, WG: Rope.WG });
+    const pipeline = await cache.get('rope', STEP_ROWS_WGSL + sincosCode + ropeCode, { N_HEADS: s.nHeads, HEAD_DIM: s.headDim, WG: Rope.WG, BATCHED: s.batched ?? false });
     return new Rope(pipeline, Math.ceil((s.nHeads * s.headDim) / 2 / Rope.WG));
   }
 

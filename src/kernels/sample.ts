@@ -1,6 +1,6 @@
 import code from './sample.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
-import { STEP_WGSL } from '../gpu/step';
+import { STEP_ROWS_WGSL } from '../gpu/step';
 import { createStorage, createUniform } from '../gpu/buffers';
 import type { SamplingParams } from '../model/sampling';
 import { MAX_SAMPLER_VOCAB, SAMPLER_SPART as SPART, samplerScratchWords } from '../model/sampling';
@@ -22,6 +22,8 @@ export interface SamplerBinding {
   scratch: GPUBuffer;
   /** set by setParams */
   mode: SamplerMode;
+  /** the sampling parameters as last written (setRow rewrites them with its row) */
+  words: ArrayBuffer;
   groups: Record<Entry, GPUBindGroup>;
 }
 
@@ -38,10 +40,10 @@ const USES: Record<Entry, number[]> = {
   sample_stats: [5, 6],
   sample_select: [4, 5, 6],
   sample_final: [1, 2, 3, 4, 5, 6],
-  argmax_partial: [0, 3, 5],
-  argmax_final: [1, 2, 3, 5],
-  argmax_thread_partial: [0, 3, 5],
-  argmax_thread_final: [1, 2, 3, 5],
+  argmax_partial: [0, 3, 4, 5],
+  argmax_final: [1, 2, 3, 4, 5],
+  argmax_thread_partial: [0, 3, 4, 5],
+  argmax_thread_final: [1, 2, 3, 4, 5],
 };
 const PASSES: Record<SamplerMode, Entry[]> = {
   greedy: ['argmax_partial', 'argmax_final'],
@@ -77,14 +79,17 @@ export class Sampler {
     private readonly vocab: number,
     /** greedy decoding by the barrier-free passes (default on software adapters) */
     readonly threadGreedy: boolean,
+    /** samples a row of a batched pass, chosen per binding with setRow */
+    readonly batched: boolean,
   ) {}
 
-  static async create(cache: PipelineCache, s: { vocab: number; maxCtx: number; threadGreedy?: boolean }): Promise<Sampler> {
+  static async create(cache: PipelineCache, s: { vocab: number; maxCtx: number; threadGreedy?: boolean; batched?: boolean }): Promise<Sampler> {
     if (s.vocab > MAX_SAMPLER_VOCAB) throw new Error(`sampler: vocabulary ${s.vocab} is larger than the ${MAX_SAMPLER_VOCAB} it supports`);
-    const constants = { VOCAB: s.vocab, MAX_CTX: s.maxCtx };
-    const list = await Promise.all(ENTRIES.map((entry) => cache.get('sample', STEP_WGSL + code, constants, entry)));
+    const batched = s.batched ?? false;
+    const constants = { VOCAB: s.vocab, MAX_CTX: s.maxCtx, BATCHED: batched };
+    const list = await Promise.all(ENTRIES.map((entry) => cache.get('sample', STEP_ROWS_WGSL + code, constants, entry)));
     const threadGreedy = s.threadGreedy ?? cache.software;
-    return new Sampler(Object.fromEntries(ENTRIES.map((e, i) => [e, list[i]!])) as Record<Entry, GPUComputePipeline>, s.vocab, threadGreedy);
+    return new Sampler(Object.fromEntries(ENTRIES.map((e, i) => [e, list[i]!])) as Record<Entry, GPUComputePipeline>, s.vocab, threadGreedy, batched);
   }
 
   /** ids and history must be different buffers (both are written). */
@@ -103,7 +108,7 @@ export class Sampler {
         }),
       ]),
     ) as Record<Entry, GPUBindGroup>;
-    return { params, work, scratch, mode: 'greedy', groups };
+    return { params, work, scratch, mode: 'greedy', groups, words: new ArrayBuffer(PARAMS_BYTES) };
   }
 
   /** The greedy passes: barrier-free on software adapters (sample.wgsl's argmax_thread_*). */
@@ -116,7 +121,7 @@ export class Sampler {
     if (!(p.topP > 0 && p.topP <= 1)) throw new Error(`sampling: topP ${p.topP} must be in (0, 1]`);
     if (!(p.repetitionPenalty > 0)) throw new Error(`sampling: repetitionPenalty ${p.repetitionPenalty} must be > 0`);
     if (!(Number.isInteger(p.topK) && p.topK >= 0)) throw new Error(`sampling: topK ${p.topK} must be a non-negative integer`);
-    const buf = new ArrayBuffer(PARAMS_BYTES);
+    const buf = bound.words;
     const f = new Float32Array(buf);
     const u = new Uint32Array(buf);
     f[0] = p.temperature;
@@ -126,6 +131,16 @@ export class Sampler {
     u[4] = p.seed >>> 0;
     device.queue.writeBuffer(bound.params, 0, buf);
     bound.mode = samplerMode(p, this.vocab);
+  }
+
+  /** A batched binding: sample logits row `row` into ids[row], for the sequence of step-table row `tableRow`. */
+  setRow(device: GPUDevice, bound: SamplerBinding, row: number, tableRow: number): void {
+    if (!this.batched) throw new Error('sampler: setRow needs a batched sampler');
+    const u = new Uint32Array(bound.words);
+    if (u[5] === row && u[6] === tableRow) return;
+    u[5] = row;
+    u[6] = tableRow;
+    device.queue.writeBuffer(bound.params, 0, bound.words);
   }
 
   encode(pass: GPUComputePassEncoder, bound: SamplerBinding): void {

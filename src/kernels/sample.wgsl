@@ -6,7 +6,9 @@
 //       top_p (bisection on the order-preserving u32 key of x, at most 32 passes)
 //   (e) u = uniform(seed, kv_len); pick by cumulative mass over survivors in index order
 // The token goes to ids[0] (next step's input) and history[kv_len] (the runner reads it back, and
-// the next penalty sees it). src/model/sampling.ts is the plain-TS twin, RNG bit-exact.
+// the next penalty sees it). In a batched pass (STEP_ROWS_WGSL's BATCHED) the binding samples
+// logits row params.row into ids[params.row], for the sequence of step row params.table_row: its
+// history starts at that row's cache base, and kv_len is that row's position + 1. src/model/sampling.ts is the plain-TS twin, RNG bit-exact.
 //
 // Survivors are always "key(x) >= thr" for one u32 threshold, so (c) and (d) compose without a
 // mask buffer, and ties at a cut are kept together.
@@ -30,13 +32,13 @@ struct SampleParams {
   top_p: f32,
   penalty: f32,
   seed: u32,
-  _pad0: u32,
-  _pad1: u32,
+  row: u32,       // batched: the logits row sampled and the ids slot written
+  table_row: u32, // batched: the step-table row of the sequence (its history and position)
   _pad2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;        // [step.logit_rows, VOCAB]
-@group(0) @binding(1) var<storage, read_write> history: array<u32>; // [MAX_CTX]
+@group(0) @binding(1) var<storage, read_write> history: array<u32>; // [sequences * MAX_CTX]
 @group(0) @binding(2) var<storage, read_write> ids: array<u32>;     // [>= 1]
 @group(0) @binding(3) var<uniform> step: Step;
 @group(0) @binding(4) var<uniform> params: SampleParams;
@@ -142,12 +144,25 @@ fn argmax_all(t: u32, v: f32, i: u32) -> Best {
   return b;
 }
 
-fn emit(tok: u32) {
-  ids[0] = tok;
-  if (step.kv_len < MAX_CTX) { history[step.kv_len] = tok; }
+fn kv_len() -> u32 {
+  if (BATCHED) { return step.table[params.table_row].y + 1u; }
+  return step.kv_len;
+}
+// Where the sequence's history starts (its cache base).
+fn hist0() -> u32 {
+  if (BATCHED) { return step.table[params.table_row].x; }
+  return 0u;
 }
 
-fn row_base() -> u32 { return (max(step.logit_rows, 1u) - 1u) * VOCAB; }
+fn emit(tok: u32) {
+  ids[select(0u, params.row, BATCHED)] = tok;
+  if (kv_len() < MAX_CTX) { history[hist0() + kv_len()] = tok; }
+}
+
+fn row_base() -> u32 {
+  if (BATCHED) { return params.row * VOCAB; }
+  return (max(step.logit_rows, 1u) - 1u) * VOCAB;
+}
 fn part_end(w: u32) -> u32 { return min(w * SPART + SPART, VOCAB); }
 fn top_k_on() -> bool { return params.top_k > 0u && params.top_k < VOCAB; }
 
@@ -191,9 +206,10 @@ fn sample_prep(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   for (var i = start + t; i < end; i += WG) { work[i] = logits[base + i] / temp; }
   if (params.penalty != 1.0) {
     storageBarrier();
-    let n = min(step.kv_len, MAX_CTX);
+    let n = min(kv_len(), MAX_CTX);
+    let h0 = hist0();
     for (var j = t; j < n; j += WG) {
-      let tok = history[j];
+      let tok = history[h0 + j];
       if (tok >= start && tok < end) {
         let l = logits[base + tok];
         work[tok] = select(l * params.penalty, l / params.penalty, l > 0.0) / temp;
@@ -433,7 +449,7 @@ fn sample_final(@builtin(local_invocation_index) t: u32) {
   }
   let m = best.v;
   let zall = global_mass(t);
-  let u = uniform01(params.seed, step.kv_len);
+  let u = uniform01(params.seed, kv_len());
   let k_on = top_k_on();
   if (!k_on && !(params.top_p < 1.0)) {
     // Plain temperature: the part the draw falls in, then the draw inside it.
@@ -507,7 +523,7 @@ override PARTS: u32 = (VOCAB + PART - 1u) / PART;
 
 @compute @workgroup_size(WG)
 fn argmax_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let base = (max(step.logit_rows, 1u) - 1u) * VOCAB;
+  let base = row_base();
   let start = wid.x * PART;
   let end = min(start + PART, VOCAB);
   let first = min(start + t, end - 1u);
@@ -549,7 +565,7 @@ override TPARTS: u32 = (VOCAB + TPART - 1u) / TPART;
 fn argmax_thread_partial(@builtin(global_invocation_id) gid: vec3<u32>) {
   let p = gid.x;
   if (p >= TPARTS) { return; }
-  let base = (max(step.logit_rows, 1u) - 1u) * VOCAB;
+  let base = row_base();
   let start = p * TPART;
   let end = min(start + TPART, VOCAB);
   var bv = logits[base + start];

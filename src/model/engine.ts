@@ -15,6 +15,7 @@ import { TextTokenizer, TokenizerError } from './tokenizer';
 import type { ModelSource } from './source';
 import type { WeightFormat } from '../kernels/formats';
 import type { SamplingParams } from './sampling';
+import { MAX_TABLE_ROWS } from '../gpu/step';
 
 export class ContextOverflowError extends Error {
   override name = 'ContextOverflowError';
@@ -38,6 +39,11 @@ export interface EngineOptions {
   maxRows?: number;
   /** most rows whose logits one pass can return (the logits tool needs the whole prompt), or a rule from the config */
   maxLogitRows?: ShapeOptions['maxLogitRows'];
+  /**
+   * Sequences `generateBatch` decodes together, each with its own KV cache region (the KV cache is
+   * this many times larger); default 1 (generate() alone).
+   */
+  maxBatch?: number;
   onProgress?: (p: LoadProgress) => void;
   /**
    * Decode steps with RMSNorm fused into the q/k/v, gate/up and lm_head GEMVs ('fused', the
@@ -79,6 +85,31 @@ export interface GenerateOptions {
   reuseCache?: boolean;
   /** called once the prefill is planned: how many prompt tokens are reused and how many prefilled */
   onPrefill?: (p: { reusedTokens: number; prefillTokens: number }) => void;
+}
+
+/** One sequence of a batched generation. */
+export interface BatchSequence {
+  promptIds: number[];
+  maxNewTokens: number;
+  /** its own sampling (a seeded sequence samples as it would alone) */
+  sampling?: Partial<SamplingParams>;
+  /** default: the model's EOS ids */
+  stopIds?: number[];
+}
+
+/** A token of a batched generation: `seq` is the sequence's index in the list given. */
+export interface BatchToken extends GeneratedToken {
+  seq: number;
+  /** the sequence ends with this token (a stop id, its budget, or the context) */
+  last: boolean;
+}
+
+export interface BatchOptions {
+  signal?: AbortSignal;
+  /** sequences in flight at once (default and most: the engine's maxBatch) */
+  batch?: number;
+  /** called after each batched decode step: how many sequences it advanced (for the throughput study) */
+  onStep?: (s: { rows: number; ms: number }) => void;
 }
 
 export interface GeneratedToken {
@@ -181,7 +212,7 @@ export class Engine {
    */
   static async prepare(
     source: ModelSource,
-    opts: Pick<EngineOptions, 'format' | 'contextLength' | 'maxRows' | 'maxLogitRows' | 'requireTokenizer'>,
+    opts: Pick<EngineOptions, 'format' | 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'requireTokenizer'>,
     limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'> & Partial<Pick<GPUSupportedLimits, 'maxStorageBuffersPerShaderStage'>>,
   ): Promise<{ config: ModelConfig; tokenizer: TextTokenizer | null; shape: ForwardShape }> {
     const configText = await source.text('config.json');
@@ -193,7 +224,7 @@ export class Engine {
     }
     const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined, config.vocabSize);
     const shape = Engine.shapeFor(config, opts, limits);
-    checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows), limits, `${source.name} (${opts.format})`);
+    checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows, shape.maxBatch), limits, `${source.name} (${opts.format})`);
     return { config, tokenizer, shape };
   }
 
@@ -223,7 +254,7 @@ export class Engine {
    */
   static shapeFor(
     config: ModelConfig,
-    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows'>,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch'>,
     limits?: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>,
   ): ForwardShape {
     return forwardShape(config, opts, limits);
@@ -235,7 +266,7 @@ export class Engine {
     config: ModelConfig,
     tokenizer: TextTokenizer | null,
     weights: ModelWeights,
-    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'pipelines' | 'decodeNorm' | 'kernels'>,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'pipelines' | 'decodeNorm' | 'kernels'>,
     name: string,
   ): Promise<Engine> {
     if (opts.pipelines && opts.pipelines.device !== gpu.device) {
@@ -461,6 +492,113 @@ export class Engine {
       device.removeEventListener('uncapturederror', onGpuError);
       // A step that failed on the GPU leaves nothing to trust.
       this.cachedIds = gpuError || this.lostInfo ? [] : [...promptIds, ...out].slice(0, valid);
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Decodes many sequences together (continuous batching): up to `batch` at once, each in its own
+   * KV cache region (load with maxBatch). A sequence joins when a slot is free: its prompt is
+   * prefilled alone (in chunks), then every decode step is one pass whose rows are the running
+   * sequences' last tokens, so each weight is read once for all of them. A sequence that finishes
+   * (stop id, budget, end of context) leaves at once and the next one takes its slot. Tokens come
+   * in step order; each sequence's ids are what it gives alone (greedy), and seeded sampling is per
+   * sequence. One step is in flight at a time.
+   */
+  async *generateBatch(sequences: readonly BatchSequence[], opts: BatchOptions = {}): AsyncGenerator<BatchToken> {
+    if (this.lostInfo) throw this.lostError();
+    const f = this.forward;
+    const slots = Math.min(opts.batch ?? f.shape.maxBatch, f.shape.maxBatch);
+    if (f.shape.maxBatch < 2) throw new Error('generateBatch needs an engine loaded with maxBatch >= 2');
+    if (slots < 1) throw new Error(`batch ${slots} must be at least 1`);
+    if (this.busy) throw new EngineBusyError('this engine is already generating; stop it first');
+    for (const s of sequences) this.checkPrompt(s.promptIds);
+    this.busy = true;
+    this.cachedIds = [];
+    const { device } = this.gpu;
+    const C = f.shape.maxCtx;
+    const chunk = Math.min(f.shape.maxRows, MAX_TABLE_ROWS);
+    const readback = device.createBuffer({ label: 'batch readback', size: slots * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const aborted = () => opts.signal?.aborted === true;
+    const t0 = performance.now();
+    interface Running {
+      seq: number;
+      slot: number;
+      prompt: number;
+      out: number[];
+      max: number;
+      stop: Set<number>;
+    }
+    const free = Array.from({ length: slots }, (_, i) => i);
+    const running: Running[] = [];
+    let next = 0;
+    const read = async (enc: GPUCommandEncoder, n: number): Promise<Uint32Array> => {
+      enc.copyBufferToBuffer(f.ids, 0, readback, 0, n * 4);
+      device.queue.submit([enc.finish()]);
+      await readback.mapAsync(GPUMapMode.READ, 0, n * 4);
+      const ids = new Uint32Array(readback.getMappedRange(0, n * 4).slice(0));
+      readback.unmap();
+      return ids;
+    };
+    /** the token, and whether its sequence ends with it */
+    const take = (r: Running, id: number): BatchToken => {
+      r.out.push(id);
+      const last = r.stop.has(id) || r.out.length >= r.max || r.prompt + r.out.length >= C;
+      return { seq: r.seq, id, index: r.out.length - 1, timeMs: performance.now() - t0, last };
+    };
+    const leave = (r: Running) => {
+      running.splice(running.indexOf(r), 1);
+      free.push(r.slot);
+      free.sort((a, b) => a - b);
+    };
+    try {
+      while (!aborted() && (next < sequences.length || running.length > 0)) {
+        // Join: a free slot takes the next sequence; its prompt is prefilled into the slot's region.
+        while (free.length > 0 && next < sequences.length && !aborted()) {
+          const s = sequences[next]!;
+          const slot = free.shift()!;
+          const r: Running = { seq: next++, slot, prompt: s.promptIds.length, out: [], max: Math.min(s.maxNewTokens, C - s.promptIds.length), stop: new Set(s.stopIds ?? this.eosIds) };
+          if (r.max <= 0) {
+            free.unshift(slot);
+            continue;
+          }
+          f.setSlotSampling(device, slot, { ...GREEDY, ...s.sampling });
+          device.queue.writeBuffer(f.history, slot * C * 4, new Uint32Array(s.promptIds));
+          let token = 0;
+          for (let pos = 0; pos < r.prompt; pos += chunk) {
+            const rows = Math.min(chunk, r.prompt - pos);
+            const last = pos + rows >= r.prompt;
+            device.queue.writeBuffer(f.ids, 0, new Uint32Array(s.promptIds.slice(pos, pos + rows)));
+            f.step.writeRows(Array.from({ length: rows }, (_, i) => ({ kvBase: slot * C, pos: pos + i })), 1);
+            const enc = device.createCommandEncoder({ label: `batch prefill seq ${r.seq} ${pos}+${rows}` });
+            f.encodeBatch(device, enc, rows, 1, last ? [{ slot, row: 0, tableRow: rows - 1 }] : []);
+            if (last) token = (await read(enc, 1))[0]!;
+            else device.queue.submit([enc.finish()]);
+          }
+          running.push(r);
+          const t = take(r, token);
+          yield t;
+          if (t.last) leave(r);
+        }
+        if (running.length === 0 || aborted()) continue;
+        // One decode step over every running sequence: row i feeds its last token at its position.
+        const rows = running.length;
+        const stepStart = performance.now();
+        device.queue.writeBuffer(f.ids, 0, new Uint32Array(running.map((r) => r.out[r.out.length - 1]!)));
+        f.step.writeRows(running.map((r) => ({ kvBase: r.slot * C, pos: r.prompt + r.out.length - 1 })), rows);
+        const enc = device.createCommandEncoder({ label: `batch decode rows=${rows}` });
+        f.encodeBatch(device, enc, rows, rows, running.map((r, i) => ({ slot: r.slot, row: i, tableRow: i })));
+        const ids = await read(enc, rows);
+        opts.onStep?.({ rows, ms: performance.now() - stepStart });
+        for (const [i, r] of [...running].entries()) {
+          const t = take(r, ids[i]!);
+          yield t;
+          if (t.last) leave(r);
+        }
+      }
+    } finally {
+      if (!this.lostInfo) await Promise.race([device.queue.onSubmittedWorkDone(), device.lost]);
+      readback.destroy();
       this.busy = false;
     }
   }

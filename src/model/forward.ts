@@ -43,6 +43,8 @@ export class Forward {
     private readonly sampler: { kernel: Sampler; binding: SamplerBinding },
     private readonly x: GPUBuffer,
     private readonly lastX: GPUBuffer,
+    /** batched passes (shape.maxBatch > 1): one sampler binding per sequence slot */
+    private readonly batchSampler: { kernel: Sampler; bindings: SamplerBinding[] } | null,
   ) {}
 
   /** Whether decode steps run the architecture's fused kernels (Llama: false only for shapes no real model has). */
@@ -55,10 +57,10 @@ export class Forward {
     return this.program.separateDecodeNorm;
   }
 
-  /** bytes of the KV cache */
+  /** bytes of the KV cache (every sequence slot's) */
   get kvBytes(): number {
     const c = this.config;
-    return 2 * c.numLayers * this.shape.maxCtx * c.numKvHeads * c.headDim * 4;
+    return 2 * c.numLayers * this.shape.maxBatch * this.shape.maxCtx * c.numKvHeads * c.headDim * 4;
   }
 
   get activationBytes(): number {
@@ -85,19 +87,29 @@ export class Forward {
       a.lastH = buf('lastH', shape.maxLogitRows * D * 4); // [R, D]
       a.logits = buf('logits', shape.maxLogitRows * c.vocabSize * 4); // [R, V]
       a.ids = buf('ids', T * 4); // u32 [T]
-      const history = buf('history', C * 4); // u32 [C]
-      // KV cache: f32 [maxCtx, KV*hd] per layer, allocated whole at load.
-      const kCache = Array.from({ length: c.numLayers }, (_, l) => buf(`kCache.${l}`, C * KV * 4));
-      const vCache = Array.from({ length: c.numLayers }, (_, l) => buf(`vCache.${l}`, C * KV * 4));
+      // Sequence slots: slot s holds its tokens and its keys and values from row s * maxCtx (slot 0
+      // is the one sequence of generate()).
+      const B = shape.maxBatch;
+      const history = buf('history', B * C * 4); // u32 [B, C]
+      // KV cache: f32 [B * maxCtx, KV*hd] per layer, allocated whole at load.
+      const kCache = Array.from({ length: c.numLayers }, (_, l) => buf(`kCache.${l}`, B * C * KV * 4));
+      const vCache = Array.from({ length: c.numLayers }, (_, l) => buf(`vCache.${l}`, B * C * KV * 4));
       const separateNorm = (opts.decodeNorm ?? (cache.software ? 'separate' : 'fused')) === 'separate';
       const keep = (b: GPUBuffer) => void buffers.push(b);
-      const [program, sampler] = await Promise.all([
-        BLOCKS[c.arch]({ device, cache, c, w, maxCtx: C, step: step.buffer, a, kCache, vCache, separateNorm, keep }),
+      const [program, sampler, batchKernel] = await Promise.all([
+        BLOCKS[c.arch]({ device, cache, c, w, maxCtx: C, step: step.buffer, a, kCache, vCache, separateNorm, keep, batched: B > 1 }),
         Sampler.create(cache, { vocab: c.vocabSize, maxCtx: C }),
+        B > 1 ? Sampler.create(cache, { vocab: c.vocabSize, maxCtx: C, batched: true }) : null,
       ]);
       const binding = sampler.bind(device, 'sampler', { logits: a.logits, history, ids: a.ids, step: step.buffer });
       buffers.push(binding.params, binding.work, binding.scratch);
-      return new Forward(c, shape, step, a.ids, history, a.logits, buffers, program, { kernel: sampler, binding }, a.x!, a.lastX);
+      let batchSampler: { kernel: Sampler; bindings: SamplerBinding[] } | null = null;
+      if (batchKernel) {
+        const bindings = Array.from({ length: B }, (_, s) => batchKernel.bind(device, `sampler slot ${s}`, { logits: a.logits, history, ids: a.ids, step: step.buffer }));
+        for (const b of bindings) buffers.push(b.params, b.work, b.scratch);
+        batchSampler = { kernel: batchKernel, bindings };
+      }
+      return new Forward(c, shape, step, a.ids, history, a.logits, buffers, program, { kernel: sampler, binding }, a.x!, a.lastX, batchSampler);
     } catch (e) {
       // A kernel that fails to compile or bind must not leave the activations and KV cache behind.
       for (const b of buffers) b.destroy();
@@ -145,6 +157,39 @@ export class Forward {
     run(pass, program.headDecode, 1, pos);
     if (sample) this.sampler.kernel.encode(pass, this.sampler.binding);
     pass.end();
+  }
+
+  /** The sampling parameters of sequence slot `slot` (batched passes). */
+  setSlotSampling(device: GPUDevice, slot: number, p: Parameters<Sampler['setParams']>[2]): void {
+    const b = this.batchSampler;
+    if (!b || slot < 0 || slot >= b.bindings.length) throw new Error(`no sequence slot ${slot} (built for ${this.shape.maxBatch})`);
+    b.kernel.setParams(device, b.bindings[slot]!, p);
+  }
+
+  /**
+   * Records a batched pass over `rows` rows placed by the step's row table (the caller wrote it with
+   * writeRows, and the ids): logits for the last `logitRows` rows, then for each of `sample` the
+   * next token of that slot's sequence from logits row `row` (step-table row `tableRow`), into
+   * ids[row] and the slot's history.
+   */
+  encodeBatch(device: GPUDevice, enc: GPUCommandEncoder, rows: number, logitRows: number, sample: ReadonlyArray<{ slot: number; row: number; tableRow: number }>): void {
+    const { program } = this;
+    const b = this.batchSampler;
+    if (!b) throw new Error('this forward pass was built for one sequence (maxBatch 1)');
+    const pass = this.beginPass(enc, `batch rows=${rows}`);
+    run(pass, program.embedBatch ?? program.embed, rows, 0);
+    for (const layer of program.layers) run(pass, layer.batch!, rows, 0);
+    pass.end();
+    const rowBytes = this.config.hiddenSize * 4;
+    enc.copyBufferToBuffer(this.x, (rows - logitRows) * rowBytes, this.lastX, 0, logitRows * rowBytes);
+    const head = this.beginPass(enc, 'head batched');
+    run(head, program.head, logitRows, 0);
+    for (const s of sample) {
+      const bound = b.bindings[s.slot]!;
+      b.kernel.setRow(device, bound, s.row, s.tableRow);
+      b.kernel.encode(head, bound);
+    }
+    head.end();
   }
 
   private beginPass(enc: GPUCommandEncoder, label: string): GPUComputePassEncoder {

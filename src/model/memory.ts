@@ -37,21 +37,25 @@ export function matrixBytes(n: number, k: number, format: WeightFormat): number 
   return matrixLayout(n, k, format).bytes;
 }
 
-/** The weights, activations and KV cache of `c` in `format`, from its architecture's weight table and activations. */
-export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: number, maxRows: number, maxLogitRows = 1): MemoryPlan {
+/**
+ * The weights, activations and KV cache of `c` in `format`, from its architecture's weight table and
+ * activations; `maxBatch` sequences decoded together each have their own KV cache, history and sampler.
+ */
+export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: number, maxRows: number, maxLogitRows = 1, maxBatch = 1): MemoryPlan {
   const D = c.hiddenSize;
   const KV = c.numKvHeads * c.headDim;
   const V = c.vocabSize;
   // Matrices in the format's packed layout; norms, biases and position tables stay f32.
   const weightBytes = modelSlots(c).reduce((a, [, s]) => a + (s.kind === 'matrix' ? matrixBytes(s.shape[0]!, s.shape[1]!, format) : elements(s.shape) * 4), 0);
-  const kvLayer = contextLength * KV * 4;
+  const kvLayer = maxBatch * contextLength * KV * 4;
   const kvBytes = 2 * c.numLayers * kvLayer;
   const T = maxRows;
   const perRow = Object.values(ARCHITECTURES[c.arch].activations(c));
   const widestActivation = Math.max(...perRow);
   // The per-row activations and the ids, the rows that get logits (lastX, lastH, logits), the token
   // history, and the sampler's processed logits and scratch (part figures, candidate lists).
-  const activationBytes = 4 * (T * (perRow.reduce((a, b) => a + b, 0) + 1) + maxLogitRows * (2 * D + V) + contextLength + V + samplerScratchWords(V));
+  const samplers = maxBatch > 1 ? maxBatch + 1 : 1;
+  const activationBytes = 4 * (T * (perRow.reduce((a, b) => a + b, 0) + 1) + maxLogitRows * (2 * D + V) + maxBatch * contextLength + samplers * (V + samplerScratchWords(V)));
   const candidates = [
     { label: 'KV cache of one layer', bytes: kvLayer },
     { label: 'MLP activations', bytes: T * widestActivation * 4 },

@@ -1,6 +1,7 @@
 // The shape of a loaded engine (context, rows per pass, logit rows) from its config and options:
 // plain code, no kernels, so the page can plan memory with the very rule the engine loads with.
 import type { ModelConfig } from './config';
+import { MAX_TABLE_ROWS } from '../gpu/step';
 
 export interface ForwardShape {
   /** tokens the KV cache holds (the context length chosen at load) */
@@ -9,6 +10,8 @@ export interface ForwardShape {
   maxRows: number;
   /** most rows whose logits one pass returns (1 for generation; a teacher-forced evaluation reads them in chunks) */
   maxLogitRows: number;
+  /** sequences decoded together (each with its own KV cache region); 1: generate() alone */
+  maxBatch: number;
 }
 
 export const DEFAULT_CONTEXT = 2048;
@@ -21,6 +24,8 @@ export interface ShapeOptions {
   maxRows?: number;
   /** most rows whose logits one pass can return, or a rule from the config (e.g. a byte budget over the vocabulary); default 1 */
   maxLogitRows?: number | ((config: ModelConfig) => number);
+  /** sequences a batched decode holds at once (KV cache x maxBatch); default 1 */
+  maxBatch?: number;
 }
 
 /**
@@ -40,6 +45,10 @@ export function forwardShape(config: ModelConfig, opts: ShapeOptions, limits?: P
     const widest = Math.max(config.intermediateSize, config.numHeads * config.headDim, config.hiddenSize) * 4;
     maxRows = Math.max(1, Math.min(maxRows, Math.floor(perBuffer / widest)));
   }
-  const logitRows = typeof opts.maxLogitRows === 'function' ? opts.maxLogitRows(config) : (opts.maxLogitRows ?? 1);
-  return { maxCtx, maxRows, maxLogitRows: Math.max(1, Math.min(logitRows, maxRows)) };
+  const maxBatch = opts.maxBatch ?? 1;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_TABLE_ROWS) throw new Error(`maxBatch ${maxBatch} must be an integer in 1..${MAX_TABLE_ROWS}`);
+  // A batched decode step is a pass of up to maxBatch rows, every one of which gets logits.
+  maxRows = Math.max(maxRows, maxBatch);
+  const logitRows = Math.max(typeof opts.maxLogitRows === 'function' ? opts.maxLogitRows(config) : (opts.maxLogitRows ?? 1), maxBatch);
+  return { maxCtx, maxRows, maxLogitRows: Math.max(1, Math.min(logitRows, maxRows)), maxBatch };
 }

@@ -32,7 +32,7 @@ interface Gpt2Layer {
   bDown: GPUBuffer;
 }
 
-export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, keep }) => {
+export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, keep, batched }) => {
   const D = c.hiddenSize;
   const layersW = w.layers as unknown as Gpt2Layer[];
   const l0 = layersW[0]!;
@@ -41,9 +41,20 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
 
   const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, eps: c.normEps, bias: true, norm: false, rope: false };
   const fused = QkvRope.applies(l0.wqkv, qkvShape);
-  const [embed, posAdd, norm, mqkv, mo, mup, mdown, lmHead, gelu, kvAppend, attention, qkvDecode] = await Promise.all([
+  // The kernels that place rows (learned positions, the KV append, attention), plain or batched
+  // (each row placed by the step's row table).
+  const placing = async (rowTable: boolean) => {
+    const [posAdd, kvAppend, attention] = await Promise.all([
+      PositionAdd.create(cache, { dim: D, positions: c.maxPositionEmbeddings, batched: rowTable }),
+      KvAppend.create(cache, { kvDim: D, maxCtx: C, batched: rowTable }),
+      Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: 0 }, undefined, rowTable),
+    ]);
+    return { posAdd, kvAppend, attention };
+  };
+  const [embed, plain, batch, norm, mqkv, mo, mup, mdown, lmHead, gelu, qkvDecode] = await Promise.all([
     Embedding.create(cache, w.embed),
-    PositionAdd.create(cache, { dim: D, positions: c.maxPositionEmbeddings }),
+    placing(false),
+    batched ? placing(true) : null,
     LayerNorm.create(cache, D, c.normEps),
     Matmul.create(cache, l0.wqkv, { bias: true, split: [D, D, D], only: 'gemm' }),
     // The two c_proj add into the residual stream x in their epilogue (y += x W^T + b).
@@ -52,13 +63,12 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
     Matmul.create(cache, l0.wDown, { bias: true, accumulate: true }),
     Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows' }),
     Gelu.create(cache, { dim: c.intermediateSize }),
-    KvAppend.create(cache, { kvDim: D, maxCtx: C }),
-    Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: 0 }),
     fused ? QkvRope.create(cache, l0.wqkv, qkvShape) : null,
   ]);
   // The fused q/k/v kernel binds RoPE frequencies; without RoPE it never reads them.
   const noFreq = qkvDecode ? createUniform(device, 'no rope', 512) : null;
   if (noFreq) keep(noFreq);
+  const { posAdd, kvAppend, attention } = plain;
   const { x, h, q, k, v, att, up, act, lastX, lastH, logits, ids } = a as Record<string, GPUBuffer>;
 
   const layers = layersW.map((lw, l) => {
@@ -87,20 +97,35 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
       (p, rows) => mdown.encode(p, down, rows), // x += c_proj(act)
     ];
     const ops = [attnNorm, ...qkvAppend, ...rest];
-    if (!qkvDecode) return { rows: ops, decode: ops };
+    // The batched pass: the same dispatches with the batched KV append and attention.
+    let batchOps: Op[] | undefined;
+    if (batch) {
+      const appendB = batch.kvAppend.bind(device, `L${l}.kvAppend batched`, { k, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s });
+      const attBB = batch.attention.bind(device, `L${l}.attention batched`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s });
+      batchOps = [
+        attnNorm,
+        qkvAppend[0]!,
+        (p, rows) => batch.kvAppend.encode(p, appendB, rows),
+        (p, rows, pos) => batch.attention.encode(p, attBB, rows, pos),
+        ...rest.slice(1),
+      ];
+    }
+    if (!qkvDecode) return { rows: ops, decode: ops, batch: batchOps };
     // Decode: q/k/v as one GEMV that also writes k and v into the cache at pos.
     const qkvD = qkvDecode.bind(device, `L${l}.c_attn decode`, { w: lw.wqkv, x: h, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: noFreq!, step: s, bias: lw.bqkv });
-    return { rows: ops, decode: [attnNorm, (p: GPUComputePassEncoder) => qkvDecode.encode(p, qkvD), ...rest] };
+    return { rows: ops, decode: [attnNorm, (p: GPUComputePassEncoder) => qkvDecode.encode(p, qkvD), ...rest], batch: batchOps };
   });
   for (const b of attention.buffers) keep(b);
 
   const embedB = embed.bind(device, 'wte', { w: w.embed, ids, out: x });
   const posB = posAdd.bind(device, 'wpe', { x, table: positions, step: s });
+  const posBatchB = batch?.posAdd.bind(device, 'wpe batched', { x, table: positions, step: s });
   const lnF = norm.bind(device, 'ln_f', { x: lastX, weight: w.finalNorm, bias: finalNormBias, out: lastH });
   const lnFDecode = norm.bind(device, 'ln_f decode', { x, weight: w.finalNorm, bias: finalNormBias, out: lastH });
   const headB = lmHead.bind(device, 'lm_head', { w: w.lmHead, x: lastH, y: logits, step: s });
   return {
     embed: [(p, rows) => embed.encode(p, embedB, rows), (p, rows) => posAdd.encode(p, posB, rows)],
+    embedBatch: batch ? [(p, rows) => embed.encode(p, embedB, rows), (p, rows) => batch.posAdd.encode(p, posBatchB!, rows)] : undefined,
     layers,
     head: [(p, rows) => norm.encode(p, lnF, rows), (p, rows) => lmHead.encode(p, headB, rows)],
     headDecode: [(p) => norm.encode(p, lnFDecode, 1), (p) => lmHead.encode(p, headB, 1)],

@@ -30,7 +30,7 @@ interface LlamaLayer {
   bDown?: GPUBuffer;
 }
 
-export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, separateNorm, keep }) => {
+export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, separateNorm, keep, batched }) => {
   const D = c.hiddenSize;
   const Q = c.numHeads * c.headDim;
   const KV = c.numKvHeads * c.headDim;
@@ -56,7 +56,18 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
     ]);
     return { qkvRope, gateUpSilu, lmHead };
   };
-  const [embed, norm, mqkv, mo, mgu, mdown, lmHead, ropeQ, ropeK, kvAppend, siluMul, decode, ...attn] = await Promise.all([
+  // The kernels that place rows in the KV cache, as a plain pass (one sequence from position pos)
+  // or a batched one (each row placed by the step's row table).
+  const placing = async (rowTable: boolean) => {
+    const [ropeQ, ropeK, kvAppend, ...attn] = await Promise.all([
+      Rope.create(cache, { nHeads: c.numHeads, headDim: c.headDim, batched: rowTable }),
+      Rope.create(cache, { nHeads: c.numKvHeads, headDim: c.headDim, batched: rowTable }),
+      KvAppend.create(cache, { kvDim: KV, maxCtx: C, batched: rowTable }),
+      ...windows.map((window) => Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window }, undefined, rowTable)),
+    ]);
+    return { ropeQ, ropeK, kvAppend, attention: c.layerWindows.map((win) => attn[windows.indexOf(win)]!) };
+  };
+  const [embed, norm, mqkv, mo, mgu, mdown, lmHead, plain, batch, siluMul, decode] = await Promise.all([
     Embedding.create(cache, w.embed),
     RmsNorm.create(cache, D, c.normEps),
     Matmul.create(cache, l0.wqkv, { ...bias(l0.bqkv), split: [Q, KV, KV], only: 'gemm' }),
@@ -65,14 +76,12 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
     Matmul.create(cache, l0.wGateUp, { ...bias(l0.bGateUp), split: [I, I], only: 'gemm' }),
     Matmul.create(cache, l0.wDown, { ...bias(l0.bDown), accumulate: true }),
     Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows' }),
-    Rope.create(cache, { nHeads: c.numHeads, headDim: c.headDim }),
-    Rope.create(cache, { nHeads: c.numKvHeads, headDim: c.headDim }),
-    KvAppend.create(cache, { kvDim: KV, maxCtx: C }),
+    placing(false),
+    batched ? placing(true) : null,
     SiluMul.create(cache, { dim: I }),
     decodeKernels(),
-    ...windows.map((window) => Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window })),
   ]);
-  const attention = c.layerWindows.map((win) => attn[windows.indexOf(win)] as Attention);
+  const { attention } = plain;
   const invFreqUniform = decode ? QkvRope.invFreqUniform(device, ropeInvFreq(rope, c.headDim)) : null;
   if (invFreqUniform) keep(invFreqUniform);
   const { x, h, q, k, v, att, gate, up, act, lastX, lastH, logits, ids } = a as Record<string, GPUBuffer>;
@@ -81,32 +90,38 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
   const layers = layersW.map((lw, l) => {
     const attnNorm = norm.bind(device, `L${l}.attnNorm`, { x, weight: lw.attnNorm, out: h });
     const qkv = mqkv.bind(device, `L${l}.qkv`, { w: lw.wqkv, x: h, y: [q, k, v], step: s, bias: lw.bqkv });
-    const rq = ropeQ.bind(device, `L${l}.ropeQ`, { x: q, invFreq, step: s });
-    const rk = ropeK.bind(device, `L${l}.ropeK`, { x: k, invFreq, step: s });
-    const append = kvAppend.bind(device, `L${l}.kvAppend`, { k, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s });
-    const attB = attention[l]!.bind(device, `L${l}.attention`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s });
     const o = mo.bind(device, `L${l}.o`, { w: lw.wo, x: att, y: x, step: s, bias: lw.bo });
     const mlpNorm = norm.bind(device, `L${l}.mlpNorm`, { x, weight: lw.mlpNorm, out: h });
     const gu = mgu.bind(device, `L${l}.gateUp`, { w: lw.wGateUp, x: h, y: [gate, up], step: s, bias: lw.bGateUp });
     const silu = siluMul.bind(device, `L${l}.siluMul`, { gate, up, out: act });
     const down = mdown.bind(device, `L${l}.down`, { w: lw.wDown, x: act, y: x, step: s, bias: lw.bDown });
-    const attend: Op = (p, rows, pos) => attention[l]!.encode(p, attB, rows, pos);
-    const rowsOps: Op[] = [
-      // Attention block: x += o_proj(attention(rope(q), rope(k), v)) over the normed input.
-      (p, rows) => norm.encode(p, attnNorm, rows),
-      (p, rows) => mqkv.encode(p, qkv, rows), // q, k, v from one GEMM over the stacked weight
-      (p, rows) => ropeQ.encode(p, rq, rows),
-      (p, rows) => ropeK.encode(p, rk, rows),
-      (p, rows) => kvAppend.encode(p, append, rows),
-      attend,
-      (p, rows) => mo.encode(p, o, rows), // x += o_proj(att)
-      // MLP block: x += down(silu(gate(h)) * up(h)).
-      (p, rows) => norm.encode(p, mlpNorm, rows),
-      (p, rows) => mgu.encode(p, gu, rows), // gate, up from one GEMM
-      (p, rows) => siluMul.encode(p, silu, rows),
-      (p, rows) => mdown.encode(p, down, rows), // x += down(act)
-    ];
-    if (!decode) return { rows: rowsOps, decode: rowsOps };
+    // The pass over many rows, with the plain or the batched placing kernels.
+    const rowsWith = (pk: Awaited<ReturnType<typeof placing>>, tag: string) => {
+      const rq = pk.ropeQ.bind(device, `L${l}.ropeQ${tag}`, { x: q, invFreq, step: s });
+      const rk = pk.ropeK.bind(device, `L${l}.ropeK${tag}`, { x: k, invFreq, step: s });
+      const append = pk.kvAppend.bind(device, `L${l}.kvAppend${tag}`, { k, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s });
+      const attB = pk.attention[l]!.bind(device, `L${l}.attention${tag}`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s });
+      const attend: Op = (p, rows, pos) => pk.attention[l]!.encode(p, attB, rows, pos);
+      const ops: Op[] = [
+        // Attention block: x += o_proj(attention(rope(q), rope(k), v)) over the normed input.
+        (p, rows) => norm.encode(p, attnNorm, rows),
+        (p, rows) => mqkv.encode(p, qkv, rows), // q, k, v from one GEMM over the stacked weight
+        (p, rows) => pk.ropeQ.encode(p, rq, rows),
+        (p, rows) => pk.ropeK.encode(p, rk, rows),
+        (p, rows) => pk.kvAppend.encode(p, append, rows),
+        attend,
+        (p, rows) => mo.encode(p, o, rows), // x += o_proj(att)
+        // MLP block: x += down(silu(gate(h)) * up(h)).
+        (p, rows) => norm.encode(p, mlpNorm, rows),
+        (p, rows) => mgu.encode(p, gu, rows), // gate, up from one GEMM
+        (p, rows) => siluMul.encode(p, silu, rows),
+        (p, rows) => mdown.encode(p, down, rows), // x += down(act)
+      ];
+      return { ops, attend };
+    };
+    const { ops: rowsOps, attend } = rowsWith(plain, '');
+    const batchOps = batch ? rowsWith(batch, ' batched').ops : undefined;
+    if (!decode) return { rows: rowsOps, decode: rowsOps, batch: batchOps };
     // With a separate norm, the fused kernels read h, which the norm dispatch before them wrote.
     const qkvRope = decode.qkvRope.bind(device, `L${l}.qkvRope`, {
       w: lw.wqkv, x: separateNorm ? h : x, norm: separateNorm ? undefined : lw.attnNorm, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: invFreqUniform!, step: s, bias: lw.bqkv,
@@ -122,7 +137,7 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
       (p) => decode.gateUpSilu.encode(p, gateUpSilu), // act = silu(gate(norm(x))) * up(norm(x))
       (p) => mdown.encode(p, down, 1), // x += down(act)
     ];
-    return { rows: rowsOps, decode: decodeOps };
+    return { rows: rowsOps, decode: decodeOps, batch: batchOps };
   });
   // The attention kernels make their decode scratch while binding.
   for (const b of new Set(attention.flatMap((k) => k.buffers))) keep(b);

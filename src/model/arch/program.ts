@@ -25,6 +25,11 @@ export interface BlockContext {
   vCache: GPUBuffer[];
   /** decode steps run the norm as its own dispatch (software adapters) rather than fused into the GEMVs */
   separateNorm: boolean;
+  /**
+   * also build the batched schedule: a pass whose rows belong to several sequences (or one
+   * sequence at the start of its own cache region), placed by the step's row table
+   */
+  batched: boolean;
   /** hands a buffer the block made (tables, kernels' scratch) to the forward pass, which destroys it (also when the build fails) */
   keep: (b: GPUBuffer) => void;
 }
@@ -32,8 +37,13 @@ export interface BlockContext {
 export interface BlockProgram {
   /** ids -> x */
   embed: Op[];
-  /** each layer as a pass over many rows (prefill) and as one decode row (may fuse kernels) */
-  layers: Array<{ rows: Op[]; decode: Op[] }>;
+  /**
+   * each layer as a pass over many rows (prefill), as one decode row (may fuse kernels), and (when
+   * built batched) as a pass whose rows are placed by the step's row table
+   */
+  layers: Array<{ rows: Op[]; decode: Op[]; batch?: Op[] }>;
+  /** ids -> x in a batched pass (learned positions per row) */
+  embedBatch?: Op[];
   /** lastX (the rows that get logits) -> logits */
   head: Op[];
   /** a decode step's x -> logits */

@@ -1,0 +1,109 @@
+// Batched decode (Engine.generateBatch): several sequences per step, each in its own KV cache
+// region, joining when a slot frees and leaving when done. Every sequence must give exactly the
+// ids it gives alone through generate(): greedy on f32 and f16, on stories260K and pycode-20M, with
+// prompts of different lengths and budgets (so sequences start and finish at different steps), and
+// seeded sampling per sequence.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { acquireDevice, type GpuContext } from '../../src/gpu/device';
+import { Engine, type BatchSequence } from '../../src/model/engine';
+import { folderSource } from '../../src/model/source';
+import { modelDir, reference, type GreedyCase } from '../unit/fixtures';
+
+let gpu: GpuContext;
+beforeAll(async () => {
+  gpu = await acquireDevice();
+});
+afterAll(() => gpu?.device.destroy());
+
+async function alone(engine: Engine, s: BatchSequence): Promise<number[]> {
+  const out: number[] = [];
+  for await (const t of engine.generate(s.promptIds, { maxNewTokens: s.maxNewTokens, sampling: s.sampling, stopIds: s.stopIds })) out.push(t.id);
+  return out;
+}
+
+/** Runs the batch and checks every sequence against its run alone; returns the steps' row counts. */
+async function expectAsAlone(engine: Engine, seqs: BatchSequence[], batch: number, what: string): Promise<number[]> {
+  const got: number[][] = seqs.map(() => []);
+  const ends: boolean[] = seqs.map(() => false);
+  const rows: number[] = [];
+  for await (const t of engine.generateBatch(seqs, { batch, onStep: (s) => rows.push(s.rows) })) {
+    expect(ends[t.seq], `${what}: a token after the end of sequence ${t.seq}`).toBe(false);
+    expect(t.index).toBe(got[t.seq]!.length);
+    got[t.seq]!.push(t.id);
+    ends[t.seq] = t.last;
+  }
+  expect(ends.every(Boolean)).toBe(true);
+  for (const [i, s] of seqs.entries()) expect(got[i], `${what}: sequence ${i} against its run alone`).toEqual(await alone(engine, s));
+  return rows;
+}
+
+describe('batched decode', () => {
+  it('stories260K, f32 and f16: 6 sequences, 4 at a time, of different prompts and budgets, give the ids each gives alone', async () => {
+    const cases = reference('stories260K').ref.greedy as GreedyCase[];
+    for (const format of ['f32', 'f16'] as const) {
+      const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format, maxBatch: 4 });
+      try {
+        // Budgets from 3 to 40 tokens: sequences leave early and the waiting ones take their slots.
+        const seqs = cases.slice(0, 6).map((c, i) => ({ promptIds: c.prompt_ids, maxNewTokens: [40, 3, 25, 8, 30, 12][i]!, stopIds: [] }));
+        const rows = await expectAsAlone(engine, seqs, 4, format);
+        // The batch filled up (4 rows), and shrank as sequences finished with none left to join.
+        expect(Math.max(...rows)).toBe(4);
+        expect(rows[rows.length - 1]).toBe(1);
+        // HF's own greedy ids for the first prompt: the batched path is exact, not merely self-consistent.
+        expect((await alone(engine, seqs[0]!)).slice(0, 40)).toEqual(cases[0]!.continuation_ids.slice(0, 40));
+      } finally {
+        engine.destroy();
+      }
+    }
+  });
+
+  it('stories260K f32: seeded sampling is per sequence (temperature, top-k, top-p, repetition penalty), and a sequence stops at its own stop id', async () => {
+    const cases = reference('stories260K').ref.greedy as GreedyCase[];
+    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 3 });
+    try {
+      const seqs: BatchSequence[] = [
+        { promptIds: cases[0]!.prompt_ids, maxNewTokens: 30, sampling: { temperature: 0.9, topK: 40, topP: 0.95, repetitionPenalty: 1.1, seed: 7 }, stopIds: [] },
+        { promptIds: cases[1]!.prompt_ids, maxNewTokens: 30, sampling: { temperature: 1.2, seed: 123 }, stopIds: [] },
+        { promptIds: cases[2]!.prompt_ids, maxNewTokens: 30, stopIds: [cases[2]!.continuation_ids[5]!] },
+        { promptIds: cases[0]!.prompt_ids, maxNewTokens: 20, sampling: { temperature: 0.9, topK: 40, topP: 0.95, repetitionPenalty: 1.1, seed: 8 }, stopIds: [] },
+      ];
+      await expectAsAlone(engine, seqs, 3, 'sampling');
+      // (two seeds on the same prompt differ: the seed is per sequence)
+      expect(await alone(engine, seqs[0]!)).not.toEqual(await alone(engine, { ...seqs[0]!, sampling: { ...seqs[0]!.sampling, seed: 8 } }));
+    } finally {
+      engine.destroy();
+    }
+  });
+
+  it('pycode-20M, f32 and f16: 4 prompts, 3 at a time, 24 tokens each, give the ids each gives alone', async () => {
+    const cases = reference('pycode-20M').ref.greedy as GreedyCase[];
+    for (const format of ['f32', 'f16'] as const) {
+      const engine = await Engine.load(gpu, await folderSource(modelDir('pycode-20M')), { format, maxBatch: 3 });
+      try {
+        const seqs = cases.slice(0, 4).map((c, i) => ({ promptIds: c.prompt_ids, maxNewTokens: [24, 10, 24, 16][i]!, stopIds: [] }));
+        await expectAsAlone(engine, seqs, 3, `pycode ${format}`);
+      } finally {
+        engine.destroy();
+      }
+    }
+  });
+
+  it('refuses without maxBatch, and a prompt too long for the context, before any work', async () => {
+    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32' });
+    try {
+      await expect(engine.generateBatch([{ promptIds: [1, 2], maxNewTokens: 2 }]).next()).rejects.toThrow(/maxBatch/);
+    } finally {
+      engine.destroy();
+    }
+    const batched = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 2 });
+    try {
+      await expect(batched.generateBatch([{ promptIds: [1, 2], maxNewTokens: 2 }, { promptIds: new Array(batched.contextLength).fill(1), maxNewTokens: 2 }]).next()).rejects.toThrow(/context/);
+      // (and it is usable again)
+      const out: number[] = [];
+      for await (const t of batched.generateBatch([{ promptIds: [1, 2], maxNewTokens: 3, stopIds: [] }])) out.push(t.id);
+      expect(out).toHaveLength(3);
+    } finally {
+      batched.destroy();
+    }
+  });
+});
