@@ -5,6 +5,7 @@ import type { BenchOptions } from './model_bench';
 import type { KernelLabOptions } from './kernel_lab';
 import type { SuiteCliOptions } from './suite_cli';
 import type { EvalCliOptions } from './eval_cli';
+import type { BatchBenchOptions } from './batch_bench';
 import { PROMPT_SETS, type PromptSetName, type SampleSize } from './prompts';
 
 export class UsageError extends Error {
@@ -24,6 +25,9 @@ export const USAGE = `usage:
                       [--context N] [--eval-text builtin|replies|TEXT_FILE [--eval-stride N]] [--json OUT.json|-]
   npm run -s bench -- --eval builtin|TEXT_FILE --model DIR [--engines f16,int8] [--context N] [--stride N] [--rows 64] [--json OUT.json|-]
                       (teacher-forced: perplexity per engine; KL divergence and top-1 agreement against the first)
+  npm run -s bench -- --batch 1,4,16 --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128] [--new-tokens 64]
+                      [--runs 3] [--warmup 1] [--seed 1] [--json OUT.json|-]
+                      (batched decode: aggregate and per-sequence tok/s per batch size; B=1 is the one-sequence path)
   npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8,q4] [--json OUT.json|-]
                       (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
 presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, gpt2-large, tiny. Shapes are NxK (out x in).
@@ -36,6 +40,7 @@ export type ParsedArgs =
   | { mode: 'verify'; options: { models: string[]; engines: WeightFormat[] }; json: string | null }
   | { mode: 'suite'; options: SuiteCliOptions; json: string | null }
   | { mode: 'eval'; options: EvalCliOptions; json: string | null }
+  | { mode: 'batch'; options: BatchBenchOptions; json: string | null }
   | { mode: 'help' };
 
 type Flags = Map<string, string | true>;
@@ -186,6 +191,25 @@ export function parseArgs(argv: string[]): ParsedArgs {
       mode: 'eval',
       json,
       options: { model, text, engines: formats(f, 'engines', ['f16', 'int8']), ...(context === undefined ? {} : { contextLength: context }), ...(stride === undefined ? {} : { stride }), rows: int(f, 'rows', 1) ?? 64 },
+    };
+  }
+  if (f.has('batch')) {
+    for (const k of f.keys()) if (!['batch', 'model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --batch mode`);
+    const model = str(f, 'model');
+    if (!model) throw new UsageError('--model is required (synthetic:<preset> or a folder)');
+    return {
+      mode: 'batch',
+      json,
+      options: {
+        model,
+        engines: formats(f, 'engines', ['f16', 'int8']),
+        batches: intList(f, 'batch', 1)!,
+        promptTokens: int(f, 'prompt-tokens', 1) ?? 128,
+        newTokens: int(f, 'new-tokens', 2) ?? 64,
+        runs: int(f, 'runs', 1) ?? 3,
+        warmup: int(f, 'warmup', 0) ?? 1,
+        seed: int(f, 'seed', 0) ?? 1,
+      },
     };
   }
   if (f.has('suite')) {

@@ -11,6 +11,7 @@ import { runVerify } from './verify';
 import { runSuiteCli } from './suite_cli';
 import { renderSuiteReport } from './suite_report';
 import { runEvalCli, renderEvalReport } from './eval_cli';
+import { runBatchBench, renderBatchReport } from './batch_bench';
 
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
@@ -32,6 +33,10 @@ async function main(argv: string[]): Promise<void> {
   } else if (args.mode === 'eval') {
     const report = await runEvalCli({ ...args.options, log });
     process.stderr.write('\n' + renderEvalReport(report));
+    json = JSON.stringify(report, null, 2);
+  } else if (args.mode === 'batch') {
+    const report = await runBatchBench({ ...args.options, log });
+    process.stderr.write('\n' + renderBatchReport(report));
     json = JSON.stringify(report, null, 2);
   } else if (args.mode === 'suite') {
     const report = await runSuiteCli({ ...args.options, log });

@@ -6,10 +6,12 @@
 const NORM: bool = true;
 @group(0) @binding(6) var<storage, read> G: array<vec4<f32>>; // [K/4] RMSNorm weight
 override EPS: f32;
+// The row of x the invocation reads (0 unless a GEMV dispatch serves several rows).
+var<private> row_index: u32;
 
 // x[4i .. 4i+3] as the matmul sees it; adds their squares to *ss.
 fn input_vec(i: u32, ss: ptr<function, f32>) -> vec4<f32> {
-  let v = X[i];
+  let v = X[row_index * (K / 4u) + i];
   *ss += dot(v, v);
   return v * G[i];
 }

@@ -1,6 +1,7 @@
 // Row layout for matmul_gemv_vec.wgsl: unit u is rows 4u .. 4u+3 of W, stored to Y[n] (+ bias,
-// and + Y[n] itself when ACCUMULATE: the residual add fused into the epilogue).
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>; // [rows, N], only row 0 written
+// and + Y[n] itself when ACCUMULATE: the residual add fused into the epilogue), in row row_index
+// of Y (the input's: a dispatch may serve several rows).
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>; // [rows, N]
 override N: u32;
 override UNITS: u32 = (N + 3u) / 4u;
 override ACCUMULATE: bool = false;
@@ -15,8 +16,9 @@ fn store_unit(u: u32, v: vec4<f32>) {
     let n = 4u * u + r;
     if (n < N) {
       var y = v[r] + bias(n);
-      if (ACCUMULATE) { y += Y[n]; }
-      Y[n] = y;
+      let at = row_index * N + n;
+      if (ACCUMULATE) { y += Y[at]; }
+      Y[at] = y;
     }
   }
 }

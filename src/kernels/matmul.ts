@@ -4,6 +4,7 @@ import gemvReferenceCode from './matmul_gemv.wgsl';
 import gemmCode from './matmul_gemm.wgsl';
 import gemmThreadCode from './matmul_gemm_thread.wgsl';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
+import gemvRowsSplit from './gemv_rows_split.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
@@ -50,6 +51,8 @@ export interface MatmulOptions {
 export interface MatmulBinding {
   gemv?: GPUBindGroup;
   gemm?: GPUBindGroup;
+  /** a split GEMM's few-rows GEMV */
+  skinny?: GPUBindGroup;
 }
 
 // Bindings (gemvEntries): 0 W, 1 scales, 2 x, 3 y, 4 step, 5 bias, 6 RMSNorm weight.
@@ -62,6 +65,13 @@ const THREAD_GEMM_WG = 16; // WG in matmul_gemm_thread.wgsl
 const THREAD_GEMM_ROWS = 4; // TT: rows of x per thread
 const THREAD_GEMM_COLS = 8; // outputs per thread (2 units of 4)
 const MAX_GRID = 65535;
+/**
+ * Passes of 2..SKINNY_ROWS rows (a batched decode step, a short prompt) run the vectorized GEMV
+ * once per row, the rows of a weight slice in neighbouring workgroups (each weight read from memory
+ * once, from the cache for the other rows), where the GPU schedule has it: the tiled GEMM computes
+ * whole 64-row tiles, 16 times the work at 4 rows.
+ */
+export const SKINNY_ROWS = 32;
 const REFERENCE_GRID_X = 1024;
 
 /**
@@ -112,6 +122,9 @@ export class Matmul {
     readonly gemvVariant: 'vec' | 'reference' | null,
     /** which GEMM this Matmul runs */
     readonly gemmVariant: 'tiled' | 'thread' | null,
+    /** the GEMV that serves 2..SKINNY_ROWS rows (the plain GEMV itself, or a split one), or null */
+    private readonly skinny: GPUComputePipeline | null = null,
+    private readonly skinnyUnits: Pick<GemvTuning, 'wg' | 'tpr' | 'upt'> | null = null,
   ) {
     // rowStride counts floats (f32) or u32 words (packed formats): 4 bytes either way.
     this.weightBytes = w.n * (w.rowStride + scaleGroups(w)) * 4;
@@ -145,6 +158,8 @@ export class Matmul {
     let gemv: Promise<GPUComputePipeline> | null = null;
     let grid: [number, number] = [0, 0];
     let gemvVariant: 'vec' | 'reference' | null = null;
+    let skinny: Promise<GPUComputePipeline> | null = null;
+    let skinnyTuning: GemvTuning | null = null;
     if (opts.only !== 'gemm') {
       const useVec = opts.gemv === 'vec' || ((opts.gemv ?? 'auto') === 'auto' && vecGemvApplies(w));
       if (useVec && !vecGemvApplies(w)) throw new Error(`Matmul: the vectorized GEMV cannot read ${w.format} K = ${w.k}`);
@@ -159,6 +174,8 @@ export class Matmul {
           ...constants, ...accumulate, ...gemvConstants(t), ...(norm ? { EPS: opts.normEps! } : {}),
         });
         grid = gemvGrid(units, t);
+        // The lanes GEMV serves a few rows too (not with RMSNorm fused in: prefill normalizes first).
+        if (t.schedule === 'lanes' && !norm) skinnyTuning = t;
       } else {
         const tpr = opts.gemvThreadsPerRow ?? gemvThreadsPerRow(w.k);
         if (!(tpr >= 1 && tpr <= GEMV_WG && (tpr & (tpr - 1)) === 0)) throw new Error(`Matmul: threads per row ${tpr} must be a power of two <= ${GEMV_WG}`);
@@ -187,8 +204,17 @@ export class Matmul {
         gemm = cache.get(`matmul_gemm ${variant}${split}`, STEP_WGSL + weightWgsl(w) + biasWgsl(hasBias) + store + gemmCode, { ...constants, ...accumulate });
       }
     }
-    const [gv, gm] = await Promise.all([gemv, gemm]);
-    return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant);
+    // A split GEMM (stacked q/k/v, gate/up) gets its few-rows GEMV of its own, on GPUs.
+    if (opts.split && opts.only === 'gemm' && vecGemvApplies(w) && (opts.gemv ?? 'auto') !== 'reference') {
+      const t = gemvTuning(w, Math.ceil(w.n / 4), gemvDevice(cache), opts.tuning);
+      if (t.schedule === 'lanes') {
+        const code = gemvCode(w, { layout: biasWgsl(hasBias) + splitStore(opts.split) + gemvRowsSplit, norm: false, tuning: t, outputs: {} });
+        skinny = cache.get(`matmul_gemv_vec ${variant} split=${opts.split.join('+')} ${tuningKey(t, w.format)}`, code, { ...constants, ...gemvConstants(t) });
+        skinnyTuning = t;
+      }
+    }
+    const [gv, gm, sk] = await Promise.all([gemv, gemm, skinny]);
+    return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant, sk ?? (skinnyTuning ? gv : null), skinnyTuning);
   }
 
   /**
@@ -206,7 +232,7 @@ export class Matmul {
     ];
     const group = (p: GPUComputePipeline | null, kind: string) =>
       p ? device.createBindGroup({ label: `${label} ${kind}`, layout: p.getBindGroupLayout(0), entries }) : undefined;
-    return { gemv: group(this.gemv, 'gemv'), gemm: group(this.gemm, 'gemm') };
+    return { gemv: group(this.gemv, 'gemv'), gemm: group(this.gemm, 'gemm'), skinny: this.skinny && this.skinny !== this.gemv ? group(this.skinny, 'gemv rows') : undefined };
   }
 
   /** rows == 1 -> GEMV pipeline, else GEMM pipeline. `rows` must equal the step buffer's rows (or logit_rows). */
@@ -216,6 +242,14 @@ export class Matmul {
       pass.setPipeline(this.gemv);
       pass.setBindGroup(0, b.gemv!);
       pass.dispatchWorkgroups(this.gemvGrid[0], this.gemvGrid[1]);
+    } else if (rows <= SKINNY_ROWS && this.skinny && this.skinnyUnits) {
+      // One GEMV workgroup per (weight slice, row), the rows of a slice side by side.
+      const t = this.skinnyUnits;
+      const groups = Math.ceil(Math.ceil(Math.ceil(this.w.n / 4) / t.upt) / (t.wg / t.tpr)) * rows;
+      const gx = Math.min(groups, 1024);
+      pass.setPipeline(this.skinny);
+      pass.setBindGroup(0, this.skinny === this.gemv ? b.gemv! : b.skinny!);
+      pass.dispatchWorkgroups(gx, Math.ceil(groups / gx));
     } else if (this.gemm && this.gemmVariant === 'thread') {
       pass.setPipeline(this.gemm);
       pass.setBindGroup(0, b.gemm!);

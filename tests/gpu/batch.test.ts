@@ -57,6 +57,19 @@ describe('batched decode', () => {
     }
   });
 
+  it("stories260K f32 with the GPU kernels (forced on this adapter): the batched step's few-rows GEMVs give the ids each sequence gives alone", async () => {
+    const cases = reference('stories260K').ref.greedy as GreedyCase[];
+    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 3, kernels: 'gpu' });
+    try {
+      expect(engine.pipelines.software).toBe(false);
+      const seqs = cases.slice(0, 4).map((c, i) => ({ promptIds: c.prompt_ids, maxNewTokens: [20, 6, 16, 12][i]!, stopIds: [] }));
+      await expectAsAlone(engine, seqs, 3, 'gpu kernels');
+      expect((await alone(engine, seqs[0]!)).slice(0, 20)).toEqual(cases[0]!.continuation_ids.slice(0, 20));
+    } finally {
+      engine.destroy();
+    }
+  });
+
   it('stories260K f32: seeded sampling is per sequence (temperature, top-k, top-p, repetition penalty), and a sequence stops at its own stop id', async () => {
     const cases = reference('stories260K').ref.greedy as GreedyCase[];
     const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 3 });

@@ -1,7 +1,7 @@
 import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, expectClose, run, stepBuffer } from './harness';
 import { uploadStorage, readF32 } from '../../src/gpu/buffers';
-import { Matmul } from '../../src/kernels/matmul';
+import { Matmul, SKINNY_ROWS } from '../../src/kernels/matmul';
 import { gemvDevice, gemvTuning, type GemvTuning } from '../../src/kernels/gemv';
 import { uploadWeight } from '../../src/kernels/weights';
 import { packWeight, unpackWeight, type WeightFormat } from '../../src/kernels/formats';
@@ -187,6 +187,31 @@ describe('matmul kernel', () => {
     expect(gemvTuning(w, 10, dev, { tpr: dev.subgroupSize }).subgroups).toBe(true);
     expect(gemvTuning(w, 10, dev, { tpr: dev.subgroupSize * 2 }).subgroups).toBe(false);
     expect(() => gemvTuning(w, 10, dev, { tpr: dev.subgroupSize * 2, subgroups: true })).toThrow(/subgroup/);
+  });
+
+  // The lanes GEMV also serves 2..SKINNY_ROWS rows (a batched decode step, a short prompt): one
+  // workgroup per (weight slice, row). Each row must equal the reference, with the residual add
+  // and through logit_rows, and no row past the active ones may be written.
+  const SKINNY_CASES: Array<[Fmt, number, number, Partial<GemvTuning>, number]> = [
+    [{ format: 'f32' }, 129, 100, { tpr: 8, upt: 2, unroll: 3 }, 3],
+    [{ format: 'f16' }, 300, 248, { tpr: 64, upt: 3 }, 17],
+    [{ format: 'int8', group: 128 }, 1030, 400, { tpr: 16, upt: 2, unroll: 2, unpack: 'mantissa' }, 5],
+    [{ format: 'q4', group: 32 }, 100, 96, { tpr: 4 }, SKINNY_ROWS],
+  ];
+  SKINNY_CASES.forEach(([fmt, n, k, tuning, rows], i) => {
+    it(`vec GEMV over ${rows} rows ${fmtName(fmt)} n=${n} k=${k} ${JSON.stringify(tuning)}`, async () => {
+      const w = makeWeight(n, k, 90 + i);
+      const x = randn(rows * k, 100 + i);
+      const bias = randn(n, 110 + i);
+      const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
+      const want = matmulRef(x, wq, bias, rows, n, k);
+      expectClose(await gpuMatmul({ fmt, n, k, w, x, rows, bias, gemv: 'vec', tuning }), want, atolFor(k), 1e-4, 'y');
+      const y0 = randn(rows * n, 120 + i);
+      const acc = await gpuMatmul({ fmt, n, k, w, x, rows, bias, gemv: 'vec', tuning, accumulate: y0 });
+      expectClose(acc, want.map((v, j) => v + y0[j]!), atolFor(k), 1e-4, 'y += ');
+      const last = await gpuMatmul({ fmt, n, k, w, x: x.slice(0, 2 * k), rows: 2, bias, gemv: 'vec', tuning, stepRows: rows + 4, logitRows: 2, rowsFrom: 'logit_rows', yRows: rows + 4 });
+      expectClose(last, want.slice(0, 2 * n), atolFor(k), 1e-4, 'logit rows');
+    });
   });
 
   // Two GEMMs: the tiled one (workgroup memory, for GPUs) and the thread one (no barriers, for

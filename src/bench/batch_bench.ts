@@ -1,0 +1,178 @@
+// The batch-size study (`bench --batch 1,4,16`): aggregate and per-sequence decode speed, step
+// latency and memory per engine and batch size, and the int8/f16 ratio per batch size. B = 1 is
+// today's path (generate(): fused GEMVs, pipelined steps); B >= 2 is generateBatch (one pass of B
+// rows per step, each weight read once for all of them). Engines are measured one after the
+// other in one process, on the same seeded prompts, greedy, never stopping early.
+import type { GpuContext } from '../gpu/device';
+import { parameterCount, parseConfig, ConfigError, type ModelConfig } from '../model/config';
+import { Engine, GREEDY } from '../model/engine';
+import { folderSource } from '../model/source';
+import type { WeightFormat } from '../kernels/formats';
+import { loadSyntheticEngine, presetConfig } from './synthetic';
+import { acquireBenchDevice, benchPrompt, deviceFeatures } from './model_bench';
+import { latencySummary, summarize, type DeviceFeatures, type LatencySummary, type Summary } from './report';
+
+export const BATCH_SCHEMA = 'webgpu-int8-llm/batch-bench@1';
+
+export interface BatchBenchOptions {
+  model: string;
+  engines: WeightFormat[];
+  batches: number[];
+  promptTokens: number;
+  newTokens: number;
+  runs: number;
+  warmup?: number;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface BatchResult {
+  batch: number;
+  /** tokens of all sequences per second of decode steps (B rows a step), per run */
+  aggregateTokensPerSecond: Summary;
+  /** one sequence's tokens per second: 1000 / the step's milliseconds */
+  perSequenceTokensPerSecond: Summary;
+  /** wall time of a decode step (all B rows), pooled over the runs */
+  stepMs: LatencySummary;
+  /** weight bytes read per second if each step reads every weight once */
+  weightGBps: number;
+  /** matmul arithmetic per second: 2 x parameters x B per step */
+  gflops: number;
+}
+
+export interface BatchEngineResult {
+  engine: WeightFormat;
+  weightBytes: number;
+  /** the KV cache of one sequence slot (the engine holds max(batches) of them) */
+  kvBytesPerSequence: number;
+  contextLength: number;
+  results: BatchResult[];
+}
+
+export interface BatchBenchReport {
+  schema: typeof BATCH_SCHEMA;
+  date: string;
+  adapter: GpuContext['adapterInfo'];
+  features: DeviceFeatures;
+  settings: Required<Omit<BatchBenchOptions, 'log'>>;
+  model: { name: string; parameters: number; numLayers: number; hiddenSize: number; vocabSize: number };
+  engines: BatchEngineResult[];
+  /** every engine's aggregate tok/s over the first's, per batch size */
+  ratios: Array<{ batch: number; engine: WeightFormat; over: WeightFormat; aggregate: number }>;
+}
+
+async function modelConfig(model: string): Promise<{ name: string; config: ModelConfig; synthetic: boolean }> {
+  if (model.startsWith('synthetic:')) return { name: model, config: presetConfig(model.slice('synthetic:'.length)), synthetic: true };
+  const source = await folderSource(model);
+  const text = await source.text('config.json');
+  if (text === null) throw new ConfigError(`${model}: config.json is missing`);
+  return { name: source.name, config: parseConfig(text), synthetic: false };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One measured run at batch size B: per-step milliseconds of the decode steps that held all B sequences. */
+async function runOnce(engine: Engine, B: number, o: BatchBenchOptions, seed: number, run: number): Promise<number[]> {
+  const V = engine.config.vocabSize;
+  const prompts = Array.from({ length: B }, (_, i) => benchPrompt(seed, o.promptTokens, run * 64 + i, V));
+  if (B === 1) {
+    const t: number[] = [];
+    for await (const tok of engine.generate(prompts[0]!, { maxNewTokens: o.newTokens, sampling: GREEDY, stopIds: [] })) t.push(tok.timeMs);
+    return t.slice(1).map((v, i) => v - t[i]!);
+  }
+  const steps: number[] = [];
+  const seqs = prompts.map((promptIds) => ({ promptIds, maxNewTokens: o.newTokens, stopIds: [] }));
+  for await (const t of engine.generateBatch(seqs, { batch: B, onStep: (s) => s.rows === B && steps.push(s.ms) })) void t;
+  return steps;
+}
+
+export async function runBatchBench(o: BatchBenchOptions, gpu?: GpuContext): Promise<BatchBenchReport> {
+  const log = o.log ?? (() => {});
+  if (!o.batches.length || o.batches.some((b) => !Number.isInteger(b) || b < 1)) throw new RangeError('bench: --batch sizes must be integers >= 1');
+  if (o.newTokens < 2) throw new RangeError('bench: --new-tokens must be >= 2');
+  gpu ??= await acquireBenchDevice();
+  const seed = o.seed ?? 1;
+  const warmup = o.warmup ?? 1;
+  const { name, config, synthetic } = await modelConfig(o.model);
+  const params = parameterCount(config);
+  const contextLength = o.promptTokens + o.newTokens;
+  const maxBatch = Math.max(2, ...o.batches);
+  const engines: BatchEngineResult[] = [];
+  for (const format of o.engines) {
+    log(`[batch] ${name} ${format}: loading with ${maxBatch} sequence slots of ${contextLength} tokens`);
+    const opts = { contextLength, maxBatch };
+    const engine = synthetic
+      ? await loadSyntheticEngine(gpu, name.slice('synthetic:'.length), format, { ...opts, seed })
+      : await Engine.load(gpu, await folderSource(o.model), { format, ...opts });
+    try {
+      const results: BatchResult[] = [];
+      for (const B of o.batches) {
+        for (let w = 0; w < warmup; w++) await runOnce(engine, B, o, seed, 1000 + w);
+        const aggregate: number[] = [];
+        const perSeq: number[] = [];
+        const pooled: number[] = [];
+        for (let run = 0; run < o.runs; run++) {
+          const steps = await runOnce(engine, B, o, seed, run);
+          const total = steps.reduce((a, b) => a + b, 0);
+          aggregate.push((B * steps.length * 1000) / total);
+          perSeq.push((steps.length * 1000) / total);
+          pooled.push(...steps);
+        }
+        const stepMs = median(pooled);
+        const r: BatchResult = {
+          batch: B,
+          aggregateTokensPerSecond: summarize(aggregate),
+          perSequenceTokensPerSecond: summarize(perSeq),
+          stepMs: latencySummary(pooled),
+          weightGBps: engine.weightBytes / stepMs / 1e6,
+          gflops: (2 * params * B) / stepMs / 1e6,
+        };
+        log(`[batch] ${format} B=${B}: ${median(aggregate).toFixed(1)} tok/s aggregate, ${median(perSeq).toFixed(1)} per sequence, step p50 ${r.stepMs.p50.toFixed(2)} ms`);
+        results.push(r);
+      }
+      engines.push({ engine: format, weightBytes: engine.weightBytes, kvBytesPerSequence: engine.kvBytes / maxBatch, contextLength: engine.contextLength, results });
+    } finally {
+      engine.destroy();
+    }
+  }
+  const base = engines[0]!;
+  const ratios = engines.slice(1).flatMap((e) =>
+    e.results.map((r, i) => ({ batch: r.batch, engine: e.engine, over: base.engine, aggregate: median(r.aggregateTokensPerSecond.values) / median(base.results[i]!.aggregateTokensPerSecond.values) })),
+  );
+  return {
+    schema: BATCH_SCHEMA,
+    date: new Date().toISOString(),
+    adapter: { ...gpu.adapterInfo },
+    features: deviceFeatures(gpu),
+    settings: { model: o.model, engines: [...o.engines], batches: [...o.batches], promptTokens: o.promptTokens, newTokens: o.newTokens, runs: o.runs, warmup, seed },
+    model: { name, parameters: params, numLayers: config.numLayers, hiddenSize: config.hiddenSize, vocabSize: config.vocabSize },
+    engines,
+    ratios,
+  };
+}
+
+/** The report as a text table: one row per engine and batch size, then the ratios. */
+export function renderBatchReport(r: BatchBenchReport): string {
+  const lines = [
+    `${r.model.name} on ${r.adapter.name || r.adapter.vendor || 'unknown adapter'} (${r.date.slice(0, 10)}): prompt ${r.settings.promptTokens}, ${r.settings.newTokens} new tokens, median of ${r.settings.runs}`,
+    'engine  batch  aggregate tok/s  per-sequence tok/s  step p50 ms  step p99 ms  weights GB/s  GFLOP/s',
+  ];
+  for (const e of r.engines) {
+    for (const x of e.results) {
+      lines.push(
+        [
+          e.engine.padEnd(6),
+          String(x.batch).padStart(5),
+          median(x.aggregateTokensPerSecond.values).toFixed(1).padStart(16),
+          median(x.perSequenceTokensPerSecond.values).toFixed(1).padStart(19),
+          x.stepMs.p50.toFixed(2).padStart(12),
+          x.stepMs.p99.toFixed(2).padStart(12),
+          x.weightGBps.toFixed(0).padStart(13),
+          x.gflops.toFixed(0).padStart(8),
+        ].join(' '),
+      );
+    }
+  }
+  for (const q of r.ratios) lines.push(`${q.engine}/${q.over} at B=${q.batch}: ${q.aggregate.toFixed(2)}x aggregate`);
+  return lines.join('\n') + '\n';
+}
