@@ -10,6 +10,7 @@ import { folderSource } from '../model/source';
 import type { WeightFormat } from '../kernels/formats';
 import { loadSyntheticEngine, presetConfig } from './synthetic';
 import { acquireBenchDevice, benchPrompt, deviceFeatures } from './model_bench';
+import { GpuProfiler } from '../gpu/profiler';
 import { latencySummary, summarize, type DeviceFeatures, type LatencySummary, type Summary } from './report';
 
 export const BATCH_SCHEMA = 'webgpu-int8-llm/batch-bench@1';
@@ -38,6 +39,11 @@ export interface BatchResult {
   weightGBps: number;
   /** matmul arithmetic per second: 2 x parameters x B per step */
   gflops: number;
+  /**
+   * GPU time of a decode step (timestamp queries, one extra run): the whole step, and per kernel;
+   * wall minus GPU is what the CPU adds (encoding, submit, readback). Absent without timestamps.
+   */
+  gpu?: { stepMs: number; kernelsMs: Record<string, number> };
 }
 
 export interface BatchEngineResult {
@@ -86,6 +92,26 @@ async function runOnce(engine: Engine, B: number, o: BatchBenchOptions, seed: nu
   return steps;
 }
 
+/** GPU milliseconds of one decode step at batch size B: whole passes, then kernel by kernel. */
+async function profiledStep(engine: Engine, B: number, o: BatchBenchOptions, seed: number): Promise<{ stepMs: number; kernelsMs: Record<string, number> }> {
+  const phase = B === 1 ? 'decode' : 'decode-batch';
+  const run = async (granularity: 'kernel' | 'pass') => {
+    const prof = new GpuProfiler(engine.gpu.device, 1024, granularity);
+    engine.forward.profiler = prof;
+    try {
+      await runOnce(engine, B, o, seed, 0);
+      await prof.flush();
+      return prof.results()[phase];
+    } finally {
+      engine.forward.profiler = null;
+      prof.destroy();
+    }
+  };
+  const perStep = (p: Awaited<ReturnType<typeof run>>) => Object.fromEntries(Object.entries(p?.kernels ?? {}).map(([k, v]) => [k, v.ns / 1e6 / Math.max(1, p?.encoders ?? 1)]));
+  const whole = perStep(await run('pass'));
+  return { stepMs: Object.values(whole).reduce((a, b) => a + b, 0), kernelsMs: perStep(await run('kernel')) };
+}
+
 export async function runBatchBench(o: BatchBenchOptions, gpu?: GpuContext): Promise<BatchBenchReport> {
   const log = o.log ?? (() => {});
   if (!o.batches.length || o.batches.some((b) => !Number.isInteger(b) || b < 1)) throw new RangeError('bench: --batch sizes must be integers >= 1');
@@ -127,6 +153,7 @@ export async function runBatchBench(o: BatchBenchOptions, gpu?: GpuContext): Pro
           weightGBps: engine.weightBytes / stepMs / 1e6,
           gflops: (2 * params * B) / stepMs / 1e6,
         };
+        if (GpuProfiler.supported(gpu.device)) r.gpu = await profiledStep(engine, B, o, seed);
         log(`[batch] ${format} B=${B}: ${median(aggregate).toFixed(1)} tok/s aggregate, ${median(perSeq).toFixed(1)} per sequence, step p50 ${r.stepMs.p50.toFixed(2)} ms`);
         results.push(r);
       }
@@ -157,8 +184,13 @@ export function renderBatchReport(r: BatchBenchReport): string {
     `${r.model.name} on ${r.adapter.name || r.adapter.vendor || 'unknown adapter'} (${r.date.slice(0, 10)}): prompt ${r.settings.promptTokens}, ${r.settings.newTokens} new tokens, median of ${r.settings.runs}`,
     'engine  batch  aggregate tok/s  per-sequence tok/s  step p50 ms  step p99 ms  weights GB/s  GFLOP/s',
   ];
+  const gpuLines: string[] = [];
   for (const e of r.engines) {
     for (const x of e.results) {
+      if (x.gpu) {
+        const top = Object.entries(x.gpu.kernelsMs).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+        gpuLines.push(`${e.engine} B=${x.batch}: GPU ${x.gpu.stepMs.toFixed(2)} ms of a ${x.stepMs.p50.toFixed(2)} ms step; ${top}`);
+      }
       lines.push(
         [
           e.engine.padEnd(6),
@@ -173,6 +205,7 @@ export function renderBatchReport(r: BatchBenchReport): string {
       );
     }
   }
+  lines.push(...gpuLines);
   for (const q of r.ratios) lines.push(`${q.engine}/${q.over} at B=${q.batch}: ${q.aggregate.toFixed(2)}x aggregate`);
   return lines.join('\n') + '\n';
 }

@@ -570,7 +570,7 @@ export class Engine {
             const last = pos + rows >= r.prompt;
             device.queue.writeBuffer(f.ids, 0, new Uint32Array(s.promptIds.slice(pos, pos + rows)));
             f.step.writeRows(Array.from({ length: rows }, (_, i) => ({ kvBase: slot * C, pos: pos + i })), 1);
-            const enc = device.createCommandEncoder({ label: `batch prefill seq ${r.seq} ${pos}+${rows}` });
+            const enc = device.createCommandEncoder({ label: `prefill-batch seq ${r.seq} ${pos}+${rows}` });
             f.encodeBatch(device, enc, rows, 1, last ? [{ slot, row: 0, tableRow: rows - 1 }] : []);
             if (last) token = (await read(enc, 1))[0]!;
             else device.queue.submit([enc.finish()]);
@@ -586,7 +586,7 @@ export class Engine {
         const stepStart = performance.now();
         device.queue.writeBuffer(f.ids, 0, new Uint32Array(running.map((r) => r.out[r.out.length - 1]!)));
         f.step.writeRows(running.map((r) => ({ kvBase: r.slot * C, pos: r.prompt + r.out.length - 1 })), rows);
-        const enc = device.createCommandEncoder({ label: `batch decode rows=${rows}` });
+        const enc = device.createCommandEncoder({ label: `decode-batch rows=${rows}` });
         f.encodeBatch(device, enc, rows, rows, running.map((r, i) => ({ slot: r.slot, row: i, tableRow: i })));
         const ids = await read(enc, rows);
         opts.onStep?.({ rows, ms: performance.now() - stepStart });
