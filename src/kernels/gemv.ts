@@ -5,7 +5,6 @@
 // and GateUpSilu are the kernels built from it.
 import coreCode from './matmul_gemv_vec.wgsl';
 import threadCoreCode from './matmul_gemv_thread.wgsl';
-import rowsCoreCode from './matmul_gemv_rows.wgsl';
 import inputPlain from './gemv_input_plain.wgsl';
 import inputRmsnorm from './gemv_input_rmsnorm.wgsl';
 import reduceShared from './gemv_reduce_shared.wgsl';
@@ -137,7 +136,7 @@ export function gemvGrid(units: number, t: Pick<GemvTuning, 'wg' | 'tpr' | 'upt'
  * input and layout. `layout` is the row layout with everything it calls (bias, sincos, silu...);
  * `outputs` the sizes of the arrays it writes, per name (e.g. { Y: n }).
  */
-export function gemvCode(w: WeightShape, parts: { layout: string; norm: boolean; tuning: GemvTuning; outputs: Record<string, number>; rows?: boolean }): string {
+export function gemvCode(w: WeightShape, parts: { layout: string; norm: boolean; tuning: GemvTuning; outputs: Record<string, number> }): string {
   const { tuning: t } = parts;
   const format = w.format;
   const lanes = t.schedule === 'lanes';
@@ -150,9 +149,8 @@ export function gemvCode(w: WeightShape, parts: { layout: string; norm: boolean;
     parts.norm ? inputRmsnorm : inputPlain,
     parts.layout,
     lanes ? (t.subgroups ? reduceSubgroup : reduceShared) : '',
-    lanes ? (parts.rows ? rowsCoreCode : coreCode) : threadCoreCode,
+    lanes ? coreCode : threadCoreCode,
   ].join('\n');
-  if (parts.rows && !lanes) throw new Error('gemv: the few-rows GEMM needs the lanes schedule');
   if (lanes) return code;
   // Software adapters: every array the loop reads gets its length in the declaration (the weight's
   // in gemvWeightAccess). WebGPU's bounds checks then compare indices with constants; against a

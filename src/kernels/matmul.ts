@@ -51,7 +51,7 @@ export interface MatmulOptions {
 export interface MatmulBinding {
   gemv?: GPUBindGroup;
   gemm?: GPUBindGroup;
-  /** the few-rows GEMM's */
+  /** a split GEMM's few-rows GEMV */
   skinny?: GPUBindGroup;
 }
 
@@ -66,12 +66,12 @@ const THREAD_GEMM_ROWS = 4; // TT: rows of x per thread
 const THREAD_GEMM_COLS = 8; // outputs per thread (2 units of 4)
 const MAX_GRID = 65535;
 /**
- * Passes of 2..SKINNY_ROWS rows (a batched decode step, a short prompt) run the few-rows GEMM
- * (matmul_gemv_rows.wgsl: the GEMV's schedule, each loaded weight multiplied by every row's x, so
- * each weight is read once), where the GPU schedule has it: the tiled GEMM computes whole 64-row
- * tiles, 16 times the work at 4 rows. RMAX in that shader.
+ * Passes of 2..SKINNY_ROWS rows (a batched decode step, a short prompt) run the vectorized GEMV
+ * once per row, the rows of a weight slice in neighbouring workgroups (each weight read from memory
+ * once, from the cache for the other rows), where the GPU schedule has it: the tiled GEMM computes
+ * whole 64-row tiles, 16 times the work at 4 rows.
  */
-export const SKINNY_ROWS = 16;
+export const SKINNY_ROWS = 32;
 const REFERENCE_GRID_X = 1024;
 
 /**
@@ -122,9 +122,9 @@ export class Matmul {
     readonly gemvVariant: 'vec' | 'reference' | null,
     /** which GEMM this Matmul runs */
     readonly gemmVariant: 'tiled' | 'thread' | null,
-    /** the few-rows GEMM that serves 2..SKINNY_ROWS rows, and its grid */
+    /** the GEMV that serves 2..SKINNY_ROWS rows (the plain GEMV itself, or a split one), or null */
     private readonly skinny: GPUComputePipeline | null = null,
-    private readonly skinnyGrid: [number, number] | null = null,
+    private readonly skinnyUnits: Pick<GemvTuning, 'wg' | 'tpr' | 'upt'> | null = null,
   ) {
     // rowStride counts floats (f32) or u32 words (packed formats): 4 bytes either way.
     this.weightBytes = w.n * (w.rowStride + scaleGroups(w)) * 4;
@@ -159,14 +159,7 @@ export class Matmul {
     let grid: [number, number] = [0, 0];
     let gemvVariant: 'vec' | 'reference' | null = null;
     let skinny: Promise<GPUComputePipeline> | null = null;
-    let skinnyGrid: [number, number] | null = null;
-    // The few-rows GEMM (GPU schedule only; not with RMSNorm fused in: a prefill normalizes first).
-    const fewRows = (t: GemvTuning, layout: string, key: string) => {
-      const rt: GemvTuning = { ...t, upt: 1, unroll: Math.min(t.unroll, 2) };
-      const code = gemvCode(w, { layout, norm: false, tuning: rt, outputs: {}, rows: true });
-      skinny = cache.get(`matmul_gemv_rows ${variant}${key} ${tuningKey(rt, w.format)}`, code, { ...constants, ...accumulate, ...gemvConstants(rt) });
-      skinnyGrid = gemvGrid(Math.ceil(w.n / 4), rt);
-    };
+    let skinnyTuning: GemvTuning | null = null;
     if (opts.only !== 'gemm') {
       const useVec = opts.gemv === 'vec' || ((opts.gemv ?? 'auto') === 'auto' && vecGemvApplies(w));
       if (useVec && !vecGemvApplies(w)) throw new Error(`Matmul: the vectorized GEMV cannot read ${w.format} K = ${w.k}`);
@@ -181,7 +174,8 @@ export class Matmul {
           ...constants, ...accumulate, ...gemvConstants(t), ...(norm ? { EPS: opts.normEps! } : {}),
         });
         grid = gemvGrid(units, t);
-        if (t.schedule === 'lanes' && !norm && opts.gemm !== 'tiled') fewRows(t, biasWgsl(hasBias) + gemvRowsPlain, '');
+        // The lanes GEMV serves a few rows too (not with RMSNorm fused in: prefill normalizes first).
+        if (t.schedule === 'lanes' && !norm) skinnyTuning = t;
       } else {
         const tpr = opts.gemvThreadsPerRow ?? gemvThreadsPerRow(w.k);
         if (!(tpr >= 1 && tpr <= GEMV_WG && (tpr & (tpr - 1)) === 0)) throw new Error(`Matmul: threads per row ${tpr} must be a power of two <= ${GEMV_WG}`);
@@ -210,13 +204,17 @@ export class Matmul {
         gemm = cache.get(`matmul_gemm ${variant}${split}`, STEP_WGSL + weightWgsl(w) + biasWgsl(hasBias) + store + gemmCode, { ...constants, ...accumulate });
       }
     }
-    // A split GEMM (stacked q/k/v, gate/up) gets the few-rows GEMM too, on GPUs.
-    if (opts.split && opts.only === 'gemm' && opts.gemm !== 'tiled' && vecGemvApplies(w) && (opts.gemv ?? 'auto') !== 'reference') {
+    // A split GEMM (stacked q/k/v, gate/up) gets its few-rows GEMV of its own, on GPUs.
+    if (opts.split && opts.only === 'gemm' && vecGemvApplies(w) && (opts.gemv ?? 'auto') !== 'reference') {
       const t = gemvTuning(w, Math.ceil(w.n / 4), gemvDevice(cache), opts.tuning);
-      if (t.schedule === 'lanes') fewRows(t, biasWgsl(hasBias) + splitStore(opts.split) + gemvRowsSplit, ` split=${opts.split.join('+')}`);
+      if (t.schedule === 'lanes') {
+        const code = gemvCode(w, { layout: biasWgsl(hasBias) + splitStore(opts.split) + gemvRowsSplit, norm: false, tuning: t, outputs: {} });
+        skinny = cache.get(`matmul_gemv_vec ${variant} split=${opts.split.join('+')} ${tuningKey(t, w.format)}`, code, { ...constants, ...gemvConstants(t) });
+        skinnyTuning = t;
+      }
     }
-    const [gv, gm, sk] = await Promise.all([gemv, gemm, skinny as Promise<GPUComputePipeline> | null]);
-    return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant, sk, skinnyGrid);
+    const [gv, gm, sk] = await Promise.all([gemv, gemm, skinny]);
+    return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant, sk ?? (skinnyTuning ? gv : null), skinnyTuning);
   }
 
   /**
@@ -234,7 +232,7 @@ export class Matmul {
     ];
     const group = (p: GPUComputePipeline | null, kind: string) =>
       p ? device.createBindGroup({ label: `${label} ${kind}`, layout: p.getBindGroupLayout(0), entries }) : undefined;
-    return { gemv: group(this.gemv, 'gemv'), gemm: group(this.gemm, 'gemm'), skinny: group(this.skinny, 'few rows') };
+    return { gemv: group(this.gemv, 'gemv'), gemm: group(this.gemm, 'gemm'), skinny: this.skinny && this.skinny !== this.gemv ? group(this.skinny, 'gemv rows') : undefined };
   }
 
   /** rows == 1 -> GEMV pipeline, else GEMM pipeline. `rows` must equal the step buffer's rows (or logit_rows). */
@@ -244,10 +242,14 @@ export class Matmul {
       pass.setPipeline(this.gemv);
       pass.setBindGroup(0, b.gemv!);
       pass.dispatchWorkgroups(this.gemvGrid[0], this.gemvGrid[1]);
-    } else if (rows <= SKINNY_ROWS && this.skinny && this.skinnyGrid) {
+    } else if (rows <= SKINNY_ROWS && this.skinny && this.skinnyUnits) {
+      // One GEMV workgroup per (weight slice, row), the rows of a slice side by side.
+      const t = this.skinnyUnits;
+      const groups = Math.ceil(Math.ceil(Math.ceil(this.w.n / 4) / t.upt) / (t.wg / t.tpr)) * rows;
+      const gx = Math.min(groups, 1024);
       pass.setPipeline(this.skinny);
-      pass.setBindGroup(0, b.skinny!);
-      pass.dispatchWorkgroups(this.skinnyGrid[0], this.skinnyGrid[1]);
+      pass.setBindGroup(0, this.skinny === this.gemv ? b.gemv! : b.skinny!);
+      pass.dispatchWorkgroups(gx, Math.ceil(groups / gx));
     } else if (this.gemm && this.gemmVariant === 'thread') {
       pass.setPipeline(this.gemm);
       pass.setBindGroup(0, b.gemm!);

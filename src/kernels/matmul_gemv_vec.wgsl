@@ -1,5 +1,7 @@
-// GEMV for one row (decode), vectorized, over units of 4 output rows (matmul_gemv_rows.wgsl is its
-// few-rows twin). Assembled by gemv.ts from:
+// GEMV for one row (decode), vectorized, over units of 4 output rows; also for a few rows at once
+// (a batched decode step, a short prompt): each workgroup serves one row of x, and the workgroups
+// of one weight slice and different rows are consecutive, so the slice is read from memory once
+// and from the cache for the other rows. Assembled by gemv.ts from:
 //   STEP_WGSL;
 //   a 16-byte weight reader (gemv_vec_<format>.wgsl): CHUNK weights per load, XV vec4s of x per
 //     load, `fn load_w(row, j)` the load, `fn chunk_dot(w, row, j, xs, xsum)` = the dot of those
@@ -16,7 +18,7 @@
 // group read consecutive 16-byte words of its rows (coalesced). A thread serves UPT units (4 * UPT
 // rows) per load of x: without that, x (f32) would be read as often as the int8 weights themselves.
 // It issues UNROLL such loads per row before using any, to keep enough bytes in flight.
-@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4], only row 0 read (row_index stays 0)
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4]
 @group(0) @binding(4) var<uniform> step: Step;
 
 override K: u32;
@@ -40,9 +42,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
   let lane = t % TPR;
+  // Workgroup `flat` serves row flat % rows of x (the rows of a weight slice are neighbours).
+  let n_rows = max(active_rows(), 1u);
+  let flat = wid.y * nwg.x + wid.x;
+  row_index = flat % n_rows;
   // Row group g owns units g*UPT .. g*UPT+UPT-1. Units past the end re-read the last one and
   // are dropped at the end, so every thread reaches the reduction.
-  let g = (wid.y * nwg.x + wid.x) * (WG / TPR) + t / TPR;
+  let g = (flat / n_rows) * (WG / TPR) + t / TPR;
   var rows: array<vec4<u32>, UPT>;
   for (var q = 0u; q < UPT; q++) { rows[q] = unit_rows(min(g * UPT + q, UNITS - 1u)); }
   var lanes: Lanes;
