@@ -9,6 +9,7 @@ import { Comparison } from './components/Comparison';
 import { BenchPanel } from './components/BenchPanel';
 import { BenchResults } from './components/BenchResults';
 import { BenchHistory } from './components/BenchHistory';
+import { BatchSweep } from './components/BatchSweep';
 import { useShallow } from 'zustand/react/shallow';
 import { useApp } from './store';
 import { rolesOf, shownFormats } from './engines';
@@ -95,6 +96,7 @@ export function App() {
                 <>
                   <BenchPanel />
                   <BenchResults />
+                  <BatchSweep />
                   <BenchHistory />
                 </>
               )}

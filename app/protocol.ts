@@ -5,6 +5,7 @@ import type { FinishReason } from '../src/model/engine';
 import type { DownloadProgress } from '../src/hub/hub';
 import type { SuiteProgress } from '../src/bench/suite';
 import type { SuiteReport, SuiteSettings } from '../src/bench/suite_report';
+import type { BatchBenchReport } from '../src/bench/batch_bench';
 import { FORMAT_NAMES, type WeightFormat } from '../src/kernels/formats';
 
 /** An engine is named by its weight format (the registry's: f32, f16, int8, q4). */
@@ -111,6 +112,14 @@ export interface BenchRequest {
   hubUrl: string;
 }
 
+/** A batch-size sweep over the loaded engines (bench --batch in the app). */
+export interface SweepRequest {
+  batches: number[];
+  promptTokens: number;
+  newTokens: number;
+  runs: number;
+}
+
 export type ToWorker =
   | { type: 'init' }
   | { type: 'plan'; requestId: number; model: ModelRef; contextLength: number }
@@ -121,6 +130,7 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'bench-start'; request: BenchRequest }
   | { type: 'bench-cancel' }
+  | { type: 'sweep-start'; request: SweepRequest }
   /** development aid (?debug): destroys the device to exercise the device-lost path */
   | { type: 'lose-device' };
 
@@ -156,7 +166,10 @@ export type FromWorker =
   | { type: 'bench-fetching'; source: string }
   | { type: 'bench-progress'; progress: SuiteProgress }
   | { type: 'bench-done'; report: SuiteReport }
-  | { type: 'bench-error'; error: WireError; cancelled: boolean };
+  | { type: 'bench-error'; error: WireError; cancelled: boolean }
+  | { type: 'sweep-progress'; line: string }
+  | { type: 'sweep-done'; report: BatchBenchReport }
+  | { type: 'sweep-error'; error: WireError; cancelled: boolean };
 
 export function toWire(e: unknown): WireError {
   if (e instanceof Error) return { name: e.name, message: e.message };

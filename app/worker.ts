@@ -16,8 +16,10 @@ import { WeightCache, type CacheKey } from '../src/hub/cache';
 import { loadThroughCache } from '../src/hub/cached_load';
 import { BufferMemoryTracker } from '../src/gpu/memory_tracker';
 import { PipelineCache } from '../src/gpu/pipelines';
-import { FORMATS, modelName, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type ToWorker } from './protocol';
+import { FORMATS, modelName, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type SweepRequest, type ToWorker } from './protocol';
 import { runBenchmark } from './worker_bench';
+import { BATCH_SCHEMA, batchRatios, measureBatches, type BatchBenchReport, type BatchEngineResult } from '../src/bench/batch_bench';
+import { parameterCount as params } from '../src/model/config';
 import { appLogitRows, planEngines, planShape } from './engine_plan';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -421,6 +423,54 @@ async function bench(req: BenchRequest): Promise<void> {
   }
 }
 
+/**
+ * The batch-size sweep: each loaded engine rebuilt for the largest batch (with a KV cache just long
+ * enough for the sweep's sequences, so 16 of them cost little memory), measured at every size, and
+ * rebuilt as it was, also when cancelled or failed.
+ */
+async function sweep(req: SweepRequest): Promise<BatchBenchReport> {
+  if (running) throw new Error('a generation or benchmark is already running');
+  if (loading) throw new Error('a model is still loading');
+  const formats = loadedFormats();
+  const g = await ensureGpu();
+  if (!req.batches.length || req.batches.some((b) => !Number.isInteger(b) || b < 1 || b > 64)) throw new RangeError('batch sizes must be whole numbers from 1 to 64');
+  const abort = new AbortController();
+  running = abort;
+  let finished = () => {};
+  runDone = new Promise((r) => (finished = r));
+  try {
+    const maxBatch = Math.max(2, ...req.batches);
+    const contextLength = req.promptTokens + req.newTokens;
+    const results: BatchEngineResult[] = [];
+    for (const format of formats) {
+      const engine = engines.get(format)!;
+      const before = { batch: engine.forward.shape.maxBatch, context: engine.contextLength };
+      post({ type: 'sweep-progress', line: `${format}: rebuilding for ${maxBatch} sequences of ${contextLength} tokens` });
+      await engine.setMaxBatch(maxBatch, contextLength);
+      try {
+        const r = await measureBatches(engine, { ...req, seed: 1, warmup: 1, profile: false, signal: abort.signal, log: (line) => post({ type: 'sweep-progress', line: `${format} ${line}` }) });
+        results.push({ engine: format, weightBytes: engine.weightBytes, kvBytesPerSequence: engine.kvBytes / maxBatch, contextLength, results: r });
+      } finally {
+        await engine.setMaxBatch(before.batch, before.context);
+      }
+    }
+    const config = engines.get(formats[0]!)!.config;
+    return {
+      schema: BATCH_SCHEMA,
+      date: new Date().toISOString(),
+      adapter: { ...g.adapterInfo },
+      features: { ...g.features, all: [...g.device.features].map(String).sort() },
+      settings: { model: loadedModel!.name, engines: [...formats], batches: [...req.batches], promptTokens: req.promptTokens, newTokens: req.newTokens, runs: req.runs, warmup: 1, seed: 1 },
+      model: { name: loadedModel!.name, parameters: params(config), numLayers: config.numLayers, hiddenSize: config.hiddenSize, vocabSize: config.vocabSize },
+      engines: results,
+      ratios: batchRatios(results),
+    };
+  } finally {
+    if (running === abort) running = null;
+    finished();
+  }
+}
+
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'init':
@@ -464,6 +514,13 @@ async function handle(m: ToWorker): Promise<void> {
         await bench(m.request);
       } catch (e) {
         post({ type: 'bench-error', error: toWire(e), cancelled: (e as Error)?.name === 'AbortError' });
+      }
+      return;
+    case 'sweep-start':
+      try {
+        post({ type: 'sweep-done', report: await sweep(m.request) });
+      } catch (e) {
+        post({ type: 'sweep-error', error: toWire(e), cancelled: (e as Error)?.name === 'AbortError' });
       }
       return;
     case 'lose-device':

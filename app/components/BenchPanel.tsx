@@ -1,4 +1,5 @@
 import { useApp } from '../store';
+import { useSweep } from '../sweep_store';
 import { useBench, MAX_EVAL_CHARS, type BenchForm } from '../bench_store';
 import { useState, type DragEvent } from 'react';
 import { BUILTIN_PROMPTS, SAMPLE_SIZES, type SampleSize } from '../../src/bench/prompts';
@@ -156,6 +157,7 @@ export function BenchPanel() {
   const error = useBench((s) => s.error);
   const { setForm, start } = useBench.getState();
   const load = useApp((s) => s.load);
+  const sweeping = useSweep((s) => s.status === 'running');
   const compareRunning = useApp((s) => s.run.status === 'running');
   const settings = useApp((s) => s.settings);
   const ready = load.status === 'ready';
@@ -253,7 +255,7 @@ export function BenchPanel() {
             {count} {count === 1 ? 'prompt' : 'prompts'} × {form.repetitions} {form.repetitions === 1 ? 'run' : 'runs'} + {form.warmup} warm-up, on {alone ? 'one engine' : `each of ${engines.length} engines`} ({engines.map(engineLabel).join(', ')}): {generations} generations of up to {form.maxNewTokens} tokens
             {form.evalText !== 'off' && ', then the teacher-forced evaluation'}.
           </p>
-          <button className="btn btn-primary" data-testid="bench-run" onClick={start} disabled={!ready || compareRunning}>
+          <button className="btn btn-primary" data-testid="bench-run" onClick={start} disabled={!ready || compareRunning || sweeping} title={sweeping ? 'a batch sweep is running' : undefined}>
             Run benchmark
           </button>
         </div>

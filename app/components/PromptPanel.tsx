@@ -3,6 +3,7 @@ import { useApp, type Settings } from '../store';
 import { modelName } from '../protocol';
 import { engineLabel } from '../engines';
 import { useBench } from '../bench_store';
+import { useSweep } from '../sweep_store';
 
 type NumericKey = 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'maxNewTokens' | 'seed';
 
@@ -164,7 +165,9 @@ export function PromptPanel() {
   const load = useApp((s) => s.load);
   const run = useApp((s) => s.run);
   const { setSettings, compare, stop } = useApp.getState();
-  const benchBusy = useBench((s) => s.status === 'running' || s.status === 'fetching');
+  const benchRunning = useBench((s) => s.status === 'running' || s.status === 'fetching');
+  const sweeping = useSweep((s) => s.status === 'running');
+  const benchBusy = benchRunning || sweeping;
   const ready = load.status === 'ready';
   const running = run.status === 'running';
   const hasChat = load.info?.hasChatTemplate ?? false;

@@ -75,25 +75,29 @@ async function modelConfig(model: string): Promise<{ name: string; config: Model
   return { name: source.name, config: parseConfig(text), synthetic: false };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+type Measure = Pick<BatchBenchOptions, 'promptTokens' | 'newTokens'> & { signal?: AbortSignal };
 
 /** One measured run at batch size B: per-step milliseconds of the decode steps that held all B sequences. */
-async function runOnce(engine: Engine, B: number, o: BatchBenchOptions, seed: number, run: number): Promise<number[]> {
+async function runOnce(engine: Engine, B: number, o: Measure, seed: number, run: number): Promise<number[]> {
   const V = engine.config.vocabSize;
   const prompts = Array.from({ length: B }, (_, i) => benchPrompt(seed, o.promptTokens, run * 64 + i, V));
   if (B === 1) {
     const t: number[] = [];
-    for await (const tok of engine.generate(prompts[0]!, { maxNewTokens: o.newTokens, sampling: GREEDY, stopIds: [] })) t.push(tok.timeMs);
+    for await (const tok of engine.generate(prompts[0]!, { maxNewTokens: o.newTokens, sampling: GREEDY, stopIds: [], signal: o.signal })) t.push(tok.timeMs);
+    if (o.signal?.aborted) throw new DOMException('cancelled', 'AbortError');
     return t.slice(1).map((v, i) => v - t[i]!);
   }
   const steps: number[] = [];
   const seqs = prompts.map((promptIds) => ({ promptIds, maxNewTokens: o.newTokens, stopIds: [] }));
-  for await (const t of engine.generateBatch(seqs, { batch: B, onStep: (s) => s.rows === B && steps.push(s.ms) })) void t;
+  for await (const t of engine.generateBatch(seqs, { batch: B, signal: o.signal, onStep: (s) => s.rows === B && steps.push(s.ms) })) void t;
+  if (o.signal?.aborted) throw new DOMException('cancelled', 'AbortError');
   return steps;
 }
 
 /** GPU milliseconds of one decode step at batch size B: whole passes, then kernel by kernel. */
-async function profiledStep(engine: Engine, B: number, o: BatchBenchOptions, seed: number): Promise<{ stepMs: number; kernelsMs: Record<string, number> }> {
+async function profiledStep(engine: Engine, B: number, o: Measure, seed: number): Promise<{ stepMs: number; kernelsMs: Record<string, number> }> {
   const phase = B === 1 ? 'decode' : 'decode-batch';
   const run = async (granularity: 'kernel' | 'pass') => {
     const prof = new GpuProfiler(engine.gpu.device, 1024, granularity);
@@ -110,6 +114,53 @@ async function profiledStep(engine: Engine, B: number, o: BatchBenchOptions, see
   const perStep = (p: Awaited<ReturnType<typeof run>>) => Object.fromEntries(Object.entries(p?.kernels ?? {}).map(([k, v]) => [k, v.ns / 1e6 / Math.max(1, p?.encoders ?? 1)]));
   const whole = perStep(await run('pass'));
   return { stepMs: Object.values(whole).reduce((a, b) => a + b, 0), kernelsMs: perStep(await run('kernel')) };
+}
+
+/**
+ * Batch sizes `o.batches` on one engine (loaded with maxBatch >= the largest): for each, `warmup`
+ * runs then `runs` timed ones of B sequences of `promptTokens` random ids and `newTokens` tokens.
+ */
+export async function measureBatches(
+  engine: Engine,
+  o: Pick<BatchBenchOptions, 'batches' | 'promptTokens' | 'newTokens' | 'runs'> & { seed: number; warmup: number; profile: boolean; signal?: AbortSignal; log?: (line: string) => void },
+): Promise<BatchResult[]> {
+  const params = parameterCount(engine.config);
+  const results: BatchResult[] = [];
+  for (const B of o.batches) {
+    for (let w = 0; w < o.warmup; w++) await runOnce(engine, B, o, o.seed, 1000 + w);
+    const aggregate: number[] = [];
+    const perSeq: number[] = [];
+    const pooled: number[] = [];
+    for (let run = 0; run < o.runs; run++) {
+      const steps = await runOnce(engine, B, o, o.seed, run);
+      const total = steps.reduce((a, b) => a + b, 0);
+      aggregate.push((B * steps.length * 1000) / total);
+      perSeq.push((steps.length * 1000) / total);
+      pooled.push(...steps);
+    }
+    const stepMs = median(pooled);
+    const r: BatchResult = {
+      batch: B,
+      aggregateTokensPerSecond: summarize(aggregate),
+      perSequenceTokensPerSecond: summarize(perSeq),
+      stepMs: latencySummary(pooled),
+      weightGBps: engine.weightBytes / stepMs / 1e6,
+      gflops: (2 * params * B) / stepMs / 1e6,
+    };
+    if (o.profile && GpuProfiler.supported(engine.gpu.device)) r.gpu = await profiledStep(engine, B, o, o.seed);
+    o.log?.(`B=${B}: ${median(aggregate).toFixed(1)} tok/s aggregate, ${median(perSeq).toFixed(1)} per sequence, step p50 ${r.stepMs.p50.toFixed(2)} ms`);
+    results.push(r);
+  }
+  return results;
+}
+
+/** Every engine's aggregate tok/s over the first's, per batch size. */
+export function batchRatios(engines: readonly BatchEngineResult[]): BatchBenchReport['ratios'] {
+  const base = engines[0];
+  if (!base) return [];
+  return engines.slice(1).flatMap((e) =>
+    e.results.map((r, i) => ({ batch: r.batch, engine: e.engine, over: base.engine, aggregate: median(r.aggregateTokensPerSecond.values) / median(base.results[i]!.aggregateTokensPerSecond.values) })),
+  );
 }
 
 export async function runBatchBench(o: BatchBenchOptions, gpu?: GpuContext): Promise<BatchBenchReport> {
@@ -131,41 +182,13 @@ export async function runBatchBench(o: BatchBenchOptions, gpu?: GpuContext): Pro
       ? await loadSyntheticEngine(gpu, name.slice('synthetic:'.length), format, { ...opts, seed })
       : await Engine.load(gpu, await folderSource(o.model), { format, ...opts });
     try {
-      const results: BatchResult[] = [];
-      for (const B of o.batches) {
-        for (let w = 0; w < warmup; w++) await runOnce(engine, B, o, seed, 1000 + w);
-        const aggregate: number[] = [];
-        const perSeq: number[] = [];
-        const pooled: number[] = [];
-        for (let run = 0; run < o.runs; run++) {
-          const steps = await runOnce(engine, B, o, seed, run);
-          const total = steps.reduce((a, b) => a + b, 0);
-          aggregate.push((B * steps.length * 1000) / total);
-          perSeq.push((steps.length * 1000) / total);
-          pooled.push(...steps);
-        }
-        const stepMs = median(pooled);
-        const r: BatchResult = {
-          batch: B,
-          aggregateTokensPerSecond: summarize(aggregate),
-          perSequenceTokensPerSecond: summarize(perSeq),
-          stepMs: latencySummary(pooled),
-          weightGBps: engine.weightBytes / stepMs / 1e6,
-          gflops: (2 * params * B) / stepMs / 1e6,
-        };
-        if (GpuProfiler.supported(gpu.device)) r.gpu = await profiledStep(engine, B, o, seed);
-        log(`[batch] ${format} B=${B}: ${median(aggregate).toFixed(1)} tok/s aggregate, ${median(perSeq).toFixed(1)} per sequence, step p50 ${r.stepMs.p50.toFixed(2)} ms`);
-        results.push(r);
-      }
+      const results = await measureBatches(engine, { ...o, seed, warmup, profile: true, log: (l) => log(`[batch] ${format} ${l}`) });
       engines.push({ engine: format, weightBytes: engine.weightBytes, kvBytesPerSequence: engine.kvBytes / maxBatch, contextLength: engine.contextLength, results });
     } finally {
       engine.destroy();
     }
   }
-  const base = engines[0]!;
-  const ratios = engines.slice(1).flatMap((e) =>
-    e.results.map((r, i) => ({ batch: r.batch, engine: e.engine, over: base.engine, aggregate: median(r.aggregateTokensPerSecond.values) / median(base.results[i]!.aggregateTokensPerSecond.values) })),
-  );
+  const ratios = batchRatios(engines);
   return {
     schema: BATCH_SCHEMA,
     date: new Date().toISOString(),

@@ -163,7 +163,7 @@ export class Engine {
     readonly config: ModelConfig,
     readonly tokenizer: TextTokenizer | null,
     readonly weights: ModelWeights,
-    readonly forward: Forward,
+    private pass: Forward,
     readonly pipelines: PipelineCache,
     readonly modelName: string,
   ) {
@@ -175,6 +175,29 @@ export class Engine {
     void device.lost.then((info) => {
       this.lostInfo = info;
     });
+  }
+
+  /** the forward pass (kernels, activations, KV cache) over the weights */
+  get forward(): Forward {
+    return this.pass;
+  }
+
+  /**
+   * Rebuilds the forward pass for `maxBatch` sequences (generateBatch) over the same weights: the
+   * KV cache becomes that many regions (of `contextLength` tokens: a batch sweep of short sequences
+   * needs little); compiled kernels of the same shapes are reused from the pipeline cache. Refused
+   * (ModelTooLargeError) when a layer's cache would exceed the device's buffer limit; the old pass
+   * stays then. What the KV cache held is gone either way.
+   */
+  async setMaxBatch(maxBatch: number, contextLength = this.pass.shape.maxCtx): Promise<void> {
+    if (this.busy) throw new EngineBusyError('this engine is generating; stop it first');
+    const old = this.pass;
+    if (old.shape.maxBatch === maxBatch && old.shape.maxCtx === contextLength) return;
+    const shape = forwardShape(this.config, { contextLength, maxRows: old.shape.maxRows, maxLogitRows: old.shape.maxLogitRows, maxBatch });
+    checkFits(planMemory(this.config, this.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows, shape.maxBatch), this.gpu.limits, `${this.modelName} (${this.format}, ${maxBatch} sequences)`);
+    this.pass = await Forward.build(this.gpu.device, this.pipelines, this.config, this.weights, shape, { decodeNorm: old.separateDecodeNorm ? 'separate' : 'fused' });
+    this.cachedIds = [];
+    old.destroy();
   }
 
   /** true once the GPU device is lost (the engine cannot run again; build a new one) */
@@ -604,7 +627,7 @@ export class Engine {
   }
 
   destroy(): void {
-    this.forward.destroy();
+    this.pass.destroy();
     for (const b of this.weights.buffers) b.destroy();
     for (const b of this.staging) b.destroy();
   }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { FixtureServer } from './server';
 import * as ui from './browser';
 import { SHOTS, LOAD_MS } from './browser';
-import { modelDir, FIXTURES } from '../unit/fixtures';
+import { modelDir, FIXTURES, reference, type GreedyCase } from '../unit/fixtures';
 import { csvCells } from '../unit/csv';
 import { TextTokenizer } from '../../src/model/tokenizer';
 import type { SuiteReport } from '../../src/bench/suite_report';
@@ -267,5 +267,36 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(r2.settings.eval).toEqual({ text: 'custom', name: 'notes.txt' });
     expect(r2.eval).toMatchObject({ source: 'custom', text: 'notes.txt', sequences: 1, tokens: tok.encode(mine).length, positions: tok.encode(mine).length - 1 });
     expect(r2.eval!.engines[1]!.vsBaseline!.meanKl).toBeLessThan(0.01);
+  });
+
+  it('the batch sweep: throughput against batch size, one line per engine, and the table; the engines are as before afterwards', async () => {
+    // (the page of the evaluation test: stories260K, FP32 and INT8 loaded, the Benchmark tab)
+    await page.fill('[data-testid=sweep-batches]', '4, 1,2');
+    await page.fill('[data-testid=sweep-promptTokens]', '16');
+    await page.fill('[data-testid=sweep-newTokens]', '8');
+    await page.fill('[data-testid=sweep-runs]', '1');
+    await page.click('[data-testid=sweep-run]');
+    await page.waitForSelector('[data-testid=sweep-results]', { timeout: 300_000 });
+    await page.waitForSelector('[data-testid=sweep-chart] svg.recharts-surface');
+    expect(await page.locator('[data-testid=sweep-chart] .recharts-line').count()).toBe(2);
+    for (const f of ['f32', 'int8']) {
+      for (const b of [1, 2, 4]) {
+        const cells = await page.locator(`[data-testid=sweep-row-${f}-${b}] td`).allTextContents();
+        expect(Number(cells[1])).toBe(b);
+        const [all, one] = [Number(cells[2]), Number(cells[3])];
+        expect(all).toBeGreaterThan(0);
+        // All sequences together make B times one sequence's rate (the same steps).
+        expect(Math.abs(all / one - b)).toBeLessThan(0.02 * b);
+      }
+    }
+    expect(await text('sweep-ratios')).toMatch(/INT8 \/ FP32 at B=4: \d+\.\d\d×/);
+    await page.locator('[data-testid=sweep]').screenshot({ path: path.join(SHOTS, 'app-batch-sweep.png') });
+    // The engines were rebuilt as they were: one sequence, the whole context, HF's greedy ids.
+    const c = (reference('stories260K').ref.greedy as GreedyCase[]).find((g) => g.prompt === 'Once upon a time')!;
+    const tok = new TextTokenizer(await readFile(path.join(MODEL, 'tokenizer.json'), 'utf8'), await readFile(path.join(MODEL, 'tokenizer_config.json'), 'utf8'));
+    await page.click('[data-testid=tab-compare]');
+    await ui.compare(page, c.prompt!, 12);
+    await page.waitForSelector('[data-testid=comparison]', { timeout: 120_000 });
+    expect(await text('output-f32')).toBe(tok.decode(c.continuation_ids.slice(0, 12)));
   });
 });

@@ -101,10 +101,20 @@ describe('batched decode', () => {
     }
   });
 
-  it('refuses without maxBatch, and a prompt too long for the context, before any work', async () => {
+  it('refuses without maxBatch (setMaxBatch rebuilds the pass for more sequences over the same weights), and a prompt too long for the context, before any work', async () => {
     const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32' });
     try {
       await expect(engine.generateBatch([{ promptIds: [1, 2], maxNewTokens: 2 }]).next()).rejects.toThrow(/maxBatch/);
+      // The same weights, rebuilt for 3 sequences (what the app does before a batch sweep), then back.
+      const cases = reference('stories260K').ref.greedy as GreedyCase[];
+      const kv = engine.kvBytes;
+      await engine.setMaxBatch(3);
+      expect(engine.kvBytes).toBe(3 * kv);
+      await expectAsAlone(engine, cases.slice(0, 3).map((c) => ({ promptIds: c.prompt_ids, maxNewTokens: 6, stopIds: [] })), 3, 'after setMaxBatch');
+      await engine.setMaxBatch(1);
+      expect(engine.kvBytes).toBe(kv);
+      await expect(engine.generateBatch([{ promptIds: [1, 2], maxNewTokens: 2 }]).next()).rejects.toThrow(/maxBatch/);
+      expect(await alone(engine, { promptIds: cases[0]!.prompt_ids, maxNewTokens: 10 })).toEqual(cases[0]!.continuation_ids.slice(0, 10));
     } finally {
       engine.destroy();
     }
