@@ -23,6 +23,8 @@ export interface BenchForm {
   /** the text of evalText 'custom', and its name (a file's name, or "pasted text") */
   customText: string;
   customName: string;
+  /** prompts decoded together (continuous batching); 1: one at a time */
+  batch: number;
 }
 
 /** The largest evaluation text the page takes (characters): about 250k tokens, minutes on a laptop GPU. */
@@ -86,7 +88,7 @@ export const useBench = create<BenchState>()((set, get) => {
 
   return {
     tab: new URLSearchParams(typeof location === 'undefined' ? '' : location.search).get('tab') === 'bench' ? 'bench' : 'compare',
-    form: { promptSet: 'builtin', sampleSize: 'all', maxNewTokens: 64, warmup: 1, repetitions: 3, pricePerHour: 2, greedy: true, evalText: 'builtin', customText: '', customName: 'pasted text' },
+    form: { promptSet: 'builtin', sampleSize: 'all', maxNewTokens: 64, warmup: 1, repetitions: 3, pricePerHour: 2, greedy: true, evalText: 'builtin', customText: '', customName: 'pasted text', batch: 1 },
     status: 'idle',
     cancelling: false,
     source: null,
@@ -136,6 +138,7 @@ export const useBench = create<BenchState>()((set, get) => {
             sampling,
             chat: st.chat,
             pricePerHour: form.pricePerHour,
+            ...(form.batch > 1 ? { batch: form.batch } : {}),
             ...(form.evalText === 'off' ? {} : { eval: { text: form.evalText, ...(custom ? { name: form.customName } : {}) } }),
           },
           ...(custom ? { evalText: form.customText } : {}),

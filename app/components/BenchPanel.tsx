@@ -6,13 +6,14 @@ import { BUILTIN_PROMPTS, SAMPLE_SIZES, type SampleSize } from '../../src/bench/
 import { seconds } from './format';
 import { engineLabel } from '../engines';
 
-type NumberKey = 'maxNewTokens' | 'warmup' | 'repetitions' | 'pricePerHour';
+type NumberKey = 'maxNewTokens' | 'warmup' | 'repetitions' | 'pricePerHour' | 'batch';
 
 const FIELDS: Array<{ key: NumberKey; label: string; hint: string; min: number; max: number; step: number; integer: boolean }> = [
   { key: 'maxNewTokens', label: 'Max new tokens', hint: 'per prompt', min: 1, max: 2048, step: 1, integer: true },
   { key: 'warmup', label: 'Warm-up', hint: 'runs per engine', min: 0, max: 20, step: 1, integer: true },
   { key: 'repetitions', label: 'Repetitions', hint: 'per prompt', min: 1, max: 20, step: 1, integer: true },
   { key: 'pricePerHour', label: 'GPU price', hint: '$ per hour', min: 0, max: 1000, step: 0.1, integer: false },
+  { key: 'batch', label: 'Prompts at once', hint: '1 = one at a time', min: 1, max: 16, step: 1, integer: true },
 ];
 
 const sampleLabel = (n: SampleSize) => (n === 'all' ? 'All' : String(n));
@@ -252,7 +253,7 @@ export function BenchPanel() {
       ) : (
         <div className="actions">
           <p className="hint">
-            {count} {count === 1 ? 'prompt' : 'prompts'} × {form.repetitions} {form.repetitions === 1 ? 'run' : 'runs'} + {form.warmup} warm-up, on {alone ? 'one engine' : `each of ${engines.length} engines`} ({engines.map(engineLabel).join(', ')}): {generations} generations of up to {form.maxNewTokens} tokens
+            {count} {count === 1 ? 'prompt' : 'prompts'} × {form.repetitions} {form.repetitions === 1 ? 'run' : 'runs'} + {form.warmup} warm-up{form.batch > 1 ? `, ${form.batch} prompts at a time` : ''}, on {alone ? 'one engine' : `each of ${engines.length} engines`} ({engines.map(engineLabel).join(', ')}): {generations} generations of up to {form.maxNewTokens} tokens
             {form.evalText !== 'off' && ', then the teacher-forced evaluation'}.
           </p>
           <button className="btn btn-primary" data-testid="bench-run" onClick={start} disabled={!ready || compareRunning || sweeping} title={sweeping ? 'a batch sweep is running' : undefined}>

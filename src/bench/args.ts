@@ -22,7 +22,7 @@ export const USAGE = `usage:
   npm run -s bench -- --suite builtin|alpaca --model synthetic:<preset>|DIR|HF_ID [--engines f16,int8] [--sample 20|100|all]
                       [--sample-seed 1] [--new-tokens 64] [--warmup 1] [--repetitions 3] [--price 2] [--chat]
                       [--temperature T --top-k K --top-p P --repetition-penalty R --seed S] [--hub URL] [--revision REV]
-                      [--context N] [--eval-text builtin|replies|TEXT_FILE [--eval-stride N]] [--json OUT.json|-]
+                      [--context N] [--batch N (prompts decoded together)] [--eval-text builtin|replies|TEXT_FILE [--eval-stride N]] [--json OUT.json|-]
   npm run -s bench -- --eval builtin|TEXT_FILE --model DIR [--engines f16,int8] [--context N] [--stride N] [--rows 64] [--json OUT.json|-]
                       (teacher-forced: perplexity per engine; KL divergence and top-1 agreement against the first)
   npm run -s bench -- --batch 1,4,16 --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128] [--new-tokens 64]
@@ -109,7 +109,7 @@ function num(f: Flags, key: string, min: number, max = Infinity): number | undef
   return n;
 }
 
-const SUITE_FLAGS = ['suite', 'model', 'engines', 'sample', 'sample-seed', 'new-tokens', 'warmup', 'repetitions', 'price', 'chat', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'hub', 'revision', 'context', 'eval-text', 'eval-stride', 'json'];
+const SUITE_FLAGS = ['suite', 'batch', 'model', 'engines', 'sample', 'sample-seed', 'new-tokens', 'warmup', 'repetitions', 'price', 'chat', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'hub', 'revision', 'context', 'eval-text', 'eval-stride', 'json'];
 
 function parseSuite(f: Flags, json: string | null): ParsedArgs {
   const set = str(f, 'suite');
@@ -153,6 +153,7 @@ function parseSuite(f: Flags, json: string | null): ParsedArgs {
         maxNewTokens: int(f, 'new-tokens', 1) ?? 64,
         warmup: int(f, 'warmup', 0) ?? 1,
         repetitions: int(f, 'repetitions', 1) ?? 3,
+        ...(f.has('batch') ? { batch: int(f, 'batch', 1)! } : {}),
         sampling: {
           temperature: num(f, 'temperature', 0) ?? 0,
           topK: int(f, 'top-k', 0) ?? 0,
@@ -193,6 +194,10 @@ export function parseArgs(argv: string[]): ParsedArgs {
       options: { model, text, engines: formats(f, 'engines', ['f16', 'int8']), ...(context === undefined ? {} : { contextLength: context }), ...(stride === undefined ? {} : { stride }), rows: int(f, 'rows', 1) ?? 64 },
     };
   }
+  if (f.has('suite')) {
+    for (const k of f.keys()) if (!SUITE_FLAGS.includes(k)) throw new UsageError(`unknown flag --${k} in --suite mode`);
+    return parseSuite(f, json);
+  }
   if (f.has('batch')) {
     for (const k of f.keys()) if (!['batch', 'model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --batch mode`);
     const model = str(f, 'model');
@@ -211,10 +216,6 @@ export function parseArgs(argv: string[]): ParsedArgs {
         seed: int(f, 'seed', 0) ?? 1,
       },
     };
-  }
-  if (f.has('suite')) {
-    for (const k of f.keys()) if (!SUITE_FLAGS.includes(k)) throw new UsageError(`unknown flag --${k} in --suite mode`);
-    return parseSuite(f, json);
   }
   const known = f.has('kernels')
     ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'variants', 'json']

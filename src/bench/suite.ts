@@ -73,6 +73,7 @@ export function checkSuiteSettings(s: SuiteSettings): void {
   if (!Number.isInteger(s.warmup) || s.warmup < 0) bad(`warm-up must be a whole number >= 0, got ${s.warmup}`);
   if (!Number.isInteger(s.repetitions) || s.repetitions < 1) bad(`repetitions must be a whole number >= 1, got ${s.repetitions}`);
   if (!Number.isFinite(s.pricePerHour) || s.pricePerHour < 0) bad(`the hourly price must be a number >= 0, got ${s.pricePerHour}`);
+  if (s.batch !== undefined && (!Number.isInteger(s.batch) || s.batch < 1 || s.batch > 64)) bad(`prompts at once must be a whole number from 1 to 64, got ${s.batch}`);
   if (s.eval) {
     const { text, contextLength: c, stride } = s.eval;
     if (!['builtin', 'replies', 'custom'].includes(text)) bad(`unknown evaluation text "${String(text)}"`);
@@ -102,6 +103,21 @@ async function generateOnce(engine: Engine, codec: TextCodec, ids: number[], s: 
   return { text: codec.decode(out), ids: out, timing: { ttftMs: times[0]!, e2eMs: times[times.length - 1]!, tokens: out.length } };
 }
 
+/** Several prompts decoded together: each one's output and its own times (from when it joined the batch). */
+async function generateBatched(engine: Engine, codec: TextCodec, prompts: number[][], s: SuiteSettings, signal: AbortSignal | undefined, onDone: () => void): Promise<Output[]> {
+  const out = prompts.map(() => ({ ids: [] as number[], times: [] as number[], start: 0 }));
+  const seqs = prompts.map((promptIds) => ({ promptIds, maxNewTokens: s.maxNewTokens, sampling: s.sampling }));
+  for await (const t of engine.generateBatch(seqs, { batch: s.batch, ...(signal ? { signal } : {}) })) {
+    const o = out[t.seq]!;
+    o.ids.push(t.id);
+    o.times.push(t.timeMs);
+    o.start = t.startMs;
+    if (t.last) onDone();
+  }
+  if (signal?.aborted) throw abortError();
+  return out.map((o) => ({ text: codec.decode(o.ids), ids: o.ids, timing: { ttftMs: o.times[0]! - o.start, e2eMs: o.times[o.times.length - 1]! - o.start, tokens: o.ids.length } }));
+}
+
 /** Runs the suite and returns its report; rejects with an AbortError when `signal` aborts. */
 export async function runSuite(o: RunSuiteOptions): Promise<SuiteReport> {
   const s = o.settings;
@@ -126,8 +142,12 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteReport> {
     if (o.signal?.aborted) throw abortError();
     progress({ engine: name, engineIndex, phase: 'load', prompt: 0 });
     const handle = await o.open(name);
+    // Prompts decoded together need a KV cache region each: the pass is rebuilt for them, and back.
+    const batch = s.batch ?? 1;
+    const restoreBatch = batch > 1 ? handle.engine.forward.shape.maxBatch : null;
     try {
       const { engine } = handle;
+      if (restoreBatch !== null && batch > restoreBatch) await engine.setMaxBatch(batch);
       const codec = codecFor(engine);
       if (!model) {
         // The prompts are tokenized once, by the first engine: every engine shares the model's tokenizer.
@@ -154,18 +174,31 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteReport> {
         progress({ engine: name, engineIndex, phase: 'warmup', prompt: 0 });
         await timed(promptIds[w % records.length]!);
       }
-      const mine: Output[][] = [];
-      for (const [i, ids] of promptIds.entries()) {
-        const runs: Output[] = [];
+      const mine: Output[][] = promptIds.map(() => []);
+      if (batch > 1) {
+        // All the prompts through one continuous batch per repetition.
         for (let rep = 0; rep < s.repetitions; rep++) {
-          progress({ engine: name, engineIndex, phase: 'measure', prompt: i + 1 });
-          runs.push(await timed(ids));
+          progress({ engine: name, engineIndex, phase: 'measure', prompt: 1 });
+          const start = performance.now();
+          const outs = await generateBatched(engine, codec, promptIds, s, o.signal, () => {
+            done++;
+            progress({ engine: name, engineIndex, phase: 'measure', prompt: Math.min(done, promptIds.length) });
+          });
+          generationMs += performance.now() - start;
+          outs.forEach((x, i) => mine[i]!.push(x));
         }
-        mine.push(runs);
+      } else {
+        for (const [i, ids] of promptIds.entries()) {
+          for (let rep = 0; rep < s.repetitions; rep++) {
+            progress({ engine: name, engineIndex, phase: 'measure', prompt: i + 1 });
+            mine[i]!.push(await timed(ids));
+          }
+        }
       }
       outputs.set(name, mine);
       memory.set(name, { weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, peakBytes: handle.peakBytes(), contextLength: engine.contextLength });
     } finally {
+      if (restoreBatch !== null && !handle.engine.lost && handle.engine.forward.shape.maxBatch !== restoreBatch) await handle.engine.setMaxBatch(restoreBatch);
       await handle.release();
     }
   }

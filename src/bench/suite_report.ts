@@ -28,6 +28,11 @@ export interface SuiteSettings {
   pricePerHour: number;
   /** a teacher-forced evaluation after the generations (eval.ts); absent: none */
   eval?: EvalSettings;
+  /**
+   * prompts decoded together (Engine.generateBatch, continuous batching); absent or 1: one at a
+   * time. Each prompt's times are then its own, from when it joined the batch.
+   */
+  batch?: number;
 }
 
 /**

@@ -100,6 +100,8 @@ export interface BatchSequence {
 /** A token of a batched generation: `seq` is the sequence's index in the list given. */
 export interface BatchToken extends GeneratedToken {
   seq: number;
+  /** when its sequence joined (ms since generateBatch was called): timeMs - startMs is its own latency */
+  startMs: number;
   /** the sequence ends with this token (a stop id, its budget, or the context) */
   last: boolean;
 }
@@ -547,6 +549,7 @@ export class Engine {
     interface Running {
       seq: number;
       slot: number;
+      startMs: number;
       prompt: number;
       out: number[];
       max: number;
@@ -567,7 +570,7 @@ export class Engine {
     const take = (r: Running, id: number): BatchToken => {
       r.out.push(id);
       const last = r.stop.has(id) || r.out.length >= r.max || r.prompt + r.out.length >= C;
-      return { seq: r.seq, id, index: r.out.length - 1, timeMs: performance.now() - t0, last };
+      return { seq: r.seq, startMs: r.startMs, id, index: r.out.length - 1, timeMs: performance.now() - t0, last };
     };
     const leave = (r: Running) => {
       running.splice(running.indexOf(r), 1);
@@ -580,7 +583,7 @@ export class Engine {
         while (free.length > 0 && next < sequences.length && !aborted()) {
           const s = sequences[next]!;
           const slot = free.shift()!;
-          const r: Running = { seq: next++, slot, prompt: s.promptIds.length, out: [], max: Math.min(s.maxNewTokens, C - s.promptIds.length), stop: new Set(s.stopIds ?? this.eosIds) };
+          const r: Running = { seq: next++, slot, startMs: performance.now() - t0, prompt: s.promptIds.length, out: [], max: Math.min(s.maxNewTokens, C - s.promptIds.length), stop: new Set(s.stopIds ?? this.eosIds) };
           if (r.max <= 0) {
             free.unshift(slot);
             continue;

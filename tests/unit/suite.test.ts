@@ -15,7 +15,7 @@ import { runSuite, SuiteSettingsError, type SuiteEngineHandle, type SuiteProgres
 import { BufferMemoryTracker } from '../../src/gpu/memory_tracker';
 import { idsFromPrompt, PromptIdsError } from '../../src/bench/text_codec';
 import { presetConfig } from '../../src/bench/presets';
-import type { Engine, GenerateOptions, GeneratedToken } from '../../src/model/engine';
+import type { BatchOptions, BatchSequence, BatchToken, Engine, GenerateOptions, GeneratedToken } from '../../src/model/engine';
 import { GREEDY } from '../../src/model/engine';
 import { withoutSelfQuality } from '../../app/worker_bench';
 import { FIXTURES } from './fixtures';
@@ -238,6 +238,35 @@ function scriptedEngine(outputs: (promptLength: number, call: number) => number[
   return engine as unknown as Engine;
 }
 
+/**
+ * The scripted engine with generateBatch: every sequence joins at 10 ms x its index, its tokens
+ * come 100 ms after it joined and 10 ms apart, interleaved with the others'; setMaxBatch is recorded.
+ */
+function scriptedBatchEngine(outputs: (promptLength: number, call: number) => number[], rebuilt: number[]) {
+  const engine = scriptedEngine(outputs) as unknown as Record<string, unknown>;
+  let maxBatch = 1;
+  let calls = 0;
+  engine.forward = { get shape() { return { maxBatch }; } };
+  engine.lost = false;
+  engine.setMaxBatch = async (n: number) => {
+    rebuilt.push(n);
+    maxBatch = n;
+  };
+  engine.generateBatch = async function* (seqs: BatchSequence[], o: BatchOptions): AsyncGenerator<BatchToken> {
+    if ((o.batch ?? 1) > maxBatch) throw new Error(`batch ${o.batch} on an engine built for ${maxBatch}`);
+    const outs = seqs.map((q) => outputs(q.promptIds.length, calls++).slice(0, q.maxNewTokens));
+    const longest = Math.max(...outs.map((x) => x.length));
+    for (let index = 0; index < longest; index++) {
+      for (const [seq, out] of outs.entries()) {
+        if (index >= out.length) continue;
+        const startMs = 10 * seq;
+        yield { seq, startMs, id: out[index]!, index, timeMs: startMs + 100 + 10 * index, last: index === out.length - 1 };
+      }
+    }
+  };
+  return engine as unknown as Engine;
+}
+
 const settings = (o: Partial<SuiteSettings> = {}): SuiteSettings => ({
   promptSet: 'builtin', sampleSize: 'all', sampleSeed: 1, engines: ['f16', 'int8'], maxNewTokens: 4, warmup: 1, repetitions: 2,
   sampling: GREEDY, chat: false, pricePerHour: 2, ...o,
@@ -278,6 +307,25 @@ describe('runSuite with scripted engines', () => {
     expect(last).toMatchObject({ engine: 'int8', phase: 'measure', prompt: 2, prompts: 2, done: 9, total: 10 });
     expect(seen.filter((p) => p.phase === 'measure').map((p) => `${p.engine}:${p.prompt}`)).toEqual(['f16:1', 'f16:1', 'f16:2', 'f16:2', 'int8:1', 'int8:1', 'int8:2', 'int8:2']);
     expect(r.model).toMatchObject({ name: 'm', synthetic: true, contextLength: 64 });
+  });
+
+  it('batch 2: every prompt through one continuous batch per repetition, its times its own (from when it joined), the pass rebuilt for 2 sequences and back', async () => {
+    const rebuilt: Record<string, number[]> = { f16: [], int8: [] };
+    const engines: Record<string, Engine> = {
+      f16: scriptedBatchEngine(() => [1, 2, 3, 4], rebuilt.f16!),
+      int8: scriptedBatchEngine((len) => (len === 3 ? [1, 2, 3, 9] : [1, 2, 3, 4]), rebuilt.int8!),
+    };
+    const r = await runSuite({
+      settings: settings({ batch: 2 }), prompts, promptSource: 'built-in', setSize: 3, modelName: 'm', synthetic: true, tags,
+      open: async (name): Promise<SuiteEngineHandle> => ({ engine: engines[name]!, peakBytes: () => 1500, release: () => {} }),
+    });
+    expect(rebuilt).toEqual({ f16: [2, 1], int8: [2, 1] });
+    expect(r.settings.batch).toBe(2);
+    // The same outputs and quality as one prompt at a time (the scripts do not depend on the batch).
+    expect(r.engines[1]!.quality).toEqual({ against: 'f16', runsCompared: 4, rougeL: 0.875, exactMatch: 0.5, tokenAgreement: 0.875 });
+    // The second prompt joined 10 ms after the first; its times count from then: 100 ms to its first token, 30 more to its last.
+    for (const p of r.prompts) for (const run of p.results.f16!.runs) expect(run).toEqual({ ttftMs: 100, e2eMs: 130, tokens: 4 });
+    expect(r.engines[0]!.decodeTokensPerSecond.mean).toBeCloseTo(100, 9);
   });
 
   it('a non-deterministic baseline shows below 1 against itself', async () => {
@@ -425,6 +473,10 @@ describe('command line: --suite', () => {
     expect(parseArgs(['--suite', 'builtin', '--model', 'M', '--eval-text', 'notes/essay.txt', '--eval-stride', '100'])).toMatchObject({
       options: { evalFile: 'notes/essay.txt', settings: { eval: { text: 'custom', name: 'essay.txt', stride: 100 } } },
     });
+    // --batch with --suite: prompts decoded together; alone: the batch-size sweep.
+    expect(parseArgs(['--suite', 'builtin', '--model', 'M', '--batch', '4'])).toMatchObject({ mode: 'suite', options: { settings: { batch: 4 } } });
+    expect(parseArgs(['--batch', '1,4,16', '--model', 'M'])).toMatchObject({ mode: 'batch', options: { batches: [1, 4, 16], engines: ['f16', 'int8'], promptTokens: 128, newTokens: 64, runs: 3 } });
+    expect(() => parseArgs(['--suite', 'builtin', '--model', 'M', '--batch', '1,4'])).toThrow(/--batch must be an integer/);
   });
   it('usage errors name the flag', async () => {
     const { parseArgs, UsageError } = await import('../../src/bench/args');
