@@ -269,7 +269,7 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(r2.eval!.engines[1]!.vsBaseline!.meanKl).toBeLessThan(0.01);
   });
 
-  it('the batch sweep: throughput against batch size, one line per engine, and the table; the engines are as before afterwards', async () => {
+  it('the batch sweep: throughput against batch size, one line per engine, and the table; the suite two prompts at a time; the engines are as before afterwards', async () => {
     // (the page of the evaluation test: stories260K, FP32 and INT8 loaded, the Benchmark tab)
     await page.fill('[data-testid=sweep-batches]', '4, 1,2');
     await page.fill('[data-testid=sweep-promptTokens]', '16');
@@ -291,6 +291,19 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
     }
     expect(await text('sweep-ratios')).toMatch(/INT8 \/ FP32 at B=4: \d+\.\d\d×/);
     await page.locator('[data-testid=sweep]').screenshot({ path: path.join(SHOTS, 'app-batch-sweep.png') });
+    // The suite with two prompts at a time: every prompt answered by both engines, the setting recorded.
+    await ui.setSmallBenchmark(page);
+    await page.click('[data-testid=bench-eval-off]');
+    await setBench('batch', '2');
+    expect(await text('bench-panel')).toMatch(/2 prompts at a time/);
+    await page.click('[data-testid=bench-run]');
+    // (the evaluation's results are on screen until this run ends: wait for the Run button to come back)
+    await page.waitForSelector('[data-testid=bench-run]', { state: 'detached', timeout: 10_000 });
+    await page.waitForSelector('[data-testid=bench-run]', { timeout: 300_000 });
+    const r = JSON.parse((await exported('bench-export-json')).body) as SuiteReport;
+    expect(r.settings.batch).toBe(2);
+    expect(r.prompts).toHaveLength(5);
+    for (const p of r.prompts) for (const f of ['f32', 'int8']) expect(p.results[f]!.runs[0]!.tokens).toBeGreaterThan(0);
     // The engines were rebuilt as they were: one sequence, the whole context, HF's greedy ids.
     const c = (reference('stories260K').ref.greedy as GreedyCase[]).find((g) => g.prompt === 'Once upon a time')!;
     const tok = new TextTokenizer(await readFile(path.join(MODEL, 'tokenizer.json'), 'utf8'), await readFile(path.join(MODEL, 'tokenizer_config.json'), 'utf8'));
