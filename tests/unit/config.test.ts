@@ -110,7 +110,10 @@ describe('context length at load', async () => {
   it('defaults to 2048, capped by max_position_embeddings', () => {
     expect(Engine.shapeFor(c, {}, big).maxCtx).toBe(2048);
     expect(Engine.shapeFor({ ...c, maxPositionEmbeddings: 512 }, {}, big).maxCtx).toBe(512);
-    expect(Engine.shapeFor(c, { contextLength: 100 }, big)).toEqual({ maxCtx: 100, maxRows: 100, maxLogitRows: 1 });
+    expect(Engine.shapeFor(c, { contextLength: 100 }, big)).toEqual({ maxCtx: 100, maxRows: 100, maxLogitRows: 1, maxBatch: 1 });
+    // Sequences decoded together: every row of a batched step gets logits.
+    expect(Engine.shapeFor(c, { contextLength: 100, maxBatch: 8 }, big)).toEqual({ maxCtx: 100, maxRows: 100, maxLogitRows: 8, maxBatch: 8 });
+    expect(() => Engine.shapeFor(c, { maxBatch: 0 }, big)).toThrow(/maxBatch/);
   });
   it('shrinks to what one buffer of the device can hold', () => {
     const small = { maxStorageBufferBindingSize: 128 * 1000, maxBufferSize: 2 ** 40 };

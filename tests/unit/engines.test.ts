@@ -212,9 +212,9 @@ describe('large presets: Q4 alone by default, and a badge computed from the memo
   });
 
   it('the app plans and loads with the context capped by the model, 512 rows per pass and the logit rows 8 MiB hold (16 to 256)', () => {
-    expect(planShape(config, 4096)).toEqual({ maxCtx: 4096, maxRows: 512, maxLogitRows: 16 }); // Llama-3.2-1B: 131072 positions, 128256 x 4 B = 0.49 MiB a row
-    expect(planShape(presetConfig('gpt2-large'), 4096)).toEqual({ maxCtx: 1024, maxRows: 512, maxLogitRows: 41 }); // 50257 tokens: 0.19 MiB a row
-    expect(planShape({ ...config, vocabSize: 512 }, 8)).toEqual({ maxCtx: 8, maxRows: 8, maxLogitRows: 8 });
+    expect(planShape(config, 4096)).toEqual({ maxCtx: 4096, maxRows: 512, maxLogitRows: 16, maxBatch: 1 }); // Llama-3.2-1B: 131072 positions, 128256 x 4 B = 0.49 MiB a row
+    expect(planShape(presetConfig('gpt2-large'), 4096)).toEqual({ maxCtx: 1024, maxRows: 512, maxLogitRows: 41, maxBatch: 1 }); // 50257 tokens: 0.19 MiB a row
+    expect(planShape({ ...config, vocabSize: 512 }, 8)).toEqual({ maxCtx: 8, maxRows: 8, maxLogitRows: 8, maxBatch: 1 });
     expect(appLogitRows({ vocabSize: 512 })).toBe(256);
     expect(appLogitRows({ vocabSize: 49152 })).toBe(42);
     expect(appLogitRows({ vocabSize: 151936 })).toBe(16);
