@@ -180,11 +180,15 @@ export function exportName(r: SuiteReport, ext: 'json' | 'csv'): string {
 }
 
 export function download(r: SuiteReport, ext: 'json' | 'csv'): void {
-  const body = ext === 'json' ? JSON.stringify(r, null, 2) : suiteCsv(r);
-  const url = URL.createObjectURL(new Blob([body], { type: ext === 'json' ? 'application/json' : 'text/csv' }));
+  saveFile(exportName(r, ext), ext === 'json' ? JSON.stringify(r, null, 2) : suiteCsv(r), ext === 'json' ? 'application/json' : 'text/csv');
+}
+
+/** Offers `body` to the browser as a download named `name`. */
+export function saveFile(name: string, body: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([body], { type }));
   const a = document.createElement('a');
   a.href = url;
-  a.download = exportName(r, ext);
+  a.download = name;
   document.body.append(a);
   a.click();
   a.remove();

@@ -19,6 +19,7 @@ import { PipelineCache } from '../src/gpu/pipelines';
 import { FORMATS, modelName, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type SweepRequest, type ToWorker } from './protocol';
 import { runBenchmark } from './worker_bench';
 import { BATCH_SCHEMA, batchRatios, measureBatches, type BatchBenchReport, type BatchEngineResult } from '../src/bench/batch_bench';
+import { deviceFeatures } from '../src/bench/model_bench';
 import { parameterCount as params } from '../src/model/config';
 import { appLogitRows, planEngines, planShape } from './engine_plan';
 
@@ -459,7 +460,7 @@ async function sweep(req: SweepRequest): Promise<BatchBenchReport> {
       schema: BATCH_SCHEMA,
       date: new Date().toISOString(),
       adapter: { ...g.adapterInfo },
-      features: { ...g.features, all: [...g.device.features].map(String).sort() },
+      features: deviceFeatures(g),
       settings: { model: loadedModel!.name, engines: [...formats], batches: [...req.batches], promptTokens: req.promptTokens, newTokens: req.newTokens, runs: req.runs, warmup: 1, seed: 1 },
       model: { name: loadedModel!.name, parameters: params(config), numLayers: config.numLayers, hiddenSize: config.hiddenSize, vocabSize: config.vocabSize },
       engines: results,

@@ -4,7 +4,7 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useSweep, parseBatches, type SweepForm } from '../sweep_store';
 import { useApp } from '../store';
-import { useBench } from '../bench_store';
+import { saveFile, useBench } from '../bench_store';
 import type { BatchBenchReport } from '../../src/bench/batch_bench';
 import { engineColor, engineLabel } from '../engines';
 
@@ -45,14 +45,7 @@ function SweepChart({ report }: { report: BatchBenchReport }) {
 }
 
 function download(report: BatchBenchReport): void {
-  const url = URL.createObjectURL(new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = `batch-${report.model.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${report.date.slice(0, 19).replace(/:/g, '-')}.json`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  saveFile(`batch-${report.model.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${report.date.slice(0, 19).replace(/:/g, '-')}.json`, JSON.stringify(report, null, 2), 'application/json');
 }
 
 export function BatchSweep() {

@@ -4,12 +4,12 @@
 // rows per step, each weight read once for all of them). Engines are measured one after the
 // other in one process, on the same seeded prompts, greedy, never stopping early.
 import type { GpuContext } from '../gpu/device';
-import { parameterCount, parseConfig, ConfigError, type ModelConfig } from '../model/config';
+import { parameterCount } from '../model/config';
 import { Engine, GREEDY } from '../model/engine';
 import { folderSource } from '../model/source';
 import type { WeightFormat } from '../kernels/formats';
-import { loadSyntheticEngine, presetConfig } from './synthetic';
-import { acquireBenchDevice, benchPrompt, deviceFeatures } from './model_bench';
+import { loadSyntheticEngine } from './synthetic';
+import { acquireBenchDevice, benchPrompt, deviceFeatures, modelConfig } from './model_bench';
 import { GpuProfiler } from '../gpu/profiler';
 import { latencySummary, summarize, type DeviceFeatures, type LatencySummary, type Summary } from './report';
 
@@ -65,14 +65,6 @@ export interface BatchBenchReport {
   engines: BatchEngineResult[];
   /** every engine's aggregate tok/s over the first's, per batch size */
   ratios: Array<{ batch: number; engine: WeightFormat; over: WeightFormat; aggregate: number }>;
-}
-
-async function modelConfig(model: string): Promise<{ name: string; config: ModelConfig; synthetic: boolean }> {
-  if (model.startsWith('synthetic:')) return { name: model, config: presetConfig(model.slice('synthetic:'.length)), synthetic: true };
-  const source = await folderSource(model);
-  const text = await source.text('config.json');
-  if (text === null) throw new ConfigError(`${model}: config.json is missing`);
-  return { name: source.name, config: parseConfig(text), synthetic: false };
 }
 
 export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -67,7 +67,8 @@ export function deviceFeatures(gpu: GpuContext): DeviceFeatures {
   return { ...gpu.features, all: [...gpu.device.features].map(String).sort() };
 }
 
-async function modelConfig(model: string): Promise<{ name: string; config: ModelConfig; synthetic: boolean }> {
+/** A model named as the benchmark CLIs take it: "synthetic:<preset>" or a folder in Hugging Face layout. */
+export async function modelConfig(model: string): Promise<{ name: string; config: ModelConfig; synthetic: boolean }> {
   if (model.startsWith('synthetic:')) return { name: model, config: presetConfig(model.slice('synthetic:'.length)), synthetic: true };
   const source = await folderSource(model);
   const text = await source.text('config.json');
