@@ -123,7 +123,32 @@ GEMV_VARIANTS.push(matmulVariant('engine-norm', { normEps: 1e-5, only: 'gemv' },
 for (const [name, tuning] of TUNED.filter(([n]) => n.includes('-upt'))) {
   GEMV_VARIANTS.push(matmulVariant(`${name}-norm`, { gemv: 'vec', tuning, normEps: 1e-5, only: 'gemv' }));
 }
-export const GEMM_VARIANTS: MatmulVariant[] = [engine];
+export const GEMM_VARIANTS: MatmulVariant[] = [
+  engine,
+  // Each GEMM kernel alone (the engine picks the wide one or, on small grids, the tiled one).
+  matmulVariant('wide128', { gemm: 'wide', wideRows: 128 }),
+  matmulVariant('wide64', { gemm: 'wide', wideRows: 64 }),
+  matmulVariant('tiled', { gemm: 'tiled' }),
+  // Output split over three buffers (half, quarter, quarter), as the stacked q/k/v and gate/up are.
+  splitVariant('wide128-split', { gemm: 'wide', wideRows: 128 }),
+  splitVariant('tiled-split', { gemm: 'tiled' }),
+];
+
+/** A GEMM whose output columns go to three buffers (half, quarter, quarter of N). */
+function splitVariant(name: string, opts: MatmulOptions): MatmulVariant {
+  return {
+    name,
+    supports: () => true,
+    async prepare(ctx, io) {
+      const n = io.weights[0]!.n;
+      const parts = [n / 2, n / 4, n / 4];
+      const m = await Matmul.create(ctx.cache, io.weights[0]!, { ...opts, split: parts, only: 'gemm' });
+      const extra = [createStorage(ctx.device, 'lab y1', io.rows * n), createStorage(ctx.device, 'lab y2', io.rows * n)];
+      const bound = io.weights.map((w, i) => m.bind(ctx.device, `lab w${i}`, { w, x: io.x, y: [io.y, ...extra], step: io.step }));
+      return { encode: (pass, copy) => m.encode(pass, bound[copy % bound.length]!, io.rows) };
+    },
+  };
+}
 
 const GB = 1e9;
 const MAX_COPIES = 64;

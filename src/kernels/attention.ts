@@ -2,6 +2,8 @@ import attentionCode from './attention.wgsl';
 import decodeCode from './attention_decode.wgsl';
 import decodeThreadCode from './attention_decode_thread.wgsl';
 import prefillThreadCode from './attention_prefill_thread.wgsl';
+import prefillTiledCode from './attention_prefill_tiled.wgsl';
+import { gemvDevice } from './gemv';
 import { STEP_ROWS_WGSL, STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 
@@ -17,6 +19,8 @@ export interface AttentionShape {
 /** Bind groups of one layer: the single-pass kernel, and the two decode dispatches when they apply. */
 export interface AttentionBinding {
   full: GPUBindGroup;
+  /** the tiled prefill kernel's */
+  tiled?: GPUBindGroup;
   /** decode: `split` then `combine` (GPUs), or `scores` then `values` (software adapters) */
   split?: GPUBindGroup;
   combine?: GPUBindGroup;
@@ -29,6 +33,21 @@ export interface AttentionBinding {
  * is not a multiple of 4 run attention.wgsl for every row count.
  */
 export type AttentionDecode = 'split' | 'thread';
+
+/**
+ * A prompt's attention: 'tiled' (attention_prefill_tiled.wgsl: 256 / lanes rows of a head per
+ * workgroup, keys streamed through workgroup memory; one sequence, heads of at most 128 in whole
+ * vec4s per lane, subgroups of 4 or more) or 'rows' (attention.wgsl, a workgroup per row and head:
+ * any shape, batched passes). GPUs run 'tiled' where it applies.
+ */
+export type AttentionPrefill = 'tiled' | 'rows';
+
+/** Lanes per query row of the tiled prefill kernel: 8, or 4 where subgroups are that small (0: none). */
+export function tiledPrefillLanes(cache: PipelineCache, s: Pick<AttentionShape, 'headDim'>): number {
+  const sg = gemvDevice(cache).subgroupSize;
+  const lanes = sg >= 8 ? 8 : sg >= 4 ? 4 : 0;
+  return lanes && s.headDim % (4 * lanes) === 0 && s.headDim <= 128 ? lanes : 0;
+}
 
 /** Invocations per workgroup of the thread schedule's `scores` entry (WG in its WGSL). */
 const THREAD_SCORES_WG = 16;
@@ -48,11 +67,20 @@ export class Attention {
 
   private constructor(
     private readonly pipeline: GPUComputePipeline,
+    /** the tiled prefill kernel, which then runs every pass of more than one row */
+    private readonly tiled: GPUComputePipeline | null,
+    /** its lanes per row (rows per workgroup: 256 / lanes) */
+    private readonly tiledLanes: number,
     /** the thread schedule's prefill kernel (its dispatch: one invocation per row and head) */
     private readonly threadPrefill: boolean,
     private readonly s: AttentionShape,
     private readonly decode: { kind: AttentionDecode; split: GPUComputePipeline; combine: GPUComputePipeline; splits: number } | null,
   ) {}
+
+  /** which kernel a pass of more than one row runs */
+  get prefillKind(): AttentionPrefill | 'thread' {
+    return this.tiled ? 'tiled' : this.threadPrefill ? 'thread' : 'rows';
+  }
 
   /** which decode path this instance runs (null: decode uses the single-pass kernel) */
   get decodeKind(): AttentionDecode | null {
@@ -68,17 +96,27 @@ export class Attention {
   /**
    * `decode` defaults to 'thread' on software adapters and 'split' elsewhere. `batched`: rows are
    * placed by the step's row table (a batched pass over several sequences), always by the rows kernel.
+   * `prefill` defaults to 'tiled' where it applies on GPUs (not with the thread schedule).
    */
-  static async create(cache: PipelineCache, s: AttentionShape, decodeKind?: AttentionDecode, batched = false): Promise<Attention> {
+  static async create(cache: PipelineCache, s: AttentionShape, decodeKind?: AttentionDecode, batched = false, prefill?: AttentionPrefill): Promise<Attention> {
     if (s.nHeads % s.nKvHeads !== 0) throw new Error(`attention: nHeads ${s.nHeads} not a multiple of nKvHeads ${s.nKvHeads}`);
     if (s.headDim < 1 || s.headDim > 256) throw new Error(`attention: headDim ${s.headDim} outside 1..256`);
     const kind = decodeKind ?? (cache.software ? 'thread' : 'split');
     const threadPrefill = kind === 'thread' && s.headDim % 4 === 0;
     const base = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), BATCHED: batched };
-    const pipeline = threadPrefill
-      ? await cache.get('attention_prefill_thread', STEP_ROWS_WGSL + prefillThreadCode, { ...base, WG: THREAD_PREFILL_WG })
-      : await cache.get('attention', STEP_ROWS_WGSL + attentionCode, { ...base, WG: Attention.WG });
-    if (batched) return new Attention(pipeline, threadPrefill, { ...s }, null);
+    const lanes = tiledPrefillLanes(cache, s);
+    if (prefill === 'tiled' && (batched || !lanes)) {
+      throw new Error(`attention: the tiled prefill needs one sequence, subgroups of 4 or more and a head of at most 128 in whole vec4s per lane (not ${s.headDim})`);
+    }
+    const useTiled = !batched && lanes > 0 && (prefill ?? (kind === 'split' ? 'tiled' : 'rows')) === 'tiled';
+    const tiledCode = `enable subgroups;\n${STEP_WGSL}const LANES: u32 = ${lanes}u;\nconst DV: u32 = ${s.headDim / (4 * lanes || 1)}u;\n${prefillTiledCode}`;
+    const [pipeline, tiled] = await Promise.all([
+      threadPrefill
+        ? cache.get('attention_prefill_thread', STEP_ROWS_WGSL + prefillThreadCode, { ...base, WG: THREAD_PREFILL_WG })
+        : cache.get('attention', STEP_ROWS_WGSL + attentionCode, { ...base, WG: Attention.WG }),
+      useTiled ? cache.get(`attention_prefill_tiled hd=${s.headDim} lanes=${lanes}`, tiledCode, { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim) }) : null,
+    ]);
+    if (batched) return new Attention(pipeline, null, 0, threadPrefill, { ...s }, null);
     // Decode (one row) splits the keys over many workgroups; needs 16-byte key loads.
     let decode = null;
     if (s.headDim % 4 === 0 && kind === 'thread') {
@@ -102,7 +140,7 @@ export class Attention {
       ]);
       decode = { kind, split, combine, splits };
     }
-    return new Attention(pipeline, threadPrefill, { ...s }, decode);
+    return new Attention(pipeline, tiled, useTiled ? lanes : 0, threadPrefill, { ...s }, decode);
   }
 
   bind(device: GPUDevice, label: string, b: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; step: GPUBuffer }): AttentionBinding {
@@ -115,7 +153,8 @@ export class Attention {
         .map((buffer, binding) => ({ binding, resource: { buffer } }))
         .filter((e) => bindings.includes(e.binding));
     const full = device.createBindGroup({ label, layout: this.pipeline.getBindGroupLayout(0), entries: entries([0, 1, 2, 3, 4]) });
-    if (!this.decode) return { full };
+    const tiled = this.tiled ? device.createBindGroup({ label: `${label} tiled`, layout: this.tiled.getBindGroupLayout(0), entries: entries([0, 1, 2, 3, 4]) }) : undefined;
+    if (!this.decode) return { full, tiled };
     const { kind, split, combine, splits } = this.decode;
     // Scratch shared by every layer bound to this instance (layers run in turn): the splits'
     // partial results, or the thread schedule's scores.
@@ -128,6 +167,7 @@ export class Attention {
     const [first, second] = kind === 'split' ? [[0, 1, 2, 4], [3, 4]] : [[0, 1, 4], [2, 3, 4]];
     return {
       full,
+      tiled,
       split: device.createBindGroup({ label: `${label} ${kind === 'split' ? 'split' : 'scores'}`, layout: split.getBindGroupLayout(0), entries: [...entries(first!), parts] }),
       combine: device.createBindGroup({ label: `${label} ${kind === 'split' ? 'combine' : 'values'}`, layout: combine.getBindGroupLayout(0), entries: [...entries(second!), parts] }),
     };
@@ -165,6 +205,12 @@ export class Attention {
       pass.setPipeline(this.decode.combine);
       pass.setBindGroup(0, b.combine);
       pass.dispatchWorkgroups(this.s.nHeads);
+      return;
+    }
+    if (rows > 1 && this.tiled && b.tiled) {
+      pass.setPipeline(this.tiled);
+      pass.setBindGroup(0, b.tiled);
+      pass.dispatchWorkgroups(this.s.nHeads, Math.ceil(rows / (256 / this.tiledLanes)));
       return;
     }
     pass.setPipeline(this.pipeline);

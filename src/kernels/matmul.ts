@@ -3,6 +3,7 @@
 import gemvReferenceCode from './matmul_gemv.wgsl';
 import gemmCode from './matmul_gemm.wgsl';
 import gemmThreadCode from './matmul_gemm_thread.wgsl';
+import gemmWideCode from './matmul_gemm_wide.wgsl';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import gemvRowsSplit from './gemv_rows_split.wgsl';
 import { STEP_WGSL } from '../gpu/step';
@@ -37,11 +38,15 @@ export interface MatmulOptions {
    */
   normEps?: number;
   /**
-   * GEMM variant: 'tiled' (matmul_gemm.wgsl: workgroup-memory tiles, for GPUs), 'thread'
-   * (matmul_gemm_thread.wgsl: no barriers, for software adapters; needs the vec GEMV's K), or
-   * 'auto' (default: 'thread' on software adapters where it applies).
+   * GEMM variant: 'wide' (matmul_gemm_wide.wgsl: TM x 128 tiles, 8 x TM/16 outputs per thread,
+   * the next K-step loaded during this one's arithmetic), 'tiled' (matmul_gemm.wgsl: 64 x 64 tiles,
+   * 4 x 4 outputs per thread; the readable one), 'thread' (matmul_gemm_thread.wgsl: no barriers,
+   * for software adapters; needs the vec GEMV's K), or 'auto' (default: 'thread' on software
+   * adapters where it applies, else 'wide').
    */
-  gemm?: 'auto' | 'tiled' | 'thread';
+  gemm?: 'auto' | 'wide' | 'tiled' | 'thread';
+  /** wide GEMM only: rows of x per tile, 64 or 128 (default WIDE_TILE_ROWS) */
+  wideRows?: 64 | 128;
   /** GEMM only: the output columns go to several buffers of these widths (stacked projections) */
   split?: number[];
   /** build one path only (a norm-fused GEMV, or a split GEMM, has no twin on the other path) */
@@ -51,6 +56,9 @@ export interface MatmulOptions {
 export interface MatmulBinding {
   gemv?: GPUBindGroup;
   gemm?: GPUBindGroup;
+  /** an automatic GEMM's smaller tiles (see WIDE128_MIN_GROUPS) */
+  gemmWide64?: GPUBindGroup;
+  gemmTiled?: GPUBindGroup;
   /** a split GEMM's few-rows GEMV */
   skinny?: GPUBindGroup;
 }
@@ -61,6 +69,18 @@ const BIND_Y = 3;
 const BIND_SPLIT = [BIND_Y, 6, 7];
 
 const GEMM_TILE = 64; // TM = TN in matmul_gemm.wgsl
+const WIDE_TILE_COLS = 128; // TN in matmul_gemm_wide.wgsl
+export const WIDE_TILE_ROWS = 128;
+/**
+ * An automatic GEMM picks its tile from the grid a pass needs: 128-row wide tiles when they make
+ * at least WIDE128_MIN_GROUPS workgroups, else 64-row wide tiles when those make at least
+ * WIDE64_MIN_GROUPS, else the 64 x 64 tiles. A wide tile does more work per workgroup, so a grid
+ * of a few of them leaves most of a large GPU idle. H200 (132 SMs), TFLOP/s at 512 rows
+ * (wide128 / wide64 / tiled): 28672x4096 32 / 28 / 20, 6144x4096 25 / 22 / 19, 4096x4096 24.5 /
+ * 27.6 / 18; at 128 rows 4096x4096 6.4 / 9.5 / 12.9 (bench/results/2026-12-01-h200-kernels-gemm-*.json).
+ */
+export const WIDE128_MIN_GROUPS = 160;
+export const WIDE64_MIN_GROUPS = 96;
 const THREAD_GEMM_WG = 16; // WG in matmul_gemm_thread.wgsl
 const THREAD_GEMM_ROWS = 4; // TT: rows of x per thread
 const THREAD_GEMM_COLS = 8; // outputs per thread (2 units of 4)
@@ -121,10 +141,14 @@ export class Matmul {
     /** which GEMV this Matmul runs */
     readonly gemvVariant: 'vec' | 'reference' | null,
     /** which GEMM this Matmul runs */
-    readonly gemmVariant: 'tiled' | 'thread' | null,
+    readonly gemmVariant: 'wide' | 'tiled' | 'thread' | null,
     /** the GEMV that serves 2..SKINNY_ROWS rows (the plain GEMV itself, or a split one), or null */
     private readonly skinny: GPUComputePipeline | null = null,
     private readonly skinnyUnits: Pick<GemvTuning, 'wg' | 'tpr' | 'upt'> | null = null,
+    /** the wide GEMM's rows per tile */
+    private readonly wideRows: number = WIDE_TILE_ROWS,
+    /** an automatic GEMM's smaller tiles: wide at 64 rows, and 64 x 64 (see WIDE128_MIN_GROUPS) */
+    private readonly gemmSmaller: { wide64: GPUComputePipeline; tiled: GPUComputePipeline } | null = null,
   ) {
     // rowStride counts floats (f32) or u32 words (packed formats): 4 bytes either way.
     this.weightBytes = w.n * (w.rowStride + scaleGroups(w)) * 4;
@@ -187,13 +211,16 @@ export class Matmul {
       }
     }
     let gemm: Promise<GPUComputePipeline> | null = null;
-    let gemmVariant: 'tiled' | 'thread' | null = null;
+    let gemmSmaller: Promise<[GPUComputePipeline, GPUComputePipeline]> | null = null;
+    let gemmVariant: 'wide' | 'tiled' | 'thread' | null = null;
+    const wideRows = opts.wideRows ?? WIDE_TILE_ROWS;
+    if (wideRows !== 64 && wideRows !== 128) throw new Error(`Matmul: wide GEMM rows per tile ${wideRows} must be 64 or 128`);
     if (opts.only !== 'gemv') {
       const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
       const split = opts.split ? ` split=${opts.split.join('+')}` : '';
       const wantThread = opts.gemm === 'thread' || ((opts.gemm ?? 'auto') === 'auto' && gemvDevice(cache).software && vecGemvApplies(w));
       if (wantThread && !vecGemvApplies(w)) throw new Error(`Matmul: the thread GEMM cannot read ${w.format} K = ${w.k}`);
-      gemmVariant = wantThread ? 'thread' : 'tiled';
+      gemmVariant = wantThread ? 'thread' : opts.gemm === 'tiled' ? 'tiled' : 'wide';
       if (wantThread) {
         // The GEMV's 16-byte readers (integers unpacked by multiplications), with every weight-sized
         // array given its length (see gemvCode).
@@ -201,7 +228,14 @@ export class Matmul {
         const sized = sizeStorageArrays(code, { B: w.n });
         gemm = cache.get(`matmul_gemm_thread ${variant}${split}`, sized, { ...constants, ...accumulate, WG: THREAD_GEMM_WG });
       } else {
-        gemm = cache.get(`matmul_gemm ${variant}${split}`, STEP_WGSL + weightWgsl(w) + biasWgsl(hasBias) + store + gemmCode, { ...constants, ...accumulate });
+        const tiled = () => cache.get(`matmul_gemm ${variant}${split}`, STEP_WGSL + weightWgsl(w) + biasWgsl(hasBias) + store + gemmCode, { ...constants, ...accumulate });
+        const wide = (tm: number) => cache.get(`matmul_gemm_wide${tm} ${variant}${split}`, STEP_WGSL + weightWgsl(w) + biasWgsl(hasBias) + store + `const TM: u32 = ${tm}u;\n` + gemmWideCode, { ...constants, ...accumulate });
+        if (gemmVariant === 'wide') {
+          gemm = wide(wideRows);
+          if ((opts.gemm ?? 'auto') === 'auto') gemmSmaller = Promise.all([wide(64), tiled()]);
+        } else {
+          gemm = tiled();
+        }
       }
     }
     // A split GEMM (stacked q/k/v, gate/up) gets its few-rows GEMV of its own, on GPUs.
@@ -213,8 +247,8 @@ export class Matmul {
         skinnyTuning = t;
       }
     }
-    const [gv, gm, sk] = await Promise.all([gemv, gemm, skinny]);
-    return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant, sk ?? (skinnyTuning ? gv : null), skinnyTuning);
+    const [gv, gm, sk, gs] = await Promise.all([gemv, gemm, skinny, gemmSmaller]);
+    return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant, sk ?? (skinnyTuning ? gv : null), skinnyTuning, wideRows, gs ? { wide64: gs[0], tiled: gs[1] } : null);
   }
 
   /**
@@ -232,7 +266,28 @@ export class Matmul {
     ];
     const group = (p: GPUComputePipeline | null, kind: string) =>
       p ? device.createBindGroup({ label: `${label} ${kind}`, layout: p.getBindGroupLayout(0), entries }) : undefined;
-    return { gemv: group(this.gemv, 'gemv'), gemm: group(this.gemm, 'gemm'), skinny: this.skinny && this.skinny !== this.gemv ? group(this.skinny, 'gemv rows') : undefined };
+    return {
+      gemv: group(this.gemv, 'gemv'),
+      gemm: group(this.gemm, 'gemm'),
+      gemmWide64: this.gemmSmaller ? group(this.gemmSmaller.wide64, 'gemm wide64') : undefined,
+      gemmTiled: this.gemmSmaller ? group(this.gemmSmaller.tiled, 'gemm tiled') : undefined,
+      skinny: this.skinny && this.skinny !== this.gemv ? group(this.skinny, 'gemv rows') : undefined,
+    };
+  }
+
+  /** Workgroups of a GEMM over `rows` rows with tiles of `tm` x `tn`. */
+  private groups(rows: number, tm: number, tn: number): number {
+    return Math.ceil(this.w.n / tn) * Math.ceil(rows / tm);
+  }
+
+  /** The GEMM kernel (and its rows per tile) a pass of `rows` rows runs, past the GEMV and few-rows paths. */
+  gemmFor(rows: number): { kind: 'wide' | 'tiled' | 'thread'; tm: number } | null {
+    if (!this.gemmVariant) return null;
+    if (this.gemmVariant === 'thread') return { kind: 'thread', tm: THREAD_GEMM_ROWS };
+    if (this.gemmVariant === 'tiled') return { kind: 'tiled', tm: GEMM_TILE };
+    if (!this.gemmSmaller || this.groups(rows, this.wideRows, WIDE_TILE_COLS) >= WIDE128_MIN_GROUPS) return { kind: 'wide', tm: this.wideRows };
+    if (this.groups(rows, 64, WIDE_TILE_COLS) >= WIDE64_MIN_GROUPS) return { kind: 'wide', tm: 64 };
+    return { kind: 'tiled', tm: GEMM_TILE };
   }
 
   /** rows == 1 -> GEMV pipeline, else GEMM pipeline. `rows` must equal the step buffer's rows (or logit_rows). */
@@ -250,14 +305,16 @@ export class Matmul {
       pass.setPipeline(this.skinny);
       pass.setBindGroup(0, this.skinny === this.gemv ? b.gemv! : b.skinny!);
       pass.dispatchWorkgroups(gx, Math.ceil(groups / gx));
-    } else if (this.gemm && this.gemmVariant === 'thread') {
-      pass.setPipeline(this.gemm);
-      pass.setBindGroup(0, b.gemm!);
-      pass.dispatchWorkgroups(Math.ceil(this.w.n / THREAD_GEMM_COLS / THREAD_GEMM_WG), Math.ceil(rows / THREAD_GEMM_ROWS));
     } else if (this.gemm) {
-      pass.setPipeline(this.gemm);
-      pass.setBindGroup(0, b.gemm!);
-      pass.dispatchWorkgroups(Math.ceil(this.w.n / GEMM_TILE), Math.ceil(rows / GEMM_TILE));
+      const { kind, tm } = this.gemmFor(rows)!;
+      // An automatic GEMM's smaller tiles run their own pipelines.
+      const smaller = this.gemmSmaller && (kind === 'tiled' || tm !== this.wideRows);
+      const [pipeline, group] = !smaller ? [this.gemm, b.gemm!] : kind === 'tiled' ? [this.gemmSmaller!.tiled, b.gemmTiled!] : [this.gemmSmaller!.wide64, b.gemmWide64!];
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      if (kind === 'thread') pass.dispatchWorkgroups(Math.ceil(this.w.n / THREAD_GEMM_COLS / THREAD_GEMM_WG), Math.ceil(rows / THREAD_GEMM_ROWS));
+      else if (kind === 'wide') pass.dispatchWorkgroups(Math.ceil(this.w.n / WIDE_TILE_COLS), Math.ceil(rows / tm));
+      else pass.dispatchWorkgroups(Math.ceil(this.w.n / GEMM_TILE), Math.ceil(rows / GEMM_TILE));
     } else {
       throw new Error(`Matmul: built GEMV-only, cannot run ${rows} rows`);
     }

@@ -1,7 +1,7 @@
 import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, expectClose, run, stepBuffer } from './harness';
 import { uploadStorage, createStorage, readF32 } from '../../src/gpu/buffers';
-import { Attention, type AttentionDecode } from '../../src/kernels/attention';
+import { Attention, tiledPrefillLanes, type AttentionDecode, type AttentionPrefill } from '../../src/kernels/attention';
 import type { PipelineCache } from '../../src/gpu/pipelines';
 
 interface Case {
@@ -74,12 +74,29 @@ describe('attention kernel', () => {
     { rows: 1, pos: 300, nHeads: 8, nKv: 2, hd: 64, window: 0 },
     { rows: 1, pos: 250, nHeads: 4, nKv: 1, hd: 16, window: 100 },
     { rows: 1, pos: 190, nHeads: 4, nKv: 2, hd: 12, window: 0, ramp: true },
+    // prompts for the tiled prefill kernel (256 / lanes rows of a head per workgroup, 16-key
+    // tiles): rows over two workgroups, the last partial; a prompt continuing after earlier
+    // tokens; a window starting mid-tile and shorter than a workgroup's rows; GQA; ramped keys;
+    // every head size it takes with 4 lanes (16..128)
+    { rows: 70, pos: 0, nHeads: 4, nKv: 2, hd: 16, window: 0 },
+    { rows: 33, pos: 37, nHeads: 8, nKv: 2, hd: 32, window: 0, ramp: true },
+    { rows: 50, pos: 3, nHeads: 2, nKv: 1, hd: 64, window: 20 },
+    { rows: 17, pos: 90, nHeads: 3, nKv: 3, hd: 128, window: 0 },
+    { rows: 65, pos: 0, nHeads: 2, nKv: 1, hd: 48, window: 0 },
   ];
-  // Every case runs both schedules: for GPUs (a workgroup per row and head in prefill, the
-  // flash-decoding splits in decode) and the barrier-free thread kernels of software adapters.
-  for (const c of cases) for (const kind of ['split', 'thread'] as AttentionDecode[]) {
-    const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '') + (kind ? ` (${kind})` : '');
+  // Every case runs each schedule: for GPUs (in prefill the tiled kernel, and a workgroup per row
+  // and head; the flash-decoding splits in decode) and the barrier-free thread kernels of software
+  // adapters. The tiled kernel runs with the lanes per row this adapter's subgroups allow.
+  const schedules: Array<[AttentionDecode, AttentionPrefill | undefined]> = [['split', 'rows'], ['split', 'tiled'], ['thread', undefined]];
+  for (const c of cases) for (const [kind, prefill] of schedules) {
+    if (prefill === 'tiled' && (c.rows === 1 || c.hd % 16 !== 0 || c.hd > 128)) continue;
+    const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '') + ` (${kind}${prefill ? `, ${prefill} prefill` : ''})`;
     it(name, async () => {
+      if (prefill === 'tiled' && !tiledPrefillLanes(cache, { headDim: c.hd })) {
+        // This adapter's subgroups are too small (or absent) for this head: the kernel is refused.
+        await expect(Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx: 8, window: 0 }, kind, false, prefill)).rejects.toThrow(/tiled prefill/);
+        return;
+      }
       const maxCtx = c.pos + c.rows + 3; // rows past kv_len hold noise that must be ignored
       const kvDim = c.nKv * c.hd;
       const seed = c.pos * 131 + c.rows * 17 + c.hd;
@@ -88,8 +105,9 @@ describe('attention kernel', () => {
       const kc = randn(maxCtx * kvDim, seed + 1, 2);
       if (c.ramp) for (let i = 0; i < kc.length; i++) kc[i]! *= 0.3 + Math.floor(i / kvDim) / 64;
       const vc = randn(maxCtx * kvDim, seed + 2, 1);
-      const op = await Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx, window: c.window }, kind);
+      const op = await Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx, window: c.window }, kind, false, prefill);
       expect(op.decodeKind).toBe(c.hd % 4 === 0 ? kind : null);
+      if (prefill) expect(op.prefillKind).toBe(prefill);
       const outLen = c.rows * c.nHeads * c.hd;
       const out = createStorage(device, 'out', outLen * 4);
       const bg = op.bind(device, 't', {

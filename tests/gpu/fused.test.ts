@@ -194,7 +194,7 @@ describe('fused decode kernels', () => {
     expectClose(await readF32(device, y, V), gemvRef(rmsnormRef(x, g), unpackWeight(packed), undefined, V, D), 4e-4, 2e-4, 'logits');
   });
 
-  for (const gemm of ['tiled', 'thread'] as const) it(`prefill GEMM splits a stacked projection into its outputs (${gemm})`, async () => {
+  for (const gemm of ['wide', 'tiled', 'thread'] as const) it(`prefill GEMM splits a stacked projection into its outputs (${gemm})`, async () => {
     const [rows, k] = [9, 40];
     const widths = [24, 8, 8];
     const n = widths.reduce((a, b) => a + b);

@@ -1,7 +1,7 @@
 import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, expectClose, run, stepBuffer } from './harness';
-import { uploadStorage, readF32 } from '../../src/gpu/buffers';
-import { Matmul, SKINNY_ROWS } from '../../src/kernels/matmul';
+import { uploadStorage, createStorage, readF32 } from '../../src/gpu/buffers';
+import { Matmul, SKINNY_ROWS, WIDE128_MIN_GROUPS, WIDE64_MIN_GROUPS, vecGemvApplies } from '../../src/kernels/matmul';
 import { gemvDevice, gemvTuning, type GemvTuning } from '../../src/kernels/gemv';
 import { uploadWeight } from '../../src/kernels/weights';
 import { packWeight, unpackWeight, type WeightFormat } from '../../src/kernels/formats';
@@ -64,7 +64,7 @@ describe('matmul kernel', () => {
   async function gpuMatmul(o: {
     fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
     stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
-    gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>; gemm?: 'tiled' | 'thread'; accumulate?: Float32Array;
+    gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>; gemm?: 'wide' | 'tiled' | 'thread'; wideRows?: 64 | 128; accumulate?: Float32Array;
     /** split the weight over buffers of this many rows */
     partRows?: number;
   }): Promise<Float32Array> {
@@ -72,7 +72,7 @@ describe('matmul kernel', () => {
     const packed = packWeight(o.w, n, k, fmt.format, fmt.group);
     const gw = uploadWeight(device, 'w', packed, o.partRows ? o.partRows * packed.rowStride * 4 : undefined);
     if (o.partRows) expect(gw.more.length).toBe(Math.ceil(n / o.partRows) - 1);
-    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning, gemm: o.gemm, accumulate: !!o.accumulate });
+    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning, gemm: o.gemm, wideRows: o.wideRows, accumulate: !!o.accumulate });
     if (o.gemv) expect(mm.gemvVariant).toBe(o.gemv);
     if (o.gemm) expect(mm.gemmVariant).toBe(o.gemm);
     const yRows = o.yRows ?? rows + 1;
@@ -214,31 +214,65 @@ describe('matmul kernel', () => {
     });
   });
 
-  // Two GEMMs: the tiled one (workgroup memory, for GPUs) and the thread one (no barriers, for
-  // software adapters; K in whole 16-byte loads). Rows not a multiple of its 4 rows per thread,
-  // outputs not a multiple of its 8, both with the residual add and through logit_rows.
+  // Three GEMMs: the wide one (TM x 128 tiles, the next K-step prefetched; for GPUs), the tiled
+  // one (64 x 64 tiles; the readable one) and the thread one (no barriers, for software adapters;
+  // K in whole 16-byte loads). Rows not a multiple of any tile or of 4 rows per thread, outputs not
+  // a multiple of 8 or 128, K not a multiple of a 16-column K-step (and one shorter than it), all
+  // with the residual add and through logit_rows.
   const GEMM_CASES: Array<[Fmt, number, number, number, boolean]> = [
     [{ format: 'f32' }, 37, 64, 5, false],
+    [{ format: 'f32' }, 130, 12, 3, false],
     [{ format: 'f16' }, 100, 128, 33, true],
     [{ format: 'int8', group: 32 }, 257, 96, 7, false],
+    [{ format: 'int8', group: 32 }, 300, 160, 150, true],
     [{ format: 'int8', group: 128 }, 70, 256, 2, true],
     [{ format: 'q4', group: 32 }, 100, 96, 7, true],
+    [{ format: 'q4', group: 64 }, 129, 192, 70, false],
   ];
+  const GEMMS = [['wide', 128], ['wide', 64], ['tiled'], ['thread']] as Array<['wide', 64 | 128] | ['tiled' | 'thread']>;
   GEMM_CASES.forEach(([fmt, n, k, rows, hasBias], i) => {
-    for (const gemm of ['tiled', 'thread'] as const) {
-      it(`${gemm} GEMM ${fmtName(fmt)} n=${n} k=${k} rows=${rows}${hasBias ? ' +bias' : ''}`, async () => {
+    for (const [gemm, wideRows] of GEMMS) {
+      // The thread GEMM reads whole 16-byte loads of K.
+      if (gemm === 'thread' && !vecGemvApplies({ format: fmt.format, k, groupSize: fmt.group ?? 0 })) continue;
+      // (64-row wide tiles on the cases with more rows than a few: its code differs only in the tile's height)
+      if (gemm === 'wide' && wideRows === 64 && rows < 30) continue;
+      it(`${gemm}${wideRows ?? ''} GEMM ${fmtName(fmt)} n=${n} k=${k} rows=${rows}${hasBias ? ' +bias' : ''}`, async () => {
         const w = makeWeight(n, k, 50 + i);
         const x = randn(rows * k, 60 + i);
         const bias = hasBias ? randn(n, 70 + i) : undefined;
         const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
         const want = matmulRef(x, wq, bias, rows, n, k);
-        expectClose(await gpuMatmul({ fmt, n, k, w, x, rows, bias, gemm }), want, atolFor(k), 1e-4, 'y');
+        expectClose(await gpuMatmul({ fmt, n, k, w, x, rows, bias, gemm, wideRows }), want, atolFor(k), 1e-4, 'y');
         const y0 = randn(rows * n, 80 + i);
-        const acc = await gpuMatmul({ fmt, n, k, w, x, rows, bias, gemm, accumulate: y0 });
+        const acc = await gpuMatmul({ fmt, n, k, w, x, rows, bias, gemm, wideRows, accumulate: y0 });
         expectClose(acc, want.map((v, j) => v + y0[j]!), atolFor(k), 1e-4, 'y += ');
-        const last = await gpuMatmul({ fmt, n, k, w, x: x.slice(0, 2 * k), rows: 2, bias, gemm, stepRows: rows + 4, logitRows: 2, rowsFrom: 'logit_rows', yRows: rows + 4 });
+        const last = await gpuMatmul({ fmt, n, k, w, x: x.slice(0, 2 * k), rows: 2, bias, gemm, wideRows, stepRows: rows + 4, logitRows: 2, rowsFrom: 'logit_rows', yRows: rows + 4 });
         expectClose(last, want.slice(0, 2 * n), atolFor(k), 1e-4, 'logit rows');
       });
+    }
+  });
+
+  // An automatic GEMM on a GPU (here: a K the thread GEMM cannot read) picks its tile from the
+  // grid: 64 x 64 for few rows, 64-row wide tiles from WIDE64_MIN_GROUPS of them, 128-row wide
+  // tiles from WIDE128_MIN_GROUPS. Each pick must give the same y.
+  it('automatic GEMM: the tile follows the grid, every pick exact', async () => {
+    const [n, k] = [130, 6];
+    const fmt: Fmt = { format: 'f32' };
+    const w = makeWeight(n, k, 31);
+    const wq = unpackWeight(packWeight(w, n, k, 'f32'));
+    const at64 = WIDE64_MIN_GROUPS / Math.ceil(n / 128) * 64;
+    const at128 = WIDE128_MIN_GROUPS / Math.ceil(n / 128) * 128;
+    for (const [rows, kind, tm] of [[100, 'tiled', 64], [at64, 'wide', 64], [at128, 'wide', 128]] as const) {
+      const x = randn(rows * k, 32 + rows);
+      const packed = packWeight(w, n, k, fmt.format);
+      const gw = uploadWeight(device, 'w', packed);
+      const mm = await Matmul.create(cache, gw, { gemv: 'reference' });
+      expect(mm.gemmVariant).toBe('wide');
+      expect(mm.gemmFor(rows)).toEqual({ kind, tm });
+      const y = createStorage(device, 'y', rows * n * 4);
+      const bound = mm.bind(device, 'auto', { w: gw, x: uploadStorage(device, 'x', x), y, step: stepBuffer(device, rows, 0).buffer });
+      await run(device, (p) => mm.encode(p, bound, rows));
+      expectClose(await readF32(device, y, rows * n), matmulRef(x, wq, undefined, rows, n, k), atolFor(k), 1e-4, `y (${kind} ${tm})`);
     }
   });
 
