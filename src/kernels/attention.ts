@@ -3,7 +3,6 @@ import decodeCode from './attention_decode.wgsl';
 import decodeThreadCode from './attention_decode_thread.wgsl';
 import prefillThreadCode from './attention_prefill_thread.wgsl';
 import prefillTiledCode from './attention_prefill_tiled.wgsl';
-import decodeGroupCode from './attention_decode_group.wgsl';
 import { gemvDevice } from './gemv';
 import { STEP_ROWS_WGSL, STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
@@ -28,28 +27,12 @@ export interface AttentionBinding {
 }
 
 /**
- * The schedule: 'group' or 'split' for GPUs (decode: flash-decoding splits of 64 keys, merged by
- * attention_decode.wgsl's `combine`; 'group' splits per KV head with its query heads together,
- * attention_decode_group.wgsl, where subgroups allow; 'split' per query head,
- * attention_decode.wgsl) or 'thread' for software adapters (attention_prefill_thread.wgsl and
- * attention_decode_thread.wgsl, barrier-free). Heads whose size is not a multiple of 4 run
- * attention.wgsl for every row count.
+ * The schedule: 'split' for GPUs (prefill: attention.wgsl, a workgroup per row and head; decode:
+ * attention_decode.wgsl, flash-decoding splits of 64 keys) or 'thread' for software adapters
+ * (attention_prefill_thread.wgsl and attention_decode_thread.wgsl, barrier-free). Heads whose size
+ * is not a multiple of 4 run attention.wgsl for every row count.
  */
-export type AttentionDecode = 'group' | 'split' | 'thread';
-
-/** Invocations per workgroup of attention_decode_group.wgsl (WG there). */
-const GROUP_WG = 128;
-
-/** Lanes per query head of the grouped decode kernel on this device and shape (0: it does not apply). */
-export function groupDecodeLanes(cache: PipelineCache, s: Pick<AttentionShape, 'headDim' | 'nHeads' | 'nKvHeads'>): number {
-  const sg = gemvDevice(cache).subgroupSize;
-  const lanes = sg >= 8 ? 8 : sg >= 4 ? 4 : 0;
-  if (!lanes || s.headDim % (4 * lanes) !== 0) return 0;
-  const dv = s.headDim / (4 * lanes);
-  const gp = 1 << Math.ceil(Math.log2(s.nHeads / s.nKvHeads));
-  // The slots' partials fit WebGPU's default 16 KiB of workgroup memory; a slot fits the workgroup.
-  return dv <= 4 && gp * lanes <= GROUP_WG ? lanes : 0;
-}
+export type AttentionDecode = 'split' | 'thread';
 
 /**
  * A prompt's attention: 'tiled' (attention_prefill_tiled.wgsl: 256 / lanes rows of a head per
@@ -111,23 +94,21 @@ export class Attention {
   }
 
   /**
-   * `decode` defaults to 'thread' on software adapters, else 'group' where it applies, else 'split'. `batched`: rows are
+   * `decode` defaults to 'thread' on software adapters and 'split' elsewhere. `batched`: rows are
    * placed by the step's row table (a batched pass over several sequences), always by the rows kernel.
    * `prefill` defaults to 'tiled' where it applies on GPUs (not with the thread schedule).
    */
   static async create(cache: PipelineCache, s: AttentionShape, decodeKind?: AttentionDecode, batched = false, prefill?: AttentionPrefill): Promise<Attention> {
     if (s.nHeads % s.nKvHeads !== 0) throw new Error(`attention: nHeads ${s.nHeads} not a multiple of nKvHeads ${s.nKvHeads}`);
     if (s.headDim < 1 || s.headDim > 256) throw new Error(`attention: headDim ${s.headDim} outside 1..256`);
-    const groupLanes = batched ? 0 : groupDecodeLanes(cache, s);
-    if (decodeKind === 'group' && !groupLanes) throw new Error(`attention: the grouped decode needs one sequence, subgroups of 4 or more and a head of at most 4 vec4s per lane (not ${s.headDim})`);
-    const kind = decodeKind ?? (cache.software ? 'thread' : groupLanes ? 'group' : 'split');
+    const kind = decodeKind ?? (cache.software ? 'thread' : 'split');
     const threadPrefill = kind === 'thread' && s.headDim % 4 === 0;
     const base = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), BATCHED: batched };
     const lanes = tiledPrefillLanes(cache, s);
     if (prefill === 'tiled' && (batched || !lanes)) {
       throw new Error(`attention: the tiled prefill needs one sequence, subgroups of 4 or more and a head of at most 128 in whole vec4s per lane (not ${s.headDim})`);
     }
-    const useTiled = !batched && lanes > 0 && (prefill ?? (kind === 'thread' ? 'rows' : 'tiled')) === 'tiled';
+    const useTiled = !batched && lanes > 0 && (prefill ?? (kind === 'split' ? 'tiled' : 'rows')) === 'tiled';
     const tiledCode = `enable subgroups;\n${STEP_WGSL}const LANES: u32 = ${lanes}u;\nconst DV: u32 = ${s.headDim / (4 * lanes || 1)}u;\n${prefillTiledCode}`;
     const [pipeline, tiled] = await Promise.all([
       threadPrefill
@@ -153,12 +134,8 @@ export class Attention {
       // gain nothing from more, and CPU adapters pay for every invocation).
       const lanes = Math.max(1, Math.min(4, Math.floor(s.headDim / 16)));
       const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits, LANES: lanes };
-      const gp = 1 << Math.ceil(Math.log2(s.nHeads / s.nKvHeads));
-      const groupCode = `enable subgroups;\n${STEP_WGSL}const LANES: u32 = ${groupLanes}u;\nconst DV: u32 = ${s.headDim / (4 * (groupLanes || 1))}u;\nconst GP: u32 = ${gp}u;\n${decodeGroupCode}`;
       const [split, combine] = await Promise.all([
-        kind === 'group'
-          ? cache.get(`attention_decode_group hd=${s.headDim} lanes=${groupLanes} gp=${gp}`, groupCode, { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits })
-          : cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'split'),
+        cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'split'),
         cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'combine'),
       ]);
       decode = { kind, split, combine, splits };
@@ -182,17 +159,17 @@ export class Attention {
     // Scratch shared by every layer bound to this instance (layers run in turn): the splits'
     // partial results, or the thread schedule's scores.
     this.parts ??= device.createBuffer({
-      label: kind !== 'thread' ? 'attention decode splits' : 'attention decode scores',
-      size: kind !== 'thread' ? this.s.nHeads * splits * (this.s.headDim + 2) * 4 : this.s.nHeads * this.s.maxCtx * 4,
+      label: kind === 'split' ? 'attention decode splits' : 'attention decode scores',
+      size: kind === 'split' ? this.s.nHeads * splits * (this.s.headDim + 2) * 4 : this.s.nHeads * this.s.maxCtx * 4,
       usage: GPUBufferUsage.STORAGE,
     });
     const parts = { binding: 5, resource: { buffer: this.parts } };
-    const [first, second] = kind !== 'thread' ? [[0, 1, 2, 4], [3, 4]] : [[0, 1, 4], [2, 3, 4]];
+    const [first, second] = kind === 'split' ? [[0, 1, 2, 4], [3, 4]] : [[0, 1, 4], [2, 3, 4]];
     return {
       full,
       tiled,
-      split: device.createBindGroup({ label: `${label} ${kind !== 'thread' ? 'split' : 'scores'}`, layout: split.getBindGroupLayout(0), entries: [...entries(first!), parts] }),
-      combine: device.createBindGroup({ label: `${label} ${kind !== 'thread' ? 'combine' : 'values'}`, layout: combine.getBindGroupLayout(0), entries: [...entries(second!), parts] }),
+      split: device.createBindGroup({ label: `${label} ${kind === 'split' ? 'split' : 'scores'}`, layout: split.getBindGroupLayout(0), entries: [...entries(first!), parts] }),
+      combine: device.createBindGroup({ label: `${label} ${kind === 'split' ? 'combine' : 'values'}`, layout: combine.getBindGroupLayout(0), entries: [...entries(second!), parts] }),
     };
   }
 
@@ -224,7 +201,7 @@ export class Attention {
     if (rows === 1 && this.decode && b.split && b.combine) {
       pass.setPipeline(this.decode.split);
       pass.setBindGroup(0, b.split);
-      pass.dispatchWorkgroups(this.decode.kind === 'group' ? this.s.nKvHeads : this.s.nHeads, this.liveSplits(pos));
+      pass.dispatchWorkgroups(this.s.nHeads, this.liveSplits(pos));
       pass.setPipeline(this.decode.combine);
       pass.setBindGroup(0, b.combine);
       pass.dispatchWorkgroups(this.s.nHeads);

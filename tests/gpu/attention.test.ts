@@ -1,7 +1,7 @@
 import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, expectClose, run, stepBuffer } from './harness';
 import { uploadStorage, createStorage, readF32 } from '../../src/gpu/buffers';
-import { Attention, groupDecodeLanes, tiledPrefillLanes, type AttentionDecode, type AttentionPrefill } from '../../src/kernels/attention';
+import { Attention, tiledPrefillLanes, type AttentionDecode, type AttentionPrefill } from '../../src/kernels/attention';
 import type { PipelineCache } from '../../src/gpu/pipelines';
 
 interface Case {
@@ -83,28 +83,15 @@ describe('attention kernel', () => {
     { rows: 50, pos: 3, nHeads: 2, nKv: 1, hd: 64, window: 20 },
     { rows: 17, pos: 90, nHeads: 3, nKv: 3, hd: 128, window: 0 },
     { rows: 65, pos: 0, nHeads: 2, nKv: 1, hd: 48, window: 0 },
-    // decode for the grouped kernel (a KV head's query heads in one workgroup): groups of 7 (padded
-    // to 8), 3 (padded to 4), 1 and 16; one split and many, the last partial; a window
-    { rows: 1, pos: 150, nHeads: 14, nKv: 2, hd: 64, window: 0, ramp: true },
-    { rows: 1, pos: 40, nHeads: 9, nKv: 3, hd: 32, window: 0 },
-    { rows: 1, pos: 300, nHeads: 9, nKv: 3, hd: 32, window: 90 },
-    { rows: 1, pos: 129, nHeads: 4, nKv: 4, hd: 16, window: 0 },
-    { rows: 1, pos: 77, nHeads: 16, nKv: 1, hd: 16, window: 0 },
   ];
   // Every case runs each schedule: for GPUs (in prefill the tiled kernel, and a workgroup per row
   // and head; the flash-decoding splits in decode) and the barrier-free thread kernels of software
   // adapters. The tiled kernel runs with the lanes per row this adapter's subgroups allow.
-  // The grouped decode kernel runs the one-row cases it can take with 4 lanes (any subgroups).
-  const schedules: Array<[AttentionDecode, AttentionPrefill | undefined]> = [['split', 'rows'], ['split', 'tiled'], ['group', 'rows'], ['thread', undefined]];
+  const schedules: Array<[AttentionDecode, AttentionPrefill | undefined]> = [['split', 'rows'], ['split', 'tiled'], ['thread', undefined]];
   for (const c of cases) for (const [kind, prefill] of schedules) {
     if (prefill === 'tiled' && (c.rows === 1 || c.hd % 16 !== 0 || c.hd > 128)) continue;
-    if (kind === 'group' && (c.rows > 1 || c.hd % 16 !== 0 || c.hd > 64)) continue;
-    const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '') + ` (${kind}${prefill && c.rows > 1 ? `, ${prefill} prefill` : ''})`;
+    const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '') + ` (${kind}${prefill ? `, ${prefill} prefill` : ''})`;
     it(name, async () => {
-      if (kind === 'group' && !groupDecodeLanes(cache, { headDim: c.hd, nHeads: c.nHeads, nKvHeads: c.nKv })) {
-        await expect(Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx: 8, window: 0 }, kind)).rejects.toThrow(/grouped decode/);
-        return;
-      }
       if (prefill === 'tiled' && !tiledPrefillLanes(cache, { headDim: c.hd })) {
         // This adapter's subgroups are too small (or absent) for this head: the kernel is refused.
         await expect(Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx: 8, window: 0 }, kind, false, prefill)).rejects.toThrow(/tiled prefill/);
