@@ -32,7 +32,8 @@ export const USAGE = `usage:
                       (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
 presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, gpt2-large, tiny. Shapes are NxK (out x in).
 GEMV variants: simple (the readable reference), engine (the default tuning), and tuned ones named
-tpr<T>-u<unroll>[-magic|-mantissa] and a few more; 'all' times every one.`;
+tpr<T>-u<unroll>[-magic|-mantissa] and a few more; GEMM variants: the engine's (always), wide128,
+wide64, tiled, wide128-split, tiled-split; 'all' times every one of both.`;
 
 export type ParsedArgs =
   | { mode: 'model'; options: BenchOptions; json: string | null }

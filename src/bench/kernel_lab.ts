@@ -34,7 +34,10 @@ export interface KernelLabOptions {
   /** weight copies cycled through per shape add up to at least this (defeats the L2 cache); default min(bandwidth bytes, 512 MiB) */
   rotateBytes?: number;
   gemmRows?: number;
-  /** GEMV variants by name (default simple, engine; 'all' for every entry of GEMV_VARIANTS) */
+  /**
+   * Variants by name: GEMV ones (default simple, engine) and GEMM ones (the engine's always, and
+   * wide128, wide64, tiled, wide128-split, tiled-split when named); 'all' for every one of both.
+   */
   variants?: string[];
   log?: (line: string) => void;
 }
@@ -372,8 +375,10 @@ export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): 
   const trials = o.trials ?? 5;
   const gemmRows = o.gemmRows ?? 512;
   const wanted = o.variants ?? ['simple', 'engine'];
-  const unknown = wanted.filter((v) => v !== 'all' && !GEMV_VARIANTS.some((g) => g.name === v));
-  if (unknown.length) throw new RangeError(`kernel lab: unknown GEMV variant ${unknown.join(', ')} (known: ${GEMV_VARIANTS.map((g) => g.name).join(', ')}, all)`);
+  const unknown = wanted.filter((v) => v !== 'all' && !GEMV_VARIANTS.some((g) => g.name === v) && !GEMM_VARIANTS.some((g) => g.name === v));
+  if (unknown.length) throw new RangeError(`kernel lab: unknown variant ${unknown.join(', ')} (known: ${[...GEMV_VARIANTS, ...GEMM_VARIANTS.slice(1)].map((g) => g.name).join(', ')}, all)`);
+  // The engine's GEMM always runs first (every other GEMM is checked against it), the others when named.
+  const gemmVariants = GEMM_VARIANTS.filter((g) => g === engine || wanted.includes('all') || wanted.includes(g.name));
   // The first variant is every other's correctness reference, so 'simple' always runs first.
   const gemvVariants = wanted.includes('all') ? GEMV_VARIANTS : GEMV_VARIANTS.filter((g) => g.name === 'simple' || wanted.includes(g.name));
   const bandwidthBytes = o.bandwidthBytes ?? (isSoftwareAdapter(gpu.adapterInfo) ? 32 << 20 : 1 << 30);
@@ -425,7 +430,7 @@ export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): 
             }
           }
           const gemmIters = Math.max(1, Math.ceil(iters / 5));
-          for (const t of await runVariants(ctx, timer, GEMM_VARIANTS, format, { weights, x, y, step: steps[1]!.buffer, rows: gemmRows }, gemmIters, trials, `gemm ${shape} ${format}`)) {
+          for (const t of await runVariants(ctx, timer, gemmVariants, format, { weights, x, y, step: steps[1]!.buffer, rows: gemmRows }, gemmIters, trials, `gemm ${shape} ${format}`)) {
             const ms = median(t.times);
             const tflops = (2 * gemmRows * n * k) / (ms / 1000) / 1e12;
             gemm.push({ variant: t.variant, format, shape, n, k, rows: gemmRows, iters: t.iters, msMedian: ms, msMin: Math.min(...t.times), tflops, maxRelErrorVsReference: t.err });

@@ -320,7 +320,7 @@ describe('model benchmark', () => {
 
 describe('kernel lab', () => {
   it('256x256 f16,int8 with a 1 MiB bandwidth buffer: GB/s, roofline and TFLOP/s consistent', async () => {
-    const r: KernelLabReport = await runKernelLab({ shapes: ['256x256'], formats: ['f16', 'int8'], iters: 2, trials: 2, minPassMs: 2, bandwidthBytes: 1 << 20, gemmRows: 16, variants: ['engine', 'tpr16-u2'] }, gpu);
+    const r: KernelLabReport = await runKernelLab({ shapes: ['256x256'], formats: ['f16', 'int8'], iters: 2, trials: 2, minPassMs: 2, bandwidthBytes: 1 << 20, gemmRows: 16, variants: ['engine', 'tpr16-u2', 'wide64'] }, gpu);
     expect(r.schema).toBe('webgpu-int8-llm/bench-kernels@1');
     expect(r.adapter.name.length).toBeGreaterThan(0);
     expect(r.bandwidth.map((b) => b.kernel)).toEqual(['read', 'copy']);
@@ -354,8 +354,12 @@ describe('kernel lab', () => {
       if (g.variant === 'simple') expect(g.maxRelErrorVsReference).toBe(0);
       else expect(g.maxRelErrorVsReference).toBeLessThan(1e-5);
     }
-    expect(r.gemm.map((g) => `${g.format} ${g.rows}`)).toEqual(['f16 16', 'int8 16']);
-    for (const g of r.gemm) expect(g.tflops).toBeCloseTo((2 * 16 * 256 * 256) / (g.msMedian / 1000) / 1e12, 9);
+    // GEMMs: the engine's, and a named one checked against it.
+    expect(r.gemm.map((g) => `${g.variant} ${g.format} ${g.rows}`)).toEqual(['engine f16 16', 'wide64 f16 16', 'engine int8 16', 'wide64 int8 16']);
+    for (const g of r.gemm) {
+      expect(g.tflops).toBeCloseTo((2 * 16 * 256 * 256) / (g.msMedian / 1000) / 1e12, 9);
+      expect(g.maxRelErrorVsReference).toBeLessThan(1e-5);
+    }
   });
 });
 
