@@ -18,9 +18,7 @@ import { BufferMemoryTracker } from '../src/gpu/memory_tracker';
 import { PipelineCache } from '../src/gpu/pipelines';
 import { FORMATS, modelName, toWire, type BenchRequest, type Format, type FromWorker, type GenerateRequest, type LoadedEngine, type ModelRef, type PlanResult, type SweepRequest, type ToWorker } from './protocol';
 import { runBenchmark } from './worker_bench';
-import { BATCH_SCHEMA, batchRatios, measureBatches, type BatchBenchReport, type BatchEngineResult } from '../src/bench/batch_bench';
-import { deviceFeatures } from '../src/bench/model_bench';
-import { parameterCount as params } from '../src/model/config';
+import { batchReport, measureBatches, type BatchBenchReport, type BatchEngineResult } from '../src/bench/batch_bench';
 import { appLogitRows, planEngines, planShape } from './engine_plan';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -455,17 +453,8 @@ async function sweep(req: SweepRequest): Promise<BatchBenchReport> {
         await engine.setMaxBatch(before.batch, before.context);
       }
     }
-    const config = engines.get(formats[0]!)!.config;
-    return {
-      schema: BATCH_SCHEMA,
-      date: new Date().toISOString(),
-      adapter: { ...g.adapterInfo },
-      features: deviceFeatures(g),
-      settings: { model: loadedModel!.name, engines: [...formats], batches: [...req.batches], promptTokens: req.promptTokens, newTokens: req.newTokens, runs: req.runs, warmup: 1, seed: 1 },
-      model: { name: loadedModel!.name, parameters: params(config), numLayers: config.numLayers, hiddenSize: config.hiddenSize, vocabSize: config.vocabSize },
-      engines: results,
-      ratios: batchRatios(results),
-    };
+    const settings = { model: loadedModel!.name, engines: [...formats], batches: [...req.batches], promptTokens: req.promptTokens, newTokens: req.newTokens, runs: req.runs, warmup: 1, seed: 1 };
+    return batchReport(g, settings, loadedModel!.name, engines.get(formats[0]!)!.config, results);
   } finally {
     if (running === abort) running = null;
     finished();

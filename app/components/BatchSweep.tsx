@@ -6,10 +6,9 @@ import { useSweep, parseBatches, type SweepForm } from '../sweep_store';
 import { useApp } from '../store';
 import { saveFile, useBench } from '../bench_store';
 import type { BatchBenchReport } from '../../src/bench/batch_bench';
+import { median } from '../../src/bench/report';
 import { engineColor, engineLabel } from '../engines';
 
-/** (batch_bench's median, without bundling the engine into the page) */
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const FIELDS: Array<{ key: 'promptTokens' | 'newTokens' | 'runs'; label: string; min: number; max: number }> = [
   { key: 'promptTokens', label: 'Prompt tokens', min: 1, max: 1024 },

@@ -4,14 +4,14 @@
 // rows per step, each weight read once for all of them). Engines are measured one after the
 // other in one process, on the same seeded prompts, greedy, never stopping early.
 import type { GpuContext } from '../gpu/device';
-import { parameterCount } from '../model/config';
+import { parameterCount, type ModelConfig } from '../model/config';
 import { Engine, GREEDY } from '../model/engine';
 import { folderSource } from '../model/source';
 import type { WeightFormat } from '../kernels/formats';
 import { loadSyntheticEngine } from './synthetic';
 import { acquireBenchDevice, benchPrompt, deviceFeatures, modelConfig } from './model_bench';
 import { GpuProfiler } from '../gpu/profiler';
-import { latencySummary, summarize, type DeviceFeatures, type LatencySummary, type Summary } from './report';
+import { latencySummary, median, summarize, type DeviceFeatures, type LatencySummary, type Summary } from './report';
 
 export const BATCH_SCHEMA = 'webgpu-int8-llm/batch-bench@1';
 
@@ -67,7 +67,6 @@ export interface BatchBenchReport {
   ratios: Array<{ batch: number; engine: WeightFormat; over: WeightFormat; aggregate: number }>;
 }
 
-export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 type Measure = Pick<BatchBenchOptions, 'promptTokens' | 'newTokens'> & { signal?: AbortSignal };
 
@@ -163,7 +162,6 @@ export async function runBatchBench(o: BatchBenchOptions, gpu?: GpuContext): Pro
   const seed = o.seed ?? 1;
   const warmup = o.warmup ?? 1;
   const { name, config, synthetic } = await modelConfig(o.model);
-  const params = parameterCount(config);
   const contextLength = o.promptTokens + o.newTokens;
   const maxBatch = Math.max(2, ...o.batches);
   const engines: BatchEngineResult[] = [];
@@ -180,16 +178,21 @@ export async function runBatchBench(o: BatchBenchOptions, gpu?: GpuContext): Pro
       engine.destroy();
     }
   }
-  const ratios = batchRatios(engines);
+  const settings = { model: o.model, engines: [...o.engines], batches: [...o.batches], promptTokens: o.promptTokens, newTokens: o.newTokens, runs: o.runs, warmup, seed };
+  return batchReport(gpu, settings, name, config, engines);
+}
+
+/** A sweep's report (the CLI's and the app's): the device, the settings, the model, each engine's results and the ratios. */
+export function batchReport(gpu: GpuContext, settings: BatchBenchReport['settings'], name: string, config: ModelConfig, engines: BatchEngineResult[]): BatchBenchReport {
   return {
     schema: BATCH_SCHEMA,
     date: new Date().toISOString(),
     adapter: { ...gpu.adapterInfo },
     features: deviceFeatures(gpu),
-    settings: { model: o.model, engines: [...o.engines], batches: [...o.batches], promptTokens: o.promptTokens, newTokens: o.newTokens, runs: o.runs, warmup, seed },
-    model: { name, parameters: params, numLayers: config.numLayers, hiddenSize: config.hiddenSize, vocabSize: config.vocabSize },
+    settings,
+    model: { name, parameters: parameterCount(config), numLayers: config.numLayers, hiddenSize: config.hiddenSize, vocabSize: config.vocabSize },
     engines,
-    ratios,
+    ratios: batchRatios(engines),
   };
 }
 

@@ -18,6 +18,7 @@ import { parseShape } from './args';
 import { randomWeight } from './synthetic';
 import { matrixLayout } from '../model/memory';
 import { acquireBenchDevice, deviceFeatures } from './model_bench';
+import { median } from './report';
 import { KERNEL_SCHEMA, type BandwidthResult, type GemmResult, type GemvResult, type KernelLabReport } from './kernel_report';
 
 export interface KernelLabOptions {
@@ -245,12 +246,6 @@ class DispatchTimer {
     this.read?.destroy();
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function measureBandwidth(ctx: LabContext, fill: FillRandom, timer: DispatchTimer, requested: number, trials: number): Promise<BandwidthResult[]> {
   const { device } = ctx;

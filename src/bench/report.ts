@@ -13,6 +13,13 @@ export function mean(xs: readonly number[]): number {
 }
 
 /** Sample standard deviation (n - 1 in the denominator); 0 for a single value. */
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export function std(xs: readonly number[]): number {
   if (xs.length < 2) return xs.length ? 0 : NaN;
   const m = mean(xs);

@@ -6,6 +6,7 @@ import gemmThreadCode from './matmul_gemm_thread.wgsl';
 import gemmWideCode from './matmul_gemm_wide.wgsl';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import gemvRowsSplit from './gemv_rows_split.wgsl';
+import gemvRowsUnits from './gemv_rows_units.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
@@ -193,7 +194,7 @@ export class Matmul {
         const units = Math.ceil(w.n / 4);
         const t = gemvTuning(w, units, gemvDevice(cache), opts.tuning);
         const norm = opts.normEps !== undefined;
-        const code = gemvCode(w, { layout: biasWgsl(hasBias) + gemvRowsPlain, norm, tuning: t, outputs: { Y: w.n } });
+        const code = gemvCode(w, { layout: biasWgsl(hasBias) + gemvRowsUnits + gemvRowsPlain, norm, tuning: t, outputs: { Y: w.n } });
         gemv = cache.get(`matmul_gemv_vec ${variant}${norm ? '+norm' : ''} ${tuningKey(t, w.format)}`, code, {
           ...constants, ...accumulate, ...gemvConstants(t), ...(norm ? { EPS: opts.normEps! } : {}),
         });
@@ -242,7 +243,7 @@ export class Matmul {
     if (opts.split && opts.only === 'gemm' && vecGemvApplies(w) && (opts.gemv ?? 'auto') !== 'reference') {
       const t = gemvTuning(w, Math.ceil(w.n / 4), gemvDevice(cache), opts.tuning);
       if (t.schedule === 'lanes') {
-        const code = gemvCode(w, { layout: biasWgsl(hasBias) + splitStore(opts.split) + gemvRowsSplit, norm: false, tuning: t, outputs: {} });
+        const code = gemvCode(w, { layout: biasWgsl(hasBias) + splitStore(opts.split) + gemvRowsUnits + gemvRowsSplit, norm: false, tuning: t, outputs: {} });
         skinny = cache.get(`matmul_gemv_vec ${variant} split=${opts.split.join('+')} ${tuningKey(t, w.format)}`, code, { ...constants, ...gemvConstants(t) });
         skinnyTuning = t;
       }

@@ -1,7 +1,7 @@
 // Benchmark statistics and report formatting (src/bench/report.ts), against hand-computed values.
 import { describe, it, expect } from 'vitest';
 import {
-  mean, std, percentile, summarize, latencySummary, intervals, computeRatios, baselineEngine, familyTimes,
+  mean, median, std, percentile, summarize, latencySummary, intervals, computeRatios, baselineEngine, familyTimes,
   formatTable, fx, fmtBytes, sig, renderModelReport, MODEL_SCHEMA, type EngineResult, type PromptResult, type ModelBenchReport,
 } from '../../src/bench/report';
 import { kernelFamily, timestampQuantum } from '../../src/gpu/profiler';
@@ -23,6 +23,17 @@ describe('mean and std', () => {
   });
   it('summarize keeps the values and the extremes', () => {
     expect(summarize([3, 1, 2])).toEqual({ mean: 2, std: 1, min: 1, max: 3, values: [3, 1, 2] });
+  });
+});
+
+describe('median', () => {
+  it('is the middle value of an odd count and the mean of the middle two of an even one, in any order', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    const xs = [9, 2, 8];
+    median(xs);
+    expect(xs).toEqual([9, 2, 8]); // not sorted in place
   });
 });
 
