@@ -8,7 +8,8 @@ import { FORMATS, type EnginePlan, type Format } from './protocol';
 
 export type AdapterLimits = Parameters<typeof checkFits>[1];
 
-export type PlanShape = ForwardShape;
+/** The shape of every engine of a model: the KV cache's format comes with the engine's weight format (planMemory's default). */
+export type PlanShape = Omit<ForwardShape, 'kvCache'>;
 
 /** The logits buffer the app's engines may spend on rows for the evaluation. */
 export const LOGIT_BUDGET_BYTES = 8 * 2 ** 20;
@@ -40,14 +41,15 @@ export function planEngines(
     }
     return { format, weightBytes: p.weightBytes, kvBytes: p.kvBytes, activationBytes: p.activationBytes, totalBytes: p.totalBytes, cached: cached(format), refusal };
   });
-  // The KV cache, activations and logits do not depend on the format: the largest of any plan.
+  // The activations and logits do not depend on the format, the KV cache does (f16 but for f32): the largest of any plan.
   const largestBuffer = plans.map((p) => p.plan.largestBuffer).reduce((a, b) => (b.bytes > a.bytes ? b : a));
   return { engines, largestBuffer };
 }
 
 /** The shape the worker plans and loads the app's engines with (src/model/shape.ts, no adapter limits). */
 export function planShape(config: ModelConfig, contextLength: number): PlanShape {
-  return forwardShape(config, { contextLength, maxLogitRows: appLogitRows(config) });
+  const { kvCache: _, ...shape } = forwardShape(config, { contextLength, maxLogitRows: appLogitRows(config) });
+  return shape;
 }
 
 /** One engine's GPU memory (weights, KV cache, activations) from config.json alone: what a badge can say before any fetch. */

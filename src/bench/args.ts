@@ -7,6 +7,7 @@ import type { SuiteCliOptions } from './suite_cli';
 import type { EvalCliOptions } from './eval_cli';
 import type { BatchBenchOptions } from './batch_bench';
 import { PROMPT_SETS, type PromptSetName, type SampleSize } from './prompts';
+import { KV_FORMATS, isKvFormat, type KvFormat } from '../kernels/kv_cache';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -14,7 +15,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage:
   npm run -s bench -- --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128,512]
-                      [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N] [--decode-norm fused|separate]
+                      [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N] [--decode-norm fused|separate] [--kv-cache f16|f32]
                       [--temperature T --top-k K --top-p P --repetition-penalty R] [--no-profile] [--json OUT.json|-]
   npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8,q4]
                       [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512]
@@ -23,10 +24,10 @@ export const USAGE = `usage:
                       [--sample-seed 1] [--new-tokens 64] [--warmup 1] [--repetitions 3] [--price 2] [--chat]
                       [--temperature T --top-k K --top-p P --repetition-penalty R --seed S] [--hub URL] [--revision REV]
                       [--context N] [--batch N (prompts decoded together)] [--eval-text builtin|replies|TEXT_FILE [--eval-stride N]] [--json OUT.json|-]
-  npm run -s bench -- --eval builtin|TEXT_FILE --model DIR [--engines f16,int8] [--context N] [--stride N] [--rows 64] [--json OUT.json|-]
+  npm run -s bench -- --eval builtin|TEXT_FILE --model DIR [--engines f16,int8] [--context N] [--stride N] [--rows 64] [--kv-cache f16|f32] [--json OUT.json|-]
                       (teacher-forced: perplexity per engine; KL divergence and top-1 agreement against the first)
   npm run -s bench -- --batch 1,4,16 --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128] [--new-tokens 64]
-                      [--runs 3] [--warmup 1] [--seed 1] [--json OUT.json|-]
+                      [--runs 3] [--warmup 1] [--seed 1] [--kv-cache f16|f32] [--json OUT.json|-]
                       (batched decode: aggregate and per-sequence tok/s per batch size; B=1 is the one-sequence path)
   npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8,q4] [--json OUT.json|-]
                       (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
@@ -85,6 +86,14 @@ function intList(f: Flags, key: string, min: number): number[] | undefined {
   const xs = v.split(',').map((x) => Number(x.trim()));
   if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < min)) throw new UsageError(`--${key} must be comma-separated integers >= ${min}, got "${v}"`);
   return xs;
+}
+
+/** --kv-cache: the KV cache's storage (absent: the engine's default, f16 unless the weights are f32) */
+function kvCache(f: Flags): { kvCache?: KvFormat } {
+  const v = str(f, 'kv-cache');
+  if (v === undefined) return {};
+  if (!isKvFormat(v)) throw new UsageError(`--kv-cache must be one of ${KV_FORMATS.join(', ')}, got "${v}"`);
+  return { kvCache: v };
 }
 
 function formats(f: Flags, key: string, fallback: WeightFormat[]): WeightFormat[] {
@@ -181,7 +190,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     return { mode: 'verify', json, options: { models, engines: formats(f, 'engines', ['f32', 'f16', 'int8']) } };
   }
   if (f.has('eval')) {
-    for (const k of f.keys()) if (!['eval', 'model', 'engines', 'context', 'stride', 'rows', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --eval mode`);
+    for (const k of f.keys()) if (!['eval', 'model', 'engines', 'context', 'stride', 'rows', 'kv-cache', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --eval mode`);
     const text = str(f, 'eval');
     if (!text) throw new UsageError('--eval needs "builtin" or a text file');
     const model = str(f, 'model');
@@ -192,7 +201,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     return {
       mode: 'eval',
       json,
-      options: { model, text, engines: formats(f, 'engines', ['f16', 'int8']), ...(context === undefined ? {} : { contextLength: context }), ...(stride === undefined ? {} : { stride }), rows: int(f, 'rows', 1) ?? 64 },
+      options: { model, text, engines: formats(f, 'engines', ['f16', 'int8']), ...(context === undefined ? {} : { contextLength: context }), ...(stride === undefined ? {} : { stride }), rows: int(f, 'rows', 1) ?? 64, ...kvCache(f) },
     };
   }
   if (f.has('suite')) {
@@ -200,7 +209,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     return parseSuite(f, json);
   }
   if (f.has('batch')) {
-    for (const k of f.keys()) if (!['batch', 'model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --batch mode`);
+    for (const k of f.keys()) if (!['batch', 'model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'kv-cache', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --batch mode`);
     const model = str(f, 'model');
     if (!model) throw new UsageError('--model is required (synthetic:<preset> or a folder)');
     return {
@@ -215,12 +224,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
         runs: int(f, 'runs', 1) ?? 3,
         warmup: int(f, 'warmup', 0) ?? 1,
         seed: int(f, 'seed', 0) ?? 1,
+        ...kvCache(f),
       },
     };
   }
   const known = f.has('kernels')
     ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'variants', 'json']
-    : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'decode-norm', 'no-profile', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'json'];
+    : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'decode-norm', 'kv-cache', 'no-profile', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'json'];
   for (const k of f.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag --${k}${f.has('kernels') ? ' in --kernels mode' : ''}`);
   if (f.has('kernels')) {
     const shapes = (str(f, 'shapes') ?? '4096x4096,14336x4096,4096x14336,2048x8192').split(',');
@@ -259,6 +269,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
       contextLength: int(f, 'context', 2),
       maxRows: int(f, 'max-rows', 1),
       ...(decodeNorm ? { decodeNorm } : {}),
+      ...kvCache(f),
       profile: !f.has('no-profile'),
       sampling: {
         temperature: num(f, 'temperature', 0) ?? 0,

@@ -4,6 +4,7 @@
 // rows per step, each weight read once for all of them). Engines are measured one after the
 // other in one process, on the same seeded prompts, greedy, never stopping early.
 import type { GpuContext } from '../gpu/device';
+import type { KvFormat } from '../kernels/kv_cache';
 import { parameterCount, type ModelConfig } from '../model/config';
 import { Engine, GREEDY } from '../model/engine';
 import { folderSource } from '../model/source';
@@ -24,6 +25,8 @@ export interface BatchBenchOptions {
   runs: number;
   warmup?: number;
   seed?: number;
+  /** the KV cache's storage; default the engine's choice */
+  kvCache?: KvFormat;
   log?: (line: string) => void;
 }
 
@@ -51,6 +54,8 @@ export interface BatchEngineResult {
   weightBytes: number;
   /** the KV cache of one sequence slot (the engine holds max(batches) of them) */
   kvBytesPerSequence: number;
+  /** the KV cache's storage (absent in reports before 2026-12-05: f32) */
+  kvCache?: KvFormat;
   contextLength: number;
   results: BatchResult[];
 }
@@ -60,7 +65,7 @@ export interface BatchBenchReport {
   date: string;
   adapter: GpuContext['adapterInfo'];
   features: DeviceFeatures;
-  settings: Required<Omit<BatchBenchOptions, 'log'>>;
+  settings: Required<Omit<BatchBenchOptions, 'log' | 'kvCache'>> & Pick<BatchBenchOptions, 'kvCache'>;
   model: { name: string; parameters: number; numLayers: number; hiddenSize: number; vocabSize: number };
   engines: BatchEngineResult[];
   /** every engine's aggregate tok/s over the first's, per batch size */
@@ -167,18 +172,18 @@ export async function runBatchBench(o: BatchBenchOptions, gpu?: GpuContext): Pro
   const engines: BatchEngineResult[] = [];
   for (const format of o.engines) {
     log(`[batch] ${name} ${format}: loading with ${maxBatch} sequence slots of ${contextLength} tokens`);
-    const opts = { contextLength, maxBatch };
+    const opts = { contextLength, maxBatch, kvCache: o.kvCache };
     const engine = synthetic
       ? await loadSyntheticEngine(gpu, name.slice('synthetic:'.length), format, { ...opts, seed })
       : await Engine.load(gpu, await folderSource(o.model), { format, ...opts });
     try {
       const results = await measureBatches(engine, { ...o, seed, warmup, profile: true, log: (l) => log(`[batch] ${format} ${l}`) });
-      engines.push({ engine: format, weightBytes: engine.weightBytes, kvBytesPerSequence: engine.kvBytes / maxBatch, contextLength: engine.contextLength, results });
+      engines.push({ engine: format, weightBytes: engine.weightBytes, kvBytesPerSequence: engine.kvBytes / maxBatch, kvCache: engine.kvCache, contextLength: engine.contextLength, results });
     } finally {
       engine.destroy();
     }
   }
-  const settings = { model: o.model, engines: [...o.engines], batches: [...o.batches], promptTokens: o.promptTokens, newTokens: o.newTokens, runs: o.runs, warmup, seed };
+  const settings = { model: o.model, engines: [...o.engines], batches: [...o.batches], promptTokens: o.promptTokens, newTokens: o.newTokens, runs: o.runs, warmup, seed, ...(o.kvCache ? { kvCache: o.kvCache } : {}) };
   return batchReport(gpu, settings, name, config, engines);
 }
 

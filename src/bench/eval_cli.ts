@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { Engine } from '../model/engine';
 import { folderSource } from '../model/source';
 import type { WeightFormat } from '../kernels/formats';
+import type { KvFormat } from '../kernels/kv_cache';
 import { acquireBenchDevice } from './model_bench';
 import { evaluate, renderEvalTable, type EvalReport } from './eval';
 import { BUILTIN_EVAL_NAME, BUILTIN_EVAL_TEXT } from './eval/builtin_text';
@@ -20,6 +21,8 @@ export interface EvalCliOptions {
   stride?: number;
   /** logit rows per pass (memory: rows x vocab x 4 bytes per engine); default 64 */
   rows?: number;
+  /** the KV cache's storage; default the engine's choice */
+  kvCache?: KvFormat;
   log?: (line: string) => void;
 }
 
@@ -38,7 +41,7 @@ export async function runEvalCli(o: EvalCliOptions): Promise<EvalCliReport> {
   try {
     for (const format of o.engines) {
       o.log?.(`[eval] loading ${o.model} (${format})`);
-      const engine = await Engine.load(gpu, await folderSource(o.model), { format, contextLength: o.contextLength, maxRows: rows, maxLogitRows: rows, requireTokenizer: true });
+      const engine = await Engine.load(gpu, await folderSource(o.model), { format, contextLength: o.contextLength, maxRows: rows, maxLogitRows: rows, kvCache: o.kvCache, requireTokenizer: true });
       engines.push({ name: format, engine });
     }
     const ids = engines[0]!.engine.tokenizer!.encode(text);

@@ -3,6 +3,7 @@
 // from the wall-clock timestamps generate() gives each token; the per-kernel GPU breakdown from
 // one extra profiled run per prompt length, so timestamp queries never disturb the timed runs.
 import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/device';
+import type { KvFormat } from '../kernels/kv_cache';
 import { GpuProfiler, kernelFamily, type PhaseTimes } from '../gpu/profiler';
 import { parameterCount, parseConfig, ConfigError, type ModelConfig } from '../model/config';
 import { DEFAULT_CONTEXT, Engine, GREEDY } from '../model/engine';
@@ -28,6 +29,8 @@ export interface BenchOptions {
   /** KV-cache length; default max(2048, longest prompt + new tokens) */
   contextLength?: number;
   maxRows?: number;
+  /** the KV cache's storage (EngineOptions.kvCache); default the engine's choice */
+  kvCache?: KvFormat;
   /** where decode applies RMSNorm (EngineOptions.decodeNorm); default the engine's choice */
   decodeNorm?: 'fused' | 'separate';
   /** per-kernel GPU time from timestamp-query (default: when the device has it) */
@@ -145,17 +148,17 @@ async function benchEngine(gpu: GpuContext, o: BenchOptions, c: EngineCtx): Prom
   let failure: unknown;
   try {
     const t0 = performance.now();
-    const opts = { contextLength: c.contextLength, maxRows: o.maxRows, decodeNorm: o.decodeNorm };
+    const opts = { contextLength: c.contextLength, maxRows: o.maxRows, decodeNorm: o.decodeNorm, kvCache: o.kvCache };
     engine = c.synthetic
       ? await loadSyntheticEngine(gpu, c.name.slice('synthetic:'.length), c.format, { ...opts, seed: c.seed })
       : await Engine.load(gpu, await folderSource(o.model), { format: c.format, ...opts });
     await device.queue.onSubmittedWorkDone();
     const loadMs = performance.now() - t0;
-    c.log(`[bench] ${c.format}: loaded in ${loadMs.toFixed(0)} ms (weights ${engine.weightBytes} B, KV cache ${engine.kvBytes} B)`);
+    c.log(`[bench] ${c.format}: loaded in ${loadMs.toFixed(0)} ms (weights ${engine.weightBytes} B, KV cache ${engine.kvBytes} B ${engine.kvCache})`);
     const results: PromptResult[] = [];
     for (const P of o.promptTokens) results.push(await measurePrompt(engine, o, c, P));
     const decodeNorm = engine.forward.separateDecodeNorm ? 'separate' : 'fused';
-    result = { engine: c.format, weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, contextLength: engine.contextLength, loadMs, decodeNorm, results };
+    result = { engine: c.format, weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, kvCache: engine.kvCache, contextLength: engine.contextLength, loadMs, decodeNorm, results };
   } catch (e) {
     failure = e;
   } finally {

@@ -1,6 +1,7 @@
 // Benchmark report: the JSON shapes, the statistics, the ratios and the text tables. Pure
 // functions (no GPU), unit-tested in tests/unit/report.test.ts.
 import { QUANTIZED_NS, type KernelFamily } from '../gpu/profiler';
+import type { KvFormat } from '../kernels/kv_cache';
 import type { SamplingParams } from '../model/sampling';
 
 export const MODEL_SCHEMA = 'webgpu-int8-llm/bench-model@1';
@@ -120,6 +121,8 @@ export interface EngineResult {
   engine: string;
   weightBytes: number;
   kvCacheBytes: number;
+  /** the KV cache's storage (absent in reports before 2026-12-05: f32) */
+  kvCache?: KvFormat;
   contextLength: number;
   /** weight generation or loading plus pipeline compilation */
   loadMs: number;
@@ -297,7 +300,7 @@ export function renderModelReport(r: ModelBenchReport): string {
     e.results.map((p) => {
       const g = p.gpuTime;
       const gpu = g.source === 'wall' ? 'wall' : `${fx(g.decodeMsPerToken.matmul, 3)}/${fx(g.decodeMsPerToken.attention, 3)}/${fx(g.decodeMsPerToken.other, 3)}`;
-      return [e.engine, p.promptTokens, pm(p.prefillTokensPerSecond), pm(p.decodeTokensPerSecond), pm(p.timeToFirstTokenMs), `${fx(p.decodeLatencyMs.p50, 2)}/${fx(p.decodeLatencyMs.p95, 2)}/${fx(p.decodeLatencyMs.p99, 2)}`, gpu, fmtBytes(e.weightBytes), fmtBytes(e.kvCacheBytes)];
+      return [e.engine, p.promptTokens, pm(p.prefillTokensPerSecond), pm(p.decodeTokensPerSecond), pm(p.timeToFirstTokenMs), `${fx(p.decodeLatencyMs.p50, 2)}/${fx(p.decodeLatencyMs.p95, 2)}/${fx(p.decodeLatencyMs.p99, 2)}`, gpu, fmtBytes(e.weightBytes), `${fmtBytes(e.kvCacheBytes)} ${e.kvCache ?? 'f32'}`];
     }),
   );
   const quanta = r.engines.flatMap((e) => e.results.map((p) => (p.gpuTime.source === 'timestamp-query' ? p.gpuTime.timestampQuantumNs : 1)));

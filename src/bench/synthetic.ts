@@ -121,14 +121,14 @@ export async function createSyntheticWeights(device: GPUDevice, c: ModelConfig, 
   return assembleWeights(c, format, results, bytes, buffers);
 }
 
-export type SyntheticEngineOptions = Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'decodeNorm' | 'pipelines'> & { seed?: number };
+export type SyntheticEngineOptions = Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'kvCache' | 'decodeNorm' | 'pipelines'> & { seed?: number };
 
 /** An engine over a preset (or any config) with synthetic weights; named "synthetic:<preset>". */
 export async function loadSyntheticEngine(gpu: GpuContext, preset: string | { name: string; config: ModelConfig }, format: WeightFormat, opts: SyntheticEngineOptions = {}): Promise<Engine> {
   const { name, config } = typeof preset === 'string' ? { name: preset, config: presetConfig(preset) } : preset;
   const label = `synthetic:${name}`;
-  const shape = Engine.shapeFor(config, opts, gpu.limits);
-  checkFits(planMemory(config, format, shape.maxCtx, shape.maxRows, shape.maxLogitRows, shape.maxBatch), gpu.limits, `${label} (${format})`);
+  const shape = Engine.shapeFor(config, { ...opts, format }, gpu.limits);
+  checkFits(planMemory(config, format, shape.maxCtx, shape.maxRows, shape.maxLogitRows, shape.maxBatch, shape.kvCache), gpu.limits, `${label} (${format})`);
   const weights = await createSyntheticWeights(gpu.device, config, format, opts.seed ?? 1);
   return Engine.fromWeights(gpu, config, null, weights, opts, label);
 }

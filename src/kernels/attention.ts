@@ -6,6 +6,7 @@ import prefillTiledCode from './attention_prefill_tiled.wgsl';
 import { gemvDevice } from './gemv';
 import { STEP_ROWS_WGSL, STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
+import { checkKvBuffer, checkKvFormat, kvCacheWgsl, type KvFormat } from './kv_cache';
 
 export interface AttentionShape {
   nHeads: number;
@@ -14,6 +15,8 @@ export interface AttentionShape {
   maxCtx: number;
   /** Sliding window in tokens; 0 = none. */
   window: number;
+  /** the KV cache's storage (kv_cache.ts); default f32 */
+  kv?: KvFormat;
 }
 
 /** Bind groups of one layer: the single-pass kernel, and the two decode dispatches when they apply. */
@@ -101,6 +104,11 @@ export class Attention {
   static async create(cache: PipelineCache, s: AttentionShape, decodeKind?: AttentionDecode, batched = false, prefill?: AttentionPrefill): Promise<Attention> {
     if (s.nHeads % s.nKvHeads !== 0) throw new Error(`attention: nHeads ${s.nHeads} not a multiple of nKvHeads ${s.nKvHeads}`);
     if (s.headDim < 1 || s.headDim > 256) throw new Error(`attention: headDim ${s.headDim} outside 1..256`);
+    const kv = s.kv ?? 'f32';
+    checkKvFormat(kv, s.headDim);
+    // Every kernel reads the caches at bindings 1 and 2, as vec4s where the head is whole vec4s.
+    const kvRead = (view: 'vec4' | 'scalar') => kvCacheWgsl(kv, { view, access: 'read', k: 1, v: 2 });
+    const kvName = (name: string) => `${name} kv=${kv}`;
     const kind = decodeKind ?? (cache.software ? 'thread' : 'split');
     const threadPrefill = kind === 'thread' && s.headDim % 4 === 0;
     const base = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), BATCHED: batched };
@@ -109,12 +117,12 @@ export class Attention {
       throw new Error(`attention: the tiled prefill needs one sequence, subgroups of 4 or more and a head of at most 128 in whole vec4s per lane (not ${s.headDim})`);
     }
     const useTiled = !batched && lanes > 0 && (prefill ?? (kind === 'split' ? 'tiled' : 'rows')) === 'tiled';
-    const tiledCode = `enable subgroups;\n${STEP_WGSL}const LANES: u32 = ${lanes}u;\nconst DV: u32 = ${s.headDim / (4 * lanes || 1)}u;\n${prefillTiledCode}`;
+    const tiledCode = `enable subgroups;\n${STEP_WGSL}const LANES: u32 = ${lanes}u;\nconst DV: u32 = ${s.headDim / (4 * lanes || 1)}u;\n${kvRead('vec4')}${prefillTiledCode}`;
     const [pipeline, tiled] = await Promise.all([
       threadPrefill
-        ? cache.get('attention_prefill_thread', STEP_ROWS_WGSL + prefillThreadCode, { ...base, WG: THREAD_PREFILL_WG })
-        : cache.get('attention', STEP_ROWS_WGSL + attentionCode, { ...base, WG: Attention.WG }),
-      useTiled ? cache.get(`attention_prefill_tiled hd=${s.headDim} lanes=${lanes}`, tiledCode, { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim) }) : null,
+        ? cache.get(kvName('attention_prefill_thread'), STEP_ROWS_WGSL + kvRead('vec4') + prefillThreadCode, { ...base, WG: THREAD_PREFILL_WG })
+        : cache.get(kvName('attention'), STEP_ROWS_WGSL + kvRead('scalar') + attentionCode, { ...base, WG: Attention.WG }),
+      useTiled ? cache.get(kvName(`attention_prefill_tiled hd=${s.headDim} lanes=${lanes}`), tiledCode, { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim) }) : null,
     ]);
     if (batched) return new Attention(pipeline, null, 0, threadPrefill, { ...s }, null);
     // Decode (one row) splits the keys over many workgroups; needs 16-byte key loads.
@@ -124,8 +132,8 @@ export class Attention {
         N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), MAX_CTX: s.maxCtx, WG: THREAD_SCORES_WG,
       };
       const [scores, values] = await Promise.all([
-        cache.get('attention_decode_thread', STEP_WGSL + decodeThreadCode, constants, 'scores_main'),
-        cache.get('attention_decode_thread', STEP_WGSL + decodeThreadCode, constants, 'values_main'),
+        cache.get(kvName('attention_decode_thread'), STEP_WGSL + kvRead('vec4') + decodeThreadCode, constants, 'scores_main'),
+        cache.get(kvName('attention_decode_thread'), STEP_WGSL + kvRead('vec4') + decodeThreadCode, constants, 'values_main'),
       ]);
       decode = { kind, split: scores, combine: values, splits: 0 };
     } else if (s.headDim % 4 === 0) {
@@ -135,8 +143,8 @@ export class Attention {
       const lanes = Math.max(1, Math.min(4, Math.floor(s.headDim / 16)));
       const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits, LANES: lanes };
       const [split, combine] = await Promise.all([
-        cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'split'),
-        cache.get('attention_decode', STEP_WGSL + decodeCode, constants, 'combine'),
+        cache.get(kvName('attention_decode'), STEP_WGSL + kvRead('vec4') + decodeCode, constants, 'split'),
+        cache.get(kvName('attention_decode'), STEP_WGSL + kvRead('vec4') + decodeCode, constants, 'combine'),
       ]);
       decode = { kind, split, combine, splits };
     }
@@ -144,10 +152,7 @@ export class Attention {
   }
 
   bind(device: GPUDevice, label: string, b: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; step: GPUBuffer }): AttentionBinding {
-    const need = this.s.maxCtx * this.s.nKvHeads * this.s.headDim * 4;
-    for (const c of [b.kCache, b.vCache]) {
-      if (c.size < need) throw new Error(`${label}: cache ${c.label} is ${c.size} bytes, needs ${need}`);
-    }
+    checkKvBuffer(label, this.s.kv ?? 'f32', [b.kCache, b.vCache], this.s.maxCtx, this.s.nKvHeads * this.s.headDim);
     const entries = (bindings: number[]) =>
       [b.q, b.kCache, b.vCache, b.out, b.step]
         .map((buffer, binding) => ({ binding, resource: { buffer } }))

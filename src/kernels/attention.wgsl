@@ -1,9 +1,9 @@
-// Causal grouped-query attention over an f32 KV cache, optional sliding window. One workgroup per
+// Causal grouped-query attention over the KV cache (f32 or f16: kv_k1 / kv_v1 of kv_cache.ts,
+// prepended by attention.ts as bindings 1 and 2), optional sliding window. One workgroup per
 // (query head, row); keys are streamed in tiles of WG with an online softmax, so workgroup memory
 // stays bounded at any context length.
 @group(0) @binding(0) var<storage, read> q: array<f32>;        // [rows, N_HEADS * HEAD_DIM]
-@group(0) @binding(1) var<storage, read> k_cache: array<f32>;  // [sequences * maxCtx, N_KV_HEADS * HEAD_DIM]
-@group(0) @binding(2) var<storage, read> v_cache: array<f32>;  // [sequences * maxCtx, N_KV_HEADS * HEAD_DIM]
+// bindings 1, 2: k_cache, v_cache [sequences * maxCtx, N_KV_HEADS * HEAD_DIM]
 @group(0) @binding(3) var<storage, read_write> out: array<f32>; // [rows, N_HEADS * HEAD_DIM]
 @group(0) @binding(4) var<uniform> step: Step;
 
@@ -72,7 +72,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (live) {
       let kb = kv0 + j * KV_DIM + kv_off;
       var dot = 0.0;
-      for (var c = 0u; c < HEAD_DIM; c++) { dot += qs[c] * k_cache[kb + c]; }
+      for (var c = 0u; c < HEAD_DIM; c++) { dot += qs[c] * kv_k1(kb + c); }
       s = dot * SCALE;
     }
     red[t] = s;
@@ -91,7 +91,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var a = acc[d] * alpha;
       var vi = kv0 + j0 * KV_DIM + kv_off + d;
       for (var u = 0u; u < n; u++) {
-        a += probs[u] * v_cache[vi];
+        a += probs[u] * kv_v1(vi);
         vi += KV_DIM;
       }
       acc[d] = a;

@@ -9,8 +9,7 @@
 // head), and for the weighted sum of values each lane owns 4 dims of a few keys; every lane's
 // chain of dependent loads stays short.
 @group(0) @binding(0) var<storage, read> q: array<f32>;              // [1, N_HEADS * HEAD_DIM]
-@group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;  // [maxCtx, KV_DIM / 4]
-@group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;  // [maxCtx, KV_DIM / 4]
+// bindings 1, 2: k_cache, v_cache [maxCtx, KV_DIM] read as vec4s (kv_k4 / kv_v4, kv_cache.ts)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;      // [1, N_HEADS * HEAD_DIM]
 @group(0) @binding(4) var<uniform> step: Step;
 @group(0) @binding(5) var<storage, read_write> parts: array<f32>;    // [N_HEADS, SPLITS, HEAD_DIM + 2]
@@ -84,7 +83,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   var acc = vec4<f32>(0.0);
   if (jk <= p) {
     let kb = (jk * KV_DIM + kv_off) / 4u;
-    for (var c = lane; c < d4; c += LANES) { acc += qs[c] * k_cache[kb + c]; }
+    for (var c = lane; c < d4; c += LANES) { acc += qs[c] * kv_k4(kb + c); }
   }
   red[t] = acc.x + acc.y + acc.z + acc.w;
   workgroupBarrier();
@@ -117,7 +116,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   var a = vec4<f32>(0.0);
   if (kg < groups) {
     for (var u = kg; u < n; u += groups) {
-      a += probs[u] * v_cache[((j0 + u) * KV_DIM + kv_off) / 4u + c];
+      a += probs[u] * kv_v4(((j0 + u) * KV_DIM + kv_off) / 4u + c);
     }
   }
   vsum[t] = a;

@@ -8,8 +8,7 @@
 // attention_decode.wgsl (the split kernel for GPUs) is the same computation; both are tested
 // against the plain-TS reference.
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;          // [N_HEADS * HEAD_DIM / 4]
-@group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;    // [maxCtx, KV_DIM / 4]
-@group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;    // [maxCtx, KV_DIM / 4]
+// bindings 1, 2: k_cache, v_cache [maxCtx, KV_DIM] read as vec4s (kv_k4 / kv_v4, kv_cache.ts)
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;  // [N_HEADS * HEAD_DIM / 4]
 @group(0) @binding(4) var<uniform> step: Step;
 @group(0) @binding(5) var<storage, read_write> scores: array<f32>;     // [N_HEADS, MAX_CTX]
@@ -41,7 +40,7 @@ fn scores_main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var g = 0u; g < GROUP; g++) {
     let h = kvh * GROUP + g;
     var acc = vec4<f32>(0.0);
-    for (var c = 0u; c < D4; c++) { acc += q[h * D4 + c] * k_cache[kb + c]; }
+    for (var c = 0u; c < D4; c++) { acc += q[h * D4 + c] * kv_k4(kb + c); }
     scores[h * MAX_CTX + j] = (acc.x + acc.y + acc.z + acc.w) * SCALE;
   }
 }
@@ -71,7 +70,7 @@ fn values_main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
       let e = exp(s - m);
       l += e;
-      o += e * v_cache[j * KV_D4 + kvh * D4 + c];
+      o += e * kv_v4(j * KV_D4 + kvh * D4 + c);
     }
     out[h * D4 + c] = o / l;
   }

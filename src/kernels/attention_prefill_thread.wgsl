@@ -7,8 +7,7 @@
 // length) and differ by head. Same computation as attention.wgsl; both tested against the plain-TS
 // reference.
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;          // [rows, N_HEADS * HEAD_DIM / 4]
-@group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;    // [sequences * maxCtx, KV_DIM / 4]
-@group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;    // [sequences * maxCtx, KV_DIM / 4]
+// bindings 1, 2: k_cache, v_cache [sequences * maxCtx, KV_DIM] read as vec4s (kv_k4 / kv_v4, kv_cache.ts)
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;  // [rows, N_HEADS * HEAD_DIM / 4]
 @group(0) @binding(4) var<uniform> step: Step;
 
@@ -50,7 +49,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var j = j0; j <= p; j++) {
     let kb = j * KV_D4 + kvb;
     var acc = vec4<f32>(0.0);
-    for (var c = 0u; c < D4; c++) { acc += qv[c] * k_cache[kb + c]; }
+    for (var c = 0u; c < D4; c++) { acc += qv[c] * kv_k4(kb + c); }
     let s = acc.x + acc.y + acc.z + acc.w;
     if (s > m) {
       let r = exp(m - s);
@@ -60,7 +59,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let e = exp(s - m);
     l += e;
-    for (var c = 0u; c < D4; c++) { o[c] += e * v_cache[kb + c]; }
+    for (var c = 0u; c < D4; c++) { o[c] += e * kv_v4(kb + c); }
   }
   let inv = 1.0 / l;
   for (var c = 0u; c < D4; c++) { out[qb + c] = o[c] * inv; }

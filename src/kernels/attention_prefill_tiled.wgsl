@@ -7,10 +7,9 @@
 // the lanes' partial dot products summed by log2(LANES) shuffles; the softmax is online (running max
 // and sum per row), so any context length runs in bounded memory.
 // Prepended by attention.ts: `enable subgroups;`, STEP_WGSL, `const LANES: u32` (8, or 4 where
-// subgroups are that small) and `const DV: u32` (= HEAD_DIM / (4 * LANES)).
+// subgroups are that small), `const DV: u32` (= HEAD_DIM / (4 * LANES)) and the cache's bindings.
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;        // [rows, N_HEADS * HEAD_DIM / 4]
-@group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;  // [maxCtx, KV_DIM / 4]
-@group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;  // [maxCtx, KV_DIM / 4]
+// bindings 1, 2: k_cache, v_cache [maxCtx, KV_DIM] read as vec4s (kv_k4 / kv_v4, kv_cache.ts)
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>; // [rows, N_HEADS * HEAD_DIM / 4]
 @group(0) @binding(4) var<uniform> step: Step;
 
@@ -63,8 +62,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var vv = vec4<f32>(0.0);
       if (j <= last) {
         let at = j * kv_stride + kv_off + i % D4;
-        kv = k_cache[at];
-        vv = v_cache[at];
+        kv = kv_k4(at);
+        vv = kv_v4(at);
       }
       ks[i] = kv;
       vs[i] = vv;

@@ -9,6 +9,7 @@ import { createUniform } from '../gpu/buffers';
 import { gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvTuning, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
 import { weightConstants, biasWgsl, partsKey, type GpuWeight } from './weights';
 import type { WeightShape } from './matmul';
+import { checkKvBuffer, checkKvFormat, kvCacheWgsl, type KvFormat } from './kv_cache';
 
 export interface QkvShape {
   nHeads: number;
@@ -21,6 +22,8 @@ export interface QkvShape {
   norm?: boolean;
   /** RoPE on q and k (default); false: none (GPT-2), the uniform of frequencies is then bound but unread */
   rope?: boolean;
+  /** the KV cache's storage (kv_cache.ts); default f32 */
+  kv?: KvFormat;
 }
 
 const MAX_HALF = 128; // the inv_freq uniform holds 32 vec4s: head_dim <= 256
@@ -47,8 +50,11 @@ export class QkvRope {
     const t = gemvTuning(w, units, gemvDevice(cache), tuning);
     const norm = s.norm ?? true;
     const rope = s.rope ?? true;
-    const code = gemvCode(w, { layout: sincosCode + biasWgsl(s.bias) + rowsCode, norm, tuning: t, outputs: { Yq: Q } });
-    const pipeline = await cache.get(`matmul_qkv${rope ? '_rope' : ''} ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''}${partsKey(w)} ${tuningKey(t, w.format)}`, code, {
+    const kv = s.kv ?? 'f32';
+    checkKvFormat(kv, s.headDim);
+    const layout = sincosCode + biasWgsl(s.bias) + kvCacheWgsl(kv, { view: 'scalar', access: 'read_write', k: 7, v: 8 }) + rowsCode;
+    const code = gemvCode(w, { layout, norm, tuning: t, outputs: { Yq: Q } });
+    const pipeline = await cache.get(`matmul_qkv${rope ? '_rope' : ''} ${w.format}${s.bias ? '+bias' : ''}${norm ? '+norm' : ''}${partsKey(w)} kv=${kv} ${tuningKey(t, w.format)}`, code, {
       K: w.k, ...weightConstants(w), ...gemvConstants(t), ...(norm ? { EPS: s.eps } : {}), HEAD_DIM: s.headDim, Q_DIM: Q, KV_DIM: KV, ROPE: rope ? 1 : 0,
     });
     return new QkvRope(pipeline, { ...s }, w, gemvGrid(units, t));
@@ -63,8 +69,7 @@ export class QkvRope {
   }
 
   bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; norm?: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; invFreq: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer }): GPUBindGroup {
-    const need = this.s.maxCtx * this.s.nKvHeads * this.s.headDim * 4;
-    for (const c of [b.kCache, b.vCache]) if (c.size < need) throw new Error(`${label}: cache ${c.label} is ${c.size} bytes, needs ${need}`);
+    checkKvBuffer(label, this.s.kv ?? 'f32', [b.kCache, b.vCache], this.s.maxCtx, this.s.nKvHeads * this.s.headDim);
     if ((this.s.norm ?? true) !== !!b.norm) throw new Error(`${label}: norm weight ${b.norm ? 'given to a pre-normalized' : 'missing for a norm-fused'} qkv_rope`);
     const entries = [
       ...gemvEntries(label, { w: this.w, bias: this.s.bias }, { ...b, y: b.q }),

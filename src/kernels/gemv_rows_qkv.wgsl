@@ -4,10 +4,10 @@
 // the thread that finishes it holds both members of two rotation pairs: it rotates them and
 // writes q rows to Yq, k rows to the layer's key cache and v rows to its value cache, at
 // position step.pos. q, k and v parts are whole heads, so a unit never straddles two parts.
-// Prepended by gemv_qkv.ts: sincos.wgsl and the bias snippet.
+// Rows i and i + 1 (i even) are neighbours in the cache: they are written as one pair, which an f16
+// cache stores in one u32.
+// Prepended by gemv_qkv.ts: sincos.wgsl, the bias snippet and the cache's bindings 7, 8 (kv_cache.ts).
 @group(0) @binding(3) var<storage, read_write> Yq: array<f32>;     // [Q]
-@group(0) @binding(7) var<storage, read_write> k_cache: array<f32>; // [maxCtx, KV]
-@group(0) @binding(8) var<storage, read_write> v_cache: array<f32>; // [maxCtx, KV]
 @group(0) @binding(9) var<uniform> inv_freq: array<vec4<f32>, 32>;  // [HALF] RoPE inverse frequencies
 
 override HEAD_DIM: u32; // multiple of 4
@@ -34,13 +34,15 @@ fn rotate(a: f32, b: f32, i: u32) -> vec2<f32> {
   return vec2<f32>(a * sc.y - b * sc.x, b * sc.y + a * sc.x);
 }
 
-fn put(row: u32, v: f32) {
+// Rows row and row + 1 (row even: a head starts at a multiple of 4).
+fn put2(row: u32, v: vec2<f32>) {
   if (row < Q_DIM) {
-    Yq[row] = v;
+    Yq[row] = v.x;
+    Yq[row + 1u] = v.y;
   } else if (row < Q_DIM + KV_DIM) {
-    k_cache[step.pos * KV_DIM + row - Q_DIM] = v;
+    kv_put_k(step.pos * KV_DIM + row - Q_DIM, v);
   } else {
-    v_cache[step.pos * KV_DIM + row - Q_DIM - KV_DIM] = v;
+    kv_put_v(step.pos * KV_DIM + row - Q_DIM - KV_DIM, v);
   }
 }
 
@@ -53,8 +55,6 @@ fn store_unit(u: u32, v: vec4<f32>) {
     let p1 = rotate(y.z, y.w, i + 1u);
     y = vec4<f32>(p0, p1);
   }
-  put(rows.x, y.x);
-  put(rows.y, y.y);
-  put(rows.z, y.z);
-  put(rows.w, y.w);
+  put2(rows.x, y.xz); // rows.z = rows.x + 1
+  put2(rows.y, y.yw); // rows.w = rows.y + 1
 }

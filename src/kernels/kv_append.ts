@@ -1,28 +1,29 @@
 import kvAppendCode from './kv_append.wgsl';
 import { STEP_ROWS_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
+import { checkKvBuffer, kvCacheWgsl, type KvFormat } from './kv_cache';
 
-/** Writes the pass's k, v rows [rows, kvDim] into f32 caches [maxCtx, kvDim] at step.pos. */
+/** Writes the pass's k, v rows [rows, kvDim] into the caches [maxCtx, kvDim] (f32 or f16) at step.pos. */
 export class KvAppend {
   private static readonly WG = 64;
   private constructor(
     private readonly pipeline: GPUComputePipeline,
     private readonly kvDim: number,
     private readonly maxCtx: number,
+    private readonly kv: KvFormat,
   ) {}
 
   /** batched: rows are placed by the step's row table (a batched pass over several sequences' caches) */
-  static async create(cache: PipelineCache, s: { kvDim: number; maxCtx: number; batched?: boolean }): Promise<KvAppend> {
-    const pipeline = await cache.get('kv_append', STEP_ROWS_WGSL + kvAppendCode, { KV_DIM: s.kvDim, MAX_CTX: s.maxCtx, WG: KvAppend.WG, BATCHED: s.batched ?? false });
-    return new KvAppend(pipeline, s.kvDim, s.maxCtx);
+  static async create(cache: PipelineCache, s: { kvDim: number; maxCtx: number; batched?: boolean; kv?: KvFormat }): Promise<KvAppend> {
+    const kv = s.kv ?? 'f32';
+    if (kv === 'f16' && s.kvDim % 2 !== 0) throw new Error(`kv_append: an f16 cache needs an even KV width (got ${s.kvDim})`);
+    const code = STEP_ROWS_WGSL + kvCacheWgsl(kv, { view: 'scalar', access: 'read_write', k: 2, v: 3 }) + kvAppendCode;
+    const pipeline = await cache.get(`kv_append kv=${kv}`, code, { KV_DIM: s.kvDim, MAX_CTX: s.maxCtx, WG: KvAppend.WG, BATCHED: s.batched ?? false });
+    return new KvAppend(pipeline, s.kvDim, s.maxCtx, kv);
   }
 
   bind(device: GPUDevice, label: string, b: { k: GPUBuffer; v: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; step: GPUBuffer }): GPUBindGroup {
-    // A short cache would silently drop rows (the shader's bound is MAX_CTX, not the buffer size).
-    const need = this.maxCtx * this.kvDim * 4;
-    for (const c of [b.kCache, b.vCache]) {
-      if (c.size < need) throw new Error(`${label}: cache ${c.label} is ${c.size} bytes, needs ${need} (maxCtx ${this.maxCtx} x kvDim ${this.kvDim})`);
-    }
+    checkKvBuffer(label, this.kv, [b.kCache, b.vCache], this.maxCtx, this.kvDim);
     return device.createBindGroup({
       label,
       layout: this.pipeline.getBindGroupLayout(0),
@@ -39,6 +40,6 @@ export class KvAppend {
   encode(pass: GPUComputePassEncoder, bg: GPUBindGroup, rows: number): void {
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(Math.ceil(this.kvDim / KvAppend.WG), rows);
+    pass.dispatchWorkgroups(Math.ceil(this.kvDim / (2 * KvAppend.WG)), rows); // a pair per invocation
   }
 }

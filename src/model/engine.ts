@@ -10,6 +10,7 @@ import { parseConfig, ConfigError, type ModelConfig } from './config';
 import { readPackedTensors, uploadTensors, type LoadProgress, type ModelWeights, type PackedTensor } from './weights';
 import { Forward } from './forward';
 import { forwardShape, type ForwardShape, type ShapeOptions } from './shape';
+import type { KvFormat } from '../kernels/kv_cache';
 import { planMemory, checkFits } from './memory';
 import { TextTokenizer, TokenizerError } from './tokenizer';
 import type { ModelSource } from './source';
@@ -44,6 +45,12 @@ export interface EngineOptions {
    * this many times larger); default 1 (generate() alone).
    */
   maxBatch?: number;
+  /**
+   * The KV cache's storage: 'f16' (half the memory and half the bytes decode attention reads) or
+   * 'f32'. Default: f16, except for f32 weights (the exactness reference) and heads not in whole
+   * vec4s (kv_cache.ts, defaultKvFormat).
+   */
+  kvCache?: KvFormat;
   onProgress?: (p: LoadProgress) => void;
   /**
    * Decode steps with RMSNorm fused into the q/k/v, gate/up and lm_head GEMVs ('fused', the
@@ -195,8 +202,8 @@ export class Engine {
     if (this.busy) throw new EngineBusyError('this engine is generating; stop it first');
     const old = this.pass;
     if (old.shape.maxBatch === maxBatch && old.shape.maxCtx === contextLength) return;
-    const shape = forwardShape(this.config, { contextLength, maxRows: old.shape.maxRows, maxLogitRows: old.shape.maxLogitRows, maxBatch });
-    checkFits(planMemory(this.config, this.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows, shape.maxBatch), this.gpu.limits, `${this.modelName} (${this.format}, ${maxBatch} sequences)`);
+    const shape = forwardShape(this.config, { contextLength, maxRows: old.shape.maxRows, maxLogitRows: old.shape.maxLogitRows, maxBatch, kvCache: old.shape.kvCache });
+    checkFits(planMemory(this.config, this.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows, shape.maxBatch, shape.kvCache), this.gpu.limits, `${this.modelName} (${this.format}, ${maxBatch} sequences)`);
     this.pass = await Forward.build(this.gpu.device, this.pipelines, this.config, this.weights, shape, { decodeNorm: old.separateDecodeNorm ? 'separate' : 'fused' });
     this.cachedIds = [];
     old.destroy();
@@ -225,6 +232,10 @@ export class Engine {
   get kvBytes(): number {
     return this.forward.kvBytes;
   }
+  /** the KV cache's storage */
+  get kvCache(): KvFormat {
+    return this.forward.shape.kvCache;
+  }
   /** the model's EOS ids (config and tokenizer) */
   get eosIds(): number[] {
     return [...new Set([...this.config.eosTokenIds, ...(this.tokenizer?.eosIds ?? [])])];
@@ -237,7 +248,7 @@ export class Engine {
    */
   static async prepare(
     source: ModelSource,
-    opts: Pick<EngineOptions, 'format' | 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'requireTokenizer'>,
+    opts: Pick<EngineOptions, 'format' | 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'kvCache' | 'requireTokenizer'>,
     limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'> & Partial<Pick<GPUSupportedLimits, 'maxStorageBuffersPerShaderStage'>>,
   ): Promise<{ config: ModelConfig; tokenizer: TextTokenizer | null; shape: ForwardShape }> {
     const configText = await source.text('config.json');
@@ -249,7 +260,7 @@ export class Engine {
     }
     const tokenizer = tokText === null ? null : new TextTokenizer(tokText, (await source.text('tokenizer_config.json')) ?? undefined, config.vocabSize);
     const shape = Engine.shapeFor(config, opts, limits);
-    checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows, shape.maxBatch), limits, `${source.name} (${opts.format})`);
+    checkFits(planMemory(config, opts.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows, shape.maxBatch, shape.kvCache), limits, `${source.name} (${opts.format})`);
     return { config, tokenizer, shape };
   }
 
@@ -273,13 +284,14 @@ export class Engine {
   }
 
   /**
-   * Context length, rows per pass and logit rows for a model and the load options. The context
+   * Context length, rows per pass, logit rows and the KV cache's format (default: defaultKvFormat of
+   * the weight format) for a model and the load options. The context
    * defaults to 2048, is capped by max_position_embeddings, and shrinks (never below 256) so that
    * one layer's KV cache and the pass activations fit the device's per-buffer limit.
    */
   static shapeFor(
     config: ModelConfig,
-    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch'>,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'kvCache'> & { format?: string },
     limits?: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>,
   ): ForwardShape {
     return forwardShape(config, opts, limits);
@@ -291,7 +303,7 @@ export class Engine {
     config: ModelConfig,
     tokenizer: TextTokenizer | null,
     weights: ModelWeights,
-    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'pipelines' | 'decodeNorm' | 'kernels'>,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'kvCache' | 'pipelines' | 'decodeNorm' | 'kernels'>,
     name: string,
   ): Promise<Engine> {
     if (opts.pipelines && opts.pipelines.device !== gpu.device) {
@@ -300,7 +312,7 @@ export class Engine {
     }
     const pipelines = opts.pipelines ?? new PipelineCache(gpu.device, { software: opts.kernels === undefined || opts.kernels === 'auto' ? undefined : opts.kernels === 'software' });
     try {
-      const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, opts, gpu.limits), { decodeNorm: opts.decodeNorm });
+      const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, { ...opts, format: weights.format }, gpu.limits), { decodeNorm: opts.decodeNorm });
       return new Engine(gpu, config, tokenizer, weights, forward, pipelines, name);
     } catch (e) {
       for (const b of weights.buffers) b.destroy();

@@ -11,6 +11,7 @@ import type { PassProfiler } from '../gpu/profiler';
 import { createStorage } from '../gpu/buffers';
 import { StepBuffer } from '../gpu/step';
 import { Sampler, type SamplerBinding } from '../kernels/sample';
+import { kvCacheBytes } from '../kernels/kv_cache';
 import { ARCHITECTURES } from './arch';
 import { BLOCKS } from './arch/blocks';
 import type { BlockProgram, Op } from './arch/program';
@@ -60,7 +61,7 @@ export class Forward {
   /** bytes of the KV cache (every sequence slot's) */
   get kvBytes(): number {
     const c = this.config;
-    return 2 * c.numLayers * this.shape.maxBatch * this.shape.maxCtx * c.numKvHeads * c.headDim * 4;
+    return 2 * c.numLayers * kvCacheBytes(this.shape.kvCache, this.shape.maxBatch * this.shape.maxCtx, c.numKvHeads * c.headDim);
   }
 
   get activationBytes(): number {
@@ -91,13 +92,14 @@ export class Forward {
       // is the one sequence of generate()).
       const B = shape.maxBatch;
       const history = buf('history', B * C * 4); // u32 [B, C]
-      // KV cache: f32 [B * maxCtx, KV*hd] per layer, allocated whole at load.
-      const kCache = Array.from({ length: c.numLayers }, (_, l) => buf(`kCache.${l}`, B * C * KV * 4));
-      const vCache = Array.from({ length: c.numLayers }, (_, l) => buf(`vCache.${l}`, B * C * KV * 4));
+      // KV cache: [B * maxCtx, KV*hd] per layer in the shape's format (kv_cache.ts), allocated whole at load.
+      const kvBytes = kvCacheBytes(shape.kvCache, B * C, KV);
+      const kCache = Array.from({ length: c.numLayers }, (_, l) => buf(`kCache.${l}`, kvBytes));
+      const vCache = Array.from({ length: c.numLayers }, (_, l) => buf(`vCache.${l}`, kvBytes));
       const separateNorm = (opts.decodeNorm ?? (cache.software ? 'separate' : 'fused')) === 'separate';
       const keep = (b: GPUBuffer) => void buffers.push(b);
       const [program, sampler, batchKernel] = await Promise.all([
-        BLOCKS[c.arch]({ device, cache, c, w, maxCtx: C, step: step.buffer, a, kCache, vCache, separateNorm, keep, batched: B > 1 }),
+        BLOCKS[c.arch]({ device, cache, c, w, maxCtx: C, step: step.buffer, a, kCache, vCache, kv: shape.kvCache, separateNorm, keep, batched: B > 1 }),
         Sampler.create(cache, { vocab: c.vocabSize, maxCtx: C }),
         B > 1 ? Sampler.create(cache, { vocab: c.vocabSize, maxCtx: C, batched: true }) : null,
       ]);

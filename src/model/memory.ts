@@ -5,6 +5,7 @@ import { ARCHITECTURES, elements, modelSlots, stackedTarget, weightTable, type S
 import { isQuantized, packedLayout, shrinkAdvice, type WeightFormat } from '../kernels/formats';
 import { samplerScratchWords } from './sampling';
 import { partRowsFor, WeightTooLargeError, type GpuWeight } from '../kernels/weights';
+import { defaultKvFormat, kvCacheBytes, type KvFormat } from '../kernels/kv_cache';
 
 export class ModelTooLargeError extends Error {
   override name = 'ModelTooLargeError';
@@ -40,14 +41,15 @@ export function matrixBytes(n: number, k: number, format: WeightFormat): number 
 /**
  * The weights, activations and KV cache of `c` in `format`, from its architecture's weight table and
  * activations; `maxBatch` sequences decoded together each have their own KV cache, history and sampler.
+ * `kv`: the KV cache's storage (default: the engine's default for the format).
  */
-export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: number, maxRows: number, maxLogitRows = 1, maxBatch = 1): MemoryPlan {
+export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: number, maxRows: number, maxLogitRows = 1, maxBatch = 1, kv: KvFormat = defaultKvFormat(format, c.headDim)): MemoryPlan {
   const D = c.hiddenSize;
   const KV = c.numKvHeads * c.headDim;
   const V = c.vocabSize;
   // Matrices in the format's packed layout; norms, biases and position tables stay f32.
   const weightBytes = modelSlots(c).reduce((a, [, s]) => a + (s.kind === 'matrix' ? matrixBytes(s.shape[0]!, s.shape[1]!, format) : elements(s.shape) * 4), 0);
-  const kvLayer = maxBatch * contextLength * KV * 4;
+  const kvLayer = kvCacheBytes(kv, maxBatch * contextLength, KV);
   const kvBytes = 2 * c.numLayers * kvLayer;
   const T = maxRows;
   const perRow = Object.values(ARCHITECTURES[c.arch].activations(c));

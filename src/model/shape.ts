@@ -2,6 +2,7 @@
 // plain code, no kernels, so the page can plan memory with the very rule the engine loads with.
 import type { ModelConfig } from './config';
 import { MAX_TABLE_ROWS } from '../gpu/step';
+import { checkKvFormat, defaultKvFormat, kvBytesPerValue, type KvFormat } from '../kernels/kv_cache';
 
 export interface ForwardShape {
   /** tokens the KV cache holds (the context length chosen at load) */
@@ -12,6 +13,8 @@ export interface ForwardShape {
   maxLogitRows: number;
   /** sequences decoded together (each with its own KV cache region); 1: generate() alone */
   maxBatch: number;
+  /** the KV cache's storage */
+  kvCache: KvFormat;
 }
 
 export const DEFAULT_CONTEXT = 2048;
@@ -26,6 +29,10 @@ export interface ShapeOptions {
   maxLogitRows?: number | ((config: ModelConfig) => number);
   /** sequences a batched decode holds at once (KV cache x maxBatch); default 1 */
   maxBatch?: number;
+  /** the KV cache's storage; default defaultKvFormat(format) (f16 unless the weights are f32) */
+  kvCache?: KvFormat;
+  /** the weight format, which picks the default KV cache */
+  format?: string;
 }
 
 /**
@@ -33,10 +40,12 @@ export interface ShapeOptions {
  * the rows per pass shrink until the KV cache and the widest activation fit one buffer.
  */
 export function forwardShape(config: ModelConfig, opts: ShapeOptions, limits?: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): ForwardShape {
+  const kvCache = opts.kvCache ?? defaultKvFormat(opts.format ?? 'f32', config.headDim);
+  checkKvFormat(kvCache, config.headDim);
   let maxCtx = Math.min(opts.contextLength ?? DEFAULT_CONTEXT, config.maxPositionEmbeddings);
   if (limits && opts.contextLength === undefined) {
     const perBuffer = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const kvRowBytes = config.numKvHeads * config.headDim * 4;
+    const kvRowBytes = config.numKvHeads * config.headDim * kvBytesPerValue(kvCache);
     maxCtx = Math.max(Math.min(maxCtx, 256), Math.min(maxCtx, Math.floor(perBuffer / kvRowBytes)));
   }
   let maxRows = Math.min(opts.maxRows ?? DEFAULT_MAX_ROWS, maxCtx);
@@ -50,5 +59,5 @@ export function forwardShape(config: ModelConfig, opts: ShapeOptions, limits?: P
   // A batched decode step is a pass of up to maxBatch rows, every one of which gets logits.
   maxRows = Math.max(maxRows, maxBatch);
   const logitRows = Math.max(typeof opts.maxLogitRows === 'function' ? opts.maxLogitRows(config) : (opts.maxLogitRows ?? 1), maxBatch);
-  return { maxCtx, maxRows, maxLogitRows: Math.max(1, Math.min(logitRows, maxRows)), maxBatch };
+  return { maxCtx, maxRows, maxLogitRows: Math.max(1, Math.min(logitRows, maxRows)), maxBatch, kvCache };
 }

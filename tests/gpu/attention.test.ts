@@ -1,8 +1,9 @@
 import { describe, it, beforeAll, expect } from 'vitest';
-import { gpu, randn, expectClose, run, stepBuffer } from './harness';
+import { gpu, randn, expectClose, run, stepBuffer, packF16, roundF16 } from './harness';
 import { uploadStorage, createStorage, readF32 } from '../../src/gpu/buffers';
 import { Attention, tiledPrefillLanes, type AttentionDecode, type AttentionPrefill } from '../../src/kernels/attention';
 import type { PipelineCache } from '../../src/gpu/pipelines';
+import type { KvFormat } from '../../src/kernels/kv_cache';
 
 interface Case {
   rows: number;
@@ -86,15 +87,16 @@ describe('attention kernel', () => {
   ];
   // Every case runs each schedule: for GPUs (in prefill the tiled kernel, and a workgroup per row
   // and head; the flash-decoding splits in decode) and the barrier-free thread kernels of software
-  // adapters. The tiled kernel runs with the lanes per row this adapter's subgroups allow.
+  // adapters. The tiled kernel runs with the lanes per row this adapter's subgroups allow. Each
+  // runs over an f32 cache and an f16 one (the reference then sees the f16-rounded keys and values).
   const schedules: Array<[AttentionDecode, AttentionPrefill | undefined]> = [['split', 'rows'], ['split', 'tiled'], ['thread', undefined]];
-  for (const c of cases) for (const [kind, prefill] of schedules) {
+  for (const c of cases) for (const [kind, prefill] of schedules) for (const kv of ['f32', 'f16'] as KvFormat[]) {
     if (prefill === 'tiled' && (c.rows === 1 || c.hd % 16 !== 0 || c.hd > 128)) continue;
-    const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '') + ` (${kind}${prefill ? `, ${prefill} prefill` : ''})`;
+    const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '') + ` (${kind}${prefill ? `, ${prefill} prefill` : ''}, ${kv} cache)`;
     it(name, async () => {
       if (prefill === 'tiled' && !tiledPrefillLanes(cache, { headDim: c.hd })) {
         // This adapter's subgroups are too small (or absent) for this head: the kernel is refused.
-        await expect(Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx: 8, window: 0 }, kind, false, prefill)).rejects.toThrow(/tiled prefill/);
+        await expect(Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx: 8, window: 0, kv }, kind, false, prefill)).rejects.toThrow(/tiled prefill/);
         return;
       }
       const maxCtx = c.pos + c.rows + 3; // rows past kv_len hold noise that must be ignored
@@ -105,22 +107,32 @@ describe('attention kernel', () => {
       const kc = randn(maxCtx * kvDim, seed + 1, 2);
       if (c.ramp) for (let i = 0; i < kc.length; i++) kc[i]! *= 0.3 + Math.floor(i / kvDim) / 64;
       const vc = randn(maxCtx * kvDim, seed + 2, 1);
-      const op = await Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx, window: c.window }, kind, false, prefill);
+      const op = await Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx, window: c.window, kv }, kind, false, prefill);
       expect(op.decodeKind).toBe(c.hd % 4 === 0 ? kind : null);
       if (prefill) expect(op.prefillKind).toBe(prefill);
       const outLen = c.rows * c.nHeads * c.hd;
       const out = createStorage(device, 'out', outLen * 4);
       const bg = op.bind(device, 't', {
         q: uploadStorage(device, 'q', q),
-        kCache: uploadStorage(device, 'kCache', kc),
-        vCache: uploadStorage(device, 'vCache', vc),
+        kCache: uploadStorage(device, 'kCache', kv === 'f16' ? packF16(kc) : kc),
+        vCache: uploadStorage(device, 'vCache', kv === 'f16' ? packF16(vc) : vc),
         out,
         step: stepBuffer(device, c.rows, c.pos).buffer,
       });
       await run(device, (p) => op.encode(p, bg, c.rows, c.pos));
-      expectClose(await readF32(device, out, outLen), attentionRef(q, kc, vc, c), 2e-5, 2e-4);
+      const [kr, vr] = kv === 'f16' ? [roundF16(kc), roundF16(vc)] : [kc, vc];
+      expectClose(await readF32(device, out, outLen), attentionRef(q, kr, vr, c), 2e-5, 2e-4);
     });
   }
+
+  it('an f16 cache: heads in whole vec4s, half the bytes', async () => {
+    await expect(Attention.create(cache, { nHeads: 2, nKvHeads: 1, headDim: 6, maxCtx: 4, window: 0, kv: 'f16' })).rejects.toThrow(/multiple of 4/);
+    const op = await Attention.create(cache, { nHeads: 2, nKvHeads: 1, headDim: 8, maxCtx: 4, window: 0, kv: 'f16' });
+    const b = (n: number) => createStorage(device, 'b', n);
+    const bind = (cacheBytes: number) => op.bind(device, 't', { q: b(64), kCache: b(cacheBytes), vCache: b(cacheBytes), out: b(64), step: stepBuffer(device, 1, 0).buffer });
+    expect(() => bind(4 * 8 * 2)).not.toThrow();
+    expect(() => bind(4 * 8 * 2 - 4)).toThrow(/needs 64/);
+  });
 
   it('rejects nHeads not a multiple of nKvHeads', async () => {
     await expect(Attention.create(cache, { nHeads: 6, nKvHeads: 4, headDim: 8, maxCtx: 4, window: 0 })).rejects.toThrow(/multiple/);

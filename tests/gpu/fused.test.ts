@@ -2,8 +2,9 @@
 // RMSNorm -> stacked q/k/v matmul (+bias) -> RoPE -> KV-cache write; RMSNorm -> gate/up -> SiLU;
 // RMSNorm -> lm_head; and the prefill GEMM that splits a stacked projection into its outputs.
 import { describe, it, beforeAll, expect } from 'vitest';
-import { gpu, randn, expectClose, run, stepBuffer } from './harness';
-import { uploadStorage, readF32 } from '../../src/gpu/buffers';
+import { gpu, randn, expectClose, run, stepBuffer, packF16, unpackF16, roundF16 } from './harness';
+import { uploadStorage, readF32, readBuffer } from '../../src/gpu/buffers';
+import type { KvFormat } from '../../src/kernels/kv_cache';
 import { Matmul } from '../../src/kernels/matmul';
 import { QkvRope } from '../../src/kernels/gemv_qkv';
 import { GateUpSilu } from '../../src/kernels/gemv_gate_up';
@@ -73,8 +74,10 @@ describe('fused decode kernels', () => {
     ['q4', 32, 8, 2, 12, 128, 40, true, { tpr: 4 }],
     ['q4', 32, 4, 4, 8, 64, 3, false, { schedule: 'thread' }],
   ];
-  for (const [format, group, H, KVH, hd, D, pos, hasBias, tuning, partRows] of QKV) {
-    it(`qkv_rope ${format}${group ? ` g${group}` : ''} heads=${H}/${KVH} hd=${hd} D=${D} pos=${pos}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}${partRows ? ` split every ${partRows} rows` : ''}`, async () => {
+  // Cases written again into an f16 cache (one u32 per pair of rows, kv_cache.ts).
+  const F16_CACHE = new Set([1, 3, 5, 6, 10, 11]);
+  for (const [i, [format, group, H, KVH, hd, D, pos, hasBias, tuning, partRows]] of QKV.entries()) for (const kv of (F16_CACHE.has(i) ? ['f32', 'f16'] : ['f32']) as KvFormat[]) {
+    it(`qkv_rope ${format}${group ? ` g${group}` : ''} heads=${H}/${KVH} hd=${hd} D=${D} pos=${pos}${hasBias ? ' +bias' : ''} ${JSON.stringify(tuning)}${partRows ? ` split every ${partRows} rows` : ''}, ${kv} cache`, async () => {
       const Q = H * hd;
       const KV = KVH * hd;
       const N = Q + 2 * KV;
@@ -88,11 +91,12 @@ describe('fused decode kernels', () => {
       const packed = packWeight(w, N, D, format, group);
       const gw = uploadWeight(device, 'wqkv', packed, partRows ? partRows * packed.rowStride * 4 : undefined);
       if (partRows) expect(gw.more.length).toBe(Math.ceil(N / partRows) - 1);
-      const shape = { nHeads: H, nKvHeads: KVH, headDim: hd, maxCtx, eps: EPS, bias: hasBias };
+      const shape = { nHeads: H, nKvHeads: KVH, headDim: hd, maxCtx, eps: EPS, bias: hasBias, kv };
       const k = await QkvRope.create(cache, gw, shape, tuning);
       const q = uploadStorage(device, 'q', new Float32Array(Q).fill(SENTINEL));
-      const kCache = uploadStorage(device, 'kCache', new Float32Array(maxCtx * KV).fill(SENTINEL));
-      const vCache = uploadStorage(device, 'vCache', new Float32Array(maxCtx * KV).fill(SENTINEL));
+      const fill = new Float32Array(maxCtx * KV).fill(SENTINEL);
+      const kCache = uploadStorage(device, 'kCache', kv === 'f16' ? packF16(fill) : fill);
+      const vCache = uploadStorage(device, 'vCache', kv === 'f16' ? packF16(fill) : fill);
       const bg = k.bind(device, 't', {
         w: gw, x: uploadStorage(device, 'x', x), norm: uploadStorage(device, 'g', g), q, kCache, vCache,
         invFreq: QkvRope.invFreqUniform(device, invFreq), step: stepBuffer(device, 1, pos).buffer,
@@ -104,14 +108,19 @@ describe('fused decode kernels', () => {
       for (let h = 0; h < H + KVH; h++) ropeRef(y, h * hd, hd, pos, invFreq);
       const atol = 2e-4 * Math.sqrt(D / 64) * 3;
       expectClose(await readF32(device, q, Q), y.subarray(0, Q), atol, 1e-4, 'q');
-      const kc = await readF32(device, kCache, maxCtx * KV);
-      const vc = await readF32(device, vCache, maxCtx * KV);
-      expectClose(kc.subarray(pos * KV, (pos + 1) * KV), y.subarray(Q, Q + KV), atol, 1e-4, 'k at pos');
-      expectClose(vc.subarray(pos * KV, (pos + 1) * KV), y.subarray(Q + KV), atol, 1e-4, 'v at pos');
+      const readCache = async (b: GPUBuffer) =>
+        kv === 'f16' ? unpackF16(new Uint32Array(await readBuffer(device, b, maxCtx * KV * 2))) : readF32(device, b, maxCtx * KV);
+      const kc = await readCache(kCache);
+      const vc = await readCache(vCache);
+      // An f16 cache holds the values rounded to f16: one f16 ulp more of relative error.
+      const rtol = kv === 'f16' ? 1e-4 + 2 ** -10 : 1e-4;
+      expectClose(kc.subarray(pos * KV, (pos + 1) * KV), y.subarray(Q, Q + KV), atol, rtol, 'k at pos');
+      expectClose(vc.subarray(pos * KV, (pos + 1) * KV), y.subarray(Q + KV), atol, rtol, 'v at pos');
       // Only row pos of each cache was written.
       for (const [name, c] of [['k', kc], ['v', vc]] as const) {
         const other = [...c.subarray(0, pos * KV), ...c.subarray((pos + 1) * KV)];
-        expect(other.every((v) => v === SENTINEL), `${name} cache rows other than ${pos} untouched`).toBe(true);
+        const sentinel = kv === 'f16' ? roundF16([SENTINEL])[0] : SENTINEL;
+        expect(other.every((v) => v === sentinel), `${name} cache rows other than ${pos} untouched`).toBe(true);
       }
     });
   }

@@ -4,6 +4,7 @@ import { acquireDevice, type GpuContext, type AcquireOptions } from '../../src/g
 import { PipelineCache } from '../../src/gpu/pipelines';
 import { StepBuffer } from '../../src/gpu/step';
 import { rng } from '../../src/bench/rng';
+import { f16ToF32, f32ToF16 } from '../../src/kernels/formats/dtype';
 
 const uncaptured: string[] = [];
 
@@ -60,4 +61,22 @@ export function stepBuffer(device: GPUDevice, rows: number, pos: number, logitRo
   const s = new StepBuffer(device);
   s.write({ rows, pos, logitRows });
   return s;
+}
+
+/** f32 values as an f16 KV cache holds them: pairs in u32 words, the first in the low half. */
+export function packF16(x: ArrayLike<number>): Uint32Array {
+  const out = new Uint32Array(Math.ceil(x.length / 2));
+  for (let i = 0; i < x.length; i++) out[i >> 1]! |= f32ToF16(x[i]!) << (16 * (i & 1));
+  return out;
+}
+
+export function unpackF16(words: Uint32Array, count = words.length * 2): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = f16ToF32((words[i >> 1]! >>> (16 * (i & 1))) & 0xffff);
+  return out;
+}
+
+/** each value rounded to f16 (what an f16 cache stores) */
+export function roundF16(x: ArrayLike<number>): Float32Array {
+  return unpackF16(packF16(x), x.length);
 }

@@ -110,13 +110,25 @@ describe('context length at load', async () => {
   it('defaults to 2048, capped by max_position_embeddings', () => {
     expect(Engine.shapeFor(c, {}, big).maxCtx).toBe(2048);
     expect(Engine.shapeFor({ ...c, maxPositionEmbeddings: 512 }, {}, big).maxCtx).toBe(512);
-    expect(Engine.shapeFor(c, { contextLength: 100 }, big)).toEqual({ maxCtx: 100, maxRows: 100, maxLogitRows: 1, maxBatch: 1 });
+    expect(Engine.shapeFor(c, { contextLength: 100 }, big)).toEqual({ maxCtx: 100, maxRows: 100, maxLogitRows: 1, maxBatch: 1, kvCache: 'f32' });
     // Sequences decoded together: every row of a batched step gets logits.
-    expect(Engine.shapeFor(c, { contextLength: 100, maxBatch: 8 }, big)).toEqual({ maxCtx: 100, maxRows: 100, maxLogitRows: 8, maxBatch: 8 });
+    expect(Engine.shapeFor(c, { contextLength: 100, maxBatch: 8 }, big)).toEqual({ maxCtx: 100, maxRows: 100, maxLogitRows: 8, maxBatch: 8, kvCache: 'f32' });
     expect(() => Engine.shapeFor(c, { maxBatch: 0 }, big)).toThrow(/maxBatch/);
   });
   it('shrinks to what one buffer of the device can hold', () => {
     const small = { maxStorageBufferBindingSize: 128 * 1000, maxBufferSize: 2 ** 40 };
     expect(Engine.shapeFor(c, {}, small).maxCtx).toBe(1000);
+    // An f16 KV cache row is half as many bytes: twice the context fits the same buffer.
+    expect(Engine.shapeFor(c, { kvCache: 'f16' }, small).maxCtx).toBe(2000);
+    expect(Engine.shapeFor(c, { format: 'int8' }, small).maxCtx).toBe(2000);
+  });
+  it('picks the KV cache by weight format: f16 but for f32 weights, f32 where heads are not whole vec4s', () => {
+    expect(Engine.shapeFor(c, { format: 'f32' }, big).kvCache).toBe('f32');
+    for (const format of ['f16', 'int8', 'q4']) expect(Engine.shapeFor(c, { format }, big).kvCache, format).toBe('f16');
+    expect(Engine.shapeFor(c, { format: 'f32', kvCache: 'f16' }, big).kvCache).toBe('f16');
+    expect(Engine.shapeFor(c, { format: 'int8', kvCache: 'f32' }, big).kvCache).toBe('f32');
+    const odd = { ...c, headDim: 6 };
+    expect(Engine.shapeFor(odd, { format: 'int8' }, big).kvCache).toBe('f32');
+    expect(() => Engine.shapeFor(odd, { kvCache: 'f16' }, big)).toThrow(/head_dim a multiple of 4/);
   });
 });

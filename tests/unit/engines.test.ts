@@ -181,8 +181,8 @@ describe('the candidate alone (baseline None)', () => {
     expect(pairBytes(engines, ALONE)).toBe(total('q4'));
     expect(pairBytes(engines, DEFAULT_PAIR)).toBe(total('f16') + total('int8'));
     expect(pairBytes(engines, { baseline: 'int8', candidate: 'q4' })).toBe(total('int8') + total('q4'));
-    // Llama-3.2-1B at context 2048: 0.77 GB of Q4 weights + 128 MiB of KV cache + activations
-    expect(total('q4')).toBe(772_612_096 + 128 * MiB + planMemory(config, 'q4', 2048, 512, 1).activationBytes);
+    // Llama-3.2-1B at context 2048: 0.77 GB of Q4 weights + 64 MiB of f16 KV cache + activations
+    expect(total('q4')).toBe(772_612_096 + 64 * MiB + planMemory(config, 'q4', 2048, 512, 1).activationBytes);
   });
 });
 
@@ -219,21 +219,25 @@ describe('large presets: Q4 alone by default, and a badge computed from the memo
     expect(appLogitRows({ vocabSize: 49152 })).toBe(42);
     expect(appLogitRows({ vocabSize: 151936 })).toBe(16);
     // The engine reads the same rule from its config.
-    expect(Engine.shapeFor(config, { contextLength: 4096, maxLogitRows: appLogitRows })).toEqual(planShape(config, 4096));
+    // The engine reads the same rule from its config, and its weight format picks the KV cache.
+    const { kvCache, ...shape } = Engine.shapeFor(config, { contextLength: 4096, maxLogitRows: appLogitRows, format: 'int8' });
+    expect(shape).toEqual(planShape(config, 4096));
+    expect(kvCache).toBe('f16');
   });
 
-  it('Q4 alone for Mistral-7B at context 2048 needs about 5 GB (4.53 GB of weights, 512 MiB of KV cache); no pair fits twice that', () => {
+  it('Q4 alone for Mistral-7B at context 2048 needs about 4.9 GB (4.53 GB of weights, 256 MiB of f16 KV cache); no pair fits twice that', () => {
     const need = engineBytes(mistralFile, 'q4', 2048);
     const p = planMemory(mistralFile, 'q4', 2048, 512, appLogitRows(mistralFile));
     expect(need).toBe(p.totalBytes);
     expect(p.weightBytes).toBe(4_530_913_280);
-    expect(p.kvBytes).toBe(512 * MiB);
-    expect(need).toBeGreaterThan(5.0e9);
-    expect(need).toBeLessThan(5.3e9);
+    expect(p.kvBytes).toBe(256 * MiB);
+    expect(planMemory(mistralFile, 'q4', 2048, 512, appLogitRows(mistralFile), 1, 'f32').kvBytes).toBe(512 * MiB);
+    expect(need).toBeGreaterThan(4.8e9);
+    expect(need).toBeLessThan(5.0e9);
     // The smallest pair, INT8 + Q4, is more than twice as much.
     const engines = FORMATS.map((format) => ({ format, totalBytes: engineBytes(mistralFile, format, 2048) }));
     for (const b of FORMATS) for (const c of FORMATS) if (b !== c) expect(pairBytes(engines, { baseline: b, candidate: c })).toBeGreaterThan(2 * need);
     // A shorter context needs less: the badge follows the context picked.
-    expect(engineBytes(mistralFile, 'q4', 512)).toBe(need - (2048 - 512) * 2 * 32 * 8 * 128 * 4 - (2048 - 512) * 4);
+    expect(engineBytes(mistralFile, 'q4', 512)).toBe(need - (2048 - 512) * 2 * 32 * 8 * 128 * 2 - (2048 - 512) * 4);
   });
 });

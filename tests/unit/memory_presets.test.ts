@@ -184,12 +184,13 @@ describe('memory plan of the app presets (real config.json)', () => {
         expect(Math.abs(2 * m.params - stated), `${preset.download} vs ${2 * m.params} bytes`).toBeLessThanOrEqual(precision);
       });
 
-      it(`weights f32 ${m.gb.f32} GB, f16 ${m.gb.f16} GB, int8 ${m.gb.int8} GB; KV cache ${m.kvMiB} MiB (f32) at context ${APP_CONTEXT}`, () => {
+      it(`weights f32 ${m.gb.f32} GB, f16 ${m.gb.f16} GB, int8 ${m.gb.int8} GB; KV cache ${m.kvMiB} MiB in f32, half in f16 (every engine but f32) at context ${APP_CONTEXT}`, () => {
         for (const f of FORMATS) expect(Math.abs(m.plans[f].weightBytes / GB - m.gb[f]), `${f}: ${m.plans[f].weightBytes / GB} GB`).toBeLessThanOrEqual(0.01 + 1e-9);
         const c = m.config;
         expect(2 * c.numLayers * m.ctx * c.numKvHeads * c.headDim * 4).toBe(m.kvMiB * MiB);
         for (const f of FORMATS) {
-          expect(m.plans[f].kvBytes).toBe(m.kvMiB * MiB);
+          // The default KV cache is f16 (2 bytes a value) except for the f32 engine (kv_cache.ts).
+          expect(m.plans[f].kvBytes, f).toBe((m.kvMiB * MiB) / (f === 'f32' ? 1 : 2));
           expect(m.plans[f].totalBytes).toBe(m.plans[f].weightBytes + m.plans[f].kvBytes + m.plans[f].activationBytes);
         }
         // The int8 engine's weights are ~0.516x the f16 engine's.
@@ -268,7 +269,7 @@ const GPT2 = [
 
 describe('memory plan of the GPT-2 presets (real config.json)', () => {
   for (const g of GPT2) {
-    it(`${g.repo}: ${g.params.toLocaleString('en-US')} parameters; weights f32 ${g.bytes.f32}, f16 ${g.bytes.f16}, int8 ${g.bytes.int8}, q4 ${g.bytes.q4} bytes; KV cache at context 1024`, () => {
+    it(`${g.repo}: ${g.params.toLocaleString('en-US')} parameters; weights f32 ${g.bytes.f32}, f16 ${g.bytes.f16}, int8 ${g.bytes.int8}, q4 ${g.bytes.q4} bytes; KV cache (f32; f16 halves it) at context 1024`, () => {
       const config = parseConfig(readFileSync(g.configFile, 'utf8'));
       expect(g.matrixParams + g.f32Values).toBe(g.params);
       expect(parameterCount(config)).toBe(g.params);
@@ -277,7 +278,7 @@ describe('memory plan of the GPT-2 presets (real config.json)', () => {
       for (const f of FORMATS) {
         const plan = planMemory(config, f, shape.maxCtx, shape.maxRows, shape.maxLogitRows);
         expect(plan.weightBytes, f).toBe(g.bytes[f]);
-        expect(plan.kvBytes, f).toBe(g.kvBytes);
+        expect(plan.kvBytes, f).toBe(g.kvBytes / (f === 'f32' ? 1 : 2)); // f16 KV cache but for f32 weights
         expect(fits(plan, DESKTOP), f).toBe(true);
         expect(fits(plan, PER_BUFFER_128), f).toBe(true);
       }

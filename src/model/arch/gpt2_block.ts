@@ -32,22 +32,22 @@ interface Gpt2Layer {
   bDown: GPUBuffer;
 }
 
-export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, keep, batched }) => {
+export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, kv, keep, batched }) => {
   const D = c.hiddenSize;
   const layersW = w.layers as unknown as Gpt2Layer[];
   const l0 = layersW[0]!;
   const positions = w.globals.positions as GPUBuffer;
   const finalNormBias = w.globals.finalNormBias as GPUBuffer;
 
-  const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, eps: c.normEps, bias: true, norm: false, rope: false };
+  const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, kv, eps: c.normEps, bias: true, norm: false, rope: false };
   const fused = QkvRope.applies(l0.wqkv, qkvShape);
   // The kernels that place rows (learned positions, the KV append, attention), plain or batched
   // (each row placed by the step's row table).
   const placing = async (rowTable: boolean) => {
     const [posAdd, kvAppend, attention] = await Promise.all([
       PositionAdd.create(cache, { dim: D, positions: c.maxPositionEmbeddings, batched: rowTable }),
-      KvAppend.create(cache, { kvDim: D, maxCtx: C, batched: rowTable }),
-      Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: 0 }, undefined, rowTable),
+      KvAppend.create(cache, { kvDim: D, maxCtx: C, batched: rowTable, kv }),
+      Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: 0, kv }, undefined, rowTable),
     ]);
     return { posAdd, kvAppend, attention };
   };

@@ -30,7 +30,7 @@ interface LlamaLayer {
   bDown?: GPUBuffer;
 }
 
-export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, separateNorm, keep, batched }) => {
+export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, kv, separateNorm, keep, batched }) => {
   const D = c.hiddenSize;
   const Q = c.numHeads * c.headDim;
   const KV = c.numKvHeads * c.headDim;
@@ -44,7 +44,7 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
   // Kernels, compiled once per shape (the pipeline cache dedupes equal shapes).
   const bias = (b?: GPUBuffer) => ({ bias: !!b });
   const windows = [...new Set(c.layerWindows)];
-  const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, eps: c.normEps, bias: !!l0.bqkv, norm: !separateNorm };
+  const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, kv, eps: c.normEps, bias: !!l0.bqkv, norm: !separateNorm };
   const fused = QkvRope.applies(l0.wqkv, qkvShape) && GateUpSilu.applies(l0.wGateUp) && vecGemvApplies(w.lmHead);
   const decodeKernels = async () => {
     if (!fused) return null;
@@ -62,8 +62,8 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
     const [ropeQ, ropeK, kvAppend, ...attn] = await Promise.all([
       Rope.create(cache, { nHeads: c.numHeads, headDim: c.headDim, batched: rowTable }),
       Rope.create(cache, { nHeads: c.numKvHeads, headDim: c.headDim, batched: rowTable }),
-      KvAppend.create(cache, { kvDim: KV, maxCtx: C, batched: rowTable }),
-      ...windows.map((window) => Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window }, undefined, rowTable)),
+      KvAppend.create(cache, { kvDim: KV, maxCtx: C, batched: rowTable, kv }),
+      ...windows.map((window) => Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window, kv }, undefined, rowTable)),
     ]);
     return { ropeQ, ropeK, kvAppend, attention: c.layerWindows.map((win) => attn[windows.indexOf(win)]!) };
   };

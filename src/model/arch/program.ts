@@ -4,6 +4,7 @@
 import type { ModelConfig } from './common';
 import type { ModelWeights } from '../weights';
 import type { PipelineCache } from '../../gpu/pipelines';
+import type { KvFormat } from '../../kernels/kv_cache';
 
 /** One kernel dispatch (or a few), recorded into a pass over `rows` tokens at positions pos.. . */
 export type Op = (pass: GPUComputePassEncoder, rows: number, pos: number) => void;
@@ -23,6 +24,8 @@ export interface BlockContext {
   a: Record<string, GPUBuffer>;
   kCache: GPUBuffer[];
   vCache: GPUBuffer[];
+  /** the caches' storage, which every kernel touching them is built for */
+  kv: KvFormat;
   /** decode steps run the norm as its own dispatch (software adapters) rather than fused into the GEMVs */
   separateNorm: boolean;
   /**
