@@ -29,7 +29,7 @@ export const USAGE = `usage:
   npm run -s bench -- --batch 1,4,16 --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128] [--new-tokens 64]
                       [--runs 3] [--warmup 1] [--seed 1] [--kv-cache f16|f32] [--json OUT.json|-]
                       (batched decode: aggregate and per-sequence tok/s per batch size; B=1 is the one-sequence path)
-  npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8,q4] [--json OUT.json|-]
+  npm run -s bench -- --verify DIR[,DIR...] [--engines f32,f16,int8,q4] [--kv-cache f16|f32] [--json OUT.json|-]
                       (folders with an HF oracle's reference.json + reference_logits.f32, e.g. ../shared/fixtures/models/*)
 presets: smollm2-135m, qwen2.5-0.5b, llama-3.2-1b, mistral-7b, gpt2-large, tiny. Shapes are NxK (out x in).
 GEMV variants: simple (the readable reference), engine (the default tuning), and tuned ones named
@@ -39,7 +39,7 @@ wide64, tiled, wide128-split, tiled-split; 'all' times every one of both.`;
 export type ParsedArgs =
   | { mode: 'model'; options: BenchOptions; json: string | null }
   | { mode: 'kernels'; options: KernelLabOptions; json: string | null }
-  | { mode: 'verify'; options: { models: string[]; engines: WeightFormat[] }; json: string | null }
+  | { mode: 'verify'; options: { models: string[]; engines: WeightFormat[]; kvCache?: KvFormat }; json: string | null }
   | { mode: 'suite'; options: SuiteCliOptions; json: string | null }
   | { mode: 'eval'; options: EvalCliOptions; json: string | null }
   | { mode: 'batch'; options: BatchBenchOptions; json: string | null }
@@ -184,10 +184,10 @@ export function parseArgs(argv: string[]): ParsedArgs {
   if (f.has('help')) return { mode: 'help' };
   const json = str(f, 'json') ?? null;
   if (f.has('verify')) {
-    for (const k of f.keys()) if (!['verify', 'engines', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --verify mode`);
+    for (const k of f.keys()) if (!['verify', 'engines', 'kv-cache', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --verify mode`);
     const models = str(f, 'verify')?.split(',').filter(Boolean) ?? [];
     if (!models.length) throw new UsageError('--verify needs one or more model folders');
-    return { mode: 'verify', json, options: { models, engines: formats(f, 'engines', ['f32', 'f16', 'int8']) } };
+    return { mode: 'verify', json, options: { models, engines: formats(f, 'engines', ['f32', 'f16', 'int8']), ...kvCache(f) } };
   }
   if (f.has('eval')) {
     for (const k of f.keys()) if (!['eval', 'model', 'engines', 'context', 'stride', 'rows', 'kv-cache', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --eval mode`);

@@ -4,6 +4,7 @@
 // row per pass: the decode step's fused kernels), and greedy continuations. The same checks as
 // the golden tests, runnable on any adapter, so a fast path tuned on one GPU is proved right there.
 import { readFile } from 'node:fs/promises';
+import type { KvFormat } from '../kernels/kv_cache';
 import path from 'node:path';
 import { acquireDevice, type GpuContext } from '../gpu/device';
 import { Engine } from '../model/engine';
@@ -55,6 +56,8 @@ export interface VerifyReport {
   date: string;
   adapter: AdapterSummary;
   features: DeviceFeatures;
+  /** the KV cache every engine ran with, when the run forced one (absent: each engine's default) */
+  kvCache?: KvFormat;
   rows: VerifyRow[];
   pass: boolean;
 }
@@ -65,7 +68,7 @@ async function readReference(dir: string): Promise<{ ref: Reference; logits: Flo
   return { ref, logits: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
 }
 
-export async function runVerify(o: { models: string[]; engines: WeightFormat[]; log?: (line: string) => void }, gpu?: GpuContext): Promise<VerifyReport> {
+export async function runVerify(o: { models: string[]; engines: WeightFormat[]; kvCache?: KvFormat; log?: (line: string) => void }, gpu?: GpuContext): Promise<VerifyReport> {
   const log = o.log ?? (() => {});
   gpu ??= await acquireDevice();
   const rows: VerifyRow[] = [];
@@ -77,7 +80,7 @@ export async function runVerify(o: { models: string[]; engines: WeightFormat[]; 
     for (const engine of o.engines) {
       for (const p of ['prefill', 'decode'] as const) {
         const rowsPerPass = p === 'prefill' ? T : 1;
-        const e = await Engine.load(gpu, source, { format: engine, maxRows: rowsPerPass, maxLogitRows: rowsPerPass });
+        const e = await Engine.load(gpu, source, { format: engine, maxRows: rowsPerPass, maxLogitRows: rowsPerPass, kvCache: o.kvCache });
         try {
           const a = logitsAgreement(await e.logits(ref.input_ids), want, T, V);
           const row: VerifyRow = { model: source.name, engine, path: p, ...a, pass: a.nrmse <= nrmseLimit(engine) && a.agree === a.clear };
@@ -97,7 +100,7 @@ export async function runVerify(o: { models: string[]; engines: WeightFormat[]; 
             for (const line of describeGreedy(source.name, engine, results)) log(line);
           }
           rows.push(row);
-          log(`[verify] ${row.model} ${engine} ${p}: nRMSE ${a.nrmse.toExponential(2)} (limit ${nrmseLimit(engine)}), top-1 ${a.agree}/${a.clear}` +
+          log(`[verify] ${row.model} ${engine} (KV ${e.kvCache}) ${p}: nRMSE ${a.nrmse.toExponential(2)} (limit ${nrmseLimit(engine)}), top-1 ${a.agree}/${a.clear}` +
             (row.greedy ? `, greedy exact ${row.greedy.exact}/${row.greedy.cases}, token agreement ${(100 * row.greedy.tokenAgreement).toFixed(1)}%` : '') +
             (row.greedy?.sim ? `; against the ${engine} simulation exact ${row.greedy.sim.exact}/${row.greedy.cases}, agreement ${(100 * row.greedy.sim.tokenAgreement).toFixed(1)}%` : '') +
             (row.pass ? '' : '  FAIL'));
@@ -112,6 +115,7 @@ export async function runVerify(o: { models: string[]; engines: WeightFormat[]; 
     date: new Date().toISOString(),
     adapter: { ...gpu.adapterInfo },
     features: deviceFeatures(gpu),
+    ...(o.kvCache ? { kvCache: o.kvCache } : {}),
     rows,
     pass: rows.every((r) => r.pass),
   };

@@ -123,6 +123,8 @@ describe('logits against the HF oracle', () => {
   // The kernels of a quantized format must cost nothing beyond its quantization: its engine's logits
   // equal those of the f32 engine run on the same weights quantized and dequantized on the CPU, up
   // to f32 rounding (the two sum in different orders), on the prefill and the decode schedules.
+  // Both keep an f32 KV cache, so that only the weights differ (the golden checks above run the
+  // engines as shipped, with their f16 cache).
   for (const [model, format, rows] of [['pycode-20M', 'q4', undefined], ['qwen2-bias-f16', 'q4', 1], ['mistral-swa-f16', 'q4', undefined], ['pycode-20M', 'int8', 1]] as const) {
     it(`${model} ${format}${rows ? ' decode path' : ''}: equals its scheme simulated on the f32 engine (nRMSE <= 1e-4)`, async () => {
       const { ref } = reference(model);
@@ -132,7 +134,7 @@ describe('logits against the HF oracle', () => {
       const sim = await Engine.load(gpu, source, { format: 'f32', maxRows: r, maxLogitRows: r, tensors: dequantizedTensors(source, format) });
       const want = await sim.logits(ref.input_ids);
       sim.destroy();
-      const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: r, maxLogitRows: r });
+      const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: r, maxLogitRows: r, kvCache: 'f32' });
       const got = await engine.logits(ref.input_ids);
       engine.destroy();
       const { nrmse, clear, agree } = logitsAgreement(got, want, T, V);
