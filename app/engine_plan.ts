@@ -3,6 +3,7 @@
 // format, so a model too large in FP16 can still be offered in INT8 or Q4).
 import type { ModelConfig } from '../src/model/config';
 import { checkFits, planMemory } from '../src/model/memory';
+import { defaultKvFormat } from '../src/kernels/kv_cache';
 import { forwardShape, type ForwardShape } from '../src/model/shape';
 import { FORMATS, type EnginePlan, type Format } from './protocol';
 
@@ -39,7 +40,7 @@ export function planEngines(
     } catch (e) {
       refusal = (e as Error).message;
     }
-    return { format, weightBytes: p.weightBytes, kvBytes: p.kvBytes, activationBytes: p.activationBytes, totalBytes: p.totalBytes, cached: cached(format), refusal };
+    return { format, weightBytes: p.weightBytes, kvBytes: p.kvBytes, kvCache: defaultKvFormat(format, config.headDim), activationBytes: p.activationBytes, totalBytes: p.totalBytes, cached: cached(format), refusal };
   });
   // The activations and logits do not depend on the format, the KV cache does (f16 but for f32): the largest of any plan.
   const largestBuffer = plans.map((p) => p.plan.largestBuffer).reduce((a, b) => (b.bytes > a.bytes ? b : a));

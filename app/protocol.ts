@@ -1,5 +1,6 @@
 // Messages between the UI (store.ts) and the engine worker (worker.ts). Every message is a member
 // of one of two discriminated unions, so both sides switch on `type` with exhaustive checking.
+import type { KvFormat } from '../src/kernels/kv_cache';
 import type { SamplingParams } from '../src/model/sampling';
 import type { FinishReason } from '../src/model/engine';
 import type { DownloadProgress } from '../src/hub/hub';
@@ -31,6 +32,8 @@ export interface EnginePlan {
   format: Format;
   weightBytes: number;
   kvBytes: number;
+  /** the KV cache's storage this engine is built with (f16 but for f32 weights) */
+  kvCache: KvFormat;
   activationBytes: number;
   totalBytes: number;
   /** the cache already holds this engine's weights */
@@ -55,7 +58,7 @@ export interface PlanResult {
   maxContextLength: number;
   /** every format's plan, in the registry's order; each says whether this adapter accepts it */
   engines: EnginePlan[];
-  /** largest single buffer (the same in every format), and what this adapter allows per buffer */
+  /** largest single buffer of any format's plan, and what this adapter allows per buffer */
   largestBuffer: { label: string; bytes: number };
   maxBufferBytes: number;
   /** random weights: nothing to download, output meaningless */
@@ -66,6 +69,7 @@ export interface LoadedEngine {
   format: Format;
   weightBytes: number;
   kvBytes: number;
+  kvCache: KvFormat;
   contextLength: number;
   fromCache: boolean;
   loadMs: number;

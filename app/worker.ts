@@ -300,7 +300,7 @@ async function load(model: ModelRef, contextLength: number, formats: Format[]): 
       await warmUp(engine);
       tracker.owner = null;
       engines.set(format, engine);
-      const info: LoadedEngine = { format, weightBytes: engine.weightBytes, kvBytes: engine.kvBytes, contextLength: engine.contextLength, fromCache, loadMs, warmupMs: performance.now() - w0 };
+      const info: LoadedEngine = { format, weightBytes: engine.weightBytes, kvBytes: engine.kvBytes, kvCache: engine.kvCache, contextLength: engine.contextLength, fromCache, loadMs, warmupMs: performance.now() - w0 };
       loaded.push(info);
       post({ type: 'engine-loaded', engine: info });
     }

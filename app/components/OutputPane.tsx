@@ -96,7 +96,7 @@ export function OutputPane({ format, role }: { format: Format; role: PaneRole })
           <dd>{bytes(loaded?.weightBytes)}</dd>
         </div>
         <div>
-          <dt>KV cache</dt>
+          <dt>KV cache{loaded ? ` (${loaded.kvCache})` : ''}</dt>
           <dd>{bytes(loaded?.kvBytes)}</dd>
         </div>
       </dl>

@@ -74,7 +74,9 @@ export function PlanView() {
                   {bytes(e.weightBytes)}
                 </td>
                 <td>{ratio === null ? '—' : `${ratio.toFixed(2)}×`}</td>
-                <td>{bytes(e.kvBytes)}</td>
+                <td title={`${e.kvCache} KV cache`}>
+                  {bytes(e.kvBytes)} <span className="muted">{e.kvCache}</span>
+                </td>
                 <td>{bytes(e.totalBytes)}</td>
               </tr>
             );

@@ -237,7 +237,9 @@ function checkModelReport(r: ModelBenchReport, o: { engines: WeightFormat[]; pro
   for (const e of r.engines) {
     const fmt = e.engine as WeightFormat;
     expect(e.weightBytes).toBe(planMemory(c, fmt, e.contextLength, 512).weightBytes);
-    expect(e.kvCacheBytes).toBe(2 * c.numLayers * e.contextLength * c.numKvHeads * c.headDim * 4);
+    // The engines' default KV cache: f16 (2 bytes a value) for these weights.
+    expect(e.kvCache).toBe('f16');
+    expect(e.kvCacheBytes).toBe(2 * c.numLayers * e.contextLength * c.numKvHeads * c.headDim * 2);
     finitePos(e.loadMs, 'loadMs');
     expect(e.results.map((p) => p.promptTokens)).toEqual(o.promptTokens);
     for (const p of e.results) {

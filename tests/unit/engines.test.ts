@@ -38,7 +38,7 @@ describe('planEngines: every format, each with its own verdict', () => {
     expect(engines.map((e) => e.format)).toEqual(['f32', 'f16', 'int8', 'q4']);
     for (const e of engines) {
       const p = planMemory(config, e.format, shape.maxCtx, shape.maxRows, shape.maxLogitRows);
-      expect(e).toEqual({ format: e.format, weightBytes: p.weightBytes, kvBytes: p.kvBytes, activationBytes: p.activationBytes, totalBytes: p.totalBytes, cached: e.format === 'q4', refusal: null });
+      expect(e).toEqual({ format: e.format, weightBytes: p.weightBytes, kvBytes: p.kvBytes, kvCache: e.format === 'f32' ? 'f32' : 'f16', activationBytes: p.activationBytes, totalBytes: p.totalBytes, cached: e.format === 'q4', refusal: null });
     }
   });
 
