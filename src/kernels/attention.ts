@@ -138,6 +138,10 @@ export class Attention {
       decode = { kind, split: scores, combine: values, splits: 0 };
     } else if (s.headDim % 4 === 0) {
       const splits = Attention.decodeSplits(s);
+      // combine keeps a weight per split and 256 partials in workgroup memory
+      const wgBytes = 4 * (splits + 256);
+      const most = cache.device.limits.maxComputeWorkgroupStorageSize;
+      if (wgBytes > most) throw new Error(`attention: a ${s.maxCtx}-token context needs ${wgBytes} bytes of workgroup memory to combine its ${splits} decode splits; this adapter allows ${most}`);
       // Lanes per key: enough that each walks about 4 of the head's 16-byte words (tiny heads
       // gain nothing from more, and CPU adapters pay for every invocation).
       const lanes = Math.max(1, Math.min(4, Math.floor(s.headDim / 16)));

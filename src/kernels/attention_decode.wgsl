@@ -136,24 +136,59 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   }
 }
 
-@compute @workgroup_size(64)
+// Combine: 256 invocations per head, so that no invocation walks the splits one dependent load
+// after another (a loop over 30 splits at a 1,900-token context made this the slow half): the
+// splits' maxima and sums reduce across the workgroup, each split's weight e^(m_s - M) goes to
+// workgroup memory, and CG invocations share each output dimension, each summing every CG-th split.
+const CWG: u32 = 256u;
+override CG: u32 = max(1u, CWG / HEAD_DIM); // invocations per output dimension
+var<workgroup> cred: array<f32, CWG>;
+var<workgroup> wts: array<f32, SPLITS>;
+
+fn combine_reduce(t: u32, use_max: bool) -> f32 {
+  for (var w = CWG / 2u; w > 0u; w >>= 1u) {
+    if (t < w) {
+      if (use_max) { cred[t] = max(cred[t], cred[t + w]); } else { cred[t] += cred[t + w]; }
+    }
+    workgroupBarrier();
+  }
+  let r = cred[0];
+  workgroupBarrier(); // everyone has read it before cred is reused
+  return r;
+}
+
+@compute @workgroup_size(CWG)
 fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let head = wid.x;
   let p = step.pos;
   let live = (p - first_key(p)) / SPLIT + 1u;
   let base = head * SPLITS * PART;
   var mx = NEG_BIG;
-  for (var s = 0u; s < live; s++) { mx = max(mx, parts[base + s * PART + HEAD_DIM]); }
+  for (var s = t; s < live; s += CWG) { mx = max(mx, parts[base + s * PART + HEAD_DIM]); }
+  cred[t] = mx;
+  workgroupBarrier();
+  let m = combine_reduce(t, true);
   var l = 0.0;
-  for (var s = 0u; s < live; s++) {
-    l += parts[base + s * PART + HEAD_DIM + 1u] * exp(parts[base + s * PART + HEAD_DIM] - mx);
+  for (var s = t; s < live; s += CWG) {
+    let w = exp(parts[base + s * PART + HEAD_DIM] - m);
+    wts[s] = w;
+    l += parts[base + s * PART + HEAD_DIM + 1u] * w;
   }
-  let inv = 1.0 / l;
-  for (var d = t; d < HEAD_DIM; d += 64u) {
-    var o = 0.0;
-    for (var s = 0u; s < live; s++) {
-      o += parts[base + s * PART + d] * exp(parts[base + s * PART + HEAD_DIM] - mx);
-    }
-    out[head * HEAD_DIM + d] = o * inv;
+  cred[t] = l;
+  workgroupBarrier(); // also publishes wts
+  let inv = 1.0 / combine_reduce(t, false);
+  // Invocation t sums dimension d over the splits g, g + CG, ...; the CG partials add up after.
+  let d = t % HEAD_DIM;
+  let g = t / HEAD_DIM;
+  var o = 0.0;
+  if (g < CG) {
+    for (var s = g; s < live; s += CG) { o += wts[s] * parts[base + s * PART + d]; }
+  }
+  cred[t] = o;
+  workgroupBarrier();
+  if (t < HEAD_DIM) {
+    var sum = 0.0;
+    for (var k = 0u; k < CG; k++) { sum += cred[k * HEAD_DIM + t]; }
+    out[head * HEAD_DIM + t] = sum * inv;
   }
 }

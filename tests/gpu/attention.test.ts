@@ -75,6 +75,8 @@ describe('attention kernel', () => {
     { rows: 1, pos: 300, nHeads: 8, nKv: 2, hd: 64, window: 0 },
     { rows: 1, pos: 250, nHeads: 4, nKv: 1, hd: 16, window: 100 },
     { rows: 1, pos: 190, nHeads: 4, nKv: 2, hd: 12, window: 0, ramp: true },
+    // a long context: 30 splits, more than the combine's invocations per dimension
+    { rows: 1, pos: 1900, nHeads: 4, nKv: 1, hd: 128, window: 0, ramp: true },
     // prompts for the tiled prefill kernel (256 / lanes rows of a head per workgroup, 16-key
     // tiles): rows over two workgroups, the last partial; a prompt continuing after earlier
     // tokens; a window starting mid-tile and shorter than a workgroup's rows; GQA; ramped keys;
