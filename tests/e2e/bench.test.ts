@@ -152,7 +152,7 @@ describe('benchmark view (headless Chromium, WebGPU on SwiftShader)', () => {
       expect(0 < t.p50 && t.p50 <= t.p95 && t.p95 <= t.p99).toBe(true);
       expect(0 < l.p50 && l.p50 <= l.p95 && l.p95 <= l.p99).toBe(true);
       expect(l.p99).toBeGreaterThanOrEqual(t.p99);
-      expect(e.kvCacheBytes).toBe(2 * 5 * 512 * 4 * 8 * 4); // 2 (K, V) x layers x context x KV heads x head_dim x f32
+      expect(e.kvCacheBytes).toBe(2 * 5 * 512 * 4 * 8 * 2); // 2 (K, V) x layers x context x KV heads x head_dim x 2 bytes (the f16 cache, these engines' default)
       expect(e.peakBytes!).toBeGreaterThan(e.weightBytes + e.kvCacheBytes);
       expect(e.quality.rougeL).toBeGreaterThanOrEqual(0);
       expect(e.quality.rougeL).toBeLessThanOrEqual(1);
