@@ -138,6 +138,11 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   // Output split over three buffers (half, quarter, quarter), as the stacked q/k/v and gate/up are.
   splitVariant('wide128-split', { gemm: 'wide', wideRows: 128 }),
   splitVariant('tiled-split', { gemm: 'tiled' }),
+  // Passes of a few rows (--gemm-rows 2..32): the few-rows GEMM by its workgroup shape (groups of
+  // 32 along K x along N), and the GEMV once per row it replaced.
+  ...([[4, 2], [2, 2], [8, 1], [2, 4], [1, 4], [4, 1], [2, 1]] as const).map(([kw, ug]) => matmulVariant(`rows-kw${kw}-ug${ug}`, { fewRows: 'gemm', rowsTuning: { kw, ug } })),
+  matmulVariant('rows-gemv', { fewRows: 'gemv' }),
+  splitVariant('rows-split', { fewRows: 'gemm' }),
 ];
 
 /** A GEMM whose output columns go to three buffers (half, quarter, quarter of N). */

@@ -4,7 +4,7 @@ import decodeThreadCode from './attention_decode_thread.wgsl';
 import prefillThreadCode from './attention_prefill_thread.wgsl';
 import prefillTiledCode from './attention_prefill_tiled.wgsl';
 import { gemvDevice } from './gemv';
-import { STEP_ROWS_WGSL, STEP_WGSL } from '../gpu/step';
+import { MAX_TABLE_ROWS, STEP_ROWS_WGSL, STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { checkKvBuffer, checkKvFormat, kvCacheWgsl, type KvFormat } from './kv_cache';
 
@@ -17,6 +17,11 @@ export interface AttentionShape {
   window: number;
   /** the KV cache's storage (kv_cache.ts); default f32 */
   kv?: KvFormat;
+  /**
+   * batched kernels: passes of up to this many rows (a batched decode step, one row per sequence)
+   * run the split decode path, each row at its own position; longer ones the rows kernel. Default 1.
+   */
+  decodeRows?: number;
 }
 
 /** Bind groups of one layer: the single-pass kernel, and the two decode dispatches when they apply. */
@@ -98,7 +103,8 @@ export class Attention {
 
   /**
    * `decode` defaults to 'thread' on software adapters and 'split' elsewhere. `batched`: rows are
-   * placed by the step's row table (a batched pass over several sequences), always by the rows kernel.
+   * placed by the step's row table (a batched pass over several sequences): passes of up to
+   * `s.decodeRows` rows by the split decode path, others (and the thread schedule's) by the rows kernel.
    * `prefill` defaults to 'tiled' where it applies on GPUs (not with the thread schedule).
    */
   static async create(cache: PipelineCache, s: AttentionShape, decodeKind?: AttentionDecode, batched = false, prefill?: AttentionPrefill): Promise<Attention> {
@@ -124,8 +130,12 @@ export class Attention {
         : cache.get(kvName('attention'), STEP_ROWS_WGSL + kvRead('scalar') + attentionCode, { ...base, WG: Attention.WG }),
       useTiled ? cache.get(kvName(`attention_prefill_tiled hd=${s.headDim} lanes=${lanes}`), tiledCode, { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim) }) : null,
     ]);
-    if (batched) return new Attention(pipeline, null, 0, threadPrefill, { ...s }, null);
-    // Decode (one row) splits the keys over many workgroups; needs 16-byte key loads.
+    const decodeRows = s.decodeRows ?? 1;
+    if (!(Number.isInteger(decodeRows) && decodeRows >= 1 && decodeRows <= (batched ? MAX_TABLE_ROWS : 1))) {
+      throw new Error(`attention: decode rows ${decodeRows} must be 1${batched ? `..${MAX_TABLE_ROWS}` : ' without a row table'}`);
+    }
+    if (batched && kind === 'thread') return new Attention(pipeline, null, 0, threadPrefill, { ...s }, null);
+    // Decode splits the keys over many workgroups; needs 16-byte key loads.
     let decode = null;
     if (s.headDim % 4 === 0 && kind === 'thread') {
       const constants = {
@@ -145,10 +155,10 @@ export class Attention {
       // Lanes per key: enough that each walks about 4 of the head's 16-byte words (tiny heads
       // gain nothing from more, and CPU adapters pay for every invocation).
       const lanes = Math.max(1, Math.min(4, Math.floor(s.headDim / 16)));
-      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits, LANES: lanes };
+      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits, LANES: lanes, BATCHED: batched };
       const [split, combine] = await Promise.all([
-        cache.get(kvName('attention_decode'), STEP_WGSL + kvRead('vec4') + decodeCode, constants, 'split'),
-        cache.get(kvName('attention_decode'), STEP_WGSL + kvRead('vec4') + decodeCode, constants, 'combine'),
+        cache.get(kvName('attention_decode'), STEP_ROWS_WGSL + kvRead('vec4') + decodeCode, constants, 'split'),
+        cache.get(kvName('attention_decode'), STEP_ROWS_WGSL + kvRead('vec4') + decodeCode, constants, 'combine'),
       ]);
       decode = { kind, split, combine, splits };
     }
@@ -169,7 +179,7 @@ export class Attention {
     // partial results, or the thread schedule's scores.
     this.parts ??= device.createBuffer({
       label: kind === 'split' ? 'attention decode splits' : 'attention decode scores',
-      size: kind === 'split' ? this.s.nHeads * splits * (this.s.headDim + 2) * 4 : this.s.nHeads * this.s.maxCtx * 4,
+      size: kind === 'split' ? (this.s.decodeRows ?? 1) * this.s.nHeads * splits * (this.s.headDim + 2) * 4 : this.s.nHeads * this.s.maxCtx * 4,
       usage: GPUBufferUsage.STORAGE,
     });
     const parts = { binding: 5, resource: { buffer: this.parts } };
@@ -196,7 +206,10 @@ export class Attention {
     return this.s.window > 0 && pos + 1 > this.s.window ? pos + 1 - this.s.window : 0;
   }
 
-  /** `pos` is the step buffer's position: a decode step dispatches only the splits it can see. */
+  /**
+   * `pos` is the step buffer's position (a batched pass: the largest position of its rows): a
+   * decode step dispatches only the splits it can see.
+   */
   encode(pass: GPUComputePassEncoder, b: AttentionBinding, rows: number, pos: number): void {
     if (rows === 1 && this.decode?.kind === 'thread' && b.split && b.combine) {
       pass.setPipeline(this.decode.split);
@@ -207,13 +220,13 @@ export class Attention {
       pass.dispatchWorkgroups(Math.ceil(this.s.headDim / 16), this.s.nKvHeads);
       return;
     }
-    if (rows === 1 && this.decode && b.split && b.combine) {
+    if (rows <= (this.s.decodeRows ?? 1) && this.decode && b.split && b.combine) {
       pass.setPipeline(this.decode.split);
       pass.setBindGroup(0, b.split);
-      pass.dispatchWorkgroups(this.s.nHeads, this.liveSplits(pos));
+      pass.dispatchWorkgroups(this.s.nHeads, this.liveSplits(pos), rows);
       pass.setPipeline(this.decode.combine);
       pass.setBindGroup(0, b.combine);
-      pass.dispatchWorkgroups(this.s.nHeads);
+      pass.dispatchWorkgroups(this.s.nHeads, rows);
       return;
     }
     if (rows > 1 && this.tiled && b.tiled) {

@@ -1,4 +1,6 @@
-// Decode attention (one query row) split over the keys, flash-decoding style. The single-pass
+// Decode attention split over the keys, flash-decoding style: one query row, or (BATCHED) one row
+// per sequence of a batched decode step, each at its own position and cache region (the step's row
+// table; wid.z is the row). The single-pass
 // kernel (attention.wgsl) gives a decode step only nHeads workgroups that each walk the whole
 // context; here entry `split` gives every (head, 64-key split) its own workgroup, which writes a
 // partial result (its max m, its softmax sum l and its unnormalized output o) to a scratch
@@ -8,11 +10,11 @@
 // every row: LANES lanes per key for q.k (up to 4 for heads of 64+ dims, each a quarter of the
 // head), and for the weighted sum of values each lane owns 4 dims of a few keys; every lane's
 // chain of dependent loads stays short.
-@group(0) @binding(0) var<storage, read> q: array<f32>;              // [1, N_HEADS * HEAD_DIM]
+@group(0) @binding(0) var<storage, read> q: array<f32>;              // [rows, N_HEADS * HEAD_DIM]
 // bindings 1, 2: k_cache, v_cache [maxCtx, KV_DIM] read as vec4s (kv_k4 / kv_v4, kv_cache.ts)
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;      // [1, N_HEADS * HEAD_DIM]
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;      // [rows, N_HEADS * HEAD_DIM]
 @group(0) @binding(4) var<uniform> step: Step;
-@group(0) @binding(5) var<storage, read_write> parts: array<f32>;    // [N_HEADS, SPLITS, HEAD_DIM + 2]
+@group(0) @binding(5) var<storage, read_write> parts: array<f32>;    // [rows, N_HEADS, SPLITS, HEAD_DIM + 2]
 
 override N_HEADS: u32;
 override N_KV_HEADS: u32;
@@ -57,9 +59,11 @@ fn reduce_split(t: u32, use_max: bool) -> f32 {
 fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let head = wid.x;
   let s = wid.y;
-  let p = step.pos;
+  let r = wid.z;
+  let p = row_pos(r);
   let j0 = first_key(p) + s * SPLIT;
-  let part = (head * SPLITS + s) * PART;
+  let rh = r * N_HEADS + head;
+  let part = (rh * SPLITS + s) * PART;
   if (j0 > p) {
     // A split past the last key: empty, so `combine` gives it zero weight.
     if (t == 0u) {
@@ -70,7 +74,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   }
   let d4 = HEAD_DIM / 4u;
   if (t < d4) {
-    let qb = head * HEAD_DIM + 4u * t;
+    let qb = rh * HEAD_DIM + 4u * t;
     qs[t] = vec4<f32>(q[qb], q[qb + 1u], q[qb + 2u], q[qb + 3u]);
   }
   workgroupBarrier();
@@ -82,7 +86,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   let jk = j0 + kk;
   var acc = vec4<f32>(0.0);
   if (jk <= p) {
-    let kb = (jk * KV_DIM + kv_off) / 4u;
+    let kb = ((row_kv(r) + jk) * KV_DIM + kv_off) / 4u;
     for (var c = lane; c < d4; c += LANES) { acc += qs[c] * kv_k4(kb + c); }
   }
   red[t] = acc.x + acc.y + acc.z + acc.w;
@@ -116,7 +120,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   var a = vec4<f32>(0.0);
   if (kg < groups) {
     for (var u = kg; u < n; u += groups) {
-      a += probs[u] * kv_v4(((j0 + u) * KV_DIM + kv_off) / 4u + c);
+      a += probs[u] * kv_v4(((row_kv(r) + j0 + u) * KV_DIM + kv_off) / 4u + c);
     }
   }
   vsum[t] = a;
@@ -160,9 +164,10 @@ fn combine_reduce(t: u32, use_max: bool) -> f32 {
 @compute @workgroup_size(CWG)
 fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let head = wid.x;
-  let p = step.pos;
+  let rh = wid.y * N_HEADS + head;
+  let p = row_pos(wid.y);
   let live = (p - first_key(p)) / SPLIT + 1u;
-  let base = head * SPLITS * PART;
+  let base = rh * SPLITS * PART;
   var mx = NEG_BIG;
   for (var s = t; s < live; s += CWG) { mx = max(mx, parts[base + s * PART + HEAD_DIM]); }
   cred[t] = mx;
@@ -189,6 +194,6 @@ fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   if (t < HEAD_DIM) {
     var sum = 0.0;
     for (var k = 0u; k < CG; k++) { sum += cred[k * HEAD_DIM + t]; }
-    out[head * HEAD_DIM + t] = sum * inv;
+    out[rh * HEAD_DIM + t] = sum * inv;
   }
 }

@@ -4,6 +4,7 @@ import gemvReferenceCode from './matmul_gemv.wgsl';
 import gemmCode from './matmul_gemm.wgsl';
 import gemmThreadCode from './matmul_gemm_thread.wgsl';
 import gemmWideCode from './matmul_gemm_wide.wgsl';
+import gemmRowsCode from './matmul_gemm_rows.wgsl';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import gemvRowsSplit from './gemv_rows_split.wgsl';
 import gemvRowsUnits from './gemv_rows_units.wgsl';
@@ -50,6 +51,15 @@ export interface MatmulOptions {
   wideRows?: 64 | 128;
   /** GEMM only: the output columns go to several buffers of these widths (stacked projections) */
   split?: number[];
+  /**
+   * Passes of 2..SKINNY_ROWS rows: 'gemm' (matmul_gemm_rows.wgsl: each weight chunk loaded and
+   * unpacked once for up to 16 rows), 'gemv' (the vectorized GEMV once per row, the rows of a
+   * weight slice in neighbouring workgroups), or 'auto' (default: 'gemm' on GPUs where the
+   * vectorized readers apply and a GEMM is built; software adapters run their thread GEMM).
+   */
+  fewRows?: 'auto' | 'gemm' | 'gemv';
+  /** few-rows GEMM only: groups of 32 invocations along K (KW) and along N (UG); KW * UG <= 8 */
+  rowsTuning?: { kw?: number; ug?: number };
   /** build one path only (a norm-fused GEMV, or a split GEMM, has no twin on the other path) */
   only?: 'gemv' | 'gemm';
 }
@@ -62,6 +72,8 @@ export interface MatmulBinding {
   gemmTiled?: GPUBindGroup;
   /** a split GEMM's few-rows GEMV */
   skinny?: GPUBindGroup;
+  /** the few-rows GEMM, one per rows-per-workgroup variant (ROWS_TILES) */
+  rowsGemm?: GPUBindGroup[];
 }
 
 // Bindings (gemvEntries): 0 W, 1 scales, 2 x, 3 y, 4 step, 5 bias, 6 RMSNorm weight.
@@ -93,6 +105,10 @@ const MAX_GRID = 65535;
  * whole 64-row tiles, 16 times the work at 4 rows.
  */
 export const SKINNY_ROWS = 32;
+/** Rows of x per workgroup of the few-rows GEMM: the smallest that holds a pass's rows (16 beyond). */
+const ROWS_TILES = [4, 8, 16] as const;
+const ROWS_KW = 4;
+const ROWS_UG = 2;
 const REFERENCE_GRID_X = 1024;
 
 /**
@@ -150,6 +166,8 @@ export class Matmul {
     private readonly wideRows: number = WIDE_TILE_ROWS,
     /** an automatic GEMM's smaller tiles: wide at 64 rows, and 64 x 64 (see WIDE128_MIN_GROUPS) */
     private readonly gemmSmaller: { wide64: GPUComputePipeline; tiled: GPUComputePipeline } | null = null,
+    /** the few-rows GEMM per ROWS_TILES entry, and its units per workgroup */
+    private readonly rowsGemm: { pipelines: GPUComputePipeline[]; units: number } | null = null,
   ) {
     // rowStride counts floats (f32) or u32 words (packed formats): 4 bytes either way.
     this.weightBytes = w.n * (w.rowStride + scaleGroups(w)) * 4;
@@ -248,8 +266,26 @@ export class Matmul {
         skinnyTuning = t;
       }
     }
-    const [gv, gm, sk, gs] = await Promise.all([gemv, gemm, skinny, gemmSmaller]);
-    return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant, sk ?? (skinnyTuning ? gv : null), skinnyTuning, wideRows, gs ? { wide64: gs[0], tiled: gs[1] } : null);
+    // The few-rows GEMM: on GPUs by default, wherever a GEMM is built and the 16-byte readers apply.
+    let rowsGemm: Promise<GPUComputePipeline[]> | null = null;
+    const fewRows = opts.fewRows ?? 'auto';
+    const rowsUnits = (opts.rowsTuning?.ug ?? ROWS_UG) * 4;
+    if (fewRows === 'gemm' && (opts.only === 'gemv' || !vecGemvApplies(w))) throw new Error(`Matmul: the few-rows GEMM cannot read ${w.format} K = ${w.k}${opts.only === 'gemv' ? ' (GEMV-only matmul)' : ''}`);
+    if (fewRows === 'gemm' || (fewRows === 'auto' && opts.only !== 'gemv' && vecGemvApplies(w) && !gemvDevice(cache).software && opts.gemv !== 'reference')) {
+      const kw = opts.rowsTuning?.kw ?? ROWS_KW;
+      const ug = opts.rowsTuning?.ug ?? ROWS_UG;
+      if (![1, 2, 4, 8].includes(kw) || ![1, 2, 4, 8].includes(ug) || kw * ug > 8) throw new Error(`Matmul: few-rows GEMM groups kw=${kw} ug=${ug} must be powers of two with kw * ug <= 8`);
+      const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
+      const split = opts.split ? ` split=${opts.split.join('+')}` : '';
+      const unpack = gemvTuning(w, Math.ceil(w.n / 4), { subgroupSize: 0, software: false }).unpack;
+      rowsGemm = Promise.all(ROWS_TILES.map((mr) => {
+        const code = STEP_WGSL + `const MR: u32 = ${mr}u;\n` + gemvWeightAccess(w, false) + gemvReader(w.format, unpack) + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + gemmRowsCode;
+        return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kw} ug=${ug}`, code, { ...constants, ...accumulate, KW: kw, UG: ug });
+      }));
+    }
+    const [gv, gm, sk, gs, rg] = await Promise.all([gemv, gemm, skinny, gemmSmaller, rowsGemm]);
+    return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant, sk ?? (skinnyTuning ? gv : null), skinnyTuning, wideRows, gs ? { wide64: gs[0], tiled: gs[1] } : null,
+      rg ? { pipelines: rg, units: rowsUnits } : null);
   }
 
   /**
@@ -273,7 +309,13 @@ export class Matmul {
       gemmWide64: this.gemmSmaller ? group(this.gemmSmaller.wide64, 'gemm wide64') : undefined,
       gemmTiled: this.gemmSmaller ? group(this.gemmSmaller.tiled, 'gemm tiled') : undefined,
       skinny: this.skinny && this.skinny !== this.gemv ? group(this.skinny, 'gemv rows') : undefined,
+      rowsGemm: this.rowsGemm?.pipelines.map((p, i) => group(p, `gemm rows${ROWS_TILES[i]}`)!),
     };
+  }
+
+  /** The few-rows GEMM when built (else passes of a few rows run the GEMV per row, or a GEMM). */
+  get fewRowsVariant(): 'gemm' | null {
+    return this.rowsGemm ? 'gemm' : null;
   }
 
   /** Workgroups of a GEMM over `rows` rows with tiles of `tm` x `tn`. */
@@ -298,6 +340,13 @@ export class Matmul {
       pass.setPipeline(this.gemv);
       pass.setBindGroup(0, b.gemv!);
       pass.dispatchWorkgroups(this.gemvGrid[0], this.gemvGrid[1]);
+    } else if (rows <= SKINNY_ROWS && this.rowsGemm) {
+      // The few-rows GEMM with the smallest tile of rows that holds them (16-row tiles beyond).
+      const i = ROWS_TILES.findIndex((mr) => rows <= mr);
+      const tile = i < 0 ? ROWS_TILES.length - 1 : i;
+      pass.setPipeline(this.rowsGemm.pipelines[tile]!);
+      pass.setBindGroup(0, b.rowsGemm![tile]!);
+      pass.dispatchWorkgroups(Math.ceil(Math.ceil(this.w.n / 4) / this.rowsGemm.units), Math.ceil(rows / ROWS_TILES[tile]!));
     } else if (rows <= SKINNY_ROWS && this.skinny && this.skinnyUnits) {
       // One GEMV workgroup per (weight slice, row), the rows of a slice side by side.
       const t = this.skinnyUnits;

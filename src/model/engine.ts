@@ -609,7 +609,7 @@ export class Engine {
             device.queue.writeBuffer(f.ids, 0, new Uint32Array(s.promptIds.slice(pos, pos + rows)));
             f.step.writeRows(Array.from({ length: rows }, (_, i) => ({ kvBase: slot * C, pos: pos + i })), 1);
             const enc = device.createCommandEncoder({ label: `prefill-batch seq ${r.seq} ${pos}+${rows}` });
-            f.encodeBatch(device, enc, rows, 1, last ? [{ slot, row: 0, tableRow: rows - 1 }] : []);
+            f.encodeBatch(device, enc, rows, 1, last ? [{ slot, row: 0, tableRow: rows - 1 }] : [], pos + rows - 1);
             if (last) token = (await read(enc, 1))[0]!;
             else device.queue.submit([enc.finish()]);
           }
@@ -623,9 +623,10 @@ export class Engine {
         const rows = running.length;
         const stepStart = performance.now();
         device.queue.writeBuffer(f.ids, 0, new Uint32Array(running.map((r) => r.out[r.out.length - 1]!)));
-        f.step.writeRows(running.map((r) => ({ kvBase: r.slot * C, pos: r.prompt + r.out.length - 1 })), rows);
+        const table = running.map((r) => ({ kvBase: r.slot * C, pos: r.prompt + r.out.length - 1 }));
+        f.step.writeRows(table, rows);
         const enc = device.createCommandEncoder({ label: `decode-batch rows=${rows}` });
-        f.encodeBatch(device, enc, rows, rows, running.map((r, i) => ({ slot: r.slot, row: i, tableRow: i })));
+        f.encodeBatch(device, enc, rows, rows, running.map((r, i) => ({ slot: r.slot, row: i, tableRow: i })), Math.max(...table.map((t) => t.pos)));
         const ids = await read(enc, rows);
         opts.onStep?.({ rows, ms: performance.now() - stepStart });
         for (const [i, r] of [...running].entries()) {

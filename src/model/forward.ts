@@ -99,7 +99,7 @@ export class Forward {
       const separateNorm = (opts.decodeNorm ?? (cache.software ? 'separate' : 'fused')) === 'separate';
       const keep = (b: GPUBuffer) => void buffers.push(b);
       const [program, sampler, batchKernel] = await Promise.all([
-        BLOCKS[c.arch]({ device, cache, c, w, maxCtx: C, step: step.buffer, a, kCache, vCache, kv: shape.kvCache, separateNorm, keep, batched: B > 1 }),
+        BLOCKS[c.arch]({ device, cache, c, w, maxCtx: C, step: step.buffer, a, kCache, vCache, kv: shape.kvCache, separateNorm, keep, batched: B > 1, maxBatch: B }),
         Sampler.create(cache, { vocab: c.vocabSize, maxCtx: C }),
         B > 1 ? Sampler.create(cache, { vocab: c.vocabSize, maxCtx: C, batched: true }) : null,
       ]);
@@ -172,15 +172,16 @@ export class Forward {
    * Records a batched pass over `rows` rows placed by the step's row table (the caller wrote it with
    * writeRows, and the ids): logits for the last `logitRows` rows, then for each of `sample` the
    * next token of that slot's sequence from logits row `row` (step-table row `tableRow`), into
-   * ids[row] and the slot's history.
+   * ids[row] and the slot's history. `maxPos`: the largest position in the row table (attention
+   * dispatches the key splits it can see).
    */
-  encodeBatch(device: GPUDevice, enc: GPUCommandEncoder, rows: number, logitRows: number, sample: ReadonlyArray<{ slot: number; row: number; tableRow: number }>): void {
+  encodeBatch(device: GPUDevice, enc: GPUCommandEncoder, rows: number, logitRows: number, sample: ReadonlyArray<{ slot: number; row: number; tableRow: number }>, maxPos: number): void {
     const { program } = this;
     const b = this.batchSampler;
     if (!b) throw new Error('this forward pass was built for one sequence (maxBatch 1)');
     const pass = this.beginPass(enc, `batch rows=${rows}`);
     run(pass, program.embedBatch ?? program.embed, rows, 0);
-    for (const layer of program.layers) run(pass, layer.batch!, rows, 0);
+    for (const layer of program.layers) run(pass, layer.batch!, rows, maxPos);
     pass.end();
     const rowBytes = this.config.hiddenSize * 4;
     enc.copyBufferToBuffer(this.x, (rows - logitRows) * rowBytes, this.lastX, 0, logitRows * rowBytes);

@@ -127,6 +127,48 @@ describe('attention kernel', () => {
     });
   }
 
+  // A batched pass (the step's row table): each row is one sequence's query at its own position,
+  // over its own cache region (rows of other regions hold other sequences' keys, which must not be
+  // read). Passes of up to decodeRows rows run the split decode path on GPUs, longer ones the rows
+  // kernel; software adapters run the rows kernel. Positions from 0 to several splits, a window.
+  for (const [kind, kv, window] of [['split', 'f32', 0], ['split', 'f16', 0], ['split', 'f32', 90], ['thread', 'f16', 0]] as const) {
+    it(`batched rows at their own positions and cache regions (${kind}, ${kv} cache${window ? `, window=${window}` : ''})`, async () => {
+      const [nHeads, nKv, hd, C] = [8, 2, 32, 400];
+      const positions = [0, 130, 5, 399, 64, 63, 250];
+      const regions = [3, 0, 6, 1, 4, 5, 2]; // row i's sequence lives at cache rows regions[i] * C ..
+      const kvDim = nKv * hd;
+      const rows = positions.length;
+      const q = randn(rows * nHeads * hd, 7, 1);
+      const kc = randn(7 * C * kvDim, 8, 2);
+      const vc = randn(7 * C * kvDim, 9, 1);
+      const [kr, vr] = kv === 'f16' ? [roundF16(kc), roundF16(vc)] : [kc, vc];
+      const want = new Float32Array(rows * nHeads * hd);
+      positions.forEach((pos, i) => {
+        const region = (x: Float32Array) => x.subarray(regions[i]! * C * kvDim, (regions[i]! + 1) * C * kvDim);
+        const c: Case = { rows: 1, pos, nHeads, nKv, hd, window };
+        want.set(attentionRef(q.subarray(i * nHeads * hd, (i + 1) * nHeads * hd), region(kr), region(vr), c), i * nHeads * hd);
+      });
+      for (const decodeRows of [rows, 2]) {
+        const op = await Attention.create(cache, { nHeads, nKvHeads: nKv, headDim: hd, maxCtx: 7 * C, window, kv, decodeRows }, kind, true);
+        const out = createStorage(device, 'out', want.length * 4);
+        const step = stepBuffer(device, rows, 0);
+        step.writeRows(positions.map((pos, i) => ({ kvBase: regions[i]! * C, pos })), rows);
+        const bg = op.bind(device, 't', {
+          q: uploadStorage(device, 'q', q),
+          kCache: uploadStorage(device, 'kCache', kv === 'f16' ? packF16(kc) : kc),
+          vCache: uploadStorage(device, 'vCache', kv === 'f16' ? packF16(vc) : vc),
+          out,
+          step: step.buffer,
+        });
+        await run(device, (p) => op.encode(p, bg, rows, Math.max(...positions)));
+        expectClose(await readF32(device, out, want.length), want, 2e-5, 2e-4, `decodeRows ${decodeRows}`);
+      }
+    });
+  }
+  it('decode rows: more than one only for batched kernels', async () => {
+    await expect(Attention.create(cache, { nHeads: 2, nKvHeads: 1, headDim: 8, maxCtx: 4, window: 0, decodeRows: 2 })).rejects.toThrow(/decode rows/);
+  });
+
   it('an f16 cache: heads in whole vec4s, half the bytes', async () => {
     await expect(Attention.create(cache, { nHeads: 2, nKvHeads: 1, headDim: 6, maxCtx: 4, window: 0, kv: 'f16' })).rejects.toThrow(/multiple of 4/);
     const op = await Attention.create(cache, { nHeads: 2, nKvHeads: 1, headDim: 8, maxCtx: 4, window: 0, kv: 'f16' });

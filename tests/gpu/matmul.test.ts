@@ -65,6 +65,7 @@ describe('matmul kernel', () => {
     fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
     stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
     gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>; gemm?: 'wide' | 'tiled' | 'thread'; wideRows?: 64 | 128; accumulate?: Float32Array;
+    fewRows?: 'gemm' | 'gemv'; rowsTuning?: { kw?: number; ug?: number };
     /** split the weight over buffers of this many rows */
     partRows?: number;
   }): Promise<Float32Array> {
@@ -72,7 +73,7 @@ describe('matmul kernel', () => {
     const packed = packWeight(o.w, n, k, fmt.format, fmt.group);
     const gw = uploadWeight(device, 'w', packed, o.partRows ? o.partRows * packed.rowStride * 4 : undefined);
     if (o.partRows) expect(gw.more.length).toBe(Math.ceil(n / o.partRows) - 1);
-    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning, gemm: o.gemm, wideRows: o.wideRows, accumulate: !!o.accumulate });
+    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning, gemm: o.gemm, wideRows: o.wideRows, accumulate: !!o.accumulate, fewRows: o.fewRows, rowsTuning: o.rowsTuning });
     if (o.gemv) expect(mm.gemvVariant).toBe(o.gemv);
     if (o.gemm) expect(mm.gemmVariant).toBe(o.gemm);
     const yRows = o.yRows ?? rows + 1;
@@ -212,6 +213,47 @@ describe('matmul kernel', () => {
       const last = await gpuMatmul({ fmt, n, k, w, x: x.slice(0, 2 * k), rows: 2, bias, gemv: 'vec', tuning, stepRows: rows + 4, logitRows: 2, rowsFrom: 'logit_rows', yRows: rows + 4 });
       expectClose(last, want.slice(0, 2 * n), atolFor(k), 1e-4, 'logit rows');
     });
+  });
+
+  // The few-rows GEMM (matmul_gemm_rows.wgsl, the GPU default for 2..SKINNY_ROWS rows): a weight
+  // chunk loaded once for 4, 8 or 16 rows of x. Rows that fill no tile (1, 5, 17: two 16-row tiles),
+  // outputs not a multiple of a unit or of a workgroup's units, K not a multiple of the lanes'
+  // stride (so lanes end on different chunks, and some get none), every format, several
+  // workgroup shapes; with bias, the residual add and through logit_rows, and no row past the
+  // active ones written.
+  const ROWS_GEMM_CASES: Array<[Fmt, number, number, number, { kw?: number; ug?: number }]> = [
+    [{ format: 'f32' }, 129, 100, 3, {}],
+    [{ format: 'f16' }, 300, 248, 17, { kw: 1, ug: 1 }],
+    [{ format: 'int8', group: 128 }, 1030, 400, 5, {}],
+    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 8, ug: 1 }],
+    [{ format: 'int8', group: 64 }, 37, 64, 1, { kw: 2, ug: 4 }],
+    [{ format: 'q4', group: 32 }, 100, 96, SKINNY_ROWS, {}],
+  ];
+  ROWS_GEMM_CASES.forEach(([fmt, n, k, rows, rowsTuning], i) => {
+    it(`few-rows GEMM over ${rows} rows ${fmtName(fmt)} n=${n} k=${k} ${JSON.stringify(rowsTuning)}`, async () => {
+      const w = makeWeight(n, k, 190 + i);
+      const x = randn(rows * k, 200 + i);
+      const bias = i % 2 ? randn(n, 210 + i) : undefined;
+      const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
+      const want = matmulRef(x, wq, bias, rows, n, k);
+      const o = { fmt, n, k, w, x, rows, bias, gemv: 'vec' as const, fewRows: 'gemm' as const, rowsTuning };
+      expectClose(await gpuMatmul(o), want, atolFor(k), 1e-4, 'y');
+      const y0 = randn(rows * n, 220 + i);
+      expectClose(await gpuMatmul({ ...o, accumulate: y0 }), want.map((v, j) => v + y0[j]!), atolFor(k), 1e-4, 'y += ');
+      const last = await gpuMatmul({ ...o, x: x.slice(0, Math.min(2, rows) * k), rows: Math.min(2, rows), stepRows: rows + 4, logitRows: Math.min(2, rows), rowsFrom: 'logit_rows', yRows: rows + 4 });
+      expectClose(last, want.slice(0, Math.min(2, rows) * n), atolFor(k), 1e-4, 'logit rows');
+    });
+  });
+
+  it('few-rows GEMM: the default on GPUs, never on software adapters; refused where it cannot read the weight', async () => {
+    const gw = uploadWeight(device, 'w', packWeight(makeWeight(8, 24, 1), 8, 24, 'int8', 8));
+    // int8 K = 24 is not whole 16-byte loads
+    await expect(Matmul.create(cache, gw, { fewRows: 'gemm' })).rejects.toThrow(/few-rows GEMM cannot read/);
+    const ok = uploadWeight(device, 'w', packWeight(makeWeight(8, 32, 1), 8, 32, 'int8', 16));
+    await expect(Matmul.create(cache, ok, { fewRows: 'gemm', only: 'gemv' })).rejects.toThrow(/GEMV-only/);
+    await expect(Matmul.create(cache, ok, { fewRows: 'gemm', rowsTuning: { kw: 4, ug: 4 } })).rejects.toThrow(/kw \* ug <= 8/);
+    const dflt = await Matmul.create(cache, ok, {});
+    expect(dflt.fewRowsVariant).toBe(gemvDevice(cache).software ? null : 'gemm');
   });
 
   // Three GEMMs: the wide one (TM x 128 tiles, the next K-step prefetched; for GPUs), the tiled

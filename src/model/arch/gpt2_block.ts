@@ -32,7 +32,7 @@ interface Gpt2Layer {
   bDown: GPUBuffer;
 }
 
-export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, kv, keep, batched }) => {
+export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, kv, keep, batched, maxBatch }) => {
   const D = c.hiddenSize;
   const layersW = w.layers as unknown as Gpt2Layer[];
   const l0 = layersW[0]!;
@@ -47,7 +47,7 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
     const [posAdd, kvAppend, attention] = await Promise.all([
       PositionAdd.create(cache, { dim: D, positions: c.maxPositionEmbeddings, batched: rowTable }),
       KvAppend.create(cache, { kvDim: D, maxCtx: C, batched: rowTable, kv }),
-      Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: 0, kv }, undefined, rowTable),
+      Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: 0, kv, decodeRows: rowTable ? maxBatch : 1 }, undefined, rowTable),
     ]);
     return { posAdd, kvAppend, attention };
   };

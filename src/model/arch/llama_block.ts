@@ -30,7 +30,7 @@ interface LlamaLayer {
   bDown?: GPUBuffer;
 }
 
-export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, kv, separateNorm, keep, batched }) => {
+export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCtx: C, step: s, a, kCache, vCache, kv, separateNorm, keep, batched, maxBatch }) => {
   const D = c.hiddenSize;
   const Q = c.numHeads * c.headDim;
   const KV = c.numKvHeads * c.headDim;
@@ -63,7 +63,7 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
       Rope.create(cache, { nHeads: c.numHeads, headDim: c.headDim, batched: rowTable }),
       Rope.create(cache, { nHeads: c.numKvHeads, headDim: c.headDim, batched: rowTable }),
       KvAppend.create(cache, { kvDim: KV, maxCtx: C, batched: rowTable, kv }),
-      ...windows.map((window) => Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window, kv }, undefined, rowTable)),
+      ...windows.map((window) => Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window, kv, decodeRows: rowTable ? maxBatch : 1 }, undefined, rowTable)),
     ]);
     return { ropeQ, ropeK, kvAppend, attention: c.layerWindows.map((win) => attn[windows.indexOf(win)]!) };
   };

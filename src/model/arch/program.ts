@@ -33,6 +33,8 @@ export interface BlockContext {
    * sequence at the start of its own cache region), placed by the step's row table
    */
   batched: boolean;
+  /** sequences a batched decode step holds (its attention runs the split decode path up to this many rows) */
+  maxBatch: number;
   /** hands a buffer the block made (tables, kernels' scratch) to the forward pass, which destroys it (also when the build fails) */
   keep: (b: GPUBuffer) => void;
 }
