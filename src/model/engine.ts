@@ -540,7 +540,11 @@ export class Engine {
    * sequences' last tokens, so each weight is read once for all of them. A sequence that finishes
    * (stop id, budget, end of context) leaves at once and the next one takes its slot. Tokens come
    * in step order; each sequence's ids are what it gives alone (greedy), and seeded sampling is per
-   * sequence. One step is in flight at a time.
+   * sequence. While the running set stays the same, the next step is submitted before this one's
+   * tokens are read (its input ids are the ones this step's sampler writes on the GPU), so the GPU
+   * does not wait for the CPU between steps; a sequence that stops at a step (stop id) then has
+   * one more row computed and discarded. No step goes ahead that could pass a sequence's budget or
+   * context, or while a sequence waits for a slot.
    */
   async *generateBatch(sequences: readonly BatchSequence[], opts: BatchOptions = {}): AsyncGenerator<BatchToken> {
     if (this.lostInfo) throw this.lostError();
@@ -555,7 +559,9 @@ export class Engine {
     const { device } = this.gpu;
     const C = f.shape.maxCtx;
     const chunk = Math.min(f.shape.maxRows, MAX_TABLE_ROWS);
-    const readback = device.createBuffer({ label: 'batch readback', size: slots * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // Two readbacks: a step's ids are read while the next step is in flight.
+    const readbacks = [0, 1].map((i) => device.createBuffer({ label: `batch readback ${i}`, size: slots * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    const readback = readbacks[0]!;
     const aborted = () => opts.signal?.aborted === true;
     const t0 = performance.now();
     interface Running {
@@ -570,6 +576,45 @@ export class Engine {
     const free = Array.from({ length: slots }, (_, i) => i);
     const running: Running[] = [];
     let next = 0;
+    /** a submitted decode step: its rows' sequences (in row order) and its ids on the way back */
+    interface Step {
+      rows: Running[];
+      ids: Promise<Uint32Array>;
+      submitMs: number;
+    }
+    let inFlight: Step | null = null;
+    let stepNo = 0;
+    let lastDoneMs = 0;
+    /**
+     * Submits a decode step over `rows` (the running sequences, in order). `ahead`: the step after
+     * one still in flight, whose input ids that step's sampler writes (rows in the same order), at
+     * positions one further on; otherwise the ids come from each sequence's last token.
+     */
+    const submitStep = (rows: Running[], ahead: boolean): Step => {
+      const n = rows.length;
+      if (!ahead) device.queue.writeBuffer(f.ids, 0, new Uint32Array(rows.map((r) => r.out[r.out.length - 1]!)));
+      const table = rows.map((r) => ({ kvBase: r.slot * C, pos: r.prompt + r.out.length - 1 + (ahead ? 1 : 0) }));
+      f.step.writeRows(table, n);
+      const enc = device.createCommandEncoder({ label: `decode-batch rows=${n}` });
+      f.encodeBatch(device, enc, n, n, rows.map((r, i) => ({ slot: r.slot, row: i, tableRow: i })), Math.max(...table.map((t) => t.pos)));
+      const rb = readbacks[stepNo++ % 2]!;
+      enc.copyBufferToBuffer(f.ids, 0, rb, 0, n * 4);
+      device.queue.submit([enc.finish()]);
+      const ids = rb.mapAsync(GPUMapMode.READ, 0, n * 4).then(() => {
+        const out = new Uint32Array(rb.getMappedRange(0, n * 4).slice(0));
+        rb.unmap();
+        return out;
+      });
+      return { rows: [...rows], ids, submitMs: performance.now() };
+    };
+    /**
+     * The next step may go ahead of `cur` when cur's rows are the running sequences, none of which
+     * can end at cur by budget or context (so no position passes its cache region), and no
+     * sequence waits for a slot.
+     */
+    const canGoAhead = (cur: Step) =>
+      !aborted() && (free.length === 0 || next >= sequences.length) &&
+      cur.rows.length === running.length && cur.rows.every((r, i) => running[i] === r && r.out.length + 1 < r.max && r.prompt + r.out.length + 1 < C);
     const read = async (enc: GPUCommandEncoder, n: number): Promise<Uint32Array> => {
       enc.copyBufferToBuffer(f.ids, 0, readback, 0, n * 4);
       device.queue.submit([enc.finish()]);
@@ -592,7 +637,8 @@ export class Engine {
     try {
       while (!aborted() && (next < sequences.length || running.length > 0)) {
         // Join: a free slot takes the next sequence; its prompt is prefilled into the slot's region.
-        while (free.length > 0 && next < sequences.length && !aborted()) {
+        // (Not while a step is in flight: a prompt's pass reuses the ids and the readback.)
+        while (!inFlight && free.length > 0 && next < sequences.length && !aborted()) {
           const s = sequences[next]!;
           const slot = free.shift()!;
           const r: Running = { seq: next++, slot, startMs: performance.now() - t0, prompt: s.promptIds.length, out: [], max: Math.min(s.maxNewTokens, C - s.promptIds.length), stop: new Set(s.stopIds ?? this.eosIds) };
@@ -618,26 +664,32 @@ export class Engine {
           yield t;
           if (t.last) leave(r);
         }
+        if (running.length === 0 && inFlight) {
+          // Every row of the step in flight ended at the step before it: nothing of it is kept.
+          await inFlight.ids;
+          inFlight = null;
+        }
         if (running.length === 0 || aborted()) continue;
-        // One decode step over every running sequence: row i feeds its last token at its position.
-        const rows = running.length;
-        const stepStart = performance.now();
-        device.queue.writeBuffer(f.ids, 0, new Uint32Array(running.map((r) => r.out[r.out.length - 1]!)));
-        const table = running.map((r) => ({ kvBase: r.slot * C, pos: r.prompt + r.out.length - 1 }));
-        f.step.writeRows(table, rows);
-        const enc = device.createCommandEncoder({ label: `decode-batch rows=${rows}` });
-        f.encodeBatch(device, enc, rows, rows, running.map((r, i) => ({ slot: r.slot, row: i, tableRow: i })), Math.max(...table.map((t) => t.pos)));
-        const ids = await read(enc, rows);
-        opts.onStep?.({ rows, ms: performance.now() - stepStart });
-        for (const [i, r] of [...running].entries()) {
+        // One decode step over every running sequence: row i feeds its last token at its
+        // position, or the one already in flight; and the next one behind it where it may go ahead.
+        const cur: Step = inFlight ?? submitStep(running, false);
+        inFlight = canGoAhead(cur) ? submitStep(running, true) : null;
+        const ids = await cur.ids;
+        const now = performance.now();
+        // A step's time: from when the GPU could start it (its submit, or the previous step's end).
+        opts.onStep?.({ rows: cur.rows.length, ms: now - Math.max(cur.submitMs, lastDoneMs) });
+        lastDoneMs = now;
+        for (const [i, r] of cur.rows.entries()) {
+          if (!running.includes(r)) continue; // it ended at the step before (this row is discarded)
           const t = take(r, ids[i]!);
           yield t;
           if (t.last) leave(r);
         }
       }
     } finally {
+      if (inFlight) await inFlight.ids.catch(() => undefined);
       if (!this.lostInfo) await Promise.race([device.queue.onSubmittedWorkDone(), device.lost]);
-      readback.destroy();
+      for (const b of readbacks) b.destroy();
       this.busy = false;
     }
   }

@@ -57,7 +57,7 @@ describe('batched decode', () => {
     }
   });
 
-  it("stories260K f32 with the GPU kernels (forced on this adapter): the batched step's few-rows GEMVs give the ids each sequence gives alone", async () => {
+  it("stories260K f32 with the GPU kernels (forced on this adapter): the batched step's few-rows GEMM and split attention give the ids each sequence gives alone", async () => {
     const cases = reference('stories260K').ref.greedy as GreedyCase[];
     const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 3, kernels: 'gpu' });
     try {
