@@ -13,8 +13,8 @@
 // A workgroup owns UT = 4 * UG units (16 * UG output columns) and splits K over KS = 8 * KW lanes:
 // in each group of 32 invocations, 4 units x 8 lanes, so the 8 lanes of a unit read neighbouring
 // chunks of its rows (128 bytes per row, coalesced) and a load of x serves 4 units (at most 8
-// distinct addresses per 32 invocations). The lanes' partial sums meet in workgroup memory, 4 rows
-// of x at a time.
+// distinct addresses per 32 invocations). The lanes' partial sums meet in workgroup memory, 2 rows
+// of x at a time (9 KiB at 256 invocations).
 @group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4]
 @group(0) @binding(4) var<uniform> step: Step;
 
@@ -30,8 +30,9 @@ const KL: u32 = 8u;  // lanes of a unit within a group of 32
 const UW: u32 = 4u;  // units within a group of 32
 override KS: u32 = KL * KW;  // lanes along K
 override UT: u32 = UW * UG;  // units per workgroup
-override RED: u32 = 4u * WG;   // 4 rows of partial sums per round
-override RED2: u32 = 4u * UT * KW; // 4 rows of sums over each group's 8 lanes
+const RR: u32 = 2u; // rows of x per round of the reduction
+override RED: u32 = RR * WG;       // RR rows of partial sums per round
+override RED2: u32 = RR * UT * KW; // RR rows of sums over each group's 8 lanes
 
 alias XChunk = array<vec4<f32>, XV>;
 
@@ -97,10 +98,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
-  // The KS lanes' sums, 4 rows of x per round: each group's 8 lanes first (one invocation per
+  // The KS lanes' sums, RR rows of x per round: each group's 8 lanes first (one invocation per
   // unit, group and row), then the KW groups (one invocation per unit and row).
-  for (var g = 0u; g < MR / 4u; g++) {
-    for (var q = 0u; q < 4u; q++) { red[q * WG + t] = acc[4u * g + q]; }
+  for (var g = 0u; g < MR / RR; g++) {
+    for (var q = 0u; q < RR; q++) { red[q * WG + t] = acc[RR * g + q]; }
     workgroupBarrier();
     if (t < RED2) {
       // t = (q, group 32-block b, unit ui within it); the block's 8 lanes of that unit.
@@ -114,7 +115,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       red2[t] = s;
     }
     workgroupBarrier();
-    if (t < 4u * UT) {
+    if (t < RR * UT) {
       let q = t / UT;
       let ut = t % UT; // = ug' * UW + ui'
       let ugx = ut / UW;
@@ -122,7 +123,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var s = vec4<f32>(0.0);
       // Block b = ugx * KW + kw' holds (ugx, kw') : t = lo + KL * ui + 32 * kw + 32 * KW * ug.
       for (var k2 = 0u; k2 < KW; k2++) { s += red2[q * UT * KW + (ugx * KW + k2) * UW + uix]; }
-      let m = m0 + 4u * g + q;
+      let m = m0 + RR * g + q;
       let uo = wid.x * UT + ut;
       if (m < rows && uo < UNITS) { store_unit(m, uo, s); }
     }
