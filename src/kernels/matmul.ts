@@ -59,7 +59,7 @@ export interface MatmulOptions {
    */
   fewRows?: 'auto' | 'gemm' | 'gemv';
   /** few-rows GEMM only: groups of 32 invocations along K (KW) and along N (UG); KW * UG <= 8 */
-  rowsTuning?: { kw?: number; ug?: number };
+  rowsTuning?: { kw?: number; ug?: number; inner?: 'part' | 'chunk' };
   /** build one path only (a norm-fused GEMV, or a split GEMM, has no twin on the other path) */
   only?: 'gemv' | 'gemm';
 }
@@ -280,7 +280,8 @@ export class Matmul {
       const unpack = gemvTuning(w, Math.ceil(w.n / 4), { subgroupSize: 0, software: false }).unpack;
       rowsGemm = Promise.all(ROWS_TILES.map((mr) => {
         const code = STEP_WGSL + `const MR: u32 = ${mr}u;\n` + gemvWeightAccess(w, false) + gemvReader(w.format, unpack) + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + gemmRowsCode;
-        return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kw} ug=${ug}`, code, { ...constants, ...accumulate, KW: kw, UG: ug });
+        const part = (opts.rowsTuning?.inner ?? 'part') === 'part';
+        return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kw} ug=${ug}${part ? '' : ' chunk'}`, code, { ...constants, ...accumulate, KW: kw, UG: ug, PARTWISE: part });
       }));
     }
     const [gv, gm, sk, gs, rg] = await Promise.all([gemv, gemm, skinny, gemmSmaller, rowsGemm]);

@@ -1,17 +1,20 @@
 import code from './rmsnorm.wgsl';
+import vec4Code from './rmsnorm_vec4.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
 
 /** RMSNorm of `rows` rows of width `dim`. */
 export class RmsNorm {
   private constructor(
     private readonly pipeline: GPUComputePipeline,
-    /** 'workgroup': 128 invocations per row (GPUs); 'thread': one (software adapters) */
+    /** 'workgroup': 256 invocations per row reading vec4s (128 reading f32s where the width is not a multiple of 4; GPUs); 'thread': one (software adapters) */
     readonly variant: 'workgroup' | 'thread',
   ) {}
 
   static async create(cache: PipelineCache, dim: number, eps: number, variant?: 'workgroup' | 'thread'): Promise<RmsNorm> {
     const v = variant ?? (cache.software ? 'thread' : 'workgroup');
-    const p = v === 'thread' ? cache.get('rmsnorm', code, { DIM: dim, EPS: eps }, 'main_thread') : cache.get('rmsnorm', code, { DIM: dim, EPS: eps, WG: 128 });
+    const p = v === 'thread' ? cache.get('rmsnorm', code, { DIM: dim, EPS: eps }, 'main_thread')
+      : dim % 4 === 0 ? cache.get('rmsnorm_vec4', vec4Code, { DIM: dim, EPS: eps, WG: 256 })
+      : cache.get('rmsnorm', code, { DIM: dim, EPS: eps, WG: 128 });
     return new RmsNorm(await p, v);
   }
 

@@ -20,9 +20,10 @@ describe('rmsnorm kernel', () => {
   let cache: PipelineCache;
   beforeAll(async () => ({ device, cache } = await gpu()));
 
-  // Both variants on every case: a workgroup per row with a tree reduction (GPUs), and one
-  // invocation per row without barriers (software adapters).
-  for (const [rows, dim, eps] of [[1, 64, 1e-5], [7, 100, 1e-6], [3, 513, 1e-5], [5, 1, 1e-5]] as const) for (const variant of ['workgroup', 'thread'] as const) {
+  // Both variants on every case: a workgroup per row with a tree reduction (GPUs; vec4 loads where
+  // the width is a multiple of 4, several per invocation at 2056), and one invocation per row
+  // without barriers (software adapters).
+  for (const [rows, dim, eps] of [[1, 64, 1e-5], [7, 100, 1e-6], [3, 513, 1e-5], [5, 1, 1e-5], [2, 2056, 1e-5]] as const) for (const variant of ['workgroup', 'thread'] as const) {
     it(`rows=${rows} dim=${dim} (${variant})`, async () => {
       const x = randn(rows * dim, rows * 31 + dim, 2);
       const w = randn(dim, dim);
