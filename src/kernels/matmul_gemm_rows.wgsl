@@ -85,6 +85,20 @@ fn rows_part_chunk(acc: ptr<function, array<vec4<f32>, MR>>, c0: WChunk, c1: WCh
   }
 }
 
+// The same with the reader's chunk_dot once per row of x (PARTWISE = false: the first form, whose
+// unpacking the compiler may or may not hoist out of the row loop).
+fn rows_dot_chunk(acc: ptr<function, array<vec4<f32>, MR>>, c0: WChunk, c1: WChunk, c2: WChunk, c3: WChunk,
+                  r: vec4<u32>, j: u32, m0: u32, last: u32) {
+  var ss = 0.0; // unused: the plain input transform keeps no sum of squares
+  for (var i = 0u; i < MR; i++) {
+    row_index = min(m0 + i, last);
+    let xs = load_x(j, &ss);
+    let xsum = chunk_sum(xs);
+    (*acc)[i] += vec4<f32>(chunk_dot(c0, r.x, j, xs, xsum), chunk_dot(c1, r.y, j, xs, xsum),
+                           chunk_dot(c2, r.z, j, xs, xsum), chunk_dot(c3, r.w, j, xs, xsum));
+  }
+}
+
 // Dispatch: (ceil(UNITS / UT), ceil(rows / MR)).
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
@@ -102,7 +116,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let last = max(rows, 1u) - 1u;
 
   var acc: array<vec4<f32>, MR>;
-  var ss = 0.0; // unused: the plain input transform keeps no sum of squares
   let chunks = K / CHUNK;
   for (var j = lane; j < chunks; j += 2u * KS) {
     // Two chunks of each row in flight before any arithmetic; the second past the end re-reads
@@ -114,22 +127,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       rows_part_chunk(&acc, a0, a1, a2, a3, r, j, m0, last);
       if (j + KS < chunks) { rows_part_chunk(&acc, b0, b1, b2, b3, r, j1, m0, last); }
     } else {
-      for (var i = 0u; i < MR; i++) {
-        row_index = min(m0 + i, last);
-        let xs = load_x(j, &ss);
-        let xsum = chunk_sum(xs);
-        acc[i] += vec4<f32>(chunk_dot(a0, r.x, j, xs, xsum), chunk_dot(a1, r.y, j, xs, xsum),
-                            chunk_dot(a2, r.z, j, xs, xsum), chunk_dot(a3, r.w, j, xs, xsum));
-      }
-      if (j + KS < chunks) {
-        for (var i = 0u; i < MR; i++) {
-          row_index = min(m0 + i, last);
-          let xs = load_x(j1, &ss);
-          let xsum = chunk_sum(xs);
-          acc[i] += vec4<f32>(chunk_dot(b0, r.x, j1, xs, xsum), chunk_dot(b1, r.y, j1, xs, xsum),
-                              chunk_dot(b2, r.z, j1, xs, xsum), chunk_dot(b3, r.w, j1, xs, xsum));
-        }
-      }
+      rows_dot_chunk(&acc, a0, a1, a2, a3, r, j, m0, last);
+      if (j + KS < chunks) { rows_dot_chunk(&acc, b0, b1, b2, b3, r, j1, m0, last); }
     }
   }
 
