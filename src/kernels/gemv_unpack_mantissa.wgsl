@@ -19,8 +19,3 @@ fn int8_dot(w: vec4<u32>, xs: XChunk, xsum: f32) -> f32 {
   let d = dot(m4(w.x), xs[0]) + dot(m4(w.y), xs[1]) + dot(m4(w.z), xs[2]) + dot(m4(w.w), xs[3]);
   return 256.0 * (d - 1.5 * xsum);
 }
-
-// The four signed bytes exactly (the few-rows GEMM's part_w): 256 * (m - 1.5), both steps exact.
-fn i8x4_exact(word: u32) -> vec4<f32> {
-  return 256.0 * (m4(word) - vec4<f32>(1.5));
-}

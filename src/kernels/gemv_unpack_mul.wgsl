@@ -17,8 +17,3 @@ fn int8_dot(w: vec4<u32>, xs: XChunk, xsum: f32) -> f32 {
   let d = dot(i8x4(w.x), xs[0]) + dot(i8x4(w.y), xs[1]) + dot(i8x4(w.z), xs[2]) + dot(i8x4(w.w), xs[3]);
   return d * (1.0 / 16777216.0);
 }
-
-// The four signed bytes exactly (the few-rows GEMM's part_w): the factor 2^24 taken out.
-fn i8x4_exact(word: u32) -> vec4<f32> {
-  return i8x4(word) * (1.0 / 16777216.0);
-}

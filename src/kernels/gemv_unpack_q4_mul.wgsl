@@ -16,9 +16,3 @@ fn q4_dot(w: vec4<u32>, xs: XChunk) -> f32 {
           dot(q4_lo(w.z), xs[4]) + dot(q4_hi(w.z), xs[5]) + dot(q4_lo(w.w), xs[6]) + dot(q4_hi(w.w), xs[7]);
   return d * (1.0 / 268435456.0);
 }
-
-// Nibbles 0-3 (hi = false) or 4-7 (hi = true) of a word exactly (the few-rows GEMM's part_w): the
-// factor 2^28 taken out.
-fn q4x4_exact(word: u32, hi: bool) -> vec4<f32> {
-  return select(q4_lo(word), q4_hi(word), hi) * (1.0 / 268435456.0);
-}

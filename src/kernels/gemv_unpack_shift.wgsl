@@ -12,8 +12,3 @@ fn chunk_sum(xs: XChunk) -> f32 {
 fn int8_dot(w: vec4<u32>, xs: XChunk, xsum: f32) -> f32 {
   return dot(i8x4(w.x), xs[0]) + dot(i8x4(w.y), xs[1]) + dot(i8x4(w.z), xs[2]) + dot(i8x4(w.w), xs[3]);
 }
-
-// The four signed bytes exactly (the few-rows GEMM's part_w).
-fn i8x4_exact(word: u32) -> vec4<f32> {
-  return i8x4(word);
-}

@@ -25,8 +25,3 @@ fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk, xsum: f32) -> f32 {
   let hi = vec4<f32>(f16x2(w.z), f16x2(w.w));
   return dot(lo, xs[0]) + dot(hi, xs[1]);
 }
-
-// Weights 4p .. 4p+3 of the chunk as f32 (the few-rows GEMM, which reuses them for many rows of x).
-fn part_w(w: WChunk, row: u32, j: u32, p: u32) -> vec4<f32> {
-  return vec4<f32>(f16x2(w[2u * p]), f16x2(w[2u * p + 1u]));
-}

@@ -22,8 +22,3 @@ fn chunk_sum(xs: XChunk) -> f32 {
 fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk, xsum: f32) -> f32 {
   return dot(w, xs[0]);
 }
-
-// Weights 4p .. 4p+3 of the chunk as f32 (the few-rows GEMM, which reuses them for many rows of x).
-fn part_w(w: WChunk, row: u32, j: u32, p: u32) -> vec4<f32> {
-  return w;
-}

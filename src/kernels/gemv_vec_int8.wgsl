@@ -23,8 +23,3 @@ fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk, xsum: f32) -> f32 {
   let s = s_at(row, (j * CHUNK) / W_GROUP_SIZE);
   return s * int8_dot(w, xs, xsum);
 }
-
-// Weights 4p .. 4p+3 of the chunk dequantized (the few-rows GEMM, which reuses them for many rows of x).
-fn part_w(w: WChunk, row: u32, j: u32, p: u32) -> vec4<f32> {
-  return s_at(row, (j * CHUNK) / W_GROUP_SIZE) * i8x4_exact(w[p]);
-}

@@ -31,10 +31,3 @@ fn chunk_dot(w: WChunk, row: u32, j: u32, xs: XChunk, xsum: f32) -> f32 {
   let sm = f16x2(s_at(row, (j * CHUNK) / W_GROUP_SIZE));
   return sm.x * q4_dot(w, xs) + sm.y * xsum;
 }
-
-// Weights 4p .. 4p+3 of the chunk dequantized, m + q s (the few-rows GEMM, which reuses them for
-// many rows of x).
-fn part_w(w: WChunk, row: u32, j: u32, p: u32) -> vec4<f32> {
-  let sm = f16x2(s_at(row, (j * CHUNK) / W_GROUP_SIZE));
-  return vec4<f32>(sm.y) + sm.x * q4x4_exact(w[p / 2u], p % 2u == 1u);
-}

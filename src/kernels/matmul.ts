@@ -12,7 +12,7 @@ import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
 import { formatSpec, isQuantized } from './formats';
-import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecGemvApplies, type GemvTuning } from './gemv';
+import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecChunk, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
 
@@ -58,8 +58,12 @@ export interface MatmulOptions {
    * vectorized readers apply and a GEMM is built; software adapters run their thread GEMM).
    */
   fewRows?: 'auto' | 'gemm' | 'gemv';
-  /** few-rows GEMM only: groups of 32 invocations along K (KW) and along N (UG); KW * UG <= 8 */
-  rowsTuning?: { kw?: number; ug?: number; inner?: 'part' | 'chunk' };
+  /**
+   * few-rows GEMM only: groups of 32 invocations along K (KW) and along N (UG), KW * UG <= 8; x read
+   * by each thread from memory ('chunk') or staged in workgroup memory a tile of K at a time ('tile',
+   * KW lowered where the tile would not fit the device)
+   */
+  rowsTuning?: { kw?: number; ug?: number; inner?: 'chunk' | 'tile' };
   /** build one path only (a norm-fused GEMV, or a split GEMM, has no twin on the other path) */
   only?: 'gemv' | 'gemm';
 }
@@ -106,9 +110,19 @@ const MAX_GRID = 65535;
  */
 export const SKINNY_ROWS = 32;
 /** Rows of x per workgroup of the few-rows GEMM: the smallest that holds a pass's rows (16 beyond). */
-const ROWS_TILES = [4, 8, 16] as const;
-const ROWS_KW = 4;
-const ROWS_UG = 2;
+const ROWS_TILES = [2, 4, 8, 16] as const;
+/** Kernel lab, H100, 2026-12-06 (16 rows, f16 and int8): kw8-ug1 beat kw4-ug2 and kw2-ug4 on every shape. */
+const ROWS_KW = 8;
+const ROWS_UG = 1;
+const ROWS_INNER: 'chunk' | 'tile' = 'chunk';
+
+/** Workgroup bytes of the few-rows GEMM: the reduction's two arrays, or the x tile (chunk > 0: the reader's weights per chunk) where larger. */
+function rowsTileBytes(mr: number, kw: number, ug: number, chunk: number): number {
+  const wg = 32 * kw * ug;
+  const red = 2 * wg, red2 = 2 * 4 * ug * kw;
+  const tile = chunk > 0 ? mr * 8 * kw * (chunk / 4) : 0;
+  return 16 * (Math.max(red, tile) + red2);
+}
 const REFERENCE_GRID_X = 1024;
 
 /**
@@ -278,10 +292,14 @@ export class Matmul {
       const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
       const split = opts.split ? ` split=${opts.split.join('+')}` : '';
       const unpack = gemvTuning(w, Math.ceil(w.n / 4), { subgroupSize: 0, software: false }).unpack;
+      const inner = opts.rowsTuning?.inner ?? ROWS_INNER;
+      const most = cache.device.limits.maxComputeWorkgroupStorageSize;
       rowsGemm = Promise.all(ROWS_TILES.map((mr) => {
         const code = STEP_WGSL + `const MR: u32 = ${mr}u;\n` + gemvWeightAccess(w, false) + gemvReader(w.format, unpack) + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + gemmRowsCode;
-        const part = (opts.rowsTuning?.inner ?? 'part') === 'part';
-        return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kw} ug=${ug}${part ? '' : ' chunk'}`, code, { ...constants, ...accumulate, KW: kw, UG: ug, PARTWISE: part });
+        let kwt = kw;
+        if (inner === 'tile') while (kwt > 1 && rowsTileBytes(mr, kwt, ug, vecChunk(w.format)) > most) kwt /= 2;
+        if (rowsTileBytes(mr, kwt, ug, inner === 'tile' ? vecChunk(w.format) : 0) > most) throw new Error(`Matmul: the few-rows GEMM (${mr} rows, kw=${kwt} ug=${ug}, ${inner}) needs more workgroup memory than this adapter's ${most} bytes`);
+        return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kwt} ug=${ug}${inner === 'tile' ? ' tile' : ''}`, code, { ...constants, ...accumulate, KW: kwt, UG: ug, TILED: inner === 'tile' });
       }));
     }
     const [gv, gm, sk, gs, rg] = await Promise.all([gemv, gemm, skinny, gemmSmaller, rowsGemm]);

@@ -65,7 +65,7 @@ describe('matmul kernel', () => {
     fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
     stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
     gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>; gemm?: 'wide' | 'tiled' | 'thread'; wideRows?: 64 | 128; accumulate?: Float32Array;
-    fewRows?: 'gemm' | 'gemv'; rowsTuning?: { kw?: number; ug?: number; inner?: 'part' | 'chunk' };
+    fewRows?: 'gemm' | 'gemv'; rowsTuning?: { kw?: number; ug?: number; inner?: 'chunk' | 'tile' };
     /** split the weight over buffers of this many rows */
     partRows?: number;
   }): Promise<Float32Array> {
@@ -216,21 +216,25 @@ describe('matmul kernel', () => {
   });
 
   // The few-rows GEMM (matmul_gemm_rows.wgsl, the GPU default for 2..SKINNY_ROWS rows): a weight
-  // chunk loaded once for 4, 8 or 16 rows of x. Rows that fill no tile (1, 5, 17: two 16-row tiles),
+  // chunk loaded once for 2, 4, 8 or 16 rows of x. Rows that fill no tile (1, 3, 5, 17: two 16-row tiles),
   // outputs not a multiple of a unit or of a workgroup's units, K not a multiple of the lanes'
   // stride (so lanes end on different chunks, and some get none), every format, several
   // workgroup shapes; with bias, the residual add and through logit_rows, and no row past the
-  // active ones written; the default inner loop (each vec4 of weights dequantized once, part_w)
-  // and the reader's chunk_dot per row ('chunk').
-  const ROWS_GEMM_CASES: Array<[Fmt, number, number, number, { kw?: number; ug?: number; inner?: 'part' | 'chunk' }]> = [
+  // active ones written; x read from memory by each thread ('chunk', the default) and staged in
+  // workgroup memory a tile of K at a time ('tile': K not a multiple of the tile, lanes past the
+  // end of K in the last tile, every reader's chunk width).
+  const ROWS_GEMM_CASES: Array<[Fmt, number, number, number, { kw?: number; ug?: number; inner?: 'chunk' | 'tile' }]> = [
     [{ format: 'f32' }, 129, 100, 3, {}],
     [{ format: 'f16' }, 300, 248, 17, { kw: 1, ug: 1 }],
     [{ format: 'int8', group: 128 }, 1030, 400, 5, {}],
     [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 8, ug: 1 }],
     [{ format: 'int8', group: 64 }, 37, 64, 1, { kw: 2, ug: 4 }],
     [{ format: 'q4', group: 32 }, 100, 96, SKINNY_ROWS, {}],
-    [{ format: 'int8', group: 128 }, 130, 400, 5, { inner: 'chunk' }],
-    [{ format: 'q4', group: 64 }, 36, 192, 9, { kw: 8, ug: 1, inner: 'chunk' }],
+    [{ format: 'f32' }, 70, 100, 3, { inner: 'tile' }],
+    [{ format: 'f16' }, 300, 248, 17, { kw: 2, ug: 2, inner: 'tile' }],
+    [{ format: 'int8', group: 128 }, 130, 400, 5, { inner: 'tile' }],
+    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 4, ug: 1, inner: 'tile' }],
+    [{ format: 'q4', group: 64 }, 36, 192, 9, { kw: 8, ug: 1, inner: 'tile' }],
   ];
   ROWS_GEMM_CASES.forEach(([fmt, n, k, rows, rowsTuning], i) => {
     it(`few-rows GEMM over ${rows} rows ${fmtName(fmt)} n=${n} k=${k} ${JSON.stringify(rowsTuning)}`, async () => {
