@@ -11,7 +11,7 @@ import gemvRowsUnits from './gemv_rows_units.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
-import { formatSpec, isQuantized } from './formats';
+import { formatSpec, isQuantized, type WeightFormat } from './formats';
 import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecChunk, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
@@ -61,9 +61,9 @@ export interface MatmulOptions {
   /**
    * few-rows GEMM only: groups of 32 invocations along K (KW) and along N (UG), KW * UG <= 8; x read
    * by each thread from memory ('chunk') or staged in workgroup memory a tile of K at a time ('tile',
-   * KW lowered where the tile would not fit the device)
+   * KW lowered where the tile would not fit the device). Default per format and tile: rowsTuningFor.
    */
-  rowsTuning?: { kw?: number; ug?: number; inner?: 'chunk' | 'tile' };
+  rowsTuning?: Partial<RowsTuning>;
   /** build one path only (a norm-fused GEMV, or a split GEMM, has no twin on the other path) */
   only?: 'gemv' | 'gemm';
 }
@@ -111,18 +111,29 @@ const MAX_GRID = 65535;
 export const SKINNY_ROWS = 32;
 /** Rows of x per workgroup of the few-rows GEMM: the smallest that holds a pass's rows (16 beyond). */
 const ROWS_TILES = [2, 4, 8, 16] as const;
-/** Kernel lab, H100, 2026-12-06 (16 rows, f16 and int8): kw8-ug1 beat kw4-ug2 and kw2-ug4 on every shape. */
-const ROWS_KW = 8;
-const ROWS_UG = 1;
-const ROWS_INNER: 'chunk' | 'tile' = 'chunk';
-
-/** Workgroup bytes of the few-rows GEMM: the reduction's two arrays, or the x tile (chunk > 0: the reader's weights per chunk) where larger. */
-function rowsTileBytes(mr: number, kw: number, ug: number, chunk: number): number {
-  const wg = 32 * kw * ug;
-  const red = 2 * wg, red2 = 2 * 4 * ug * kw;
-  const tile = chunk > 0 ? mr * 8 * kw * (chunk / 4) : 0;
-  return 16 * (Math.max(red, tile) + red2);
+type RowsTuning = { kw: number; ug: number; inner: 'chunk' | 'tile' };
+/**
+ * The few-rows GEMM's default shape per weight format and rows per workgroup, from the kernel lab
+ * on an H100 (2026-12-06, bench/results/2026-12-06-h100-kernels-rows*.json; 4096x4096, 14336x4096,
+ * 4096x14336): kw8-ug1 reading x from memory was the fastest or within 10% everywhere but f16 at
+ * 16 rows, where the tile form at kw4-ug2 took 16% less time over a Mistral-7B layer's shapes
+ * (int8 lost 25-40% in the tile form: its tile is twice as wide in K).
+ */
+function rowsTuningFor(format: WeightFormat, mr: number): RowsTuning {
+  if (mr === 16 && (format === 'f16' || format === 'f32')) return { kw: 4, ug: 2, inner: 'tile' };
+  return { kw: 8, ug: 1, inner: 'chunk' };
 }
+
+/**
+ * Workgroup bytes of the few-rows GEMM: the reduction's two regions, or the x tile where larger
+ * (chunk > 0: the reader's weights per 16-byte chunk; 0 for the form without a tile).
+ */
+function rowsSharedBytes(mr: number, kw: number, ug: number, chunk: number): number {
+  const red = 2 * 32 * kw * ug + 2 * 4 * ug * kw;
+  const tile = chunk > 0 ? mr * 8 * kw * (chunk / 4) : 0;
+  return 16 * Math.max(red, tile);
+}
+
 const REFERENCE_GRID_X = 1024;
 
 /**
@@ -181,7 +192,7 @@ export class Matmul {
     /** an automatic GEMM's smaller tiles: wide at 64 rows, and 64 x 64 (see WIDE128_MIN_GROUPS) */
     private readonly gemmSmaller: { wide64: GPUComputePipeline; tiled: GPUComputePipeline } | null = null,
     /** the few-rows GEMM per ROWS_TILES entry, and its units per workgroup */
-    private readonly rowsGemm: { pipelines: GPUComputePipeline[]; units: number } | null = null,
+    private readonly rowsGemm: { pipelines: GPUComputePipeline[]; units: number[] } | null = null,
   ) {
     // rowStride counts floats (f32) or u32 words (packed formats): 4 bytes either way.
     this.weightBytes = w.n * (w.rowStride + scaleGroups(w)) * 4;
@@ -282,24 +293,27 @@ export class Matmul {
     }
     // The few-rows GEMM: on GPUs by default, wherever a GEMM is built and the 16-byte readers apply.
     let rowsGemm: Promise<GPUComputePipeline[]> | null = null;
+    let rowsUnits: number[] = [];
     const fewRows = opts.fewRows ?? 'auto';
-    const rowsUnits = (opts.rowsTuning?.ug ?? ROWS_UG) * 4;
     if (fewRows === 'gemm' && (opts.only === 'gemv' || !vecGemvApplies(w))) throw new Error(`Matmul: the few-rows GEMM cannot read ${w.format} K = ${w.k}${opts.only === 'gemv' ? ' (GEMV-only matmul)' : ''}`);
     if (fewRows === 'gemm' || (fewRows === 'auto' && opts.only !== 'gemv' && vecGemvApplies(w) && !gemvDevice(cache).software && opts.gemv !== 'reference')) {
-      const kw = opts.rowsTuning?.kw ?? ROWS_KW;
-      const ug = opts.rowsTuning?.ug ?? ROWS_UG;
-      if (![1, 2, 4, 8].includes(kw) || ![1, 2, 4, 8].includes(ug) || kw * ug > 8) throw new Error(`Matmul: few-rows GEMM groups kw=${kw} ug=${ug} must be powers of two with kw * ug <= 8`);
       const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
       const split = opts.split ? ` split=${opts.split.join('+')}` : '';
       const unpack = gemvTuning(w, Math.ceil(w.n / 4), { subgroupSize: 0, software: false }).unpack;
-      const inner = opts.rowsTuning?.inner ?? ROWS_INNER;
       const most = cache.device.limits.maxComputeWorkgroupStorageSize;
-      rowsGemm = Promise.all(ROWS_TILES.map((mr) => {
+      const tunings = ROWS_TILES.map((mr) => {
+        const t = { ...rowsTuningFor(w.format, mr), ...opts.rowsTuning };
+        if (![1, 2, 4, 8].includes(t.kw) || ![1, 2, 4, 8].includes(t.ug) || t.kw * t.ug > 8) throw new Error(`Matmul: few-rows GEMM groups kw=${t.kw} ug=${t.ug} must be powers of two with kw * ug <= 8`);
+        // The tile form lowers KW (a narrower tile of K) until the tile fits the adapter.
+        const chunk = t.inner === 'tile' ? vecChunk(w.format) : 0;
+        while (chunk && t.kw > 1 && rowsSharedBytes(mr, t.kw, t.ug, chunk) > most) t.kw /= 2;
+        if (rowsSharedBytes(mr, t.kw, t.ug, chunk) > most) throw new Error(`Matmul: the few-rows GEMM (${mr} rows, kw=${t.kw} ug=${t.ug}, ${t.inner}) needs more workgroup memory than this adapter's ${most} bytes`);
+        return { mr, ...t };
+      });
+      rowsUnits = tunings.map((t) => 4 * t.ug);
+      rowsGemm = Promise.all(tunings.map(({ mr, kw, ug, inner }) => {
         const code = STEP_WGSL + `const MR: u32 = ${mr}u;\n` + gemvWeightAccess(w, false) + gemvReader(w.format, unpack) + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + gemmRowsCode;
-        let kwt = kw;
-        if (inner === 'tile') while (kwt > 1 && rowsTileBytes(mr, kwt, ug, vecChunk(w.format)) > most) kwt /= 2;
-        if (rowsTileBytes(mr, kwt, ug, inner === 'tile' ? vecChunk(w.format) : 0) > most) throw new Error(`Matmul: the few-rows GEMM (${mr} rows, kw=${kwt} ug=${ug}, ${inner}) needs more workgroup memory than this adapter's ${most} bytes`);
-        return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kwt} ug=${ug}${inner === 'tile' ? ' tile' : ''}`, code, { ...constants, ...accumulate, KW: kwt, UG: ug, TILED: inner === 'tile' });
+        return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kw} ug=${ug}${inner === 'tile' ? ' tile' : ''}`, code, { ...constants, ...accumulate, KW: kw, UG: ug, TILED: inner === 'tile' });
       }));
     }
     const [gv, gm, sk, gs, rg] = await Promise.all([gemv, gemm, skinny, gemmSmaller, rowsGemm]);
@@ -365,7 +379,7 @@ export class Matmul {
       const tile = i < 0 ? ROWS_TILES.length - 1 : i;
       pass.setPipeline(this.rowsGemm.pipelines[tile]!);
       pass.setBindGroup(0, b.rowsGemm![tile]!);
-      pass.dispatchWorkgroups(Math.ceil(Math.ceil(this.w.n / 4) / this.rowsGemm.units), Math.ceil(rows / ROWS_TILES[tile]!));
+      pass.dispatchWorkgroups(Math.ceil(Math.ceil(this.w.n / 4) / this.rowsGemm.units[tile]!), Math.ceil(rows / ROWS_TILES[tile]!));
     } else if (rows <= SKINNY_ROWS && this.skinny && this.skinnyUnits) {
       // One GEMV workgroup per (weight slice, row), the rows of a slice side by side.
       const t = this.skinnyUnits;

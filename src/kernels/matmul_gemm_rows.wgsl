@@ -48,9 +48,9 @@ override XT: u32 = select(1u, MR * TROW, TILED); // vec4s of an x tile
 
 alias XChunk = array<vec4<f32>, XV>;
 
-// The x tile (TILED), then the partial sums of the reduction.
-var<workgroup> red: array<vec4<f32>, max(RED, XT)>;
-var<workgroup> red2: array<vec4<f32>, RED2>;
+// The x tile (TILED), then the partial sums of the reduction: RED per lane, then (from RED on) RED2
+// per group of 8 lanes. One array, so that f16 at 16 rows and kw4-ug2 fits the default 16 KiB.
+var<workgroup> red: array<vec4<f32>, max(RED + RED2, XT)>;
 
 fn active_rows() -> u32 {
   return select(step.rows, step.logit_rows, LOGIT_ROWS);
@@ -133,7 +133,7 @@ fn reduce_round(t: u32, g: u32, a: vec4<f32>, b: vec4<f32>, m0: u32, rows: u32, 
     let base = q * WG + bk * 32u + uu * KL;
     var s = vec4<f32>(0.0);
     for (var l = 0u; l < KL; l++) { s += red[base + l]; }
-    red2[t] = s;
+    red[RED + t] = s;
   }
   workgroupBarrier();
   if (t < RR * UT) {
@@ -143,7 +143,7 @@ fn reduce_round(t: u32, g: u32, a: vec4<f32>, b: vec4<f32>, m0: u32, rows: u32, 
     let uix = ut % UW;
     var s = vec4<f32>(0.0);
     // Block b = ugx * KW + kw' holds (ugx, kw') : t = lo + KL * ui + 32 * kw + 32 * KW * ug.
-    for (var k2 = 0u; k2 < KW; k2++) { s += red2[q * UT * KW + (ugx * KW + k2) * UW + uix]; }
+    for (var k2 = 0u; k2 < KW; k2++) { s += red[RED + q * UT * KW + (ugx * KW + k2) * UW + uix]; }
     let m = m0 + RR * g + q;
     let uo = wx * UT + ut;
     if (m < rows && uo < UNITS) { store_unit(m, uo, s); }
