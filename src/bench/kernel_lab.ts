@@ -142,7 +142,7 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   // 32 along K x along N), and the GEMV once per row it replaced.
   ...([[4, 2], [2, 2], [8, 1], [2, 4], [1, 4], [4, 1], [2, 1]] as const).map(([kw, ug]) => matmulVariant(`rows-kw${kw}-ug${ug}`, { fewRows: 'gemm', rowsTuning: { kw, ug } })),
   // The same with x staged in workgroup memory a tile of K at a time.
-  ...([[8, 1], [4, 2], [2, 4], [4, 1]] as const).map(([kw, ug]) => matmulVariant(`rows-kw${kw}-ug${ug}-tile`, { fewRows: 'gemm', rowsTuning: { kw, ug, inner: 'tile' } })),
+  ...([[8, 1], [4, 2], [2, 4], [4, 1], [2, 2], [1, 4], [1, 8]] as const).map(([kw, ug]) => matmulVariant(`rows-kw${kw}-ug${ug}-tile`, { fewRows: 'gemm', rowsTuning: { kw, ug, inner: 'tile' } })),
   matmulVariant('rows-gemv', { fewRows: 'gemv' }),
   splitVariant('rows-split', { fewRows: 'gemm' }),
 ];

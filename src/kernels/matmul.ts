@@ -112,15 +112,24 @@ export const SKINNY_ROWS = 32;
 /** Rows of x per workgroup of the few-rows GEMM: the smallest that holds a pass's rows (16 beyond). */
 const ROWS_TILES = [2, 4, 8, 16] as const;
 type RowsTuning = { kw: number; ug: number; inner: 'chunk' | 'tile' };
+/** Workgroups a few-rows GEMM grid should have for 16 output columns per workgroup to pay (132 SMs). */
+const ROWS_WIDE_MIN_GROUPS = 192;
 /**
- * The few-rows GEMM's default shape per weight format and rows per workgroup, from the kernel lab
- * on an H100 (2026-12-06, bench/results/2026-12-06-h100-kernels-rows*.json; 4096x4096, 14336x4096,
- * 4096x14336): kw8-ug1 reading x from memory was the fastest or within 10% everywhere but f16 at
- * 16 rows, where the tile form at kw4-ug2 took 16% less time over a Mistral-7B layer's shapes
- * (int8 lost 25-40% in the tile form: its tile is twice as wide in K).
+ * The few-rows GEMM's default shape per weight format, rows per workgroup and output width, from
+ * the kernel lab on an H100 (2026-12-06, bench/results/2026-12-06-h100-kernels-rows*.json;
+ * 4096x4096, 14336x4096, 4096x14336 at 8 and 16 rows). kw8-ug1 reading x from memory was the
+ * fastest or within 10% everywhere but f16 at 8 and 16 rows. There x staged in workgroup memory
+ * wins where the grid stays large: kw2-ug4 (16 units per workgroup) reached 19.5 TFLOP/s at
+ * 14336x4096 x16 against 12.9 (kw4-ug2) and 12.9 (chunk), but on 4096 outputs (64 workgroups) it
+ * lost a third. At 16 rows on narrower outputs kw4-ug2 tiles beat the chunk form by 0-30%; at 8
+ * rows they lost 10%. int8 lost 7-50% in every tile shape (its tile is twice as wide in K).
  */
-function rowsTuningFor(format: WeightFormat, mr: number): RowsTuning {
-  if (mr === 16 && (format === 'f16' || format === 'f32')) return { kw: 4, ug: 2, inner: 'tile' };
+function rowsTuningFor(format: WeightFormat, mr: number, n: number): RowsTuning {
+  const wide = Math.ceil(Math.ceil(n / 4) / 16) >= ROWS_WIDE_MIN_GROUPS;
+  if ((format === 'f16' || format === 'f32') && mr >= 8) {
+    if (wide) return { kw: 2, ug: 4, inner: 'tile' };
+    if (mr === 16) return { kw: 4, ug: 2, inner: 'tile' };
+  }
   return { kw: 8, ug: 1, inner: 'chunk' };
 }
 
@@ -302,7 +311,7 @@ export class Matmul {
       const unpack = gemvTuning(w, Math.ceil(w.n / 4), { subgroupSize: 0, software: false }).unpack;
       const most = cache.device.limits.maxComputeWorkgroupStorageSize;
       const tunings = ROWS_TILES.map((mr) => {
-        const t = { ...rowsTuningFor(w.format, mr), ...opts.rowsTuning };
+        const t = { ...rowsTuningFor(w.format, mr, w.n), ...opts.rowsTuning };
         if (![1, 2, 4, 8].includes(t.kw) || ![1, 2, 4, 8].includes(t.ug) || t.kw * t.ug > 8) throw new Error(`Matmul: few-rows GEMM groups kw=${t.kw} ug=${t.ug} must be powers of two with kw * ug <= 8`);
         // The tile form lowers KW (a narrower tile of K) until the tile fits the adapter.
         const chunk = t.inner === 'tile' ? vecChunk(w.format) : 0;
