@@ -22,7 +22,9 @@
 //   MR rows into workgroup memory at once (every invocation issues its share of the loads before
 //   any is used), waits on a barrier, and the lanes read their chunk of each row from there. The
 //   weights of the next tile are loaded before the barrier. The tile takes MR * KS * CHUNK * 4
-//   bytes: matmul.ts picks KW so that it fits the device's workgroup storage.
+//   bytes: matmul.ts picks KW so that it fits the device's workgroup storage. On an H100 it is the
+//   faster form for f16 at 16 rows (13-19.5 TFLOP/s on wide outputs), not for int8 (its chunks
+//   are twice as wide in K); rowsTuningFor in matmul.ts has the measurements.
 @group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4]
 @group(0) @binding(4) var<uniform> step: Step;
 
