@@ -70,16 +70,20 @@ fn store_unit(m: u32, u: u32, v: vec4<f32>) {
   }
 }
 
+// Chunk j of the unit's 4 weight rows against one row's chunk of x.
+fn unit_dot(c0: WChunk, c1: WChunk, c2: WChunk, c3: WChunk, r: vec4<u32>, j: u32, xs: XChunk) -> vec4<f32> {
+  let xsum = chunk_sum(xs);
+  return vec4<f32>(chunk_dot(c0, r.x, j, xs, xsum), chunk_dot(c1, r.y, j, xs, xsum),
+                   chunk_dot(c2, r.z, j, xs, xsum), chunk_dot(c3, r.w, j, xs, xsum));
+}
+
 // One chunk of the unit's 4 rows against all MR rows of x, read from memory.
 fn rows_dot_chunk(acc: ptr<function, array<vec4<f32>, ACC>>, c0: WChunk, c1: WChunk, c2: WChunk, c3: WChunk,
                   r: vec4<u32>, j: u32, m0: u32, last: u32) {
   var ss = 0.0; // unused: the plain input transform keeps no sum of squares
   for (var i = 0u; i < MR; i++) {
     row_index = min(m0 + i, last);
-    let xs = load_x(j, &ss);
-    let xsum = chunk_sum(xs);
-    (*acc)[i] += vec4<f32>(chunk_dot(c0, r.x, j, xs, xsum), chunk_dot(c1, r.y, j, xs, xsum),
-                           chunk_dot(c2, r.z, j, xs, xsum), chunk_dot(c3, r.w, j, xs, xsum));
+    (*acc)[i] += unit_dot(c0, c1, c2, c3, r, j, load_x(j, &ss));
   }
 }
 
@@ -91,7 +95,7 @@ fn rows_tiled(acc: ptr<function, array<vec4<f32>, ACC>>, t: u32, r: vec4<u32>, l
   let chunks = K / CHUNK;
   let tiles = (chunks + KS - 1u) / KS;
   var j = lane;
-  var jc = min(j, chunks - 1u);
+  let jc = min(j, chunks - 1u);
   var w0 = load_w(r.x, jc); var w1 = load_w(r.y, jc); var w2 = load_w(r.z, jc); var w3 = load_w(r.w, jc);
   for (var tt = 0u; tt < tiles; tt++) {
     for (var v = t; v < MR * TROW; v += WG) {
@@ -109,9 +113,7 @@ fn rows_tiled(acc: ptr<function, array<vec4<f32>, ACC>>, t: u32, r: vec4<u32>, l
       for (var i = 0u; i < MR; i++) {
         var xs: XChunk;
         for (var p = 0u; p < XV; p++) { xs[p] = red[i * TROW + p * KS + lane]; }
-        let xsum = chunk_sum(xs);
-        (*acc)[i] += vec4<f32>(chunk_dot(w0, r.x, j, xs, xsum), chunk_dot(w1, r.y, j, xs, xsum),
-                               chunk_dot(w2, r.z, j, xs, xsum), chunk_dot(w3, r.w, j, xs, xsum));
+        (*acc)[i] += unit_dot(w0, w1, w2, w3, r, j, xs);
       }
     }
     workgroupBarrier();

@@ -220,9 +220,10 @@ describe('matmul kernel', () => {
   // outputs not a multiple of a unit or of a workgroup's units, K not a multiple of the lanes'
   // stride (so lanes end on different chunks, and some get none), every format, several
   // workgroup shapes; with bias, the residual add and through logit_rows, and no row past the
-  // active ones written; x read from memory by each thread ('chunk', the default) and staged in
-  // workgroup memory a tile of K at a time ('tile': K not a multiple of the tile, lanes past the
-  // end of K in the last tile, every reader's chunk width).
+  // active ones written; x read from memory by each thread ('chunk': int8's and q4's default) and
+  // staged in workgroup memory a tile of K at a time ('tile': f16's and f32's default at 16 rows,
+  // and at 8 on wide outputs; K not a multiple of the tile, lanes past the end of K in the last
+  // tile, every reader's chunk width).
   const ROWS_GEMM_CASES: Array<[Fmt, number, number, number, { kw?: number; ug?: number; inner?: 'chunk' | 'tile' }]> = [
     [{ format: 'f32' }, 129, 100, 3, {}],
     [{ format: 'f16' }, 300, 248, 17, { kw: 1, ug: 1 }],
