@@ -15,7 +15,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage:
   npm run -s bench -- --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128,512]
-                      [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N] [--decode-norm fused|separate] [--kv-cache f16|f32]
+                      [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N] [--decode-norm fused|separate] [--kv-cache f16|f32] [--w8a8 auto|dp4a|off]
                       [--temperature T --top-k K --top-p P --repetition-penalty R] [--no-profile] [--json OUT.json|-]
   npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8,q4]
                       [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512]
@@ -94,6 +94,14 @@ function kvCache(f: Flags): { kvCache?: KvFormat } {
   if (v === undefined) return {};
   if (!isKvFormat(v)) throw new UsageError(`--kv-cache must be one of ${KV_FORMATS.join(', ')}, got "${v}"`);
   return { kvCache: v };
+}
+
+/** --w8a8: int8 passes of many rows with 8-bit activations (EngineOptions.w8a8; absent: 'auto') */
+function w8a8(f: Flags): { w8a8?: 'auto' | 'dp4a' | 'off' } {
+  const v = str(f, 'w8a8');
+  if (v === undefined) return {};
+  if (v !== 'auto' && v !== 'dp4a' && v !== 'off') throw new UsageError(`--w8a8 must be auto, dp4a or off, got "${v}"`);
+  return { w8a8: v };
 }
 
 function formats(f: Flags, key: string, fallback: WeightFormat[]): WeightFormat[] {
@@ -184,13 +192,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
   if (f.has('help')) return { mode: 'help' };
   const json = str(f, 'json') ?? null;
   if (f.has('verify')) {
-    for (const k of f.keys()) if (!['verify', 'engines', 'kv-cache', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --verify mode`);
+    for (const k of f.keys()) if (!['verify', 'engines', 'kv-cache', 'w8a8', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --verify mode`);
     const models = str(f, 'verify')?.split(',').filter(Boolean) ?? [];
     if (!models.length) throw new UsageError('--verify needs one or more model folders');
-    return { mode: 'verify', json, options: { models, engines: formats(f, 'engines', ['f32', 'f16', 'int8']), ...kvCache(f) } };
+    return { mode: 'verify', json, options: { models, engines: formats(f, 'engines', ['f32', 'f16', 'int8']), ...kvCache(f), ...w8a8(f) } };
   }
   if (f.has('eval')) {
-    for (const k of f.keys()) if (!['eval', 'model', 'engines', 'context', 'stride', 'rows', 'kv-cache', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --eval mode`);
+    for (const k of f.keys()) if (!['eval', 'model', 'engines', 'context', 'stride', 'rows', 'kv-cache', 'w8a8', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --eval mode`);
     const text = str(f, 'eval');
     if (!text) throw new UsageError('--eval needs "builtin" or a text file');
     const model = str(f, 'model');
@@ -201,7 +209,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     return {
       mode: 'eval',
       json,
-      options: { model, text, engines: formats(f, 'engines', ['f16', 'int8']), ...(context === undefined ? {} : { contextLength: context }), ...(stride === undefined ? {} : { stride }), rows: int(f, 'rows', 1) ?? 64, ...kvCache(f) },
+      options: { model, text, engines: formats(f, 'engines', ['f16', 'int8']), ...(context === undefined ? {} : { contextLength: context }), ...(stride === undefined ? {} : { stride }), rows: int(f, 'rows', 1) ?? 64, ...kvCache(f), ...w8a8(f) },
     };
   }
   if (f.has('suite')) {
@@ -209,7 +217,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     return parseSuite(f, json);
   }
   if (f.has('batch')) {
-    for (const k of f.keys()) if (!['batch', 'model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'kv-cache', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --batch mode`);
+    for (const k of f.keys()) if (!['batch', 'model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'kv-cache', 'w8a8', 'json'].includes(k)) throw new UsageError(`unknown flag --${k} in --batch mode`);
     const model = str(f, 'model');
     if (!model) throw new UsageError('--model is required (synthetic:<preset> or a folder)');
     return {
@@ -225,12 +233,13 @@ export function parseArgs(argv: string[]): ParsedArgs {
         warmup: int(f, 'warmup', 0) ?? 1,
         seed: int(f, 'seed', 0) ?? 1,
         ...kvCache(f),
+        ...w8a8(f),
       },
     };
   }
   const known = f.has('kernels')
     ? ['kernels', 'shapes', 'formats', 'iters', 'trials', 'min-pass-ms', 'bytes', 'rotate-bytes', 'gemm-rows', 'variants', 'json']
-    : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'decode-norm', 'kv-cache', 'no-profile', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'json'];
+    : ['model', 'engines', 'prompt-tokens', 'new-tokens', 'runs', 'warmup', 'seed', 'context', 'max-rows', 'decode-norm', 'kv-cache', 'w8a8', 'no-profile', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'json'];
   for (const k of f.keys()) if (!known.includes(k)) throw new UsageError(`unknown flag --${k}${f.has('kernels') ? ' in --kernels mode' : ''}`);
   if (f.has('kernels')) {
     const shapes = (str(f, 'shapes') ?? '4096x4096,14336x4096,4096x14336,2048x8192').split(',');
@@ -270,6 +279,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
       maxRows: int(f, 'max-rows', 1),
       ...(decodeNorm ? { decodeNorm } : {}),
       ...kvCache(f),
+      ...w8a8(f),
       profile: !f.has('no-profile'),
       sampling: {
         temperature: num(f, 'temperature', 0) ?? 0,

@@ -27,6 +27,8 @@ export interface BatchBenchOptions {
   seed?: number;
   /** the KV cache's storage; default the engine's choice */
   kvCache?: KvFormat;
+  /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default 'auto' */
+  w8a8?: 'auto' | 'dp4a' | 'off';
   log?: (line: string) => void;
 }
 
@@ -56,6 +58,8 @@ export interface BatchEngineResult {
   kvBytesPerSequence: number;
   /** the KV cache's storage (absent in reports before 2026-12-05: f32) */
   kvCache?: KvFormat;
+  /** batched steps with 8-bit activations: on subgroup matrices or dot4I8Packed (absent: f32 activations) */
+  w8a8?: 'sgmat' | 'dp4a';
   contextLength: number;
   results: BatchResult[];
 }
@@ -65,7 +69,7 @@ export interface BatchBenchReport {
   date: string;
   adapter: GpuContext['adapterInfo'];
   features: DeviceFeatures;
-  settings: Required<Omit<BatchBenchOptions, 'log' | 'kvCache'>> & Pick<BatchBenchOptions, 'kvCache'>;
+  settings: Required<Omit<BatchBenchOptions, 'log' | 'kvCache' | 'w8a8'>> & Pick<BatchBenchOptions, 'kvCache' | 'w8a8'>;
   model: { name: string; parameters: number; numLayers: number; hiddenSize: number; vocabSize: number };
   engines: BatchEngineResult[];
   /** every engine's aggregate tok/s over the first's, per batch size */
@@ -172,18 +176,18 @@ export async function runBatchBench(o: BatchBenchOptions, gpu?: GpuContext): Pro
   const engines: BatchEngineResult[] = [];
   for (const format of o.engines) {
     log(`[batch] ${name} ${format}: loading with ${maxBatch} sequence slots of ${contextLength} tokens`);
-    const opts = { contextLength, maxBatch, kvCache: o.kvCache };
+    const opts = { contextLength, maxBatch, kvCache: o.kvCache, w8a8: o.w8a8 };
     const engine = synthetic
       ? await loadSyntheticEngine(gpu, name.slice('synthetic:'.length), format, { ...opts, seed })
       : await Engine.load(gpu, await folderSource(o.model), { format, ...opts });
     try {
       const results = await measureBatches(engine, { ...o, seed, warmup, profile: true, log: (l) => log(`[batch] ${format} ${l}`) });
-      engines.push({ engine: format, weightBytes: engine.weightBytes, kvBytesPerSequence: engine.kvBytes / maxBatch, kvCache: engine.kvCache, contextLength: engine.contextLength, results });
+      engines.push({ engine: format, weightBytes: engine.weightBytes, kvBytesPerSequence: engine.kvBytes / maxBatch, kvCache: engine.kvCache, ...(engine.w8a8 ? { w8a8: engine.w8a8 } : {}), contextLength: engine.contextLength, results });
     } finally {
       engine.destroy();
     }
   }
-  const settings = { model: o.model, engines: [...o.engines], batches: [...o.batches], promptTokens: o.promptTokens, newTokens: o.newTokens, runs: o.runs, warmup, seed, ...(o.kvCache ? { kvCache: o.kvCache } : {}) };
+  const settings = { model: o.model, engines: [...o.engines], batches: [...o.batches], promptTokens: o.promptTokens, newTokens: o.newTokens, runs: o.runs, warmup, seed, ...(o.kvCache ? { kvCache: o.kvCache } : {}), ...(o.w8a8 ? { w8a8: o.w8a8 } : {}) };
   return batchReport(gpu, settings, name, config, engines);
 }
 

@@ -23,6 +23,8 @@ export interface EvalCliOptions {
   rows?: number;
   /** the KV cache's storage; default the engine's choice */
   kvCache?: KvFormat;
+  /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default 'auto' */
+  w8a8?: 'auto' | 'dp4a' | 'off';
   log?: (line: string) => void;
 }
 
@@ -41,7 +43,7 @@ export async function runEvalCli(o: EvalCliOptions): Promise<EvalCliReport> {
   try {
     for (const format of o.engines) {
       o.log?.(`[eval] loading ${o.model} (${format})`);
-      const engine = await Engine.load(gpu, await folderSource(o.model), { format, contextLength: o.contextLength, maxRows: rows, maxLogitRows: rows, kvCache: o.kvCache, requireTokenizer: true });
+      const engine = await Engine.load(gpu, await folderSource(o.model), { format, contextLength: o.contextLength, maxRows: rows, maxLogitRows: rows, kvCache: o.kvCache, w8a8: o.w8a8, requireTokenizer: true });
       engines.push({ name: format, engine });
     }
     const ids = engines[0]!.engine.tokenizer!.encode(text);

@@ -4,7 +4,7 @@
 // of GEMV_VARIANTS / GEMM_VARIANTS: an optimized kernel is added there and is timed and checked
 // against the reference side by side on the same weights and inputs.
 import bandwidthCode from './bandwidth.wgsl';
-import { isSoftwareAdapter, type GpuContext } from '../gpu/device';
+import { isSoftwareAdapter, subgroupMatrixI8, type GpuContext } from '../gpu/device';
 import { timestampQuantum } from '../gpu/profiler';
 import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
 import { PipelineCache } from '../gpu/pipelines';
@@ -83,7 +83,8 @@ function matmulVariant(name: string, opts: MatmulOptions, supports: MatmulVarian
     supports,
     normEps: opts.normEps,
     async prepare(ctx, io) {
-      const m = await Matmul.create(ctx.cache, io.weights[0]!, opts);
+      // Every variant but the engine's own keeps f32 activations unless it names a W8A8 kernel.
+      const m = await Matmul.create(ctx.cache, io.weights[0]!, { ...(name === 'engine' ? {} : { w8a8: 'off' as const }), ...opts });
       // A norm-fused GEMV (the decode kernels' input transform) reads an RMSNorm weight of ones.
       const norm = opts.normEps === undefined ? undefined : uploadStorage(ctx.device, 'lab norm', new Float32Array(io.weights[0]!.k).fill(1));
       const bound = io.weights.map((w, i) => m.bind(ctx.device, `lab w${i}`, { w, x: io.x, y: io.ys?.[i] ?? io.y, step: io.step, norm }));
@@ -145,17 +146,25 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   ...([[8, 1], [4, 2], [2, 4], [4, 1], [2, 2], [1, 4], [1, 8]] as const).map(([kw, ug]) => matmulVariant(`rows-kw${kw}-ug${ug}-tile`, { fewRows: 'gemm', rowsTuning: { kw, ug, inner: 'tile' } })),
   matmulVariant('rows-gemv', { fewRows: 'gemv' }),
   splitVariant('rows-split', { fewRows: 'gemm' }),
+  // int8 against activations quantized to 8 bits (matmul_w8a8.ts): the dot4I8Packed reference, and
+  // the subgroup-matrix GEMM by tile (matrices along rows x along outputs). Their error column is
+  // what the activations' rounding costs against the f32-activation reference.
+  matmulVariant('engine-f32act', { w8a8: 'off' }),
+  matmulVariant('w8a8-dp4a', { w8a8: 'dp4a', only: 'gemm' }, (format) => format === 'int8'),
+  ...([[1, 1], [1, 2], [1, 4], [2, 2], [2, 4], [4, 2], [4, 4]] as const).map(([tm, tn]) =>
+    matmulVariant(`w8a8-t${tm}x${tn}`, { w8a8: 'sgmat', w8a8Tile: { tm, tn }, only: 'gemm' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null)),
+  splitVariant('w8a8-split', { w8a8: 'sgmat' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null),
 ];
 
 /** A GEMM whose output columns go to three buffers (half, quarter, quarter of N). */
-function splitVariant(name: string, opts: MatmulOptions): MatmulVariant {
+function splitVariant(name: string, opts: MatmulOptions, supports: MatmulVariant['supports'] = () => true): MatmulVariant {
   return {
     name,
-    supports: () => true,
+    supports,
     async prepare(ctx, io) {
       const n = io.weights[0]!.n;
       const parts = [n / 2, n / 4, n / 4];
-      const m = await Matmul.create(ctx.cache, io.weights[0]!, { ...opts, split: parts, only: 'gemm' });
+      const m = await Matmul.create(ctx.cache, io.weights[0]!, { w8a8: 'off', ...opts, split: parts, only: 'gemm' });
       const extra = [createStorage(ctx.device, 'lab y1', io.rows * n), createStorage(ctx.device, 'lab y2', io.rows * n)];
       const bound = io.weights.map((w, i) => m.bind(ctx.device, `lab w${i}`, { w, x: io.x, y: [io.y, ...extra], step: io.step }));
       return {

@@ -31,6 +31,8 @@ export interface BenchOptions {
   maxRows?: number;
   /** the KV cache's storage (EngineOptions.kvCache); default the engine's choice */
   kvCache?: KvFormat;
+  /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default 'auto' */
+  w8a8?: 'auto' | 'dp4a' | 'off';
   /** where decode applies RMSNorm (EngineOptions.decodeNorm); default the engine's choice */
   decodeNorm?: 'fused' | 'separate';
   /** per-kernel GPU time from timestamp-query (default: when the device has it) */
@@ -148,7 +150,7 @@ async function benchEngine(gpu: GpuContext, o: BenchOptions, c: EngineCtx): Prom
   let failure: unknown;
   try {
     const t0 = performance.now();
-    const opts = { contextLength: c.contextLength, maxRows: o.maxRows, decodeNorm: o.decodeNorm, kvCache: o.kvCache };
+    const opts = { contextLength: c.contextLength, maxRows: o.maxRows, decodeNorm: o.decodeNorm, kvCache: o.kvCache, w8a8: o.w8a8 };
     engine = c.synthetic
       ? await loadSyntheticEngine(gpu, c.name.slice('synthetic:'.length), c.format, { ...opts, seed: c.seed })
       : await Engine.load(gpu, await folderSource(o.model), { format: c.format, ...opts });
@@ -158,7 +160,7 @@ async function benchEngine(gpu: GpuContext, o: BenchOptions, c: EngineCtx): Prom
     const results: PromptResult[] = [];
     for (const P of o.promptTokens) results.push(await measurePrompt(engine, o, c, P));
     const decodeNorm = engine.forward.separateDecodeNorm ? 'separate' : 'fused';
-    result = { engine: c.format, weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, kvCache: engine.kvCache, contextLength: engine.contextLength, loadMs, decodeNorm, results };
+    result = { engine: c.format, weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, kvCache: engine.kvCache, ...(engine.w8a8 ? { w8a8: engine.w8a8 } : {}), contextLength: engine.contextLength, loadMs, decodeNorm, results };
   } catch (e) {
     failure = e;
   } finally {

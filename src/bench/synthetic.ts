@@ -121,7 +121,7 @@ export async function createSyntheticWeights(device: GPUDevice, c: ModelConfig, 
   return assembleWeights(c, format, results, bytes, buffers);
 }
 
-export type SyntheticEngineOptions = Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'kvCache' | 'decodeNorm' | 'pipelines'> & { seed?: number };
+export type SyntheticEngineOptions = Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'kvCache' | 'decodeNorm' | 'pipelines' | 'w8a8'> & { seed?: number };
 
 /** An engine over a preset (or any config) with synthetic weights; named "synthetic:<preset>". */
 export async function loadSyntheticEngine(gpu: GpuContext, preset: string | { name: string; config: ModelConfig }, format: WeightFormat, opts: SyntheticEngineOptions = {}): Promise<Engine> {

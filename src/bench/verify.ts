@@ -68,7 +68,7 @@ async function readReference(dir: string): Promise<{ ref: Reference; logits: Flo
   return { ref, logits: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
 }
 
-export async function runVerify(o: { models: string[]; engines: WeightFormat[]; kvCache?: KvFormat; log?: (line: string) => void }, gpu?: GpuContext): Promise<VerifyReport> {
+export async function runVerify(o: { models: string[]; engines: WeightFormat[]; kvCache?: KvFormat; w8a8?: 'auto' | 'dp4a' | 'off'; log?: (line: string) => void }, gpu?: GpuContext): Promise<VerifyReport> {
   const log = o.log ?? (() => {});
   gpu ??= await acquireDevice();
   const rows: VerifyRow[] = [];
@@ -80,7 +80,7 @@ export async function runVerify(o: { models: string[]; engines: WeightFormat[]; 
     for (const engine of o.engines) {
       for (const p of ['prefill', 'decode'] as const) {
         const rowsPerPass = p === 'prefill' ? T : 1;
-        const e = await Engine.load(gpu, source, { format: engine, maxRows: rowsPerPass, maxLogitRows: rowsPerPass, kvCache: o.kvCache });
+        const e = await Engine.load(gpu, source, { format: engine, maxRows: rowsPerPass, maxLogitRows: rowsPerPass, kvCache: o.kvCache, w8a8: o.w8a8 });
         try {
           const a = logitsAgreement(await e.logits(ref.input_ids), want, T, V);
           const row: VerifyRow = { model: source.name, engine, path: p, ...a, pass: a.nrmse <= nrmseLimit(engine) && a.agree === a.clear };

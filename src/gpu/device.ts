@@ -13,8 +13,45 @@ export interface GpuContext {
     subgroups: boolean;
     shaderF16: boolean;
     timestampQuery: boolean;
+    /** the 8-bit integer subgroup-matrix shape (tensor cores), where the device has one */
+    subgroupMatrixI8: SubgroupMatrixShape | null;
   };
   limits: GPUSupportedLimits;
+}
+
+/** One subgroup-matrix configuration: left M x K, right K x N, result M x N. */
+export interface SubgroupMatrixShape {
+  m: number;
+  n: number;
+  k: number;
+}
+
+/** Dawn's experimental subgroup-matrix feature (Chrome: behind the unsafe-WebGPU flag; Dawn in Node: the allow_unsafe_apis toggle). */
+export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
+
+interface SubgroupMatrixConfig {
+  componentType: string;
+  resultComponentType: string;
+  M: number;
+  N: number;
+  K: number;
+}
+
+/**
+ * The i8 x i8 -> i32 subgroup-matrix shape a device offers (the largest M * N * K), or null. Reads
+ * GPUDevice.adapterInfo (Dawn, Chrome 126+): the configurations are listed there once the device
+ * has the feature.
+ */
+export function subgroupMatrixI8(device: GPUDevice): SubgroupMatrixShape | null {
+  if (!device.features.has(SUBGROUP_MATRIX_FEATURE)) return null;
+  const info = (device as GPUDevice & { adapterInfo?: { subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[] } }).adapterInfo;
+  let best: SubgroupMatrixShape | null = null;
+  for (const c of info?.subgroupMatrixConfigs ?? []) {
+    if (c.componentType !== 'i8' || c.resultComponentType !== 'i32') continue;
+    const s = { m: Number(c.M), n: Number(c.N), k: Number(c.K) };
+    if (!best || s.m * s.n * s.k > best.m * best.n * best.k) best = s;
+  }
+  return best;
 }
 
 export interface AdapterSummary {
@@ -29,7 +66,7 @@ export interface AdapterSummary {
 export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Disable optional features, e.g. to test the subgroup fallback. */
-  disableFeatures?: Array<'subgroups' | 'shader-f16' | 'timestamp-query'>;
+  disableFeatures?: Array<'subgroups' | 'shader-f16' | 'timestamp-query' | typeof SUBGROUP_MATRIX_FEATURE>;
   /** Node only: Dawn toggles, e.g. "disable-dawn-features=timestamp_quantization" for benchmarks. */
   dawnFlags?: string[];
   /**
@@ -170,7 +207,9 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   if (typeof navigator !== 'undefined' && (navigator as Navigator & { gpu?: GPU }).gpu) {
     adapter = await navigator.gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   } else if (isNode()) {
-    adapter = (await nodeGpu(opts.dawnFlags)).adapter;
+    // Dawn lists its experimental subgroup matrices only with the allow_unsafe_apis toggle.
+    const unsafe = opts.disableFeatures?.includes(SUBGROUP_MATRIX_FEATURE) ? [] : ['enable-dawn-features=allow_unsafe_apis'];
+    adapter = (await nodeGpu([...(opts.dawnFlags ?? []), ...unsafe])).adapter;
   } else {
     throw new WebGPUUnavailableError(
       'WebGPU is not available in this browser. Use a recent Chrome or Edge; on Linux enable chrome://flags/#enable-unsafe-webgpu and chrome://flags/#enable-vulkan.',
@@ -188,6 +227,10 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   for (const f of ['subgroups', 'shader-f16', 'timestamp-query'] as const) {
     if (adapter.features.has(f) && !disabled.has(f)) wanted.push(f as GPUFeatureName);
   }
+  // Subgroup matrices build on subgroups.
+  if (adapter.features.has(SUBGROUP_MATRIX_FEATURE) && wanted.includes('subgroups' as GPUFeatureName) && !disabled.has(SUBGROUP_MATRIX_FEATURE)) {
+    wanted.push(SUBGROUP_MATRIX_FEATURE as GPUFeatureName);
+  }
   const l = adapter.limits;
   const requiredLimits: Record<string, number> = {
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
@@ -204,7 +247,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   return {
     device,
     adapterInfo: summarizeAdapter(adapter.info),
-    features: { subgroups: has('subgroups'), shaderF16: has('shader-f16'), timestampQuery: has('timestamp-query') },
+    features: { subgroups: has('subgroups'), shaderF16: has('shader-f16'), timestampQuery: has('timestamp-query'), subgroupMatrixI8: subgroupMatrixI8(device) },
     limits: opts.limits ? lowered(device.limits, opts.limits) : device.limits,
   };
 }

@@ -21,12 +21,19 @@ export class PipelineCache {
    * by default when the adapter is one (SwiftShader, llvmpipe); tests force either on any adapter.
    */
   readonly software: boolean;
+  /**
+   * What int8 matmuls of many rows do by default (kernels/matmul_w8a8.ts): 'auto' quantizes the
+   * activations to 8 bits and multiplies on subgroup matrices where the device has them, 'dp4a'
+   * does the same with dot4I8Packed on any device (the reference), 'off' keeps f32 activations.
+   */
+  readonly w8a8: 'auto' | 'dp4a' | 'off';
 
   constructor(
     readonly device: GPUDevice,
-    opts: { software?: boolean } = {},
+    opts: { software?: boolean; w8a8?: 'auto' | 'dp4a' | 'off' } = {},
   ) {
     this.software = opts.software ?? isSoftwareDevice(device);
+    this.w8a8 = opts.w8a8 ?? 'auto';
   }
 
   private async compile(desc: GPUComputePipelineDescriptor): Promise<GPUComputePipeline> {

@@ -12,6 +12,7 @@ import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
 import { formatSpec, isQuantized, type WeightFormat } from './formats';
+import { W8a8, w8a8Unsupported, type SgmatTile, type W8a8Binding } from './matmul_w8a8';
 import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecChunk, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
@@ -66,7 +67,25 @@ export interface MatmulOptions {
   rowsTuning?: Partial<RowsTuning>;
   /** build one path only (a norm-fused GEMV, or a split GEMM, has no twin on the other path) */
   only?: 'gemv' | 'gemm';
+  /**
+   * int8 weights, passes of at least `w8a8MinRows` rows: x quantized to 8 bits per row and weight
+   * group, then an integer GEMM (matmul_w8a8.ts). 'sgmat' (subgroup matrices: tensor cores),
+   * 'dp4a' (dot4I8Packed, any adapter: the reference), 'off', or 'auto' (default: the pipeline
+   * cache's setting, which is 'sgmat' where the device has i8 subgroup matrices, else off).
+   */
+  w8a8?: 'auto' | 'sgmat' | 'dp4a' | 'off';
+  /** 'sgmat' only: subgroup matrices per workgroup (default: SGMAT_TILE_FEW / SGMAT_TILE_MANY by rows) */
+  w8a8Tile?: SgmatTile;
+  /** the fewest rows the W8A8 path runs (default W8A8_MIN_ROWS) */
+  w8a8MinRows?: number;
 }
+
+/**
+ * Rows from which an automatic W8A8 path takes over: 2, i.e. every pass but the GEMV's (batched
+ * decode and prefill). The int8 few-rows GEMM unpacks each weight to f32 once for up to 16 rows;
+ * the tensor cores' integer MMA reads the weight once and multiplies without unpacking.
+ */
+export const W8A8_MIN_ROWS = 2;
 
 export interface MatmulBinding {
   gemv?: GPUBindGroup;
@@ -74,6 +93,8 @@ export interface MatmulBinding {
   /** an automatic GEMM's smaller tiles (see WIDE128_MIN_GROUPS) */
   gemmWide64?: GPUBindGroup;
   gemmTiled?: GPUBindGroup;
+  /** the W8A8 path's two dispatches */
+  w8a8?: W8a8Binding;
   /** a split GEMM's few-rows GEMV */
   skinny?: GPUBindGroup;
   /** the few-rows GEMM, one per rows-per-workgroup variant (ROWS_TILES) */
@@ -202,6 +223,8 @@ export class Matmul {
     private readonly gemmSmaller: { wide64: GPUComputePipeline; tiled: GPUComputePipeline } | null = null,
     /** the few-rows GEMM per ROWS_TILES entry, and its units per workgroup */
     private readonly rowsGemm: { pipelines: GPUComputePipeline[]; units: number[] } | null = null,
+    /** int8 against 8-bit activations, for passes of at least w8a8MinRows rows */
+    private readonly w8a8: W8a8 | null = null,
   ) {
     // rowStride counts floats (f32) or u32 words (packed formats): 4 bytes either way.
     this.weightBytes = w.n * (w.rowStride + scaleGroups(w)) * 4;
@@ -325,9 +348,25 @@ export class Matmul {
         return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kw} ug=${ug}${inner === 'tile' ? ' tile' : ''}`, code, { ...constants, ...accumulate, KW: kw, UG: ug, TILED: inner === 'tile' });
       }));
     }
-    const [gv, gm, sk, gs, rg] = await Promise.all([gemv, gemm, skinny, gemmSmaller, rowsGemm]);
+    // W8A8 (int8 weights, 8-bit activations): passes of many rows, where the device can.
+    let w8a8: Promise<W8a8 | null> | null = null;
+    const w8Option = opts.w8a8 ?? 'auto';
+    const w8Kernel = w8Option === 'auto' ? (cache.w8a8 === 'off' ? null : cache.w8a8 === 'dp4a' ? 'dp4a' : 'sgmat') : w8Option === 'off' ? null : w8Option;
+    if (w8Kernel && w.format === 'int8' && opts.only !== 'gemv' && (opts.rowsFrom ?? 'rows') === 'rows') {
+      const why = w8a8Unsupported(w, w8Kernel, cache.device);
+      if (why && w8Option !== 'auto') throw new Error(`Matmul: ${why}`);
+      if (!why) {
+        const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
+        const split = opts.split ? ` split=${opts.split.join('+')}` : '';
+        w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, opts.w8a8Tile);
+      }
+    } else if (w8Option !== 'auto' && w8Option !== 'off') {
+      throw new Error(`Matmul: W8A8 runs int8 weights in a GEMM over step.rows (${w.format}${opts.only === 'gemv' ? ', GEMV-only' : ''}${opts.rowsFrom === 'logit_rows' ? ', logit rows' : ''})`);
+    }
+    const [gv, gm, sk, gs, rg, w8] = await Promise.all([gemv, gemm, skinny, gemmSmaller, rowsGemm, w8a8]);
+    if (w8Option !== 'auto' && w8Option !== 'off' && w8a8 && !w8) throw new Error(`Matmul: the ${w8Option} W8A8 GEMM failed its probe on this device`);
     return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant, sk ?? (skinnyTuning ? gv : null), skinnyTuning, wideRows, gs ? { wide64: gs[0], tiled: gs[1] } : null,
-      rg ? { pipelines: rg, units: rowsUnits } : null);
+      rg ? { pipelines: rg, units: rowsUnits } : null, w8 ?? null);
   }
 
   /**
@@ -352,7 +391,13 @@ export class Matmul {
       gemmTiled: this.gemmSmaller ? group(this.gemmSmaller.tiled, 'gemm tiled') : undefined,
       skinny: this.skinny && this.skinny !== this.gemv ? group(this.skinny, 'gemv rows') : undefined,
       rowsGemm: this.rowsGemm?.pipelines.map((p, i) => group(p, `gemm rows${ROWS_TILES[i]}`)!),
+      w8a8: this.w8a8?.bind(device, label, { w: b.w, x: b.x, step: b.step, bias: b.bias, outputs: ys.map((y, i) => ({ binding: BIND_SPLIT[i]!, resource: { buffer: y } })) }),
     };
+  }
+
+  /** The W8A8 kernel a pass of `rows` rows runs, or null (f32 activations). */
+  w8a8For(rows: number): 'sgmat' | 'dp4a' | null {
+    return this.w8a8 && rows >= (this.o.w8a8MinRows ?? W8A8_MIN_ROWS) ? this.w8a8.kernel : null;
   }
 
   /** The few-rows GEMM when built (else passes of a few rows run the GEMV per row, or a GEMM). */
@@ -382,6 +427,8 @@ export class Matmul {
       pass.setPipeline(this.gemv);
       pass.setBindGroup(0, b.gemv!);
       pass.dispatchWorkgroups(this.gemvGrid[0], this.gemvGrid[1]);
+    } else if (this.w8a8For(rows)) {
+      this.w8a8!.encode(pass, b.w8a8!, rows);
     } else if (rows <= SKINNY_ROWS && this.rowsGemm) {
       // The few-rows GEMM with the smallest tile of rows that holds them (16-row tiles beyond).
       const i = ROWS_TILES.findIndex((mr) => rows <= mr);

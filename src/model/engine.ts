@@ -3,7 +3,7 @@
 // command buffer per token; the sampled id never leaves the GPU except for a 4-byte readback.
 // Steps are queued PIPELINE_DEPTH deep (step n+1 reads token n from the GPU's own ids buffer), so
 // the GPU never waits for the CPU to read a token, yield it and encode the next step.
-import type { GpuContext } from '../gpu/device';
+import { subgroupMatrixI8, type GpuContext } from '../gpu/device';
 import { PipelineCache } from '../gpu/pipelines';
 import { DeviceLostError, namedGpuError, withGpuErrors } from '../gpu/errors';
 import { parseConfig, ConfigError, type ModelConfig } from './config';
@@ -64,6 +64,13 @@ export interface EngineOptions {
    * SwiftShader so the GPU kernels run whole models in CI. Ignored with a shared `pipelines`.
    */
   kernels?: 'auto' | 'gpu' | 'software';
+  /**
+   * int8 passes of many rows (prefill, batched decode) with the activations quantized to 8 bits
+   * and multiplied in integers (kernels/matmul_w8a8.ts): 'auto' (default) where the device has
+   * i8 subgroup matrices (tensor cores), 'dp4a' with dot4I8Packed on any device (tests), 'off'.
+   * Ignored with a shared `pipelines` (it carries its own).
+   */
+  w8a8?: 'auto' | 'dp4a' | 'off';
   /** a quantized format's scale group along K (default: the format's); 0 = per-channel. For measurements: the app caches the default. */
   groupSize?: number;
   /**
@@ -236,6 +243,11 @@ export class Engine {
   get kvCache(): KvFormat {
     return this.forward.shape.kvCache;
   }
+  /** How int8 passes of many rows multiply: 8-bit activations on subgroup matrices or dot4I8Packed, or null (f32 activations). */
+  get w8a8(): 'sgmat' | 'dp4a' | null {
+    if (this.weights.format !== 'int8' || this.pipelines.w8a8 === 'off') return null;
+    return this.pipelines.w8a8 === 'dp4a' ? 'dp4a' : subgroupMatrixI8(this.gpu.device) ? 'sgmat' : null;
+  }
   /** the model's EOS ids (config and tokenizer) */
   get eosIds(): number[] {
     return [...new Set([...this.config.eosTokenIds, ...(this.tokenizer?.eosIds ?? [])])];
@@ -303,14 +315,14 @@ export class Engine {
     config: ModelConfig,
     tokenizer: TextTokenizer | null,
     weights: ModelWeights,
-    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'kvCache' | 'pipelines' | 'decodeNorm' | 'kernels'>,
+    opts: Pick<EngineOptions, 'contextLength' | 'maxRows' | 'maxLogitRows' | 'maxBatch' | 'kvCache' | 'pipelines' | 'decodeNorm' | 'kernels' | 'w8a8'>,
     name: string,
   ): Promise<Engine> {
     if (opts.pipelines && opts.pipelines.device !== gpu.device) {
       for (const b of weights.buffers) b.destroy();
       throw new Error('the shared pipeline cache belongs to another device');
     }
-    const pipelines = opts.pipelines ?? new PipelineCache(gpu.device, { software: opts.kernels === undefined || opts.kernels === 'auto' ? undefined : opts.kernels === 'software' });
+    const pipelines = opts.pipelines ?? new PipelineCache(gpu.device, { software: opts.kernels === undefined || opts.kernels === 'auto' ? undefined : opts.kernels === 'software', w8a8: opts.w8a8 });
     try {
       const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, { ...opts, format: weights.format }, gpu.limits), { decodeNorm: opts.decodeNorm });
       return new Engine(gpu, config, tokenizer, weights, forward, pipelines, name);

@@ -1,0 +1,100 @@
+// The W8A8 GEMMs (kernels/matmul_w8a8.ts) on whatever adapter this finds: the subgroup-matrix
+// kernel against the dot4I8Packed one (the same exact i32 group sums, scaled and added in the same
+// order: they should agree to a few ulps), both against the f32-activation GEMM (what quantizing
+// the activations costs), on model shapes and awkward ones, every tile, split outputs, bias and
+// accumulate. The kernel tests check the dp4a kernel on SwiftShader; this checks the tensor-core
+// path where it exists. Prints CHECK PASS (or CHECK SKIP where the adapter has no i8 subgroup matrices).
+// Usage: node scripts/run-ts.mjs scripts/check-w8a8.ts; on a GPU machine: bundle it as
+// ../shared/tools/device-webgpu/prepare.sh does and run it there.
+import { acquireBenchDevice } from '../src/bench/model_bench';
+import { PipelineCache } from '../src/gpu/pipelines';
+import { uploadStorage, readF32 } from '../src/gpu/buffers';
+import { StepBuffer } from '../src/gpu/step';
+import { Matmul, type MatmulOptions } from '../src/kernels/matmul';
+import { probeFailure, probeUnit, type SgmatTile } from '../src/kernels/matmul_w8a8';
+import { subgroupMatrixI8 } from '../src/gpu/device';
+import { uploadWeight } from '../src/kernels/weights';
+import { packWeight } from '../src/kernels/formats';
+
+function randn(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0 || 1;
+  const r = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (r() + r() + r() + r() - 2) * scale;
+  return out;
+}
+
+async function main() {
+  const gpu = await acquireBenchDevice();
+  const device = gpu.device;
+  const shape = subgroupMatrixI8(device);
+  const info = (device as GPUDevice & { adapterInfo?: { subgroupMatrixConfigs?: unknown[]; subgroupMaxSize?: number } }).adapterInfo;
+  console.log(`adapter ${gpu.adapterInfo.description || gpu.adapterInfo.vendor}; features ${[...device.features].join(', ')}`);
+  console.log(`subgroup matrix configs ${JSON.stringify(info?.subgroupMatrixConfigs ?? null)}; subgroupMaxSize ${info?.subgroupMaxSize}`);
+  const cache = new PipelineCache(device);
+  if (!shape) {
+    console.log('CHECK SKIP: no i8 subgroup matrices on this adapter');
+    return;
+  }
+  console.log(`i8 shape ${JSON.stringify(shape)}; probe unit ${await probeUnit(cache, shape)} ${probeFailure(device) ?? ''}`);
+  const run = async (fn: (p: GPUComputePassEncoder) => void) => {
+    const enc = device.createCommandEncoder(); const p = enc.beginComputePass(); fn(p); p.end(); device.queue.submit([enc.finish()]); await device.queue.onSubmittedWorkDone();
+  };
+  let worst = 0;
+  let cases = 0;
+  const tiles: Array<SgmatTile | undefined> = [undefined, { tm: 1, tn: 1 }, { tm: 4, tn: 4 }, { tm: 2, tn: 2 }];
+  for (const [n, k, rows, g, extra] of [
+    [4096, 4096, 512, 128, {}], [1536, 4096, 16, 128, { bias: true }], [576, 576, 77, 32, { accumulate: true }],
+    [4096, 14336, 130, 128, {}], [3072, 2048, 3, 64, { split: [2048, 512, 512] }], [48, 96, 33, 32, {}],
+  ] as Array<[number, number, number, number, Partial<MatmulOptions>]>) {
+    const w = randn(n * k, 7 + n, 0.05);
+    const x = randn(rows * k, 8 + k);
+    const gw = uploadWeight(device, 'w', packWeight(w, n, k, 'int8', g));
+    const xb = uploadStorage(device, 'x', x);
+    const bias = extra.bias ? uploadStorage(device, 'bias', randn(n, 3)) : undefined;
+    const y0 = randn(rows * n, 9);
+    const outOf = async (opts: MatmulOptions): Promise<Float32Array> => {
+      const mm = await Matmul.create(cache, gw, { only: 'gemm', ...extra, ...opts });
+      const parts = extra.split ?? [n];
+      const ys = parts.map((p) => uploadStorage(device, 'y', y0.subarray(0, rows * p)));
+      const st = new StepBuffer(device); st.write({ rows, pos: 0 });
+      const b = mm.bind(device, 'm', { w: gw, x: xb, y: ys.length > 1 ? ys : ys[0]!, step: st.buffer, bias });
+      await run((p) => mm.encode(p, b, rows));
+      const y = new Float32Array(rows * n);
+      let col = 0;
+      for (const [i, buf] of ys.entries()) {
+        const part = await readF32(device, buf, rows * parts[i]!);
+        for (let r = 0; r < rows; r++) y.set(part.subarray(r * parts[i]!, (r + 1) * parts[i]!), r * n + col);
+        col += parts[i]!;
+      }
+      return y;
+    };
+    const f32 = await outOf({ w8a8: 'off' });
+    const dp4a = await outOf({ w8a8: 'dp4a' });
+    const diff = (a: Float32Array, b: Float32Array) => {
+      let e = 0, mx = 0;
+      for (let i = 0; i < a.length; i++) { e = Math.max(e, Math.abs(a[i]! - b[i]!)); mx = Math.max(mx, Math.abs(b[i]!)); }
+      return e / Math.max(1e-6, mx);
+    };
+    const label = `${n}x${k} rows ${rows} g${g}${extra.bias ? ' +bias' : ''}${extra.accumulate ? ' +acc' : ''}${extra.split ? ' split' : ''}`;
+    console.log(`${label}: dp4a vs f32 activations ${diff(dp4a, f32).toExponential(2)}`);
+    for (const tile of tiles) {
+      let sg: Float32Array;
+      try {
+        sg = await outOf({ w8a8: 'sgmat', w8a8Tile: tile });
+      } catch (e) {
+        console.log(`  sgmat ${tile ? `${tile.tm}x${tile.tn}` : 'default'}: ${(e as Error).message}`);
+        worst = Infinity;
+        continue;
+      }
+      const e = diff(sg, dp4a);
+      cases++;
+      console.log(`  sgmat ${tile ? `${tile.tm}x${tile.tn}` : 'default'} vs dp4a ${e.toExponential(2)}`);
+      worst = Math.max(worst, e);
+    }
+  }
+  const ok = worst < 1e-5 && cases > 0;
+  console.log(ok ? `CHECK PASS (${cases} cases, worst ${worst.toExponential(2)})` : `CHECK FAIL: worst difference ${worst}`);
+  process.exit(ok ? 0 : 1);
+}
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,330 @@
+// W8A8: int8 weights against activations quantized to 8 bits, for passes of many rows (prefill,
+// batched decode) where the tensor cores pay. Two dispatches per linear layer:
+//   1. quantize_rows.wgsl: x [rows, K] -> 8-bit values and one f32 scale per row and weight group
+//      (symmetric, as the int8 weights are: the same G columns share a scale on both sides);
+//   2. a GEMM that sums each group's products exactly in i32 and scales the sum once:
+//      y[m, n] = sum_g f32(sum_{k in g} xq[m, k] wq[n, k]) * (xs[m, g] * ws[n, g]) (+ bias),
+//      - 'sgmat': subgroup matrices (chromium_experimental_subgroup_matrix, i8 x i8 -> i32: on
+//        NVIDIA the tensor cores' integer MMA), one subgroup per workgroup computing TM x TN
+//        matrices of SM x SN outputs; after each group its i32 results pass through workgroup
+//        memory, where each invocation scales its share into f32 accumulators;
+//      - 'dp4a': one invocation per output with dot4I8Packed (any adapter; the readable reference,
+//        tested on SwiftShader in CI).
+// What it costs in accuracy is the activations' rounding: at most half a step of max|x| / 127
+// per group of G values, on top of the weights' own (llama.cpp quantizes activations the same way,
+// in blocks of 32, for its integer matrix kernels). The GEMV (one row) keeps f32 activations.
+import quantizeCode from './quantize_rows.wgsl';
+import dp4aCode from './matmul_w8a8_dp4a.wgsl';
+import { STEP_WGSL } from '../gpu/step';
+import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
+import { subgroupMatrixI8, type SubgroupMatrixShape } from '../gpu/device';
+import type { PipelineCache } from '../gpu/pipelines';
+import { weightConstants, weightEntries, weightWgsl, type GpuWeight } from './weights';
+
+export type W8a8Kernel = 'sgmat' | 'dp4a';
+/** Subgroup matrices per workgroup: TM along the rows of x, TN along the outputs. */
+export interface SgmatTile {
+  tm: number;
+  tn: number;
+}
+
+type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'partRows'>;
+
+const QUANT_WG = 256; // WG in quantize_rows.wgsl
+const DP4A_WG = 64; // WG in matmul_w8a8_dp4a.wgsl
+/** Rows the scratch of quantized x is padded to: the tallest tile a pass may run (TM <= 4). */
+const PAD_ROWS = 64;
+/** Tiles of the 'sgmat' GEMM: few rows (one matrix tall) and many. */
+export const SGMAT_TILE_FEW: SgmatTile = { tm: 1, tn: 2 };
+export const SGMAT_TILE_MANY: SgmatTile = { tm: 2, tn: 4 };
+// Bindings of the GEMMs beside the weight's (0, 1), y (3, 6, 7), step (4) and bias (5).
+const BIND_XQ = 8;
+const BIND_XS = 9;
+
+/** Why the W8A8 path cannot run this weight with this kernel on this device (null: it can). */
+export function w8a8Unsupported(w: WeightShape, kernel: W8a8Kernel, device: GPUDevice): string | null {
+  if (w.format !== 'int8') return `W8A8 needs int8 weights, not ${w.format}`;
+  if (w.k % 4 !== 0) return `W8A8 needs K a multiple of 4 (K = ${w.k})`;
+  if ((4 * QUANT_WG) % w.groupSize !== 0) return `W8A8 needs a group size that divides ${4 * QUANT_WG} (${w.groupSize})`;
+  if (kernel === 'dp4a') return null;
+  const s = subgroupMatrixI8(device);
+  if (!s) return 'this device has no i8 subgroup matrices';
+  if (w.partRows < w.n) return 'W8A8 with subgroup matrices needs the weight in one buffer';
+  if (w.k % s.k !== 0 || w.groupSize % s.k !== 0) return `W8A8 with subgroup matrices needs K and the group size multiples of ${s.k}`;
+  if (w.n % s.n !== 0) return `W8A8 with subgroup matrices needs N a multiple of ${s.n} (N = ${w.n})`;
+  return null;
+}
+
+/** The invocations per workgroup of a subgroup-matrix kernel: one whole subgroup of the widest size. */
+function subgroupWidth(device: GPUDevice): number {
+  const info = (device as GPUDevice & { adapterInfo?: { subgroupMaxSize?: number } }).adapterInfo;
+  return info?.subgroupMaxSize || 32;
+}
+
+/** The directive the subgroup-matrix kernels start with (before anything else in the module). */
+export const SGMAT_ENABLE = 'enable chromium_experimental_subgroup_matrix;\n';
+
+/**
+ * The subgroup-matrix GEMM's WGSL for one tile shape (to follow SGMAT_ENABLE, STEP_WGSL and the output's `store` and `bias`). `unit` divides the byte offsets and strides
+ * given to the 8-bit loads: Dawn counts them in bytes (i8 elements) today and counted them in the
+ * i32 words that hold four earlier; which one this Dawn takes is measured at load (probeUnit).
+ * Written out with constant indices (the accumulators stay in registers).
+ */
+export function sgmatCode(s: SubgroupMatrixShape, tile: SgmatTile, wg: number, unit: 1 | 4): string {
+  const { m: SM, n: SN, k: SK } = s;
+  const { tm: TM, tn: TN } = tile;
+  const per = (SM * SN) / wg; // a tile's results per invocation
+  if (!Number.isInteger(per) || per < 1) throw new Error(`W8A8: a ${SM}x${SN} subgroup matrix does not divide over ${wg} invocations`);
+  const tiles: Array<[number, number]> = [];
+  for (let i = 0; i < TM; i++) for (let j = 0; j < TN; j++) tiles.push([i, j]);
+  const acc = (i: number, j: number, e: number) => `acc_${i}_${j}_${e}`;
+  const L: string[] = [];
+  L.push(`@group(0) @binding(0) var<storage, read> W: array<i32>;  // [N, W_STRIDE] words of 4 signed bytes
+@group(0) @binding(1) var<storage, read> S: array<f32>;  // [N, W_GROUPS]
+@group(0) @binding(${BIND_XQ}) var<storage, read> XQ: array<i32>; // [rows, W_STRIDE]
+@group(0) @binding(${BIND_XS}) var<storage, read> XS: array<f32>; // [rows, W_GROUPS]
+@group(0) @binding(4) var<uniform> step: Step;
+override N: u32;
+override K: u32;
+override W_STRIDE: u32;
+override W_GROUPS: u32;
+override W_GROUP_SIZE: u32;
+alias Left = subgroup_matrix_left<i8, ${SK}, ${SM}>;
+alias Right = subgroup_matrix_right<i8, ${SN}, ${SK}>;
+alias Sum = subgroup_matrix_result<i32, ${SN}, ${SM}>;
+var<workgroup> stage: array<i32, ${SM * SN * TM * TN}>;
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let rows = step.rows;
+  let m0 = wid.y * ${SM * TM}u;
+  let n0 = wid.x * ${SN * TN}u;
+  if (m0 >= rows) { return; }
+  let row_bytes = W_STRIDE * 4u;`);
+  for (const [i, j] of tiles) for (let e = 0; e < per; e++) L.push(`  var ${acc(i, j, e)} = 0.0;`);
+  L.push(`  for (var g = 0u; g < W_GROUPS; g++) {`);
+  for (const [i, j] of tiles) L.push(`    var c_${i}_${j} = Sum();`);
+  L.push(`    let k1 = min((g + 1u) * W_GROUP_SIZE, K);
+    for (var k = g * W_GROUP_SIZE; k < k1; k += ${SK}u) {`);
+  for (let i = 0; i < TM; i++) L.push(`      let a_${i} = subgroupMatrixLoad<Left>(&XQ, ((m0 + ${i * SM}u) * row_bytes + k) / ${unit}u, false, row_bytes / ${unit}u);`);
+  for (let j = 0; j < TN; j++) L.push(`      let b_${j} = subgroupMatrixLoad<Right>(&W, ((n0 + ${j * SN}u) * row_bytes + k) / ${unit}u, true, row_bytes / ${unit}u);`);
+  for (const [i, j] of tiles) L.push(`      c_${i}_${j} = subgroupMatrixMultiplyAccumulate(a_${i}, b_${j}, c_${i}_${j});`);
+  L.push('    }');
+  tiles.forEach(([i, j], q) => L.push(`    subgroupMatrixStore(&stage, ${q * SM * SN}u, c_${i}_${j}, false, ${SN}u);`));
+  L.push('    workgroupBarrier();');
+  // Invocation t holds results t, t + wg, ... of each tile: row idx / SN, column idx % SN.
+  for (let e = 0; e < per; e++) {
+    L.push(`    {
+      let idx = t + ${e * wg}u;
+      let r = idx / ${SN}u;
+      let c = idx % ${SN}u;`);
+    for (const [i, j] of tiles) {
+      const q = tiles.findIndex(([a, b]) => a === i && b === j);
+      L.push(`      ${acc(i, j, e)} += f32(stage[${q * SM * SN}u + idx]) * (XS[(m0 + ${i * SM}u + r) * W_GROUPS + g] * S[(n0 + ${j * SN}u + c) * W_GROUPS + g]);`);
+    }
+    L.push('    }');
+  }
+  L.push('    workgroupBarrier();');
+  L.push('  }');
+  for (let e = 0; e < per; e++) {
+    for (const [i, j] of tiles) {
+      L.push(`  {
+    let idx = t + ${e * wg}u;
+    let m = m0 + ${i * SM}u + idx / ${SN}u;
+    let n = n0 + ${j * SN}u + idx % ${SN}u;
+    if (m < rows) { store(m, n, ${acc(i, j, e)} + bias(n)); }
+  }`);
+    }
+  }
+  L.push('}');
+  return L.join('\n') + '\n';
+}
+
+/** The subgroup-matrix offset unit this device's Dawn takes (see sgmatCode), or null where neither gives right sums. */
+const probes = new WeakMap<GPUDevice, Promise<1 | 4 | null>>();
+const probeFailures = new WeakMap<GPUDevice, string>();
+
+/** Why the probe turned subgroup matrices off on this device (its last failure), if it did. */
+export function probeFailure(device: GPUDevice): string | null {
+  return probeFailures.get(device) ?? null;
+}
+
+/**
+ * Runs the subgroup-matrix GEMM once on a small problem with exact integer answers (one tile, two
+ * groups, unit scales), with byte offsets and then with word offsets; the first that matches the
+ * CPU wins. A driver whose tensor-core path gives wrong sums turns the path off rather than the
+ * model's outputs wrong.
+ */
+export function probeUnit(cache: PipelineCache, s: SubgroupMatrixShape): Promise<1 | 4 | null> {
+  const device = cache.device;
+  let p = probes.get(device);
+  if (!p) {
+    p = (async () => {
+      const M = s.m;
+      const N = s.n;
+      const K = 2 * s.k;
+      const stride = K / 4;
+      const wq = new Int8Array(N * K);
+      const xq = new Int8Array(M * K);
+      for (let i = 0; i < wq.length; i++) wq[i] = ((i * 37 + 11) % 255) - 127;
+      for (let i = 0; i < xq.length; i++) xq[i] = ((i * 53 + 5) % 255) - 127;
+      const want = new Float32Array(M * N);
+      for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += xq[m * K + k]! * wq[n * K + k]!;
+        want[m * N + n] = sum;
+      }
+      const pad = new Uint8Array(PAD_ROWS * K);
+      pad.set(new Uint8Array(xq.buffer));
+      const bufs = {
+        w: uploadStorage(device, 'w8a8 probe w', new Uint8Array(wq.buffer)),
+        s: uploadStorage(device, 'w8a8 probe ws', new Float32Array(N * 2).fill(1)),
+        xq: uploadStorage(device, 'w8a8 probe xq', pad),
+        xs: uploadStorage(device, 'w8a8 probe xs', new Float32Array(PAD_ROWS * 2).fill(1)),
+        y: createStorage(device, 'w8a8 probe y', M * N * 4),
+        step: device.createBuffer({ label: 'w8a8 probe step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      };
+      device.queue.writeBuffer(bufs.step, 0, new Uint32Array([M, 0, M, M]));
+      try {
+        for (const unit of [1, 4] as const) {
+          const code = SGMAT_ENABLE + STEP_WGSL + 'fn bias(n: u32) -> f32 { return 0.0; }\n' + `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;\nfn store(m: u32, n: u32, v: f32) { Y[m * N + n] = v; }\n` + sgmatCode(s, { tm: 1, tn: 1 }, subgroupWidth(device), unit);
+          let pipeline: GPUComputePipeline;
+          try {
+            pipeline = await cache.get(`w8a8 sgmat probe unit=${unit}`, code, { N, K, W_STRIDE: stride, W_GROUPS: 2, W_GROUP_SIZE: s.k });
+          } catch (e) {
+            probeFailures.set(device, (e as Error).message);
+            return null;
+          }
+          const group = device.createBindGroup({
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [
+              { binding: 0, resource: { buffer: bufs.w } }, { binding: 1, resource: { buffer: bufs.s } },
+              { binding: 3, resource: { buffer: bufs.y } }, { binding: 4, resource: { buffer: bufs.step } },
+              { binding: BIND_XQ, resource: { buffer: bufs.xq } }, { binding: BIND_XS, resource: { buffer: bufs.xs } },
+            ],
+          });
+          const enc = device.createCommandEncoder();
+          enc.clearBuffer(bufs.y);
+          const pass = enc.beginComputePass();
+          pass.setPipeline(pipeline);
+          pass.setBindGroup(0, group);
+          pass.dispatchWorkgroups(1, 1);
+          pass.end();
+          device.queue.submit([enc.finish()]);
+          const got = await readF32(device, bufs.y, M * N);
+          if (got.every((v, i) => v === want[i])) return unit;
+          const bad = got.findIndex((v, i) => v !== want[i]);
+          probeFailures.set(device, `unit ${unit}: [${bad}] = ${got[bad]}, want ${want[bad]}`);
+        }
+        return null;
+      } finally {
+        for (const b of Object.values(bufs)) b.destroy();
+      }
+    })();
+    probes.set(device, p);
+  }
+  return p;
+}
+
+/** Scratch for x's 8-bit values and scales, one per x buffer and K (matmuls that read one x share it). */
+const scratches = new WeakMap<GPUBuffer, Map<number, { xq: GPUBuffer; xs: GPUBuffer }>>();
+
+function scratchFor(device: GPUDevice, x: GPUBuffer, k: number, groups: number): { xq: GPUBuffer; xs: GPUBuffer } {
+  let byK = scratches.get(x);
+  if (!byK) scratches.set(x, (byK = new Map()));
+  let s = byK.get(k);
+  if (!s) {
+    const rows = Math.ceil(Math.max(1, Math.floor(x.size / (4 * k))) / PAD_ROWS) * PAD_ROWS;
+    s = { xq: createStorage(device, `${x.label} q8`, rows * k), xs: createStorage(device, `${x.label} q8 scales`, rows * groups * 4) };
+    byK.set(k, s);
+  }
+  return s;
+}
+
+/** The scratch a W8A8 matmul quantizes x (of K columns) into, once one has been bound (tests read it). */
+export function w8a8Scratch(x: GPUBuffer, k: number): { xq: GPUBuffer; xs: GPUBuffer } | null {
+  return scratches.get(x)?.get(k) ?? null;
+}
+
+export interface W8a8Binding {
+  quantize: GPUBindGroup;
+  gemm: GPUBindGroup[];
+}
+
+/** The two dispatches of a W8A8 linear layer, compiled for one weight shape and output layout. */
+export class W8a8 {
+  private constructor(
+    private readonly w: WeightShape,
+    readonly kernel: W8a8Kernel,
+    private readonly quantize: GPUComputePipeline,
+    /** 'sgmat': one per tile (few rows, many rows); 'dp4a': one */
+    private readonly gemms: GPUComputePipeline[],
+    private readonly tiles: SgmatTile[],
+    private readonly shape: SubgroupMatrixShape | null,
+  ) {}
+
+  /**
+   * `layout`: the output's WGSL (`fn bias`, `fn store`) and its constants (ACCUMULATE). Returns
+   * null where the kernel cannot run (w8a8Unsupported, or subgroup matrices that failed the probe).
+   */
+  static async create(cache: PipelineCache, w: WeightShape, kernel: W8a8Kernel, layout: { code: string; key: string; constants: Record<string, number | boolean> }, tile?: SgmatTile): Promise<W8a8 | null> {
+    if (w8a8Unsupported(w, kernel, cache.device)) return null;
+    const groups = Math.ceil(w.k / w.groupSize);
+    const quantize = cache.get('quantize_rows', STEP_WGSL + quantizeCode, { K: w.k, G: w.groupSize, GROUPS: groups });
+    const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants };
+    if (kernel === 'dp4a') {
+      const gemm = cache.get(`matmul_w8a8_dp4a${layout.key}`, STEP_WGSL + weightWgsl(w) + layout.code + dp4aCode, constants);
+      const [q, g] = await Promise.all([quantize, gemm]);
+      return new W8a8(w, kernel, q, [g], [], null);
+    }
+    const s = subgroupMatrixI8(cache.device)!;
+    const unit = await probeUnit(cache, s);
+    if (unit === null) return null;
+    const wg = subgroupWidth(cache.device);
+    // TN shrinks until it divides the output's width in matrices.
+    const fit = (t: SgmatTile): SgmatTile => {
+      let tn = t.tn;
+      while (tn > 1 && (w.n / s.n) % tn !== 0) tn--;
+      return { tm: t.tm, tn };
+    };
+    const tiles = (tile ? [tile] : [SGMAT_TILE_FEW, SGMAT_TILE_MANY]).map(fit);
+    const gemms = tiles.map((t) => cache.get(`matmul_w8a8_sgmat${layout.key} tm=${t.tm} tn=${t.tn} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + sgmatCode(s, t, wg, unit), constants));
+    const [q, ...g] = await Promise.all([quantize, ...gemms]);
+    return new W8a8(w, kernel, q, g, tiles, s);
+  }
+
+  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer; outputs: GPUBindGroupEntry[] }): W8a8Binding {
+    const groups = Math.ceil(this.w.k / this.w.groupSize);
+    const { xq, xs } = scratchFor(device, b.x, this.w.k, groups);
+    const quantize = device.createBindGroup({
+      label: `${label} quantize x`,
+      layout: this.quantize.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer: b.x } }, { binding: 1, resource: { buffer: xq } }, { binding: 2, resource: { buffer: xs } }, { binding: 3, resource: { buffer: b.step } }],
+    });
+    const weight: GPUBindGroupEntry[] = this.kernel === 'sgmat'
+      ? [{ binding: 0, resource: { buffer: b.w.data } }, { binding: 1, resource: { buffer: b.w.scales! } }]
+      : weightEntries(b.w); // the dp4a kernel reads the weight through weightWgsl, which declares every part
+    const entries = [...weight, { binding: 4, resource: { buffer: b.step } }, { binding: BIND_XQ, resource: { buffer: xq } }, { binding: BIND_XS, resource: { buffer: xs } }, ...b.outputs, ...(b.bias ? [{ binding: 5, resource: { buffer: b.bias } }] : [])];
+    const gemm = this.gemms.map((p, i) => device.createBindGroup({ label: `${label} w8a8 ${this.kernel} ${i}`, layout: p.getBindGroupLayout(0), entries }));
+    return { quantize, gemm };
+  }
+
+  /** Quantizes x's `rows` rows, then multiplies. */
+  encode(pass: GPUComputePassEncoder, b: W8a8Binding, rows: number): void {
+    pass.setPipeline(this.quantize);
+    pass.setBindGroup(0, b.quantize);
+    pass.dispatchWorkgroups(rows);
+    if (this.kernel === 'dp4a') {
+      pass.setPipeline(this.gemms[0]!);
+      pass.setBindGroup(0, b.gemm[0]!);
+      pass.dispatchWorkgroups(Math.ceil(this.w.n / DP4A_WG), rows);
+      return;
+    }
+    const s = this.shape!;
+    // The few-rows tile while one matrix holds the rows, then the tall one.
+    const i = this.tiles.length > 1 && rows > s.m * this.tiles[0]!.tm ? 1 : 0;
+    const t = this.tiles[i]!;
+    pass.setPipeline(this.gemms[i]!);
+    pass.setBindGroup(0, b.gemm[i]!);
+    pass.dispatchWorkgroups(this.w.n / (s.n * t.tn), Math.ceil(rows / (s.m * t.tm)));
+  }
+}

@@ -1,0 +1,41 @@
+// Activations to 8 bits for the W8A8 GEMMs (matmul_w8a8.ts): each row of x [rows, K] in groups of
+// G columns (the weight's scale group), symmetric like the int8 weights: s = max |x| / 127,
+// q = round(x / s) in [-127, 127], four per u32 (byte j = column 4 * word + j).
+// Prepended: STEP_WGSL. One workgroup per row walks the row 4 * WG columns at a time; G divides
+// 4 * WG, so a group never straddles two passes, and its G / 4 threads meet in workgroup memory.
+@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;   // [rows, K / 4]
+@group(0) @binding(1) var<storage, read_write> XQ: array<u32>;  // [rows, K / 4]
+@group(0) @binding(2) var<storage, read_write> XS: array<f32>;  // [rows, GROUPS]
+@group(0) @binding(3) var<uniform> step: Step;
+
+override K: u32;      // a multiple of 4
+override G: u32;      // group size: a multiple of 4 that divides 4 * WG
+override GROUPS: u32; // ceil(K / G)
+const WG: u32 = 256u;
+
+var<workgroup> amax: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let r = wid.x;
+  if (r >= step.rows) { return; }
+  let k4 = K / 4u;
+  let tpg = G / 4u; // threads per group
+  let first = (t / tpg) * tpg;
+  for (var c0 = 0u; c0 < k4; c0 += WG) {
+    let c = c0 + t;
+    var v = vec4<f32>(0.0);
+    if (c < k4) { v = X[r * k4 + c]; }
+    let a = abs(v);
+    amax[t] = max(max(a.x, a.y), max(a.z, a.w));
+    workgroupBarrier();
+    var m = 0.0;
+    for (var i = 0u; i < tpg; i++) { m = max(m, amax[first + i]); }
+    workgroupBarrier();
+    if (c < k4) {
+      let inv = select(0.0, 127.0 / m, m > 0.0);
+      XQ[r * k4 + c] = pack4xI8(vec4<i32>(clamp(round(v * inv), vec4<f32>(-127.0), vec4<f32>(127.0))));
+      if (t == first) { XS[r * GROUPS + (4u * c) / G] = m / 127.0; }
+    }
+  }
+}

@@ -1,0 +1,203 @@
+// W8A8 (kernels/matmul_w8a8.ts): int8 weights against activations quantized to 8 bits per row and
+// weight group. On SwiftShader this runs the dot4I8Packed GEMM, the reference of the
+// subgroup-matrix one (scripts/check-w8a8.ts holds the two to each other on a GPU that has
+// subgroup matrices). Checked here against plain TS: the quantizer value by value, the GEMM on the
+// quantizer's own output (exact integer group sums, so only f32 rounding is left), and the whole
+// against the f32-activation product within the bound the activations' rounding allows.
+import { describe, it, beforeAll, expect } from 'vitest';
+import { gpu, randn, expectClose, run, stepBuffer } from './harness';
+import { uploadStorage, readF32 } from '../../src/gpu/buffers';
+import { Matmul } from '../../src/kernels/matmul';
+import { w8a8Scratch } from '../../src/kernels/matmul_w8a8';
+import { uploadWeight } from '../../src/kernels/weights';
+import { packWeight, unpackWeight } from '../../src/kernels/formats';
+import { PipelineCache } from '../../src/gpu/pipelines';
+import { Engine } from '../../src/model/engine';
+import { folderSource } from '../../src/model/source';
+import { logitsAgreement } from '../../src/bench/metrics';
+import { nrmseLimit } from '../../src/bench/verify';
+import { modelDir, reference } from '../unit/fixtures';
+import type { GpuContext } from '../../src/gpu/device';
+
+const f = Math.fround;
+
+/** Round half to even (WGSL's round). */
+function roundEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The quantizer in plain TS: per row and group of G, s = max|x| / 127, q = round(x * 127 / max). */
+function quantizeRef(x: Float32Array, rows: number, k: number, g: number): { q: Int8Array; s: Float32Array; edge: Uint8Array } {
+  const groups = Math.ceil(k / g);
+  const q = new Int8Array(rows * k);
+  const s = new Float32Array(rows * groups);
+  const edge = new Uint8Array(rows * k); // x * inv within rounding noise of a .5: either neighbour is right
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < groups; j++) {
+      let m = 0;
+      for (let c = j * g; c < Math.min(k, (j + 1) * g); c++) m = Math.max(m, Math.abs(x[r * k + c]!));
+      const inv = m > 0 ? f(127 / m) : 0;
+      s[r * groups + j] = f(m / 127);
+      for (let c = j * g; c < Math.min(k, (j + 1) * g); c++) {
+        const v = f(x[r * k + c]! * inv);
+        q[r * k + c] = Math.max(-127, Math.min(127, roundEven(v)));
+        edge[r * k + c] = Math.abs(Math.abs(v % 1) - 0.5) < 1e-4 ? 1 : 0;
+      }
+    }
+  }
+  return { q, s, edge };
+}
+
+interface Case {
+  n: number;
+  k: number;
+  g: number;
+  rows: number;
+  bias?: boolean;
+  accumulate?: boolean;
+  split?: number[];
+}
+
+// K not a multiple of G (a short last group), K of 4s but not of 16s, odd N, a split output, bias,
+// the residual add, and rows from 2 up past a 64-row tile.
+const CASES: Case[] = [
+  { n: 37, k: 100, g: 32, rows: 7 },
+  { n: 100, k: 300, g: 128, rows: 2, bias: true },
+  { n: 57, k: 256, g: 128, rows: 33, accumulate: true, bias: true },
+  { n: 96, k: 68, g: 32, rows: 70, split: [48, 32, 16] },
+];
+
+describe('W8A8 matmul (dot4I8Packed)', () => {
+  let device: GPUDevice;
+  let cache: PipelineCache;
+  let ctx: GpuContext;
+  beforeAll(async () => ({ device, cache, ctx } = await gpu()));
+
+  it('is off by default on an adapter without subgroup matrices, and runs from 2 rows when asked', async () => {
+    const w = uploadWeight(device, 'w', packWeight(randn(64 * 64, 1), 64, 64, 'int8', 32));
+    const auto = await Matmul.create(cache, w, {});
+    expect(ctx.features.subgroupMatrixI8).toBeNull();
+    expect(auto.w8a8For(512)).toBeNull();
+    const dp4a = await Matmul.create(cache, w, { w8a8: 'dp4a' });
+    expect([1, 2, 512].map((r) => dp4a.w8a8For(r))).toEqual([null, 'dp4a', 'dp4a']);
+    await expect(Matmul.create(cache, w, { w8a8: 'sgmat' })).rejects.toThrow(/no i8 subgroup matrices/);
+    const f16 = uploadWeight(device, 'w16', packWeight(randn(64 * 64, 1), 64, 64, 'f16'));
+    await expect(Matmul.create(cache, f16, { w8a8: 'dp4a' })).rejects.toThrow(/int8/);
+  });
+
+  for (const c of CASES) {
+    const name = `${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}`;
+    it(name, async () => {
+      const { n, k, g, rows } = c;
+      const wf = randn(n * k, 11 + n, 0.5);
+      wf.fill(0, 2 * k, 2 * k + g); // an all-zero weight group
+      const x = randn(rows * k, 5 + k);
+      x.fill(0, k, k + Math.min(k, g)); // an all-zero activation group (scale 0)
+      x[3] = 40; // an outlier: its group's other values round coarsely
+      const packed = packWeight(wf, n, k, 'int8', g);
+      const wdq = unpackWeight(packed);
+      const ws = packed.scales!;
+      const groups = Math.ceil(k / g);
+      const bias = c.bias ? randn(n, 3) : undefined;
+      const y0 = randn((rows + 1) * n, 9);
+      const gw = uploadWeight(device, 'w', packed);
+      const xb = uploadStorage(device, 'x', x);
+      const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', bias: !!bias, accumulate: !!c.accumulate, ...(c.split ? { split: c.split, only: 'gemm' as const } : {}) });
+      const parts = c.split ?? [n];
+      const ys = parts.map((p) => uploadStorage(device, 'y', y0.subarray(0, (rows + 1) * p)));
+      const step = stepBuffer(device, rows, 0);
+      const b = mm.bind(device, 'w8a8', { w: gw, x: xb, y: ys.length > 1 ? ys : ys[0]!, step: step.buffer, bias: bias && uploadStorage(device, 'bias', bias) });
+      await run(device, (p) => mm.encode(p, b, rows));
+
+      // 1. The quantizer.
+      const scratch = w8a8Scratch(xb, k)!;
+      const gq = new Int8Array((await readF32(device, scratch.xq, (rows * k) / 4)).buffer);
+      const gs = await readF32(device, scratch.xs, rows * groups);
+      const want = quantizeRef(x, rows, k, g);
+      expectClose(gs, want.s, 0, 1e-6, 'activation scales');
+      let off = 0;
+      for (let i = 0; i < rows * k; i++) {
+        const d = Math.abs(gq[i]! - want.q[i]!);
+        if (d > 1 || (d === 1 && !want.edge[i])) off++;
+      }
+      expect(off, '8-bit activations off the reference').toBe(0);
+
+      // 2. The GEMM on the quantizer's own output, group sums exact, scaled and added in group order.
+      const got = new Float32Array(rows * n);
+      let col = 0;
+      for (const [i, buf] of ys.entries()) {
+        const part = await readF32(device, buf, (rows + 1) * parts[i]!);
+        for (let r = 0; r < rows; r++) got.set(part.subarray(r * parts[i]!, (r + 1) * parts[i]!), r * n + col);
+        // The row past the pass is untouched.
+        expect(Array.from(part.subarray(rows * parts[i]!)), 'row past the pass').toEqual(Array.from(y0.subarray(rows * parts[i]!, (rows + 1) * parts[i]!)));
+        col += parts[i]!;
+      }
+      const wq = new Int8Array(n * k);
+      for (let j = 0; j < n; j++) for (let c2 = 0; c2 < k; c2++) {
+        const s = ws[j * groups + Math.floor(c2 / g)]!;
+        wq[j * k + c2] = s === 0 ? 0 : Math.round(wdq[j * k + c2]! / s);
+      }
+      const exact = new Float32Array(rows * n);
+      const bound = new Float64Array(rows * n);
+      const f32act = new Float64Array(rows * n);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) {
+        let acc = 0;
+        let slack = 0;
+        let ref = 0;
+        for (let t = 0; t < groups; t++) {
+          let sum = 0;
+          let absW = 0;
+          for (let c2 = t * g; c2 < Math.min(k, (t + 1) * g); c2++) {
+            sum += gq[r * k + c2]! * wq[j * k + c2]!;
+            absW += Math.abs(wdq[j * k + c2]!);
+            ref += x[r * k + c2]! * wdq[j * k + c2]!;
+          }
+          acc = f(acc + f(sum * f(gs[r * groups + t]! * ws[j * groups + t]!)));
+          slack += (gs[r * groups + t]! / 2) * absW;
+        }
+        const extra = (bias ? bias[j]! : 0) + (c.accumulate ? y0[r * n + j]! : 0);
+        exact[r * n + j] = f(acc + extra);
+        f32act[r * n + j] = ref + extra;
+        bound[r * n + j] = slack;
+      }
+      expectClose(got, exact, 2e-5, 2e-6, 'W8A8 GEMM vs TS on the same 8-bit activations');
+
+      // 3. Against f32 activations: within half a step of each group's scale times its |weights|.
+      let worst = 0;
+      let moved = 0;
+      for (let i = 0; i < rows * n; i++) {
+        const d = Math.abs(got[i]! - f32act[i]!);
+        worst = Math.max(worst, d / (bound[i]! + 1e-4));
+        if (d > 1e-4) moved++;
+      }
+      expect(worst, 'error over the rounding bound').toBeLessThanOrEqual(1);
+      expect(moved, 'the 8-bit activations changed something (the path ran)').toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('W8A8 in the int8 engine (pycode-20M, dot4I8Packed)', () => {
+  it('prefill logits stay within the int8 golden bound of HF, and differ from f32 activations', async () => {
+    const { ctx } = await gpu();
+    const { ref, logits: want } = reference('pycode-20M');
+    const [T, V] = ref.logits_shape;
+    const source = await folderSource(modelDir('pycode-20M'));
+    const outs: Float32Array[] = [];
+    for (const w8a8 of ['dp4a', 'off'] as const) {
+      const e = await Engine.load(ctx, source, { format: 'int8', maxRows: T, maxLogitRows: T, contextLength: 128, w8a8 });
+      try {
+        expect(e.w8a8).toBe(w8a8 === 'off' ? null : 'dp4a');
+        outs.push(await e.logits(ref.input_ids));
+      } finally {
+        e.destroy();
+      }
+    }
+    const a = logitsAgreement(outs[0]!, want, T, V);
+    const base = logitsAgreement(outs[1]!, want, T, V);
+    console.log(`pycode-20M int8 prefill vs HF: nRMSE ${a.nrmse.toExponential(2)} with 8-bit activations, ${base.nrmse.toExponential(2)} without; top-1 ${a.agree}/${a.clear}`);
+    expect(a.nrmse).toBeLessThanOrEqual(nrmseLimit('int8'));
+    expect(a.agree).toBe(a.clear);
+    expect(logitsAgreement(outs[0]!, outs[1]!, T, V).nrmse).toBeGreaterThan(0);
+  });
+});
