@@ -74,7 +74,7 @@ export function sgmatCode(s: SubgroupMatrixShape, tile: SgmatTile, wg: number, u
   const { m: SM, n: SN, k: SK } = s;
   const { tm: TM, tn: TN } = tile;
   const per = (SM * SN) / wg; // a tile's results per invocation
-  if (!Number.isInteger(per) || per < 1) throw new Error(`W8A8: a ${SM}x${SN} subgroup matrix does not divide over ${wg} invocations`);
+  if (!Number.isInteger(per) || per < 1 || wg % SN !== 0) throw new Error(`W8A8: a ${SM}x${SN} subgroup matrix does not divide over ${wg} invocations`);
   const tiles: Array<[number, number]> = [];
   for (let i = 0; i < TM; i++) for (let j = 0; j < TN; j++) tiles.push([i, j]);
   const acc = (i: number, j: number, e: number) => `acc_${i}_${j}_${e}`;
@@ -111,18 +111,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   L.push('    }');
   tiles.forEach(([i, j], q) => L.push(`    subgroupMatrixStore(&stage, ${q * SM * SN}u, c_${i}_${j}, false, ${SN}u);`));
   L.push('    workgroupBarrier();');
-  // Invocation t holds results t, t + wg, ... of each tile: row idx / SN, column idx % SN.
-  for (let e = 0; e < per; e++) {
-    L.push(`    {
-      let idx = t + ${e * wg}u;
-      let r = idx / ${SN}u;
-      let c = idx % ${SN}u;`);
-    for (const [i, j] of tiles) {
-      const q = tiles.findIndex(([a, b]) => a === i && b === j);
-      L.push(`      ${acc(i, j, e)} += f32(stage[${q * SM * SN}u + idx]) * (XS[(m0 + ${i * SM}u + r) * W_GROUPS + g] * S[(n0 + ${j * SN}u + c) * W_GROUPS + g]);`);
-    }
-    L.push('    }');
-  }
+  // Invocation t holds results t, t + wg, ... of each tile: column t % SN of every one (wg is a
+  // multiple of SN), rows t / SN + e * wg / SN. So one weight scale per tile column and one
+  // activation scale per tile row and e, loaded once per group.
+  for (let j = 0; j < TN; j++) L.push(`    let ws_${j} = S[(n0 + ${j * SN}u + t % ${SN}u) * W_GROUPS + g];`);
+  for (let i = 0; i < TM; i++) for (let e = 0; e < per; e++) L.push(`    let xs_${i}_${e} = XS[(m0 + ${i * SM}u + t / ${SN}u + ${(e * wg) / SN}u) * W_GROUPS + g];`);
+  tiles.forEach(([i, j], q) => {
+    for (let e = 0; e < per; e++) L.push(`    ${acc(i, j, e)} += f32(stage[${q * SM * SN + e * wg}u + t]) * (xs_${i}_${e} * ws_${j});`);
+  });
   L.push('    workgroupBarrier();');
   L.push('  }');
   for (let e = 0; e < per; e++) {
