@@ -37,6 +37,9 @@ interface SubgroupMatrixConfig {
   K: number;
 }
 
+/** The adapter's subgroup-matrix configurations, by the device acquireDevice made from it. */
+const adapterConfigs = new WeakMap<GPUDevice, readonly SubgroupMatrixConfig[]>();
+
 /**
  * The i8 x i8 -> i32 subgroup-matrix shape a device offers (the largest M * N * K), or null. Reads
  * GPUDevice.adapterInfo (Dawn, Chrome 126+): the configurations are listed there once the device
@@ -45,8 +48,10 @@ interface SubgroupMatrixConfig {
 export function subgroupMatrixI8(device: GPUDevice): SubgroupMatrixShape | null {
   if (!device.features.has(SUBGROUP_MATRIX_FEATURE)) return null;
   const info = (device as GPUDevice & { adapterInfo?: { subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[] } }).adapterInfo;
+  // Dawn in Node lists the configurations on the adapter's info, not the device's (H100, 2026-12-06).
+  const configs = info?.subgroupMatrixConfigs?.length ? info.subgroupMatrixConfigs : (adapterConfigs.get(device) ?? []);
   let best: SubgroupMatrixShape | null = null;
-  for (const c of info?.subgroupMatrixConfigs ?? []) {
+  for (const c of configs) {
     if (c.componentType !== 'i8' || c.resultComponentType !== 'i32') continue;
     const s = { m: Number(c.M), n: Number(c.N), k: Number(c.K) };
     if (!best || s.m * s.n * s.k > best.m * best.n * best.k) best = s;
@@ -242,6 +247,8 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
   };
   const device = await adapter.requestDevice({ requiredFeatures: wanted, requiredLimits });
+  const listed = (adapter.info as GPUAdapterInfo & { subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[] }).subgroupMatrixConfigs;
+  if (listed) adapterConfigs.set(device, [...listed]);
   if (isNode() && (opts.yieldToSoftwareAdapter ?? true) && isSoftwareAdapter(adapter.info)) await lowerMainThreadPriority();
   const has = (f: string) => device.features.has(f);
   return {
