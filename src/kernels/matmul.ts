@@ -71,7 +71,7 @@ export interface MatmulOptions {
    * int8 weights, passes of at least `w8a8MinRows` rows: x quantized to 8 bits per row and weight
    * group, then an integer GEMM (matmul_w8a8.ts). 'sgmat' (subgroup matrices: tensor cores),
    * 'dp4a' (dot4I8Packed, any adapter: the reference), 'off', or 'auto' (default: the pipeline
-   * cache's setting, which is 'sgmat' where the device has i8 subgroup matrices, else off).
+   * cache's setting: with its 'auto', 'sgmat' where the device has i8 subgroup matrices).
    */
   w8a8?: 'auto' | 'sgmat' | 'dp4a' | 'off';
   /** 'sgmat' only: subgroup matrices per workgroup (default: SGMAT_TILE_FEW / SGMAT_TILE_MANY by rows) */
