@@ -5,6 +5,7 @@
 // shapes on any adapter; this checks the GPU's own lane count and real sizes. Prints CHECK PASS.
 // Usage: node scripts/run-ts.mjs scripts/check-prefill-kernels.ts; on the H200:
 //   ../shared/tools/device-webgpu/prepare.sh scripts/check-prefill-kernels.ts, then bash .gpu/run.sh
+import { randn, runPass } from './check_util';
 import { acquireBenchDevice } from '../src/bench/model_bench';
 import { PipelineCache } from '../src/gpu/pipelines';
 import { uploadStorage, createStorage, readF32 } from '../src/gpu/buffers';
@@ -14,20 +15,11 @@ import { Matmul } from '../src/kernels/matmul';
 import { uploadWeight } from '../src/kernels/weights';
 import { packWeight } from '../src/kernels/formats';
 
-function randn(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  const r = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (r() + r() + r() + r() - 2) * scale;
-  return out;
-}
 async function main() {
   const gpu = await acquireBenchDevice();
   const device = gpu.device;
   const cache = new PipelineCache(device);
-  const run = async (fn: (p: GPUComputePassEncoder) => void) => {
-    const enc = device.createCommandEncoder(); const p = enc.beginComputePass(); fn(p); p.end(); device.queue.submit([enc.finish()]); await device.queue.onSubmittedWorkDone();
-  };
+  const run = (fn: (p: GPUComputePassEncoder) => void) => runPass(device, fn);
   let worst = 0;
   for (const c of [
     { rows: 512, pos: 0, nH: 32, nKv: 8, hd: 128, win: 0 }, { rows: 100, pos: 37, nH: 32, nKv: 8, hd: 128, win: 0 },

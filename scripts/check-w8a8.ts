@@ -6,6 +6,7 @@
 // path where it exists. Prints CHECK PASS (or CHECK SKIP where the adapter has no i8 subgroup matrices).
 // Usage: node scripts/run-ts.mjs scripts/check-w8a8.ts; on a GPU machine: bundle it as
 // ../shared/tools/device-webgpu/prepare.sh does and run it there.
+import { randn, runPass } from './check_util';
 import { acquireBenchDevice } from '../src/bench/model_bench';
 import { PipelineCache } from '../src/gpu/pipelines';
 import { uploadStorage, readF32 } from '../src/gpu/buffers';
@@ -15,14 +16,6 @@ import { probeFailure, probeUnit, type SgmatTile } from '../src/kernels/matmul_w
 import { subgroupMatrixI8 } from '../src/gpu/device';
 import { uploadWeight } from '../src/kernels/weights';
 import { packWeight } from '../src/kernels/formats';
-
-function randn(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  const r = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (r() + r() + r() + r() - 2) * scale;
-  return out;
-}
 
 async function main() {
   const gpu = await acquireBenchDevice();
@@ -37,9 +30,7 @@ async function main() {
     return;
   }
   console.log(`i8 shape ${JSON.stringify(shape)}; probe unit ${await probeUnit(cache, shape)} ${probeFailure(device) ?? ''}`);
-  const run = async (fn: (p: GPUComputePassEncoder) => void) => {
-    const enc = device.createCommandEncoder(); const p = enc.beginComputePass(); fn(p); p.end(); device.queue.submit([enc.finish()]); await device.queue.onSubmittedWorkDone();
-  };
+  const run = (fn: (p: GPUComputePassEncoder) => void) => runPass(device, fn);
   let worst = 0;
   let cases = 0;
   const tiles: Array<SgmatTile | undefined> = [undefined, { tm: 1, tn: 1 }, { tm: 4, tn: 4 }, { tm: 2, tn: 2 }];
