@@ -15,7 +15,7 @@
 // in blocks of 32, for its integer matrix kernels). The GEMV (one row) keeps f32 activations.
 import quantizeCode from './quantize_rows.wgsl';
 import dp4aCode from './matmul_w8a8_dp4a.wgsl';
-import { STEP_WGSL } from '../gpu/step';
+import { STEP_WGSL, StepBuffer } from '../gpu/step';
 import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
 import { subgroupMatrixI8, type SubgroupMatrixShape } from '../gpu/device';
 import type { PipelineCache } from '../gpu/pipelines';
@@ -177,9 +177,8 @@ export function probeUnit(cache: PipelineCache, s: SubgroupMatrixShape): Promise
         xq: uploadStorage(device, 'w8a8 probe xq', pad),
         xs: uploadStorage(device, 'w8a8 probe xs', new Float32Array(PAD_ROWS * 2).fill(1)),
         y: createStorage(device, 'w8a8 probe y', M * N * 4),
-        step: device.createBuffer({ label: 'w8a8 probe step', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+        step: stepOf(device, M),
       };
-      device.queue.writeBuffer(bufs.step, 0, new Uint32Array([M, 0, M, M]));
       try {
         for (const unit of [1, 4] as const) {
           const code = SGMAT_ENABLE + STEP_WGSL + 'fn bias(n: u32) -> f32 { return 0.0; }\n' + `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;\nfn store(m: u32, n: u32, v: f32) { Y[m * N + n] = v; }\n` + sgmatCode(s, { tm: 1, tn: 1 }, subgroupWidth(device), unit);
@@ -219,6 +218,13 @@ export function probeUnit(cache: PipelineCache, s: SubgroupMatrixShape): Promise
     probes.set(device, p);
   }
   return p;
+}
+
+/** A step uniform holding `rows` rows at position 0 (the probe's). */
+function stepOf(device: GPUDevice, rows: number): GPUBuffer {
+  const step = new StepBuffer(device);
+  step.write({ rows, pos: 0, logitRows: rows });
+  return step.buffer;
 }
 
 /** Scratch for x's 8-bit values and scales, one per x buffer and K (matmuls that read one x share it). */
