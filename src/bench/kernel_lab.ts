@@ -11,6 +11,7 @@ import { PipelineCache } from '../gpu/pipelines';
 import { StepBuffer } from '../gpu/step';
 import { FillRandom } from '../kernels/fill_random';
 import { Matmul, type MatmulOptions } from '../kernels/matmul';
+import { tileName, type SgmatTile } from '../kernels/matmul_w8a8';
 import { gemvDevice, type GemvTuning } from '../kernels/gemv';
 import { weightBuffers, type GpuWeight } from '../kernels/weights';
 import { formatSpec, type WeightFormat } from '../kernels/formats';
@@ -151,8 +152,13 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   // what the activations' rounding costs against the f32-activation reference.
   matmulVariant('engine-f32act', { w8a8: 'off' }),
   matmulVariant('w8a8-dp4a', { w8a8: 'dp4a', only: 'gemm' }, (format) => format === 'int8'),
-  ...([[1, 1], [1, 2], [1, 4], [2, 2], [2, 4], [4, 2], [4, 4]] as const).map(([tm, tn]) =>
-    matmulVariant(`w8a8-t${tm}x${tn}`, { w8a8: 'sgmat', w8a8Tile: { tm, tn }, only: 'gemm' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null)),
+  // Tiles: one subgroup's TM x TN matrices, sm x sn subgroups per workgroup, K split over ks of them.
+  ...([
+    { tm: 1, tn: 1 }, { tm: 1, tn: 2 }, { tm: 1, tn: 4 }, { tm: 2, tn: 2 }, { tm: 2, tn: 4 }, { tm: 4, tn: 2 }, { tm: 4, tn: 4 },
+    { tm: 1, tn: 1, ks: 4 }, { tm: 1, tn: 2, ks: 2 }, { tm: 1, tn: 2, ks: 4 }, { tm: 1, tn: 2, ks: 8 }, { tm: 1, tn: 4, ks: 4 },
+    { tm: 2, tn: 2, sm: 2, sn: 2 }, { tm: 2, tn: 4, sm: 2, sn: 2 }, { tm: 2, tn: 4, sm: 2, sn: 1 }, { tm: 4, tn: 2, sm: 1, sn: 4 }, { tm: 2, tn: 2, sm: 1, sn: 4 },
+  ] as SgmatTile[]).map((tile) =>
+    matmulVariant(`w8a8-${tileName(tile)}`, { w8a8: 'sgmat', w8a8Tile: tile, only: 'gemm' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null)),
   splitVariant('w8a8-split', { w8a8: 'sgmat' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null),
 ];
 

@@ -22,10 +22,18 @@ import type { PipelineCache } from '../gpu/pipelines';
 import { weightConstants, weightEntries, weightWgsl, type GpuWeight } from './weights';
 
 export type W8a8Kernel = 'sgmat' | 'dp4a';
-/** Subgroup matrices per workgroup: TM along the rows of x, TN along the outputs. */
+/**
+ * A workgroup of the 'sgmat' GEMM: each subgroup computes TM x TN matrices (TM along the rows of
+ * x, TN along the outputs); `sm` x `sn` subgroups (default 1 x 1) cover a larger tile, and `ks`
+ * subgroups (default 1) split the K groups of each tile between them and add their sums at the end
+ * (few rows: a 16-row pass has N / 16 / TN tiles, too few subgroups to keep the GPU's memory busy).
+ */
 export interface SgmatTile {
   tm: number;
   tn: number;
+  sm?: number;
+  sn?: number;
+  ks?: number;
 }
 
 type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'partRows'>;
@@ -62,7 +70,15 @@ function subgroupWidth(device: GPUDevice): number {
 }
 
 /** The directive the subgroup-matrix kernels start with (before anything else in the module). */
-export const SGMAT_ENABLE = 'enable chromium_experimental_subgroup_matrix;\n';
+// Each subgroup loads at offsets of its own, and only where it has a K group left: uniform in
+// the subgroup, not in the workgroup, which the uniformity analysis cannot see (llama.cpp's and ONNX
+// Runtime's WebGPU kernels turn the same check off).
+export const SGMAT_ENABLE = 'enable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n';
+
+/** A tile's name in pipeline keys and reports: "t2x4" or "t1x2-ks4". */
+export function tileName(t: SgmatTile): string {
+  return `t${t.tm}x${t.tn}${(t.sm ?? 1) > 1 || (t.sn ?? 1) > 1 ? `-s${t.sm ?? 1}x${t.sn ?? 1}` : ''}${(t.ks ?? 1) > 1 ? `-ks${t.ks}` : ''}`;
+}
 
 /**
  * The subgroup-matrix GEMM's WGSL for one tile shape (to follow SGMAT_ENABLE, STEP_WGSL and the output's `store` and `bias`). `unit` divides the byte offsets and strides
@@ -70,11 +86,19 @@ export const SGMAT_ENABLE = 'enable chromium_experimental_subgroup_matrix;\n';
  * i32 words that hold four earlier; which one this Dawn takes is measured at load (probeUnit).
  * Written out with constant indices (the accumulators stay in registers).
  */
-export function sgmatCode(s: SubgroupMatrixShape, tile: SgmatTile, wg: number, unit: 1 | 4): string {
+export function sgmatCode(s: SubgroupMatrixShape, tile: SgmatTile, sgw: number, unit: 1 | 4): string {
   const { m: SM, n: SN, k: SK } = s;
   const { tm: TM, tn: TN } = tile;
-  const per = (SM * SN) / wg; // a tile's results per invocation
-  if (!Number.isInteger(per) || per < 1 || wg % SN !== 0) throw new Error(`W8A8: a ${SM}x${SN} subgroup matrix does not divide over ${wg} invocations`);
+  const sm = tile.sm ?? 1;
+  const sn = tile.sn ?? 1;
+  const ks = tile.ks ?? 1;
+  const NS = sm * sn * ks; // subgroups per workgroup
+  const wg = NS * sgw;
+  const per = (SM * SN) / sgw; // a matrix's results per invocation
+  const MAT = SM * SN;
+  const SUB = TM * TN * MAT; // one subgroup's staged results
+  if (!Number.isInteger(per) || per < 1 || sgw % SN !== 0) throw new Error(`W8A8: a ${SM}x${SN} subgroup matrix does not divide over ${sgw} invocations`);
+  if (SM * TM * sm > PAD_ROWS) throw new Error(`W8A8: a tile of ${SM * TM * sm} rows exceeds the scratch's padding (${PAD_ROWS})`);
   const tiles: Array<[number, number]> = [];
   for (let i = 0; i < TM; i++) for (let j = 0; j < TN; j++) tiles.push([i, j]);
   const acc = (i: number, j: number, e: number) => `acc_${i}_${j}_${e}`;
@@ -92,45 +116,72 @@ override W_GROUP_SIZE: u32;
 alias Left = subgroup_matrix_left<i8, ${SK}, ${SM}>;
 alias Right = subgroup_matrix_right<i8, ${SN}, ${SK}>;
 alias Sum = subgroup_matrix_result<i32, ${SN}, ${SM}>;
-var<workgroup> stage: array<i32, ${SM * SN * TM * TN}>;
+var<workgroup> stage: array<i32, ${NS * SUB}>;
 @compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let rows = step.rows;
-  let m0 = wid.y * ${SM * TM}u;
-  let n0 = wid.x * ${SN * TN}u;
-  if (m0 >= rows) { return; }
+  if (wid.y * ${SM * TM * sm}u >= rows) { return; }
+  let sg = tid / ${sgw}u;  // this invocation's subgroup
+  let t = tid % ${sgw}u;   // and its place in it
+  let sk = sg % ${ks}u;    // its share of the K groups
+  let m0 = wid.y * ${SM * TM * sm}u + (sg / ${ks * sn}u) * ${SM * TM}u;
+  let n0 = wid.x * ${SN * TN * sn}u + ((sg / ${ks}u) % ${sn}u) * ${SN * TN}u;
+  let base = sg * ${SUB}u;
   let row_bytes = W_STRIDE * 4u;`);
   for (const [i, j] of tiles) for (let e = 0; e < per; e++) L.push(`  var ${acc(i, j, e)} = 0.0;`);
-  L.push(`  for (var g = 0u; g < W_GROUPS; g++) {`);
-  for (const [i, j] of tiles) L.push(`    var c_${i}_${j} = Sum();`);
-  L.push(`    let k1 = min((g + 1u) * W_GROUP_SIZE, K);
-    for (var k = g * W_GROUP_SIZE; k < k1; k += ${SK}u) {`);
-  for (let i = 0; i < TM; i++) L.push(`      let a_${i} = subgroupMatrixLoad<Left>(&XQ, ((m0 + ${i * SM}u) * row_bytes + k) / ${unit}u, false, row_bytes / ${unit}u);`);
-  for (let j = 0; j < TN; j++) L.push(`      let b_${j} = subgroupMatrixLoad<Right>(&W, ((n0 + ${j * SN}u) * row_bytes + k) / ${unit}u, true, row_bytes / ${unit}u);`);
-  for (const [i, j] of tiles) L.push(`      c_${i}_${j} = subgroupMatrixMultiplyAccumulate(a_${i}, b_${j}, c_${i}_${j});`);
+  // Every subgroup runs the same number of rounds (the barriers stay in uniform control flow); in
+  // round g0 subgroup sk takes group g0 + sk, if there is one.
+  L.push(`  for (var g0 = 0u; g0 < W_GROUPS; g0 += ${ks}u) {
+    let g = g0 + sk;
+    let live = g < W_GROUPS;
+    if (live) {`);
+  for (const [i, j] of tiles) L.push(`      var c_${i}_${j} = Sum();`);
+  L.push(`      let k1 = min((g + 1u) * W_GROUP_SIZE, K);
+      for (var k = g * W_GROUP_SIZE; k < k1; k += ${SK}u) {`);
+  for (let i = 0; i < TM; i++) L.push(`        let a_${i} = subgroupMatrixLoad<Left>(&XQ, ((m0 + ${i * SM}u) * row_bytes + k) / ${unit}u, false, row_bytes / ${unit}u);`);
+  for (let j = 0; j < TN; j++) L.push(`        let b_${j} = subgroupMatrixLoad<Right>(&W, ((n0 + ${j * SN}u) * row_bytes + k) / ${unit}u, true, row_bytes / ${unit}u);`);
+  for (const [i, j] of tiles) L.push(`        c_${i}_${j} = subgroupMatrixMultiplyAccumulate(a_${i}, b_${j}, c_${i}_${j});`);
+  L.push('      }');
+  tiles.forEach(([i, j], q) => L.push(`      subgroupMatrixStore(&stage, base + ${q * MAT}u, c_${i}_${j}, false, ${SN}u);`));
   L.push('    }');
-  tiles.forEach(([i, j], q) => L.push(`    subgroupMatrixStore(&stage, ${q * SM * SN}u, c_${i}_${j}, false, ${SN}u);`));
   L.push('    workgroupBarrier();');
-  // Invocation t holds results t, t + wg, ... of each tile: column t % SN of every one (wg is a
-  // multiple of SN), rows t / SN + e * wg / SN. So one weight scale per tile column and one
-  // activation scale per tile row and e, loaded once per group.
-  for (let j = 0; j < TN; j++) L.push(`    let ws_${j} = S[(n0 + ${j * SN}u + t % ${SN}u) * W_GROUPS + g];`);
-  for (let i = 0; i < TM; i++) for (let e = 0; e < per; e++) L.push(`    let xs_${i}_${e} = XS[(m0 + ${i * SM}u + t / ${SN}u + ${(e * wg) / SN}u) * W_GROUPS + g];`);
+  // Invocation t holds results t, t + sgw, ... of each of its subgroup's matrices: column t % SN
+  // of every one (sgw is a multiple of SN), rows t / SN + e * sgw / SN. So one weight scale per
+  // matrix column and one activation scale per matrix row and e, loaded once per group.
+  L.push('    if (live) {');
+  for (let j = 0; j < TN; j++) L.push(`      let ws_${j} = S[(n0 + ${j * SN}u + t % ${SN}u) * W_GROUPS + g];`);
+  for (let i = 0; i < TM; i++) for (let e = 0; e < per; e++) L.push(`      let xs_${i}_${e} = XS[(m0 + ${i * SM}u + t / ${SN}u + ${(e * sgw) / SN}u) * W_GROUPS + g];`);
   tiles.forEach(([i, j], q) => {
-    for (let e = 0; e < per; e++) L.push(`    ${acc(i, j, e)} += f32(stage[${q * SM * SN + e * wg}u + t]) * (xs_${i}_${e} * ws_${j});`);
+    for (let e = 0; e < per; e++) L.push(`      ${acc(i, j, e)} += f32(stage[base + ${q * MAT + e * sgw}u + t]) * (xs_${i}_${e} * ws_${j});`);
   });
+  L.push('    }');
   L.push('    workgroupBarrier();');
   L.push('  }');
+  if (ks > 1) {
+    // The K-split subgroups of a tile add their sums through workgroup memory (the stage, as bits).
+    tiles.forEach(([i, j], q) => {
+      for (let e = 0; e < per; e++) L.push(`  stage[base + ${q * MAT + e * sgw}u + t] = bitcast<i32>(${acc(i, j, e)});`);
+    });
+    L.push('  workgroupBarrier();');
+    L.push(`  if (sk == 0u) {`);
+    tiles.forEach(([i, j], q) => {
+      for (let e = 0; e < per; e++) {
+        const terms = Array.from({ length: ks - 1 }, (_, r) => `bitcast<f32>(stage[base + ${(r + 1) * SUB + q * MAT + e * sgw}u + t])`);
+        L.push(`    ${acc(i, j, e)} += ${terms.join(' + ')};`);
+      }
+    });
+  }
   for (let e = 0; e < per; e++) {
     for (const [i, j] of tiles) {
       L.push(`  {
-    let idx = t + ${e * wg}u;
+    let idx = t + ${e * sgw}u;
     let m = m0 + ${i * SM}u + idx / ${SN}u;
     let n = n0 + ${j * SN}u + idx % ${SN}u;
     if (m < rows) { store(m, n, ${acc(i, j, e)} + bias(n)); }
   }`);
     }
   }
+  if (ks > 1) L.push('  }');
   L.push('}');
   return L.join('\n') + '\n';
 }
@@ -181,7 +232,7 @@ export function probeUnit(cache: PipelineCache, s: SubgroupMatrixShape): Promise
       };
       try {
         for (const unit of [1, 4] as const) {
-          const code = SGMAT_ENABLE + STEP_WGSL + 'fn bias(n: u32) -> f32 { return 0.0; }\n' + `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;\nfn store(m: u32, n: u32, v: f32) { Y[m * N + n] = v; }\n` + sgmatCode(s, { tm: 1, tn: 1 }, subgroupWidth(device), unit);
+          const code = SGMAT_ENABLE + STEP_WGSL + 'fn bias(n: u32) -> f32 { return 0.0; }\n' + `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;\nfn store(m: u32, n: u32, v: f32) { Y[m * N + n] = v; }\n` + sgmatCode(s, PROBE_TILE, subgroupWidth(device), unit);
           let pipeline: GPUComputePipeline;
           try {
             pipeline = await cache.get(`w8a8 sgmat probe unit=${unit}`, code, { N, K, W_STRIDE: stride, W_GROUPS: 2, W_GROUP_SIZE: s.k });
@@ -219,6 +270,9 @@ export function probeUnit(cache: PipelineCache, s: SubgroupMatrixShape): Promise
   }
   return p;
 }
+
+/** Two subgroups, one K group each: the probe checks the split over subgroups and their sum too. */
+const PROBE_TILE: SgmatTile = { tm: 1, tn: 1, ks: 2 };
 
 /** A step uniform holding `rows` rows at position 0 (the probe's). */
 function stepOf(device: GPUDevice, rows: number): GPUBuffer {
@@ -285,11 +339,15 @@ export class W8a8 {
     // TN shrinks until it divides the output's width in matrices.
     const fit = (t: SgmatTile): SgmatTile => {
       let tn = t.tn;
-      while (tn > 1 && (w.n / s.n) % tn !== 0) tn--;
-      return { tm: t.tm, tn };
+      let sn = t.sn ?? 1;
+      while (tn * sn > 1 && (w.n / s.n) % (tn * sn) !== 0) {
+        if (sn > 1) sn--;
+        else tn--;
+      }
+      return { ...t, tn, sn };
     };
     const tiles = (tile ? [tile] : [SGMAT_TILE_FEW, SGMAT_TILE_MANY]).map(fit);
-    const gemms = tiles.map((t) => cache.get(`matmul_w8a8_sgmat${layout.key} tm=${t.tm} tn=${t.tn} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + sgmatCode(s, t, wg, unit), constants));
+    const gemms = tiles.map((t) => cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + sgmatCode(s, t, wg, unit), constants));
     const [q, ...g] = await Promise.all([quantize, ...gemms]);
     return new W8a8(w, kernel, q, g, tiles, s);
   }
@@ -323,10 +381,10 @@ export class W8a8 {
     }
     const s = this.shape!;
     // The few-rows tile while one matrix holds the rows, then the tall one.
-    const i = this.tiles.length > 1 && rows > s.m * this.tiles[0]!.tm ? 1 : 0;
+    const i = this.tiles.length > 1 && rows > s.m * this.tiles[0]!.tm * (this.tiles[0]!.sm ?? 1) ? 1 : 0;
     const t = this.tiles[i]!;
     pass.setPipeline(this.gemms[i]!);
     pass.setBindGroup(0, b.gemm[i]!);
-    pass.dispatchWorkgroups(this.w.n / (s.n * t.tn), Math.ceil(rows / (s.m * t.tm)));
+    pass.dispatchWorkgroups(this.w.n / (s.n * t.tn * (t.sn ?? 1)), Math.ceil(rows / (s.m * t.tm * (t.sm ?? 1))));
   }
 }
