@@ -12,7 +12,7 @@ import { PipelineCache } from '../src/gpu/pipelines';
 import { uploadStorage, readF32 } from '../src/gpu/buffers';
 import { StepBuffer } from '../src/gpu/step';
 import { Matmul, type MatmulOptions } from '../src/kernels/matmul';
-import { probeFailure, probeUnit, type SgmatTile } from '../src/kernels/matmul_w8a8';
+import { probeFailure, probeSgmat, type SgmatTile } from '../src/kernels/matmul_w8a8';
 import { subgroupMatrixI8 } from '../src/gpu/device';
 import { uploadWeight } from '../src/kernels/weights';
 import { packWeight } from '../src/kernels/formats';
@@ -29,7 +29,7 @@ async function main() {
     console.log('CHECK SKIP: no i8 subgroup matrices on this adapter');
     return;
   }
-  console.log(`i8 shape ${JSON.stringify(shape)}; probe unit ${await probeUnit(cache, shape)} ${probeFailure(device) ?? ''}`);
+  console.log(`i8 shape ${JSON.stringify(shape)}; probe ${JSON.stringify(await probeSgmat(cache, shape))} ${probeFailure(device) ?? ''}`);
   const run = (fn: (p: GPUComputePassEncoder) => void) => runPass(device, fn);
   let worst = 0;
   let cases = 0;

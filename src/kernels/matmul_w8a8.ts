@@ -83,7 +83,7 @@ export function tileName(t: SgmatTile): string {
 /**
  * The subgroup-matrix GEMM's WGSL for one tile shape (to follow SGMAT_ENABLE, STEP_WGSL and the output's `store` and `bias`). `unit` divides the byte offsets and strides
  * given to the 8-bit loads: Dawn counts them in bytes (i8 elements) today and counted them in the
- * i32 words that hold four earlier; which one this Dawn takes is measured at load (probeUnit).
+ * i32 words that hold four earlier; which one this Dawn takes is measured at load (probeSgmat).
  * Written out with constant indices (the accumulators stay in registers).
  */
 export function sgmatCode(s: SubgroupMatrixShape, tile: SgmatTile, sgw: number, unit: 1 | 4): string {
@@ -187,21 +187,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 
 /** The subgroup-matrix offset unit this device's Dawn takes (see sgmatCode), or null where neither gives right sums. */
-const probes = new WeakMap<GPUDevice, Promise<1 | 4 | null>>();
+/** What the probe found: the offset unit this device's Dawn takes, and whether tiles of several subgroups sum right. */
+export interface SgmatProbe {
+  unit: 1 | 4;
+  multiSubgroup: boolean;
+}
+const probes = new WeakMap<GPUDevice, Promise<SgmatProbe | null>>();
 const probeFailures = new WeakMap<GPUDevice, string>();
 
-/** Why the probe turned subgroup matrices off on this device (its last failure), if it did. */
+/** Why the probe turned subgroup matrices (or tiles of several subgroups) off on this device, if it did. */
 export function probeFailure(device: GPUDevice): string | null {
   return probeFailures.get(device) ?? null;
 }
 
 /**
- * Runs the subgroup-matrix GEMM once on a small problem with exact integer answers (one tile, two
- * groups, unit scales), with byte offsets and then with word offsets; the first that matches the
- * CPU wins. A driver whose tensor-core path gives wrong sums turns the path off rather than the
- * model's outputs wrong.
+ * Runs the subgroup-matrix GEMM on a small problem with exact integer answers (two K groups, unit
+ * scales): one subgroup with byte offsets and then with word offsets (the first that matches the
+ * CPU gives the unit), then two subgroups splitting the groups. A driver whose tensor-core path
+ * gives wrong sums turns the path off rather than the model's outputs wrong; one that gets only
+ * the several-subgroup tiles wrong keeps one subgroup per workgroup.
  */
-export function probeUnit(cache: PipelineCache, s: SubgroupMatrixShape): Promise<1 | 4 | null> {
+export function probeSgmat(cache: PipelineCache, s: SubgroupMatrixShape): Promise<SgmatProbe | null> {
   const device = cache.device;
   let p = probes.get(device);
   if (!p) {
@@ -230,38 +236,50 @@ export function probeUnit(cache: PipelineCache, s: SubgroupMatrixShape): Promise
         y: createStorage(device, 'w8a8 probe y', M * N * 4),
         step: stepOf(device, M),
       };
-      try {
-        for (const unit of [1, 4] as const) {
-          const code = SGMAT_ENABLE + STEP_WGSL + 'fn bias(n: u32) -> f32 { return 0.0; }\n' + `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;\nfn store(m: u32, n: u32, v: f32) { Y[m * N + n] = v; }\n` + sgmatCode(s, PROBE_TILE, subgroupWidth(device), unit);
-          let pipeline: GPUComputePipeline;
-          try {
-            pipeline = await cache.get(`w8a8 sgmat probe unit=${unit}`, code, { N, K, W_STRIDE: stride, W_GROUPS: 2, W_GROUP_SIZE: s.k });
-          } catch (e) {
-            probeFailures.set(device, (e as Error).message);
-            return null;
-          }
-          const group = device.createBindGroup({
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [
-              { binding: 0, resource: { buffer: bufs.w } }, { binding: 1, resource: { buffer: bufs.s } },
-              { binding: 3, resource: { buffer: bufs.y } }, { binding: 4, resource: { buffer: bufs.step } },
-              { binding: BIND_XQ, resource: { buffer: bufs.xq } }, { binding: BIND_XS, resource: { buffer: bufs.xs } },
-            ],
-          });
-          const enc = device.createCommandEncoder();
-          enc.clearBuffer(bufs.y);
-          const pass = enc.beginComputePass();
-          pass.setPipeline(pipeline);
-          pass.setBindGroup(0, group);
-          pass.dispatchWorkgroups(1, 1);
-          pass.end();
-          device.queue.submit([enc.finish()]);
-          const got = await readF32(device, bufs.y, M * N);
-          if (got.every((v, i) => v === want[i])) return unit;
-          const bad = got.findIndex((v, i) => v !== want[i]);
-          probeFailures.set(device, `unit ${unit}: [${bad}] = ${got[bad]}, want ${want[bad]}`);
+      // null where it matched; else what went wrong
+      const trial = async (unit: 1 | 4, tile: SgmatTile): Promise<string | null> => {
+        const code = SGMAT_ENABLE + STEP_WGSL + 'fn bias(n: u32) -> f32 { return 0.0; }\n' + `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;\nfn store(m: u32, n: u32, v: f32) { Y[m * N + n] = v; }\n` + sgmatCode(s, tile, subgroupWidth(device), unit);
+        let pipeline: GPUComputePipeline;
+        try {
+          pipeline = await cache.get(`w8a8 sgmat probe ${tileName(tile)} unit=${unit}`, code, { N, K, W_STRIDE: stride, W_GROUPS: 2, W_GROUP_SIZE: s.k });
+        } catch (e) {
+          return `${tileName(tile)}: ${(e as Error).message}`;
         }
-        return null;
+        const group = device.createBindGroup({
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: bufs.w } }, { binding: 1, resource: { buffer: bufs.s } },
+            { binding: 3, resource: { buffer: bufs.y } }, { binding: 4, resource: { buffer: bufs.step } },
+            { binding: BIND_XQ, resource: { buffer: bufs.xq } }, { binding: BIND_XS, resource: { buffer: bufs.xs } },
+          ],
+        });
+        const enc = device.createCommandEncoder();
+        enc.clearBuffer(bufs.y);
+        const pass = enc.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(1, 1);
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        const got = await readF32(device, bufs.y, M * N);
+        const bad = got.findIndex((v, i) => v !== want[i]);
+        return bad < 0 ? null : `${tileName(tile)} unit ${unit}: [${bad}] = ${got[bad]}, want ${want[bad]}`;
+      };
+      try {
+        let unit: 1 | 4 | null = null;
+        for (const u of [1, 4] as const) {
+          const why = await trial(u, { tm: 1, tn: 1 });
+          if (!why) {
+            unit = u;
+            break;
+          }
+          probeFailures.set(device, why);
+        }
+        if (unit === null) return null;
+        const why = await trial(unit, PROBE_SPLIT);
+        if (why) probeFailures.set(device, why);
+        else probeFailures.delete(device);
+        return { unit, multiSubgroup: !why };
       } finally {
         for (const b of Object.values(bufs)) b.destroy();
       }
@@ -271,8 +289,8 @@ export function probeUnit(cache: PipelineCache, s: SubgroupMatrixShape): Promise
   return p;
 }
 
-/** Two subgroups, one K group each: the probe checks the split over subgroups and their sum too. */
-const PROBE_TILE: SgmatTile = { tm: 1, tn: 1, ks: 2 };
+/** Two subgroups, one K group each: the probe checks the split over subgroups and their sum. */
+const PROBE_SPLIT: SgmatTile = { tm: 1, tn: 1, ks: 2 };
 
 /** A step uniform holding `rows` rows at position 0 (the probe's). */
 function stepOf(device: GPUDevice, rows: number): GPUBuffer {
@@ -333,8 +351,9 @@ export class W8a8 {
       return new W8a8(w, kernel, q, [g], [], null);
     }
     const s = subgroupMatrixI8(cache.device)!;
-    const unit = await probeUnit(cache, s);
-    if (unit === null) return null;
+    const probe = await probeSgmat(cache, s);
+    if (probe === null) return null;
+    const { unit } = probe;
     const wg = subgroupWidth(cache.device);
     // TN shrinks until it divides the output's width in matrices.
     const fit = (t: SgmatTile): SgmatTile => {
@@ -344,7 +363,8 @@ export class W8a8 {
         if (sn > 1) sn--;
         else tn--;
       }
-      return { ...t, tn, sn };
+      // Where the probe found several-subgroup tiles wrong, one subgroup per workgroup.
+      return probe.multiSubgroup ? { ...t, tn, sn } : { tm: t.tm, tn };
     };
     const tiles = (tile ? [tile] : [SGMAT_TILE_FEW, SGMAT_TILE_MANY]).map(fit);
     const gemms = tiles.map((t) => cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + sgmatCode(s, t, wg, unit), constants));
