@@ -12,7 +12,7 @@ import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
 import { formatSpec, isQuantized, type WeightFormat } from './formats';
-import { W8a8, w8a8Unsupported, type SgmatTile, type W8a8Binding } from './matmul_w8a8';
+import { W8a8, w8a8Unsupported, type SgmatTile, type W8a8Binding, type W8a8Input, type W8a8InputBuffers } from './matmul_w8a8';
 import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecChunk, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
@@ -78,6 +78,12 @@ export interface MatmulOptions {
   w8a8Tile?: SgmatTile;
   /** the fewest rows the W8A8 path runs (default W8A8_MIN_ROWS) */
   w8a8MinRows?: number;
+  /**
+   * W8A8 only: the kernel before this matmul folded into its quantizer (RMSNorm, or SiLU times
+   * up), for bindings given `w8a8Input` and passes that run encodeFused. Ignored where the W8A8
+   * path is not built.
+   */
+  w8a8Input?: W8a8Input;
 }
 
 /**
@@ -95,6 +101,8 @@ export interface MatmulBinding {
   gemmTiled?: GPUBindGroup;
   /** the W8A8 path's two dispatches */
   w8a8?: W8a8Binding;
+  /** the same with the fused input (bind's w8a8Input) */
+  w8a8Fused?: W8a8Binding;
   /** a split GEMM's few-rows GEMV */
   skinny?: GPUBindGroup;
   /** the few-rows GEMM, one per rows-per-workgroup variant (ROWS_TILES) */
@@ -358,7 +366,7 @@ export class Matmul {
       if (!why) {
         const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
         const split = opts.split ? ` split=${opts.split.join('+')}` : '';
-        w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, opts.w8a8Tile);
+        w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, opts.w8a8Tile, opts.w8a8Input);
       }
     } else if (w8Option !== 'auto' && w8Option !== 'off') {
       throw new Error(`Matmul: W8A8 runs int8 weights in a GEMM over step.rows (${w.format}${opts.only === 'gemv' ? ', GEMV-only' : ''}${opts.rowsFrom === 'logit_rows' ? ', logit rows' : ''})`);
@@ -371,9 +379,10 @@ export class Matmul {
 
   /**
    * `y` is one buffer, or one per part of a split GEMM; `norm` is the RMSNorm weight of a
-   * norm-fused GEMV.
+   * norm-fused GEMV; `w8a8Input` the buffers of the fused W8A8 input (the w8a8Input option), which
+   * encodeFused reads instead of x.
    */
-  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; y: GPUBuffer | GPUBuffer[]; step: GPUBuffer; bias?: GPUBuffer; norm?: GPUBuffer }): MatmulBinding {
+  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; y: GPUBuffer | GPUBuffer[]; step: GPUBuffer; bias?: GPUBuffer; norm?: GPUBuffer; w8a8Input?: W8a8InputBuffers }): MatmulBinding {
     if ((this.o.normEps !== undefined) !== !!b.norm) throw new Error(`${label}: norm weight ${b.norm ? 'given to a plain' : 'missing for a norm-fused'} matmul`);
     const ys = Array.isArray(b.y) ? b.y : [b.y];
     if (ys.length !== (this.o.split?.length ?? 1)) throw new Error(`${label}: ${ys.length} output buffers for ${this.o.split?.length ?? 1} outputs`);
@@ -392,7 +401,21 @@ export class Matmul {
       skinny: this.skinny && this.skinny !== this.gemv ? group(this.skinny, 'gemv rows') : undefined,
       rowsGemm: this.rowsGemm?.pipelines.map((p, i) => group(p, `gemm rows${ROWS_TILES[i]}`)!),
       w8a8: this.w8a8?.bind(device, label, { w: b.w, x: b.x, step: b.step, bias: b.bias, outputs: ys.map((y, i) => ({ binding: BIND_SPLIT[i]!, resource: { buffer: y } })) }),
+      w8a8Fused: this.w8a8 && this.o.w8a8Input && b.w8a8Input
+        ? this.w8a8.bind(device, label, { w: b.w, x: b.x, step: b.step, bias: b.bias, outputs: ys.map((y, i) => ({ binding: BIND_SPLIT[i]!, resource: { buffer: y } })), input: b.w8a8Input })
+        : undefined,
     };
+  }
+
+  /**
+   * Where a pass of `rows` rows runs W8A8 and the binding has the fused input: quantizes that input
+   * (the kernel before this matmul folded in) and multiplies, and returns true. Else records
+   * nothing and returns false: the caller runs that kernel, then encode().
+   */
+  encodeFused(pass: GPUComputePassEncoder, b: MatmulBinding, rows: number): boolean {
+    if (!b.w8a8Fused || !this.w8a8For(rows)) return false;
+    this.w8a8!.encode(pass, b.w8a8Fused, rows);
+    return true;
   }
 
   /** The W8A8 kernel a pass of `rows` rows runs, or null (f32 activations). */

@@ -14,6 +14,7 @@
 // per group of G values, on top of the weights' own (llama.cpp quantizes activations the same way,
 // in blocks of 32, for its integer matrix kernels). The GEMV (one row) keeps f32 activations.
 import quantizeCode from './quantize_rows.wgsl';
+import siluCode from './silu.wgsl';
 import dp4aCode from './matmul_w8a8_dp4a.wgsl';
 import { STEP_WGSL, StepBuffer } from '../gpu/step';
 import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
@@ -48,6 +49,63 @@ export const SGMAT_TILE_MANY: SgmatTile = { tm: 2, tn: 4 };
 // Bindings of the GEMMs beside the weight's (0, 1), y (3, 6, 7), step (4) and bias (5).
 const BIND_XQ = 8;
 const BIND_XS = 9;
+
+/**
+ * What the quantizer reads besides x itself, so the dispatch before a GEMM folds into it:
+ * 'rmsnorm' quantizes RMSNorm(x) * weight (the same arithmetic as rmsnorm_vec4.wgsl, in the same
+ * order), 'silu_mul' quantizes silu(gate) * up (silu_mul.wgsl's).
+ */
+export type W8a8Input = { kind: 'rmsnorm'; eps: number } | { kind: 'silu_mul' };
+/** The buffers of a fused input: rmsnorm: the raw x and the norm weight; silu_mul: gate and up. */
+export interface W8a8InputBuffers {
+  x: GPUBuffer;
+  aux: GPUBuffer;
+}
+
+/** The quantizer's input forms (quantize_rows.wgsl): the source bindings, prepare(r, t) and load(r, c). */
+function inputWgsl(input: W8a8Input | null): string {
+  if (!input) {
+    return `@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>; // [rows, K / 4]
+fn prepare(r: u32, t: u32) {}
+fn load(r: u32, c: u32) -> vec4<f32> { return X[r * (K / 4u) + c]; }
+`;
+  }
+  if (input.kind === 'silu_mul') {
+    return siluCode + `@group(0) @binding(0) var<storage, read> GATE: array<vec4<f32>>; // [rows, K / 4]
+@group(0) @binding(4) var<storage, read> UP: array<vec4<f32>>;   // [rows, K / 4]
+fn prepare(r: u32, t: u32) {}
+fn load(r: u32, c: u32) -> vec4<f32> {
+  let g = GATE[r * (K / 4u) + c];
+  let u = UP[r * (K / 4u) + c];
+  return vec4<f32>(silu(g.x) * u.x, silu(g.y) * u.y, silu(g.z) * u.z, silu(g.w) * u.w);
+}
+`;
+  }
+  // The row's sum of squares reduced as rmsnorm_vec4.wgsl reduces it (WG = 256 there too).
+  return `@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>; // [rows, K / 4]: the residual stream
+@group(0) @binding(4) var<storage, read> NW: array<vec4<f32>>;   // [K / 4]: the norm weight
+override EPS: f32;
+var<workgroup> partial: array<f32, 256>;
+var<private> inv_rms: f32;
+fn prepare(r: u32, t: u32) {
+  let units = K / 4u;
+  let base = r * units;
+  var ss = vec4<f32>(0.0);
+  for (var i = t; i < units; i += 256u) {
+    let v = X[base + i];
+    ss = fma(v, v, ss);
+  }
+  partial[t] = (ss.x + ss.y) + (ss.z + ss.w);
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (t < s) { partial[t] += partial[t + s]; }
+    workgroupBarrier();
+  }
+  inv_rms = inverseSqrt(partial[0] / f32(K) + EPS);
+}
+fn load(r: u32, c: u32) -> vec4<f32> { return X[r * (K / 4u) + c] * inv_rms * NW[c]; }
+`;
+}
 
 /** Why the W8A8 path cannot run this weight with this kernel on this device (null: it can). */
 export function w8a8Unsupported(w: WeightShape, kernel: W8a8Kernel, device: GPUDevice): string | null {
@@ -320,6 +378,8 @@ export function w8a8Scratch(x: GPUBuffer, k: number): { xq: GPUBuffer; xs: GPUBu
 }
 
 export interface W8a8Binding {
+  /** the quantizer's pipeline (plain, or with the fused input) and its bind group */
+  quantizer: GPUComputePipeline;
   quantize: GPUBindGroup;
   gemm: GPUBindGroup[];
 }
@@ -330,6 +390,8 @@ export class W8a8 {
     private readonly w: WeightShape,
     readonly kernel: W8a8Kernel,
     private readonly quantize: GPUComputePipeline,
+    /** the quantizer with the fused input, where one was asked for */
+    private readonly quantizeFused: GPUComputePipeline | null,
     /** 'sgmat': one per tile (few rows, many rows); 'dp4a': one */
     private readonly gemms: GPUComputePipeline[],
     private readonly tiles: SgmatTile[],
@@ -340,15 +402,18 @@ export class W8a8 {
    * `layout`: the output's WGSL (`fn bias`, `fn store`) and its constants (ACCUMULATE). Returns
    * null where the kernel cannot run (w8a8Unsupported, or subgroup matrices that failed the probe).
    */
-  static async create(cache: PipelineCache, w: WeightShape, kernel: W8a8Kernel, layout: { code: string; key: string; constants: Record<string, number | boolean> }, tile?: SgmatTile): Promise<W8a8 | null> {
+  static async create(cache: PipelineCache, w: WeightShape, kernel: W8a8Kernel, layout: { code: string; key: string; constants: Record<string, number | boolean> }, tile?: SgmatTile, input?: W8a8Input): Promise<W8a8 | null> {
     if (w8a8Unsupported(w, kernel, cache.device)) return null;
+    if (input?.kind === 'rmsnorm' && w.k % 4 !== 0) throw new Error(`W8A8: a fused RMSNorm needs K a multiple of 4 (K = ${w.k})`);
     const groups = Math.ceil(w.k / w.groupSize);
-    const quantize = cache.get('quantize_rows', STEP_WGSL + quantizeCode, { K: w.k, G: w.groupSize, GROUPS: groups });
+    const quantizer = (i: W8a8Input | null) =>
+      cache.get(`quantize_rows${i ? ` ${i.kind}` : ''}`, STEP_WGSL + inputWgsl(i) + quantizeCode, { K: w.k, G: w.groupSize, GROUPS: groups, ...(i?.kind === 'rmsnorm' ? { EPS: i.eps } : {}) });
+    const quantize = Promise.all([quantizer(null), input ? quantizer(input) : null]);
     const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants };
     if (kernel === 'dp4a') {
       const gemm = cache.get(`matmul_w8a8_dp4a${layout.key}`, STEP_WGSL + weightWgsl(w) + layout.code + dp4aCode, constants);
-      const [q, g] = await Promise.all([quantize, gemm]);
-      return new W8a8(w, kernel, q, [g], [], null);
+      const [[q, qf], g] = await Promise.all([quantize, gemm]);
+      return new W8a8(w, kernel, q, qf, [g], [], null);
     }
     const s = subgroupMatrixI8(cache.device)!;
     const probe = await probeSgmat(cache, s);
@@ -368,29 +433,39 @@ export class W8a8 {
     };
     const tiles = (tile ? [tile] : [SGMAT_TILE_FEW, SGMAT_TILE_MANY]).map(fit);
     const gemms = tiles.map((t) => cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + sgmatCode(s, t, wg, unit), constants));
-    const [q, ...g] = await Promise.all([quantize, ...gemms]);
-    return new W8a8(w, kernel, q, g, tiles, s);
+    const [[q, qf], ...g] = await Promise.all([quantize, ...gemms]);
+    return new W8a8(w, kernel, q, qf, g, tiles, s);
   }
 
-  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer; outputs: GPUBindGroupEntry[] }): W8a8Binding {
+  /**
+   * `input`: the buffers of the fused input this was created with (the quantizer then reads them
+   * instead of x, and the GEMM the scratch they are quantized into).
+   */
+  bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer; outputs: GPUBindGroupEntry[]; input?: W8a8InputBuffers }): W8a8Binding {
+    if (b.input && !this.quantizeFused) throw new Error(`${label}: fused W8A8 input buffers for a matmul built without a fused input`);
     const groups = Math.ceil(this.w.k / this.w.groupSize);
-    const { xq, xs } = scratchFor(device, b.x, this.w.k, groups);
+    const src = b.input?.x ?? b.x;
+    const { xq, xs } = scratchFor(device, src, this.w.k, groups);
+    const quantizer = b.input ? this.quantizeFused! : this.quantize;
     const quantize = device.createBindGroup({
-      label: `${label} quantize x`,
-      layout: this.quantize.getBindGroupLayout(0),
-      entries: [{ binding: 0, resource: { buffer: b.x } }, { binding: 1, resource: { buffer: xq } }, { binding: 2, resource: { buffer: xs } }, { binding: 3, resource: { buffer: b.step } }],
+      label: `${label} quantize x${b.input ? ' (fused input)' : ''}`,
+      layout: quantizer.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: xq } }, { binding: 2, resource: { buffer: xs } }, { binding: 3, resource: { buffer: b.step } },
+        ...(b.input ? [{ binding: 4, resource: { buffer: b.input.aux } }] : []),
+      ],
     });
     const weight: GPUBindGroupEntry[] = this.kernel === 'sgmat'
       ? [{ binding: 0, resource: { buffer: b.w.data } }, { binding: 1, resource: { buffer: b.w.scales! } }]
       : weightEntries(b.w); // the dp4a kernel reads the weight through weightWgsl, which declares every part
     const entries = [...weight, { binding: 4, resource: { buffer: b.step } }, { binding: BIND_XQ, resource: { buffer: xq } }, { binding: BIND_XS, resource: { buffer: xs } }, ...b.outputs, ...(b.bias ? [{ binding: 5, resource: { buffer: b.bias } }] : [])];
     const gemm = this.gemms.map((p, i) => device.createBindGroup({ label: `${label} w8a8 ${this.kernel} ${i}`, layout: p.getBindGroupLayout(0), entries }));
-    return { quantize, gemm };
+    return { quantizer, quantize, gemm };
   }
 
   /** Quantizes x's `rows` rows, then multiplies. */
   encode(pass: GPUComputePassEncoder, b: W8a8Binding, rows: number): void {
-    pass.setPipeline(this.quantize);
+    pass.setPipeline(b.quantizer);
     pass.setBindGroup(0, b.quantize);
     pass.dispatchWorkgroups(rows);
     if (this.kernel === 'dp4a') {

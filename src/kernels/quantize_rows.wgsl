@@ -1,9 +1,11 @@
 // Activations to 8 bits for the W8A8 GEMMs (matmul_w8a8.ts): each row of x [rows, K] in groups of
 // G columns (the weight's scale group), symmetric like the int8 weights: s = max |x| / 127,
 // q = round(x / s) in [-127, 127], four per u32 (byte j = column 4 * word + j).
-// Prepended: STEP_WGSL. One workgroup per row walks the row 4 * WG columns at a time; G divides
-// 4 * WG, so a group never straddles two passes, and its G / 4 threads meet in workgroup memory.
-@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;   // [rows, K / 4]
+// Prepended: STEP_WGSL and an input form (matmul_w8a8.ts: W8A8_INPUTS), which declares the source
+// buffers and `prepare(r, t)` (once per row, in uniform control flow: a norm's reduction) and
+// `load(r, c)` (vec4 c of row r of x). One workgroup per row walks the row 4 * WG columns at a
+// time; G divides 4 * WG, so a group never straddles two passes, and its G / 4 threads meet in
+// workgroup memory.
 @group(0) @binding(1) var<storage, read_write> XQ: array<u32>;  // [rows, K / 4]
 @group(0) @binding(2) var<storage, read_write> XS: array<f32>;  // [rows, GROUPS]
 @group(0) @binding(3) var<uniform> step: Step;
@@ -19,13 +21,14 @@ var<workgroup> amax: array<f32, WG>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let r = wid.x;
   if (r >= step.rows) { return; }
+  prepare(r, t);
   let k4 = K / 4u;
   let tpg = G / 4u; // threads per group
   let first = (t / tpg) * tpg;
   for (var c0 = 0u; c0 < k4; c0 += WG) {
     let c = c0 + t;
     var v = vec4<f32>(0.0);
-    if (c < k4) { v = X[r * k4 + c]; }
+    if (c < k4) { v = load(r, c); }
     let a = abs(v);
     amax[t] = max(max(a.x, a.y), max(a.z, a.w));
     workgroupBarrier();

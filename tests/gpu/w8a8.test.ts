@@ -9,6 +9,8 @@ import { gpu, randn, expectClose, run, stepBuffer } from './harness';
 import { uploadStorage, readF32 } from '../../src/gpu/buffers';
 import { Matmul } from '../../src/kernels/matmul';
 import { w8a8Scratch } from '../../src/kernels/matmul_w8a8';
+import { RmsNorm } from '../../src/kernels/rmsnorm';
+import { SiluMul } from '../../src/kernels/silu_mul';
 import { uploadWeight } from '../../src/kernels/weights';
 import { packWeight, unpackWeight } from '../../src/kernels/formats';
 import { PipelineCache } from '../../src/gpu/pipelines';
@@ -173,6 +175,63 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
       }
       expect(worst, 'error over the rounding bound').toBeLessThanOrEqual(1);
       expect(moved, 'the 8-bit activations changed something (the path ran)').toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('W8A8 with the kernel before it folded into the quantizer', () => {
+  // The fused quantizer reads RMSNorm(x) * weight, or silu(gate) * up, where the separate path
+  // runs the norm (rmsnorm_vec4.wgsl) or silu_mul.wgsl and quantizes what they wrote: the 8-bit
+  // activations and scales must be the same, and so the outputs.
+  const n = 40;
+  const k = 264; // 66 vec4s: a row is not a whole number of 256-thread passes
+  const g = 8;
+  const rows = 6;
+  for (const kind of ['rmsnorm', 'silu_mul'] as const) {
+    it(kind, async () => {
+      const { device, cache } = await gpu();
+      const packed = packWeight(randn(n * k, 31, 0.5), n, k, 'int8', g);
+      const gw = uploadWeight(device, 'w', packed);
+      const a = randn(rows * k, 32, 3); // raw x, or gate
+      const b2 = kind === 'rmsnorm' ? randn(k, 33) : randn(rows * k, 34); // norm weight, or up
+      const aBuf = uploadStorage(device, 'a', a);
+      const bBuf = uploadStorage(device, 'b', b2);
+      const mid = uploadStorage(device, 'mid', new Float32Array(rows * k)); // what the separate kernel writes
+      const input = kind === 'rmsnorm' ? { kind, eps: 1e-5 } as const : { kind } as const;
+      const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', w8a8Input: input });
+      const plainMm = await Matmul.create(cache, gw, { w8a8: 'off' });
+      const step = stepBuffer(device, rows, 0);
+      const yFused = uploadStorage(device, 'yf', new Float32Array(rows * n));
+      const ySep = uploadStorage(device, 'ys', new Float32Array(rows * n));
+      const fused = mm.bind(device, 'fused', { w: gw, x: mid, y: yFused, step: step.buffer, w8a8Input: { x: aBuf, aux: bBuf } });
+      const sep = mm.bind(device, 'separate', { w: gw, x: mid, y: ySep, step: step.buffer });
+      const plain = plainMm.bind(device, 'plain', { w: gw, x: mid, y: ySep, step: step.buffer, w8a8Input: { x: aBuf, aux: bBuf } });
+      // Fused only where W8A8 runs: not for one row (the GEMV), not without W8A8.
+      await run(device, (p) => {
+        expect(mm.encodeFused(p, fused, 1)).toBe(false);
+        expect(plainMm.encodeFused(p, plain, rows)).toBe(false);
+        expect(mm.encodeFused(p, fused, rows)).toBe(true);
+      });
+      if (kind === 'rmsnorm') {
+        const norm = await RmsNorm.create(cache, k, 1e-5, 'workgroup'); // the reduction the fused form repeats
+        const nb = norm.bind(device, 'norm', { x: aBuf, weight: bBuf, out: mid });
+        await run(device, (p) => { norm.encode(p, nb, rows); mm.encode(p, sep, rows); });
+      } else {
+        const silu = await SiluMul.create(cache, { dim: k });
+        const sb = silu.bind(device, 'silu', { gate: aBuf, up: bBuf, out: mid });
+        await run(device, (p) => { silu.encode(p, sb, rows); mm.encode(p, sep, rows); });
+      }
+      const groups = k / g;
+      const fq = w8a8Scratch(aBuf, k)!;
+      const sq = w8a8Scratch(mid, k)!;
+      expect(fq.xq).not.toBe(sq.xq);
+      const qa = new Int8Array((await readF32(device, fq.xq, (rows * k) / 4)).buffer);
+      const qb = new Int8Array((await readF32(device, sq.xq, (rows * k) / 4)).buffer);
+      expect(Array.from(qa), '8-bit activations').toEqual(Array.from(qb));
+      expectClose(await readF32(device, fq.xs, rows * groups), await readF32(device, sq.xs, rows * groups), 0, 0, 'activation scales');
+      const got = await readF32(device, yFused, rows * n);
+      expectClose(got, await readF32(device, ySep, rows * n), 0, 0, 'outputs');
+      expect(got.some((v) => v !== 0), 'the fused pass wrote its outputs').toBe(true);
     });
   }
 });

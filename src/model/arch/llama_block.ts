@@ -70,11 +70,13 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
   const [embed, norm, mqkv, mo, mgu, mdown, lmHead, plain, batch, siluMul, decode] = await Promise.all([
     Embedding.create(cache, w.embed),
     RmsNorm.create(cache, D, c.normEps),
-    Matmul.create(cache, l0.wqkv, { ...bias(l0.bqkv), split: [Q, KV, KV], only: 'gemm' }),
+    // With W8A8 the norm before q/k/v and gate/up and the SiLU product before down_proj fold into
+    // the quantizer of their activations (encodeFused).
+    Matmul.create(cache, l0.wqkv, { ...bias(l0.bqkv), split: [Q, KV, KV], only: 'gemm', w8a8Input: { kind: 'rmsnorm', eps: c.normEps } }),
     // o_proj and down_proj add into the residual stream x in their epilogue (y += x W^T).
     Matmul.create(cache, l0.wo, { ...bias(l0.bo), accumulate: true }),
-    Matmul.create(cache, l0.wGateUp, { ...bias(l0.bGateUp), split: [I, I], only: 'gemm' }),
-    Matmul.create(cache, l0.wDown, { ...bias(l0.bDown), accumulate: true }),
+    Matmul.create(cache, l0.wGateUp, { ...bias(l0.bGateUp), split: [I, I], only: 'gemm', w8a8Input: { kind: 'rmsnorm', eps: c.normEps } }),
+    Matmul.create(cache, l0.wDown, { ...bias(l0.bDown), accumulate: true, w8a8Input: { kind: 'silu_mul' } }),
     Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows' }),
     placing(false),
     batched ? placing(true) : null,
@@ -89,12 +91,12 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
   // Bind groups once, and each layer's dispatches in order.
   const layers = layersW.map((lw, l) => {
     const attnNorm = norm.bind(device, `L${l}.attnNorm`, { x, weight: lw.attnNorm, out: h });
-    const qkv = mqkv.bind(device, `L${l}.qkv`, { w: lw.wqkv, x: h, y: [q, k, v], step: s, bias: lw.bqkv });
+    const qkv = mqkv.bind(device, `L${l}.qkv`, { w: lw.wqkv, x: h, y: [q, k, v], step: s, bias: lw.bqkv, w8a8Input: { x, aux: lw.attnNorm } });
     const o = mo.bind(device, `L${l}.o`, { w: lw.wo, x: att, y: x, step: s, bias: lw.bo });
     const mlpNorm = norm.bind(device, `L${l}.mlpNorm`, { x, weight: lw.mlpNorm, out: h });
-    const gu = mgu.bind(device, `L${l}.gateUp`, { w: lw.wGateUp, x: h, y: [gate, up], step: s, bias: lw.bGateUp });
+    const gu = mgu.bind(device, `L${l}.gateUp`, { w: lw.wGateUp, x: h, y: [gate, up], step: s, bias: lw.bGateUp, w8a8Input: { x, aux: lw.mlpNorm } });
     const silu = siluMul.bind(device, `L${l}.siluMul`, { gate, up, out: act });
-    const down = mdown.bind(device, `L${l}.down`, { w: lw.wDown, x: act, y: x, step: s, bias: lw.bDown });
+    const down = mdown.bind(device, `L${l}.down`, { w: lw.wDown, x: act, y: x, step: s, bias: lw.bDown, w8a8Input: { x: gate, aux: up } });
     // The pass over many rows, with the plain or the batched placing kernels.
     const rowsWith = (pk: Awaited<ReturnType<typeof placing>>, tag: string) => {
       const rq = pk.ropeQ.bind(device, `L${l}.ropeQ${tag}`, { x: q, invFreq, step: s });
@@ -104,18 +106,27 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
       const attend: Op = (p, rows, pos) => pk.attention[l]!.encode(p, attB, rows, pos);
       const ops: Op[] = [
         // Attention block: x += o_proj(attention(rope(q), rope(k), v)) over the normed input.
-        (p, rows) => norm.encode(p, attnNorm, rows),
-        (p, rows) => mqkv.encode(p, qkv, rows), // q, k, v from one GEMM over the stacked weight
+        (p, rows) => { // q, k, v from one GEMM over the stacked weight, of h = norm(x)
+          if (mqkv.encodeFused(p, qkv, rows)) return;
+          norm.encode(p, attnNorm, rows);
+          mqkv.encode(p, qkv, rows);
+        },
         (p, rows) => pk.ropeQ.encode(p, rq, rows),
         (p, rows) => pk.ropeK.encode(p, rk, rows),
         (p, rows) => pk.kvAppend.encode(p, append, rows),
         attend,
         (p, rows) => mo.encode(p, o, rows), // x += o_proj(att)
         // MLP block: x += down(silu(gate(h)) * up(h)).
-        (p, rows) => norm.encode(p, mlpNorm, rows),
-        (p, rows) => mgu.encode(p, gu, rows), // gate, up from one GEMM
-        (p, rows) => siluMul.encode(p, silu, rows),
-        (p, rows) => mdown.encode(p, down, rows), // x += down(act)
+        (p, rows) => { // gate, up from one GEMM, of h = norm(x)
+          if (mgu.encodeFused(p, gu, rows)) return;
+          norm.encode(p, mlpNorm, rows);
+          mgu.encode(p, gu, rows);
+        },
+        (p, rows) => { // x += down(act), act = silu(gate) * up
+          if (mdown.encodeFused(p, down, rows)) return;
+          siluMul.encode(p, silu, rows);
+          mdown.encode(p, down, rows);
+        },
       ];
       return { ops, attend };
     };
