@@ -45,6 +45,20 @@ const DP4A_WG = 64; // WG in matmul_w8a8_dp4a.wgsl
 const PAD_ROWS = 64;
 /** Tiles of the 'sgmat' GEMM: few rows (one matrix tall) and many. */
 export const SGMAT_TILE_FEW: SgmatTile = { tm: 1, tn: 2 };
+/**
+ * Subgroups that split the K groups of a few-rows tile: enough that the pass has about
+ * FEW_SUBGROUPS subgroups in flight, at most 8. One subgroup per 16 x 32 tile leaves a 4096-wide
+ * output at 128 subgroups on a 132-SM GPU, and its weight reads far from the memory's bandwidth
+ * (H100 kernel lab, 16 rows, 2026-12-06: 4096x4096 0.160 ms with one, 0.048 with 8; 14336x4096
+ * best with 4, 0.131 ms; 4096x14336 with 8, 0.207 against 0.732).
+ */
+const FEW_SUBGROUPS = 2048;
+export function fewRowsSplit(n: number, s: SubgroupMatrixShape, tile: SgmatTile, groups: number): number {
+  const tiles = n / (s.n * tile.tn);
+  let ks = 1;
+  while (ks < 8 && ks * 2 <= groups && tiles * ks * 2 <= FEW_SUBGROUPS) ks *= 2;
+  return ks;
+}
 export const SGMAT_TILE_MANY: SgmatTile = { tm: 2, tn: 4 };
 // Bindings of the GEMMs beside the weight's (0, 1), y (3, 6, 7), step (4) and bias (5).
 const BIND_XQ = 8;
@@ -431,7 +445,8 @@ export class W8a8 {
       // Where the probe found several-subgroup tiles wrong, one subgroup per workgroup.
       return probe.multiSubgroup ? { ...t, tn, sn } : { tm: t.tm, tn };
     };
-    const tiles = (tile ? [tile] : [SGMAT_TILE_FEW, SGMAT_TILE_MANY]).map(fit);
+    const few = fit(SGMAT_TILE_FEW);
+    const tiles = tile ? [fit(tile)] : [{ ...few, ks: fewRowsSplit(w.n, s, few, groups) }, SGMAT_TILE_MANY].map(fit);
     const gemms = tiles.map((t) => cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + sgmatCode(s, t, wg, unit), constants));
     const [[q, qf], ...g] = await Promise.all([quantize, ...gemms]);
     return new W8a8(w, kernel, q, qf, g, tiles, s);
@@ -467,7 +482,7 @@ export class W8a8 {
   encode(pass: GPUComputePassEncoder, b: W8a8Binding, rows: number): void {
     pass.setPipeline(b.quantizer);
     pass.setBindGroup(0, b.quantize);
-    pass.dispatchWorkgroups(rows);
+    pass.dispatchWorkgroups(Math.ceil(this.w.k / (4 * QUANT_WG)), rows);
     if (this.kernel === 'dp4a') {
       pass.setPipeline(this.gemms[0]!);
       pass.setBindGroup(0, b.gemm[0]!);

@@ -62,12 +62,13 @@ interface Case {
 }
 
 // K not a multiple of G (a short last group), K of 4s but not of 16s, odd N, a split output, bias,
-// the residual add, and rows from 2 up past a 64-row tile.
+// the residual add, rows from 2 up past a 64-row tile, and K past one chunk of the quantizer.
 const CASES: Case[] = [
   { n: 37, k: 100, g: 32, rows: 7 },
   { n: 100, k: 300, g: 128, rows: 2, bias: true },
   { n: 57, k: 256, g: 128, rows: 33, accumulate: true, bias: true },
   { n: 96, k: 68, g: 32, rows: 70, split: [48, 32, 16] },
+  { n: 24, k: 1100, g: 32, rows: 3 }, // the quantizer's rows in two chunks of 1,024 columns
 ];
 
 describe('W8A8 matmul (dot4I8Packed)', () => {
@@ -184,7 +185,7 @@ describe('W8A8 with the kernel before it folded into the quantizer', () => {
   // runs the norm (rmsnorm_vec4.wgsl) or silu_mul.wgsl and quantizes what they wrote: the 8-bit
   // activations and scales must be the same, and so the outputs.
   const n = 40;
-  const k = 264; // 66 vec4s: a row is not a whole number of 256-thread passes
+  const k = 1288; // 322 vec4s: a row is two chunks of the quantizer, the second partly empty
   const g = 8;
   const rows = 6;
   for (const kind of ['rmsnorm', 'silu_mul'] as const) {
