@@ -35,6 +35,12 @@ export interface SgmatTile {
   sm?: number;
   sn?: number;
   ks?: number;
+  /**
+   * x's and W's slabs of a K group staged in workgroup memory by the whole workgroup (coalesced
+   * word loads, rows padded against bank conflicts), the subgroups' matrices loaded from there
+   * (sgmatStagedCode; not with ks)
+   */
+  staged?: boolean;
 }
 
 type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'partRows'>;
@@ -149,7 +155,111 @@ export const SGMAT_ENABLE = 'enable chromium_experimental_subgroup_matrix;\ndiag
 
 /** A tile's name in pipeline keys and reports: "t2x4" or "t1x2-ks4". */
 export function tileName(t: SgmatTile): string {
-  return `t${t.tm}x${t.tn}${(t.sm ?? 1) > 1 || (t.sn ?? 1) > 1 ? `-s${t.sm ?? 1}x${t.sn ?? 1}` : ''}${(t.ks ?? 1) > 1 ? `-ks${t.ks}` : ''}`;
+  return `t${t.tm}x${t.tn}${(t.sm ?? 1) > 1 || (t.sn ?? 1) > 1 ? `-s${t.sm ?? 1}x${t.sn ?? 1}` : ''}${(t.ks ?? 1) > 1 ? `-ks${t.ks}` : ''}${t.staged ? '-staged' : ''}`;
+}
+
+/** The largest K group the staged kernel's slabs hold (bytes of a row). */
+const STAGED_MAX_GROUP = 128;
+/** Padding of a staged row (bytes): rows 144 bytes apart fall on different banks. */
+const STAGED_PAD = 16;
+
+/**
+ * The staged subgroup-matrix GEMM (see SgmatTile.staged): a workgroup of sm x sn subgroups, each
+ * TM x TN matrices, computes a tile of BM = sm * TM * SM rows by BN = sn * TN * SN outputs. Per K
+ * group: every invocation copies words of x's BM rows and W's BN rows into workgroup memory; the
+ * subgroups multiply from there; their i32 sums go back through the same memory (the slabs are done
+ * with) to be scaled into f32 registers. Same output and arithmetic as sgmatCode.
+ */
+export function sgmatStagedCode(s: SubgroupMatrixShape, tile: SgmatTile, sgw: number, unit: 1 | 4): string {
+  const { m: SM, n: SN, k: SK } = s;
+  const { tm: TM, tn: TN } = tile;
+  const sm = tile.sm ?? 1;
+  const sn = tile.sn ?? 1;
+  const NS = sm * sn;
+  const wg = NS * sgw;
+  const per = (SM * SN) / sgw;
+  const MAT = SM * SN;
+  const SUB = TM * TN * MAT;
+  const BM = sm * TM * SM;
+  const BN = sn * TN * SN;
+  const ROWB = STAGED_MAX_GROUP + STAGED_PAD; // bytes per staged row
+  const ROWW = ROWB / 4;
+  const words = Math.max((BM + BN) * ROWW, NS * SUB);
+  if (!Number.isInteger(per) || per < 1 || sgw % SN !== 0) throw new Error(`W8A8: a ${SM}x${SN} subgroup matrix does not divide over ${sgw} invocations`);
+  if (BM > PAD_ROWS) throw new Error(`W8A8: a tile of ${BM} rows exceeds the scratch's padding (${PAD_ROWS})`);
+  const tiles: Array<[number, number]> = [];
+  for (let i = 0; i < TM; i++) for (let j = 0; j < TN; j++) tiles.push([i, j]);
+  const acc = (i: number, j: number, e: number) => `acc_${i}_${j}_${e}`;
+  const L: string[] = [];
+  L.push(`@group(0) @binding(0) var<storage, read> W: array<i32>;  // [N, W_STRIDE] words of 4 signed bytes
+@group(0) @binding(1) var<storage, read> S: array<f32>;  // [N, W_GROUPS]
+@group(0) @binding(${BIND_XQ}) var<storage, read> XQ: array<i32>; // [rows, W_STRIDE]
+@group(0) @binding(${BIND_XS}) var<storage, read> XS: array<f32>; // [rows, W_GROUPS]
+@group(0) @binding(4) var<uniform> step: Step;
+override N: u32;
+override K: u32;
+override W_STRIDE: u32;
+override W_GROUPS: u32;
+override W_GROUP_SIZE: u32; // at most ${STAGED_MAX_GROUP}
+alias Left = subgroup_matrix_left<i8, ${SK}, ${SM}>;
+alias Right = subgroup_matrix_right<i8, ${SN}, ${SK}>;
+alias Sum = subgroup_matrix_result<i32, ${SN}, ${SM}>;
+// A group's slabs: x's ${BM} rows, then W's ${BN}, ${ROWB} bytes apart; later the subgroups' sums.
+var<workgroup> sh: array<i32, ${words}>;
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let rows = step.rows;
+  let mb = wid.y * ${BM}u;
+  if (mb >= rows) { return; }
+  let nb = wid.x * ${BN}u;
+  let sg = tid / ${sgw}u;
+  let t = tid % ${sgw}u;
+  let m0 = (sg / ${sn}u) * ${TM * SM}u; // the subgroup's matrices, within the tile
+  let n0 = (sg % ${sn}u) * ${TN * SN}u;
+  let base = sg * ${SUB}u;`);
+  for (const [i, j] of tiles) for (let e = 0; e < per; e++) L.push(`  var ${acc(i, j, e)} = 0.0;`);
+  L.push(`  for (var g = 0u; g < W_GROUPS; g++) {
+    let k0 = g * W_GROUP_SIZE;
+    let kw = (min(k0 + W_GROUP_SIZE, K) - k0) / 4u; // words of the group in a row
+    for (var i = tid; i < ${(BM + BN) * (STAGED_MAX_GROUP / 4)}u; i += ${wg}u) {
+      let r = i / ${STAGED_MAX_GROUP / 4}u;
+      let w = i % ${STAGED_MAX_GROUP / 4}u;
+      var v = 0;
+      if (w < kw) {
+        if (r < ${BM}u) { v = XQ[(mb + r) * W_STRIDE + k0 / 4u + w]; }
+        else { v = W[(nb + r - ${BM}u) * W_STRIDE + k0 / 4u + w]; }
+      }
+      sh[r * ${ROWW}u + w] = v;
+    }
+    workgroupBarrier();`);
+  for (const [i, j] of tiles) L.push(`    var c_${i}_${j} = Sum();`);
+  L.push(`    for (var k = 0u; k < kw * 4u; k += ${SK}u) {`);
+  for (let i = 0; i < TM; i++) L.push(`      let a_${i} = subgroupMatrixLoad<Left>(&sh, ((m0 + ${i * SM}u) * ${ROWB}u + k) / ${unit}u, false, ${ROWB / unit}u);`);
+  for (let j = 0; j < TN; j++) L.push(`      let b_${j} = subgroupMatrixLoad<Right>(&sh, ((${BM}u + n0 + ${j * SN}u) * ${ROWB}u + k) / ${unit}u, true, ${ROWB / unit}u);`);
+  for (const [i, j] of tiles) L.push(`      c_${i}_${j} = subgroupMatrixMultiplyAccumulate(a_${i}, b_${j}, c_${i}_${j});`);
+  L.push('    }');
+  L.push('    workgroupBarrier();');
+  tiles.forEach(([i, j], q) => L.push(`    subgroupMatrixStore(&sh, base + ${q * MAT}u, c_${i}_${j}, false, ${SN}u);`));
+  L.push('    workgroupBarrier();');
+  for (let j = 0; j < TN; j++) L.push(`    let ws_${j} = S[(nb + n0 + ${j * SN}u + t % ${SN}u) * W_GROUPS + g];`);
+  for (let i = 0; i < TM; i++) for (let e = 0; e < per; e++) L.push(`    let xs_${i}_${e} = XS[(mb + m0 + ${i * SM}u + t / ${SN}u + ${(e * sgw) / SN}u) * W_GROUPS + g];`);
+  tiles.forEach(([i, j], q) => {
+    for (let e = 0; e < per; e++) L.push(`    ${acc(i, j, e)} += f32(sh[base + ${q * MAT + e * sgw}u + t]) * (xs_${i}_${e} * ws_${j});`);
+  });
+  L.push('    workgroupBarrier();');
+  L.push('  }');
+  for (let e = 0; e < per; e++) {
+    for (const [i, j] of tiles) {
+      L.push(`  {
+    let idx = t + ${e * sgw}u;
+    let m = mb + m0 + ${i * SM}u + idx / ${SN}u;
+    let n = nb + n0 + ${j * SN}u + idx % ${SN}u;
+    if (m < rows) { store(m, n, ${acc(i, j, e)} + bias(n)); }
+  }`);
+    }
+  }
+  L.push('}');
+  return L.join('\n') + '\n';
 }
 
 /**
@@ -442,12 +552,14 @@ export class W8a8 {
         if (sn > 1) sn--;
         else tn--;
       }
-      // Where the probe found several-subgroup tiles wrong, one subgroup per workgroup.
-      return probe.multiSubgroup ? { ...t, tn, sn } : { tm: t.tm, tn };
+      // Where the probe found several-subgroup tiles wrong, one subgroup per workgroup; the staged
+      // kernel holds groups of at most STAGED_MAX_GROUP.
+      if (!probe.multiSubgroup) return { tm: t.tm, tn };
+      return { ...t, tn, sn, ...(t.staged && (w.groupSize > STAGED_MAX_GROUP || (t.ks ?? 1) > 1) ? { staged: false } : {}) };
     };
     const few = fit(SGMAT_TILE_FEW);
     const tiles = tile ? [fit(tile)] : [{ ...few, ks: fewRowsSplit(w.n, s, few, groups) }, SGMAT_TILE_MANY].map(fit);
-    const gemms = tiles.map((t) => cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + sgmatCode(s, t, wg, unit), constants));
+    const gemms = tiles.map((t) => cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + (t.staged ? sgmatStagedCode : sgmatCode)(s, t, wg, unit), constants));
     const [[q, qf], ...g] = await Promise.all([quantize, ...gemms]);
     return new W8a8(w, kernel, q, qf, g, tiles, s);
   }
