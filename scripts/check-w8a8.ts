@@ -33,7 +33,7 @@ async function main() {
   const run = (fn: (p: GPUComputePassEncoder) => void) => runPass(device, fn);
   let worst = 0;
   let cases = 0;
-  const tiles: Array<SgmatTile | undefined> = [undefined, { tm: 1, tn: 1 }, { tm: 4, tn: 4 }, { tm: 2, tn: 2 }, { tm: 1, tn: 2, ks: 4 }, { tm: 1, tn: 1, ks: 8 }, { tm: 2, tn: 4, sm: 2, sn: 2 }, { tm: 2, tn: 2, sm: 1, sn: 4 }, { tm: 2, tn: 2, sm: 2, sn: 2, staged: true }, { tm: 1, tn: 2, sm: 4, sn: 2, staged: true }, { tm: 2, tn: 4, sm: 2, sn: 1, staged: true }];
+  const tiles: Array<SgmatTile | undefined> = [undefined, { tm: 1, tn: 1 }, { tm: 4, tn: 4 }, { tm: 2, tn: 2 }, { tm: 1, tn: 2, ks: 4 }, { tm: 1, tn: 1, ks: 8 }, { tm: 2, tn: 4, sm: 2, sn: 2 }, { tm: 2, tn: 2, sm: 1, sn: 4 }, { tm: 2, tn: 2, sm: 2, sn: 2, staged: true }, { tm: 1, tn: 2, sm: 4, sn: 2, staged: true }, { tm: 2, tn: 4, sm: 2, sn: 1, staged: true }, { tm: 2, tn: 4, unroll: true }, { tm: 1, tn: 2, ks: 8, unroll: true }];
   for (const [n, k, rows, g, extra] of [
     [4096, 4096, 512, 128, {}], [1536, 4096, 16, 128, { bias: true }], [576, 576, 77, 32, { accumulate: true }],
     [4096, 14336, 130, 128, {}], [3072, 2048, 3, 64, { split: [2048, 512, 512] }], [48, 96, 33, 32, {}],

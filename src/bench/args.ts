@@ -96,7 +96,7 @@ function kvCache(f: Flags): { kvCache?: KvFormat } {
   return { kvCache: v };
 }
 
-/** --w8a8: int8 passes of many rows with 8-bit activations (EngineOptions.w8a8; absent: 'off') */
+/** --w8a8: int8 passes of many rows with 8-bit activations (EngineOptions.w8a8; absent: the engine's default, 'auto') */
 function w8a8(f: Flags): { w8a8?: 'auto' | 'dp4a' | 'off' } {
   const v = str(f, 'w8a8');
   if (v === undefined) return {};

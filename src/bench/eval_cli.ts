@@ -23,7 +23,7 @@ export interface EvalCliOptions {
   rows?: number;
   /** the KV cache's storage; default the engine's choice */
   kvCache?: KvFormat;
-  /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default 'off' */
+  /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default the engine's ('auto') */
   w8a8?: 'auto' | 'dp4a' | 'off';
   log?: (line: string) => void;
 }

@@ -31,7 +31,7 @@ export interface BenchOptions {
   maxRows?: number;
   /** the KV cache's storage (EngineOptions.kvCache); default the engine's choice */
   kvCache?: KvFormat;
-  /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default 'off' */
+  /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default the engine's ('auto') */
   w8a8?: 'auto' | 'dp4a' | 'off';
   /** where decode applies RMSNorm (EngineOptions.decodeNorm); default the engine's choice */
   decodeNorm?: 'fused' | 'separate';

@@ -41,6 +41,8 @@ export interface SgmatTile {
    * (sgmatStagedCode; not with ks)
    */
   staged?: boolean;
+  /** write a whole K group's steps out (loads first) where K is a multiple of the group (not with staged) */
+  unroll?: boolean;
 }
 
 type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'partRows'>;
@@ -155,7 +157,7 @@ export const SGMAT_ENABLE = 'enable chromium_experimental_subgroup_matrix;\ndiag
 
 /** A tile's name in pipeline keys and reports: "t2x4" or "t1x2-ks4". */
 export function tileName(t: SgmatTile): string {
-  return `t${t.tm}x${t.tn}${(t.sm ?? 1) > 1 || (t.sn ?? 1) > 1 ? `-s${t.sm ?? 1}x${t.sn ?? 1}` : ''}${(t.ks ?? 1) > 1 ? `-ks${t.ks}` : ''}${t.staged ? '-staged' : ''}`;
+  return `t${t.tm}x${t.tn}${(t.sm ?? 1) > 1 || (t.sn ?? 1) > 1 ? `-s${t.sm ?? 1}x${t.sn ?? 1}` : ''}${(t.ks ?? 1) > 1 ? `-ks${t.ks}` : ''}${t.staged ? '-staged' : ''}${t.unroll ? '-u' : ''}`;
 }
 
 /** The largest K group the staged kernel's slabs hold (bytes of a row). */
@@ -268,7 +270,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * i32 words that hold four earlier; which one this Dawn takes is measured at load (probeSgmat).
  * Written out with constant indices (the accumulators stay in registers).
  */
-export function sgmatCode(s: SubgroupMatrixShape, tile: SgmatTile, sgw: number, unit: 1 | 4): string {
+export function sgmatCode(s: SubgroupMatrixShape, tile: SgmatTile, sgw: number, unit: 1 | 4, unrollGroup = 0): string {
   const { m: SM, n: SN, k: SK } = s;
   const { tm: TM, tn: TN } = tile;
   const sm = tile.sm ?? 1;
@@ -318,12 +320,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let live = g < W_GROUPS;
     if (live) {`);
   for (const [i, j] of tiles) L.push(`      var c_${i}_${j} = Sum();`);
-  L.push(`      let k1 = min((g + 1u) * W_GROUP_SIZE, K);
+  if (unrollGroup > 0) {
+    // Every group whole (K a multiple of it): its steps written out, every load before the first
+    // multiply, so a subgroup has the whole group's reads in flight at once.
+    const steps = unrollGroup / SK;
+    L.push(`      let kb = g * ${unrollGroup}u;`);
+    for (let q = 0; q < steps; q++) {
+      for (let i = 0; i < TM; i++) L.push(`      let a_${i}_${q} = subgroupMatrixLoad<Left>(&XQ, ((m0 + ${i * SM}u) * row_bytes + kb + ${q * SK}u) / ${unit}u, false, row_bytes / ${unit}u);`);
+      for (let j = 0; j < TN; j++) L.push(`      let b_${j}_${q} = subgroupMatrixLoad<Right>(&W, ((n0 + ${j * SN}u) * row_bytes + kb + ${q * SK}u) / ${unit}u, true, row_bytes / ${unit}u);`);
+    }
+    for (let q = 0; q < steps; q++) for (const [i, j] of tiles) L.push(`      c_${i}_${j} = subgroupMatrixMultiplyAccumulate(a_${i}_${q}, b_${j}_${q}, c_${i}_${j});`);
+  } else {
+    L.push(`      let k1 = min((g + 1u) * W_GROUP_SIZE, K);
       for (var k = g * W_GROUP_SIZE; k < k1; k += ${SK}u) {`);
-  for (let i = 0; i < TM; i++) L.push(`        let a_${i} = subgroupMatrixLoad<Left>(&XQ, ((m0 + ${i * SM}u) * row_bytes + k) / ${unit}u, false, row_bytes / ${unit}u);`);
-  for (let j = 0; j < TN; j++) L.push(`        let b_${j} = subgroupMatrixLoad<Right>(&W, ((n0 + ${j * SN}u) * row_bytes + k) / ${unit}u, true, row_bytes / ${unit}u);`);
-  for (const [i, j] of tiles) L.push(`        c_${i}_${j} = subgroupMatrixMultiplyAccumulate(a_${i}, b_${j}, c_${i}_${j});`);
-  L.push('      }');
+    for (let i = 0; i < TM; i++) L.push(`        let a_${i} = subgroupMatrixLoad<Left>(&XQ, ((m0 + ${i * SM}u) * row_bytes + k) / ${unit}u, false, row_bytes / ${unit}u);`);
+    for (let j = 0; j < TN; j++) L.push(`        let b_${j} = subgroupMatrixLoad<Right>(&W, ((n0 + ${j * SN}u) * row_bytes + k) / ${unit}u, true, row_bytes / ${unit}u);`);
+    for (const [i, j] of tiles) L.push(`        c_${i}_${j} = subgroupMatrixMultiplyAccumulate(a_${i}, b_${j}, c_${i}_${j});`);
+    L.push('      }');
+  }
   tiles.forEach(([i, j], q) => L.push(`      subgroupMatrixStore(&stage, base + ${q * MAT}u, c_${i}_${j}, false, ${SN}u);`));
   L.push('    }');
   L.push('    workgroupBarrier();');
@@ -559,7 +573,11 @@ export class W8a8 {
     };
     const few = fit(SGMAT_TILE_FEW);
     const tiles = tile ? [fit(tile)] : [{ ...few, ks: fewRowsSplit(w.n, s, few, groups) }, SGMAT_TILE_MANY].map(fit);
-    const gemms = tiles.map((t) => cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + (t.staged ? sgmatStagedCode : sgmatCode)(s, t, wg, unit), constants));
+    const gemms = tiles.map((t) => {
+      const unroll = !t.staged && t.unroll && w.k % w.groupSize === 0 ? w.groupSize : 0;
+      const code = t.staged ? sgmatStagedCode(s, t, wg, unit) : sgmatCode(s, t, wg, unit, unroll);
+      return cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)}${unroll ? ` g${unroll}` : ''} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + code, constants);
+    });
     const [[q, qf], ...g] = await Promise.all([quantize, ...gemms]);
     return new W8a8(w, kernel, q, qf, g, tiles, s);
   }

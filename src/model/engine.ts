@@ -67,8 +67,8 @@ export interface EngineOptions {
   /**
    * int8 passes of many rows (prefill, batched decode) with the activations quantized to 8 bits
    * and multiplied in integers (kernels/matmul_w8a8.ts): 'auto' where the device has i8 subgroup
-   * matrices (tensor cores), 'dp4a' with dot4I8Packed on any device (tests), 'off' (default until
-   * the subgroup-matrix kernel is verified on a GPU: scripts/check-w8a8.ts).
+   * matrices (tensor cores; the default: elsewhere it changes nothing), 'dp4a' with dot4I8Packed on
+   * any device (tests), 'off' (f32 activations everywhere: a batch's int8 ids equal each sequence's alone).
    * Ignored with a shared `pipelines` (it carries its own).
    */
   w8a8?: 'auto' | 'dp4a' | 'off';
