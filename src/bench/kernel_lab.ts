@@ -160,6 +160,8 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
     { tm: 2, tn: 2, sm: 2, sn: 2, staged: true }, { tm: 1, tn: 2, sm: 4, sn: 2, staged: true }, { tm: 2, tn: 4, sm: 2, sn: 1, staged: true },
     { tm: 1, tn: 4, sm: 4, sn: 1, staged: true }, { tm: 2, tn: 1, sm: 2, sn: 4, staged: true }, { tm: 2, tn: 4, sm: 2, sn: 2, staged: true },
     { tm: 2, tn: 4, unroll: true }, { tm: 2, tn: 2, unroll: true }, { tm: 1, tn: 2, ks: 8, unroll: true }, { tm: 1, tn: 2, ks: 4, unroll: true }, { tm: 1, tn: 1, ks: 8, unroll: true },
+    // Diagnostics (their error column is large by design): the same without the per-group epilogue.
+    { tm: 2, tn: 4, diagOneScale: true }, { tm: 1, tn: 2, ks: 8, diagOneScale: true }, { tm: 1, tn: 2, ks: 4, diagOneScale: true },
   ] as SgmatTile[]).map((tile) =>
     matmulVariant(`w8a8-${tileName(tile)}`, { w8a8: 'sgmat', w8a8Tile: tile, only: 'gemm' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null)),
   splitVariant('w8a8-split', { w8a8: 'sgmat' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null),

@@ -43,6 +43,11 @@ export interface SgmatTile {
   staged?: boolean;
   /** write a whole K group's steps out (loads first) where K is a multiple of the group (not with staged) */
   unroll?: boolean;
+  /**
+   * kernel lab diagnostic, wrong sums: the i32 results scaled once at the end instead of once per
+   * K group (times what the per-group epilogue costs)
+   */
+  diagOneScale?: boolean;
 }
 
 type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'partRows'>;
@@ -157,7 +162,7 @@ export const SGMAT_ENABLE = 'enable chromium_experimental_subgroup_matrix;\ndiag
 
 /** A tile's name in pipeline keys and reports: "t2x4" or "t1x2-ks4". */
 export function tileName(t: SgmatTile): string {
-  return `t${t.tm}x${t.tn}${(t.sm ?? 1) > 1 || (t.sn ?? 1) > 1 ? `-s${t.sm ?? 1}x${t.sn ?? 1}` : ''}${(t.ks ?? 1) > 1 ? `-ks${t.ks}` : ''}${t.staged ? '-staged' : ''}${t.unroll ? '-u' : ''}`;
+  return `t${t.tm}x${t.tn}${(t.sm ?? 1) > 1 || (t.sn ?? 1) > 1 ? `-s${t.sm ?? 1}x${t.sn ?? 1}` : ''}${(t.ks ?? 1) > 1 ? `-ks${t.ks}` : ''}${t.staged ? '-staged' : ''}${t.unroll ? '-u' : ''}${t.diagOneScale ? '-diag1' : ''}`;
 }
 
 /** The largest K group the staged kernel's slabs hold (bytes of a row). */
@@ -315,11 +320,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (const [i, j] of tiles) for (let e = 0; e < per; e++) L.push(`  var ${acc(i, j, e)} = 0.0;`);
   // Every subgroup runs the same number of rounds (the barriers stay in uniform control flow); in
   // round g0 subgroup sk takes group g0 + sk, if there is one.
+  // Diagnostic only (wrong sums): one scaling at the end instead of one per group.
+  const once = !!tile.diagOneScale;
+  if (once) for (const [i, j] of tiles) L.push(`  var c_${i}_${j} = Sum();`);
   L.push(`  for (var g0 = 0u; g0 < W_GROUPS; g0 += ${ks}u) {
     let g = g0 + sk;
     let live = g < W_GROUPS;
     if (live) {`);
-  for (const [i, j] of tiles) L.push(`      var c_${i}_${j} = Sum();`);
+  if (!once) for (const [i, j] of tiles) L.push(`      var c_${i}_${j} = Sum();`);
   if (unrollGroup > 0) {
     // Every group whole (K a multiple of it): its steps written out, every load before the first
     // multiply, so a subgroup has the whole group's reads in flight at once.
@@ -338,21 +346,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (const [i, j] of tiles) L.push(`        c_${i}_${j} = subgroupMatrixMultiplyAccumulate(a_${i}, b_${j}, c_${i}_${j});`);
     L.push('      }');
   }
-  tiles.forEach(([i, j], q) => L.push(`      subgroupMatrixStore(&stage, base + ${q * MAT}u, c_${i}_${j}, false, ${SN}u);`));
   L.push('    }');
-  L.push('    workgroupBarrier();');
   // Invocation t holds results t, t + sgw, ... of each of its subgroup's matrices: column t % SN
   // of every one (sgw is a multiple of SN), rows t / SN + e * sgw / SN. So one weight scale per
   // matrix column and one activation scale per matrix row and e, loaded once per group.
-  L.push('    if (live) {');
-  for (let j = 0; j < TN; j++) L.push(`      let ws_${j} = S[(n0 + ${j * SN}u + t % ${SN}u) * W_GROUPS + g];`);
-  for (let i = 0; i < TM; i++) for (let e = 0; e < per; e++) L.push(`      let xs_${i}_${e} = XS[(m0 + ${i * SM}u + t / ${SN}u + ${(e * sgw) / SN}u) * W_GROUPS + g];`);
-  tiles.forEach(([i, j], q) => {
-    for (let e = 0; e < per; e++) L.push(`      ${acc(i, j, e)} += f32(stage[base + ${q * MAT + e * sgw}u + t]) * (xs_${i}_${e} * ws_${j});`);
-  });
-  L.push('    }');
-  L.push('    workgroupBarrier();');
+  const epilogue = () => {
+    L.push('    if (live) {');
+    tiles.forEach(([i, j], q) => L.push(`      subgroupMatrixStore(&stage, base + ${q * MAT}u, c_${i}_${j}, false, ${SN}u);`));
+    L.push('    }');
+    L.push('    workgroupBarrier();');
+    L.push('    if (live) {');
+    for (let j = 0; j < TN; j++) L.push(`      let ws_${j} = S[(n0 + ${j * SN}u + t % ${SN}u) * W_GROUPS + g];`);
+    for (let i = 0; i < TM; i++) for (let e = 0; e < per; e++) L.push(`      let xs_${i}_${e} = XS[(m0 + ${i * SM}u + t / ${SN}u + ${(e * sgw) / SN}u) * W_GROUPS + g];`);
+    tiles.forEach(([i, j], q) => {
+      for (let e = 0; e < per; e++) L.push(`      ${acc(i, j, e)} += f32(stage[base + ${q * MAT + e * sgw}u + t]) * (xs_${i}_${e} * ws_${j});`);
+    });
+    L.push('    }');
+    L.push('    workgroupBarrier();');
+  };
+  if (!once) epilogue();
   L.push('  }');
+  if (once) {
+    L.push('  {');
+    L.push('    let g = min(sk, W_GROUPS - 1u);');
+    L.push('    let live = true;');
+    epilogue();
+    L.push('  }');
+  }
   if (ks > 1) {
     // The K-split subgroups of a tile add their sums through workgroup memory (the stage, as bits).
     tiles.forEach(([i, j], q) => {
