@@ -165,6 +165,34 @@ export function tileName(t: SgmatTile): string {
   return `t${t.tm}x${t.tn}${(t.sm ?? 1) > 1 || (t.sn ?? 1) > 1 ? `-s${t.sm ?? 1}x${t.sn ?? 1}` : ''}${(t.ks ?? 1) > 1 ? `-ks${t.ks}` : ''}${t.staged ? '-staged' : ''}${t.unroll ? '-u' : ''}${t.diagOneScale ? '-diag1' : ''}`;
 }
 
+/** The bindings, constants and matrix types both subgroup-matrix GEMMs declare. */
+function sgmatDeclarations(s: SubgroupMatrixShape): string {
+  return `@group(0) @binding(0) var<storage, read> W: array<i32>;  // [N, W_STRIDE] words of 4 signed bytes
+@group(0) @binding(1) var<storage, read> S: array<f32>;  // [N, W_GROUPS]
+@group(0) @binding(${BIND_XQ}) var<storage, read> XQ: array<i32>; // [rows, W_STRIDE]
+@group(0) @binding(${BIND_XS}) var<storage, read> XS: array<f32>; // [rows, W_GROUPS]
+@group(0) @binding(4) var<uniform> step: Step;
+override N: u32;
+override K: u32;
+override W_STRIDE: u32;
+override W_GROUPS: u32;
+override W_GROUP_SIZE: u32;
+alias Left = subgroup_matrix_left<i8, ${s.k}, ${s.m}>;
+alias Right = subgroup_matrix_right<i8, ${s.n}, ${s.k}>;
+alias Sum = subgroup_matrix_result<i32, ${s.n}, ${s.m}>;
+`;
+}
+
+/** A subgroup's TM x TN matrices as (i, j) pairs, row by row. */
+function matrixGrid(tm: number, tn: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < tm; i++) for (let j = 0; j < tn; j++) out.push([i, j]);
+  return out;
+}
+
+/** An f32 accumulator's name: matrix (i, j), the invocation's e-th result in it. */
+const acc = (i: number, j: number, e: number) => `acc_${i}_${j}_${e}`;
+
 /** The largest K group the staged kernel's slabs hold (bytes of a row). */
 const STAGED_MAX_GROUP = 128;
 /** Padding of a staged row (bytes): rows 144 bytes apart fall on different banks. */
@@ -194,23 +222,9 @@ export function sgmatStagedCode(s: SubgroupMatrixShape, tile: SgmatTile, sgw: nu
   const words = Math.max((BM + BN) * ROWW, NS * SUB);
   if (!Number.isInteger(per) || per < 1 || sgw % SN !== 0) throw new Error(`W8A8: a ${SM}x${SN} subgroup matrix does not divide over ${sgw} invocations`);
   if (BM > PAD_ROWS) throw new Error(`W8A8: a tile of ${BM} rows exceeds the scratch's padding (${PAD_ROWS})`);
-  const tiles: Array<[number, number]> = [];
-  for (let i = 0; i < TM; i++) for (let j = 0; j < TN; j++) tiles.push([i, j]);
-  const acc = (i: number, j: number, e: number) => `acc_${i}_${j}_${e}`;
+  const tiles = matrixGrid(TM, TN);
   const L: string[] = [];
-  L.push(`@group(0) @binding(0) var<storage, read> W: array<i32>;  // [N, W_STRIDE] words of 4 signed bytes
-@group(0) @binding(1) var<storage, read> S: array<f32>;  // [N, W_GROUPS]
-@group(0) @binding(${BIND_XQ}) var<storage, read> XQ: array<i32>; // [rows, W_STRIDE]
-@group(0) @binding(${BIND_XS}) var<storage, read> XS: array<f32>; // [rows, W_GROUPS]
-@group(0) @binding(4) var<uniform> step: Step;
-override N: u32;
-override K: u32;
-override W_STRIDE: u32;
-override W_GROUPS: u32;
-override W_GROUP_SIZE: u32; // at most ${STAGED_MAX_GROUP}
-alias Left = subgroup_matrix_left<i8, ${SK}, ${SM}>;
-alias Right = subgroup_matrix_right<i8, ${SN}, ${SK}>;
-alias Sum = subgroup_matrix_result<i32, ${SN}, ${SM}>;
+  L.push(`${sgmatDeclarations(s)}// W_GROUP_SIZE is at most ${STAGED_MAX_GROUP} here.
 // A group's slabs: x's ${BM} rows, then W's ${BN}, ${ROWB} bytes apart; later the subgroups' sums.
 var<workgroup> sh: array<i32, ${words}>;
 @compute @workgroup_size(${wg})
@@ -288,24 +302,9 @@ export function sgmatCode(s: SubgroupMatrixShape, tile: SgmatTile, sgw: number, 
   const SUB = TM * TN * MAT; // one subgroup's staged results
   if (!Number.isInteger(per) || per < 1 || sgw % SN !== 0) throw new Error(`W8A8: a ${SM}x${SN} subgroup matrix does not divide over ${sgw} invocations`);
   if (SM * TM * sm > PAD_ROWS) throw new Error(`W8A8: a tile of ${SM * TM * sm} rows exceeds the scratch's padding (${PAD_ROWS})`);
-  const tiles: Array<[number, number]> = [];
-  for (let i = 0; i < TM; i++) for (let j = 0; j < TN; j++) tiles.push([i, j]);
-  const acc = (i: number, j: number, e: number) => `acc_${i}_${j}_${e}`;
+  const tiles = matrixGrid(TM, TN);
   const L: string[] = [];
-  L.push(`@group(0) @binding(0) var<storage, read> W: array<i32>;  // [N, W_STRIDE] words of 4 signed bytes
-@group(0) @binding(1) var<storage, read> S: array<f32>;  // [N, W_GROUPS]
-@group(0) @binding(${BIND_XQ}) var<storage, read> XQ: array<i32>; // [rows, W_STRIDE]
-@group(0) @binding(${BIND_XS}) var<storage, read> XS: array<f32>; // [rows, W_GROUPS]
-@group(0) @binding(4) var<uniform> step: Step;
-override N: u32;
-override K: u32;
-override W_STRIDE: u32;
-override W_GROUPS: u32;
-override W_GROUP_SIZE: u32;
-alias Left = subgroup_matrix_left<i8, ${SK}, ${SM}>;
-alias Right = subgroup_matrix_right<i8, ${SN}, ${SK}>;
-alias Sum = subgroup_matrix_result<i32, ${SN}, ${SM}>;
-var<workgroup> stage: array<i32, ${NS * SUB}>;
+  L.push(`${sgmatDeclarations(s)}var<workgroup> stage: array<i32, ${NS * SUB}>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let rows = step.rows;
