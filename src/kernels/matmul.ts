@@ -400,7 +400,8 @@ export class Matmul {
       gemmTiled: this.gemmSmaller ? group(this.gemmSmaller.tiled, 'gemm tiled') : undefined,
       skinny: this.skinny && this.skinny !== this.gemv ? group(this.skinny, 'gemv rows') : undefined,
       rowsGemm: this.rowsGemm?.pipelines.map((p, i) => group(p, `gemm rows${ROWS_TILES[i]}`)!),
-      w8a8: this.w8a8?.bind(device, label, { w: b.w, x: b.x, step: b.step, bias: b.bias, outputs: ys.map((y, i) => ({ binding: BIND_SPLIT[i]!, resource: { buffer: y } })) }),
+      // With a fused input, passes that run W8A8 go through encodeFused: no scratch for x itself.
+      w8a8: b.w8a8Input && this.o.w8a8Input ? undefined : this.w8a8?.bind(device, label, { w: b.w, x: b.x, step: b.step, bias: b.bias, outputs: ys.map((y, i) => ({ binding: BIND_SPLIT[i]!, resource: { buffer: y } })) }),
       w8a8Fused: this.w8a8 && this.o.w8a8Input && b.w8a8Input
         ? this.w8a8.bind(device, label, { w: b.w, x: b.x, step: b.step, bias: b.bias, outputs: ys.map((y, i) => ({ binding: BIND_SPLIT[i]!, resource: { buffer: y } })), input: b.w8a8Input })
         : undefined,
@@ -451,7 +452,8 @@ export class Matmul {
       pass.setBindGroup(0, b.gemv!);
       pass.dispatchWorkgroups(this.gemvGrid[0], this.gemvGrid[1]);
     } else if (this.w8a8For(rows)) {
-      this.w8a8!.encode(pass, b.w8a8!, rows);
+      if (!b.w8a8) throw new Error('Matmul: a binding with a fused W8A8 input runs its W8A8 passes through encodeFused');
+      this.w8a8!.encode(pass, b.w8a8, rows);
     } else if (rows <= SKINNY_ROWS && this.rowsGemm) {
       // The few-rows GEMM with the smallest tile of rows that holds them (16-row tiles beyond).
       const i = ROWS_TILES.findIndex((mr) => rows <= mr);

@@ -211,6 +211,7 @@ describe('W8A8 with the kernel before it folded into the quantizer', () => {
       await run(device, (p) => {
         expect(mm.encodeFused(p, fused, 1)).toBe(false);
         expect(plainMm.encodeFused(p, plain, rows)).toBe(false);
+        expect(() => mm.encode(p, fused, rows), 'a fused binding keeps no scratch for x itself').toThrow(/encodeFused/);
         expect(mm.encodeFused(p, fused, rows)).toBe(true);
       });
       if (kind === 'rmsnorm') {
