@@ -193,6 +193,57 @@ function matrixGrid(tm: number, tn: number): Array<[number, number]> {
 /** An f32 accumulator's name: matrix (i, j), the invocation's e-th result in it. */
 const acc = (i: number, j: number, e: number) => `acc_${i}_${j}_${e}`;
 
+/**
+ * Where a subgroup's results and its invocation's share of them are, for the epilogues both GEMMs
+ * write: `m0` and `n0` are WGSL expressions of the subgroup's first row and output, `stage` the
+ * workgroup array (and `base` its offset there) its i32 sums pass through.
+ */
+interface SubgroupPlace {
+  s: SubgroupMatrixShape;
+  tm: number;
+  tn: number;
+  tiles: Array<[number, number]>;
+  per: number;
+  sgw: number;
+  m0: string;
+  n0: string;
+  stage: string;
+}
+
+/**
+ * Invocation t holds results t, t + sgw, ... of each of its subgroup's matrices: column t % SN of
+ * every one (sgw is a multiple of SN), rows t / SN + e * sgw / SN. So one weight scale per matrix
+ * column and one activation scale per matrix row and e, loaded once per group g; each staged i32
+ * sum is scaled into its f32 accumulator.
+ */
+function scaleLines(p: SubgroupPlace, indent: string): string[] {
+  const { m: SM, n: SN } = p.s;
+  const L: string[] = [];
+  for (let j = 0; j < p.tn; j++) L.push(`${indent}let ws_${j} = S[(${p.n0} + ${j * SN}u + t % ${SN}u) * W_GROUPS + g];`);
+  for (let i = 0; i < p.tm; i++) for (let e = 0; e < p.per; e++) L.push(`${indent}let xs_${i}_${e} = XS[(${p.m0} + ${i * SM}u + t / ${SN}u + ${(e * p.sgw) / SN}u) * W_GROUPS + g];`);
+  p.tiles.forEach(([i, j], q) => {
+    for (let e = 0; e < p.per; e++) L.push(`${indent}${acc(i, j, e)} += f32(${p.stage}[base + ${q * SM * SN + e * p.sgw}u + t]) * (xs_${i}_${e} * ws_${j});`);
+  });
+  return L;
+}
+
+/** The accumulators (plus bias) to the output, rows past the pass's skipped. */
+function storeLines(p: SubgroupPlace): string[] {
+  const { m: SM, n: SN } = p.s;
+  const L: string[] = [];
+  for (let e = 0; e < p.per; e++) {
+    for (const [i, j] of p.tiles) {
+      L.push(`  {
+    let idx = t + ${e * p.sgw}u;
+    let m = ${p.m0} + ${i * SM}u + idx / ${SN}u;
+    let n = ${p.n0} + ${j * SN}u + idx % ${SN}u;
+    if (m < rows) { store(m, n, ${acc(i, j, e)} + bias(n)); }
+  }`);
+    }
+  }
+  return L;
+}
+
 /** The largest K group the staged kernel's slabs hold (bytes of a row). */
 const STAGED_MAX_GROUP = 128;
 /** Padding of a staged row (bytes): rows 144 bytes apart fall on different banks. */
@@ -262,23 +313,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   L.push('    workgroupBarrier();');
   tiles.forEach(([i, j], q) => L.push(`    subgroupMatrixStore(&sh, base + ${q * MAT}u, c_${i}_${j}, false, ${SN}u);`));
   L.push('    workgroupBarrier();');
-  for (let j = 0; j < TN; j++) L.push(`    let ws_${j} = S[(nb + n0 + ${j * SN}u + t % ${SN}u) * W_GROUPS + g];`);
-  for (let i = 0; i < TM; i++) for (let e = 0; e < per; e++) L.push(`    let xs_${i}_${e} = XS[(mb + m0 + ${i * SM}u + t / ${SN}u + ${(e * sgw) / SN}u) * W_GROUPS + g];`);
-  tiles.forEach(([i, j], q) => {
-    for (let e = 0; e < per; e++) L.push(`    ${acc(i, j, e)} += f32(sh[base + ${q * MAT + e * sgw}u + t]) * (xs_${i}_${e} * ws_${j});`);
-  });
+  const place: SubgroupPlace = { s, tm: TM, tn: TN, tiles, per, sgw, m0: 'mb + m0', n0: 'nb + n0', stage: 'sh' };
+  L.push(...scaleLines(place, '    '));
   L.push('    workgroupBarrier();');
   L.push('  }');
-  for (let e = 0; e < per; e++) {
-    for (const [i, j] of tiles) {
-      L.push(`  {
-    let idx = t + ${e * sgw}u;
-    let m = mb + m0 + ${i * SM}u + idx / ${SN}u;
-    let n = nb + n0 + ${j * SN}u + idx % ${SN}u;
-    if (m < rows) { store(m, n, ${acc(i, j, e)} + bias(n)); }
-  }`);
-    }
-  }
+  L.push(...storeLines(place));
   L.push('}');
   return L.join('\n') + '\n';
 }
@@ -346,20 +385,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     L.push('      }');
   }
   L.push('    }');
-  // Invocation t holds results t, t + sgw, ... of each of its subgroup's matrices: column t % SN
-  // of every one (sgw is a multiple of SN), rows t / SN + e * sgw / SN. So one weight scale per
-  // matrix column and one activation scale per matrix row and e, loaded once per group.
+  const place: SubgroupPlace = { s, tm: TM, tn: TN, tiles, per, sgw, m0: 'm0', n0: 'n0', stage: 'stage' };
   const epilogue = () => {
     L.push('    if (live) {');
     tiles.forEach(([i, j], q) => L.push(`      subgroupMatrixStore(&stage, base + ${q * MAT}u, c_${i}_${j}, false, ${SN}u);`));
     L.push('    }');
     L.push('    workgroupBarrier();');
     L.push('    if (live) {');
-    for (let j = 0; j < TN; j++) L.push(`      let ws_${j} = S[(n0 + ${j * SN}u + t % ${SN}u) * W_GROUPS + g];`);
-    for (let i = 0; i < TM; i++) for (let e = 0; e < per; e++) L.push(`      let xs_${i}_${e} = XS[(m0 + ${i * SM}u + t / ${SN}u + ${(e * sgw) / SN}u) * W_GROUPS + g];`);
-    tiles.forEach(([i, j], q) => {
-      for (let e = 0; e < per; e++) L.push(`      ${acc(i, j, e)} += f32(stage[base + ${q * MAT + e * sgw}u + t]) * (xs_${i}_${e} * ws_${j});`);
-    });
+    L.push(...scaleLines(place, '      '));
     L.push('    }');
     L.push('    workgroupBarrier();');
   };
@@ -386,16 +419,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     });
   }
-  for (let e = 0; e < per; e++) {
-    for (const [i, j] of tiles) {
-      L.push(`  {
-    let idx = t + ${e * sgw}u;
-    let m = m0 + ${i * SM}u + idx / ${SN}u;
-    let n = n0 + ${j * SN}u + idx % ${SN}u;
-    if (m < rows) { store(m, n, ${acc(i, j, e)} + bias(n)); }
-  }`);
-    }
-  }
+  L.push(...storeLines(place));
   if (ks > 1) L.push('  }');
   L.push('}');
   return L.join('\n') + '\n';
