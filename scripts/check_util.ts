@@ -1,9 +1,10 @@
 // Helpers of the device check scripts (check-*.ts): seeded inputs and one compute pass run to completion.
 
-/** Roughly normal values (a sum of four uniforms from a seeded LCG), times `scale`. */
+import { rng } from '../src/bench/rng';
+
+/** Roughly normal values (a sum of four uniforms from the project's seeded PRNG), times `scale`. */
 export function randn(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  const r = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const r = rng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (r() + r() + r() + r() - 2) * scale;
   return out;
