@@ -1,6 +1,7 @@
 // The W8A8 GEMMs (kernels/matmul_w8a8.ts) on whatever adapter this finds: the subgroup-matrix
-// kernel against the dot4I8Packed one (the same exact i32 group sums, scaled and added in the same
-// order: they should agree to a few ulps), both against the f32-activation GEMM (what quantizing
+// kernel and the few-rows dot4I8Packed GEMM against the dot4I8Packed reference (the same exact i32
+// group sums, scaled and added in the same order or another: they should agree to a few ulps),
+// all against the f32-activation GEMM (what quantizing
 // the activations costs), on model shapes and awkward ones, every tile, split outputs, bias and
 // accumulate. The kernel tests check the dp4a kernel on SwiftShader; this checks the tensor-core
 // path where it exists. Prints CHECK PASS (or CHECK SKIP where the adapter has no i8 subgroup matrices).
@@ -37,6 +38,7 @@ async function main() {
   for (const [n, k, rows, g, extra] of [
     [4096, 4096, 512, 128, {}], [1536, 4096, 16, 128, { bias: true }], [576, 576, 77, 32, { accumulate: true }],
     [4096, 14336, 130, 128, {}], [3072, 2048, 3, 64, { split: [2048, 512, 512] }], [48, 96, 33, 32, {}],
+    [14336, 4096, 9, 128, {}], [4100, 1024, 2, 32, { bias: true, accumulate: true }],
   ] as Array<[number, number, number, number, Partial<MatmulOptions>]>) {
     const w = randn(n * k, 7 + n, 0.05);
     const x = randn(rows * k, 8 + k);
@@ -61,7 +63,7 @@ async function main() {
       return y;
     };
     const f32 = await outOf({ w8a8: 'off' });
-    const dp4a = await outOf({ w8a8: 'dp4a' });
+    const dp4a = await outOf({ w8a8: 'dp4a', w8a8Few: 'kernel' });
     const diff = (a: Float32Array, b: Float32Array) => {
       let e = 0, mx = 0;
       for (let i = 0; i < a.length; i++) { e = Math.max(e, Math.abs(a[i]! - b[i]!)); mx = Math.max(mx, Math.abs(b[i]!)); }
@@ -72,7 +74,7 @@ async function main() {
     for (const tile of tiles) {
       let sg: Float32Array;
       try {
-        sg = await outOf({ w8a8: 'sgmat', w8a8Tile: tile });
+        sg = await outOf({ w8a8: 'sgmat', w8a8Tile: tile, w8a8Few: 'kernel' });
       } catch (e) {
         console.log(`  sgmat ${tile ? `${tile.tm}x${tile.tn}` : 'default'}: ${(e as Error).message}`);
         worst = Infinity;
@@ -82,6 +84,15 @@ async function main() {
       cases++;
       console.log(`  sgmat ${tile ? `${tile.tm}x${tile.tn}` : 'default'} vs dp4a ${e.toExponential(2)}`);
       worst = Math.max(worst, e);
+    }
+    // The few-rows GEMM (passes of up to 16 rows), by workgroup shape.
+    if (rows <= 16) {
+      for (const t of [undefined, { kw: 8, ug: 1 }, { kw: 4, ug: 2 }, { kw: 2, ug: 4 }, { kw: 1, ug: 8 }]) {
+        const e = diff(await outOf({ w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: t }), dp4a);
+        cases++;
+        console.log(`  rows ${t ? `kw${t.kw}-ug${t.ug}` : 'default'} vs dp4a ${e.toExponential(2)}`);
+        worst = Math.max(worst, e);
+      }
     }
   }
   const ok = worst < 1e-5 && cases > 0;

@@ -8,6 +8,7 @@ import type { EvalCliOptions } from './eval_cli';
 import type { BatchBenchOptions } from './batch_bench';
 import { PROMPT_SETS, type PromptSetName, type SampleSize } from './prompts';
 import { KV_FORMATS, isKvFormat, type KvFormat } from '../kernels/kv_cache';
+import type { W8a8Setting } from '../gpu/pipelines';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -15,7 +16,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage:
   npm run -s bench -- --model synthetic:<preset>|DIR [--engines f16,int8] [--prompt-tokens 128,512]
-                      [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N] [--decode-norm fused|separate] [--kv-cache f16|f32] [--w8a8 auto|dp4a|off]
+                      [--new-tokens 128] [--runs 5] [--warmup 1] [--seed 1] [--context N] [--max-rows N] [--decode-norm fused|separate] [--kv-cache f16|f32] [--w8a8 auto|sgmat|dp4a|off]
                       [--temperature T --top-k K --top-p P --repetition-penalty R] [--no-profile] [--json OUT.json|-]
   npm run -s bench -- --kernels [--shapes 4096x4096,14336x4096,4096x14336,2048x8192] [--formats f16,int8,q4]
                       [--iters 50] [--trials 5] [--min-pass-ms 20] [--bytes N] [--rotate-bytes N] [--gemm-rows 512]
@@ -97,10 +98,10 @@ function kvCache(f: Flags): { kvCache?: KvFormat } {
 }
 
 /** --w8a8: int8 passes of many rows with 8-bit activations (EngineOptions.w8a8; absent: the engine's default, 'auto') */
-function w8a8(f: Flags): { w8a8?: 'auto' | 'dp4a' | 'off' } {
+function w8a8(f: Flags): { w8a8?: W8a8Setting } {
   const v = str(f, 'w8a8');
   if (v === undefined) return {};
-  if (v !== 'auto' && v !== 'dp4a' && v !== 'off') throw new UsageError(`--w8a8 must be auto, dp4a or off, got "${v}"`);
+  if (v !== 'auto' && v !== 'sgmat' && v !== 'dp4a' && v !== 'off') throw new UsageError(`--w8a8 must be auto, sgmat, dp4a or off, got "${v}"`);
   return { w8a8: v };
 }
 

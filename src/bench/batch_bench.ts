@@ -13,6 +13,7 @@ import { loadSyntheticEngine } from './synthetic';
 import { acquireBenchDevice, benchPrompt, deviceFeatures, modelConfig } from './model_bench';
 import { GpuProfiler } from '../gpu/profiler';
 import { latencySummary, median, summarize, type DeviceFeatures, type LatencySummary, type Summary } from './report';
+import type { W8a8Setting } from '../gpu/pipelines';
 
 export const BATCH_SCHEMA = 'webgpu-int8-llm/batch-bench@1';
 
@@ -28,7 +29,7 @@ export interface BatchBenchOptions {
   /** the KV cache's storage; default the engine's choice */
   kvCache?: KvFormat;
   /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default the engine's ('auto') */
-  w8a8?: 'auto' | 'dp4a' | 'off';
+  w8a8?: W8a8Setting;
   log?: (line: string) => void;
 }
 

@@ -9,6 +9,7 @@ import type { KvFormat } from '../kernels/kv_cache';
 import { acquireBenchDevice } from './model_bench';
 import { evaluate, renderEvalTable, type EvalReport } from './eval';
 import { BUILTIN_EVAL_NAME, BUILTIN_EVAL_TEXT } from './eval/builtin_text';
+import type { W8a8Setting } from '../gpu/pipelines';
 
 export const EVAL_SCHEMA = 'int8-llm-eval/1';
 
@@ -24,7 +25,7 @@ export interface EvalCliOptions {
   /** the KV cache's storage; default the engine's choice */
   kvCache?: KvFormat;
   /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default the engine's ('auto') */
-  w8a8?: 'auto' | 'dp4a' | 'off';
+  w8a8?: W8a8Setting;
   log?: (line: string) => void;
 }
 

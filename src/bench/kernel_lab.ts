@@ -151,7 +151,12 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   // the subgroup-matrix GEMM by tile (matrices along rows x along outputs). Their error column is
   // what the activations' rounding costs against the f32-activation reference.
   matmulVariant('engine-f32act', { w8a8: 'off' }),
-  matmulVariant('w8a8-dp4a', { w8a8: 'dp4a', only: 'gemm' }, (format) => format === 'int8'),
+  matmulVariant('w8a8-dp4a', { w8a8: 'dp4a', w8a8Few: 'kernel', only: 'gemm' }, (format) => format === 'int8'),
+  // The few-rows dot4I8Packed GEMM (passes of up to 16 rows; beyond, the reference), by workgroup
+  // shape (groups of 32 along K x along N), on any adapter.
+  ...([[8, 1], [4, 2], [2, 4], [4, 1], [2, 2], [1, 8]] as const).map(([kw, ug]) =>
+    matmulVariant(`w8a8-rows-kw${kw}-ug${ug}`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug }, only: 'gemm' }, (format) => format === 'int8')),
+  splitVariant('w8a8-rows-split', { w8a8: 'dp4a', w8a8Few: 'rows' }, (format) => format === 'int8'),
   // Tiles: one subgroup's TM x TN matrices, sm x sn subgroups per workgroup, K split over ks of them.
   ...([
     { tm: 1, tn: 1 }, { tm: 1, tn: 2 }, { tm: 1, tn: 4 }, { tm: 2, tn: 2 }, { tm: 2, tn: 4 }, { tm: 4, tn: 2 }, { tm: 4, tn: 4 },
@@ -163,8 +168,8 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
     // Diagnostics (their error column is large by design): the same without the per-group epilogue.
     { tm: 2, tn: 4, diagOneScale: true }, { tm: 1, tn: 2, ks: 8, diagOneScale: true }, { tm: 1, tn: 2, ks: 4, diagOneScale: true },
   ] as SgmatTile[]).map((tile) =>
-    matmulVariant(`w8a8-${tileName(tile)}`, { w8a8: 'sgmat', w8a8Tile: tile, only: 'gemm' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null)),
-  splitVariant('w8a8-split', { w8a8: 'sgmat' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null),
+    matmulVariant(`w8a8-${tileName(tile)}`, { w8a8: 'sgmat', w8a8Tile: tile, w8a8Few: 'kernel', only: 'gemm' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null)),
+  splitVariant('w8a8-split', { w8a8: 'sgmat', w8a8Few: 'kernel' }, (format, ctx) => format === 'int8' && subgroupMatrixI8(ctx.device) !== null),
 ];
 
 /** A GEMM whose output columns go to three buffers (half, quarter, quarter of N). */

@@ -12,6 +12,7 @@ import { folderSource } from '../model/source';
 import type { WeightFormat } from '../kernels/formats';
 import { loadSyntheticEngine, presetConfig } from './synthetic';
 import { rng } from './rng';
+import type { W8a8Setting } from '../gpu/pipelines';
 import {
   MODEL_SCHEMA, computeRatios, familyTimes, intervals, latencySummary, summarize,
   type DeviceFeatures, type EngineResult, type GpuTime, type ModelBenchReport, type PromptResult,
@@ -32,7 +33,7 @@ export interface BenchOptions {
   /** the KV cache's storage (EngineOptions.kvCache); default the engine's choice */
   kvCache?: KvFormat;
   /** int8 passes of many rows with 8-bit activations (EngineOptions.w8a8); default the engine's ('auto') */
-  w8a8?: 'auto' | 'dp4a' | 'off';
+  w8a8?: W8a8Setting;
   /** where decode applies RMSNorm (EngineOptions.decodeNorm); default the engine's choice */
   decodeNorm?: 'fused' | 'separate';
   /** per-kernel GPU time from timestamp-query (default: when the device has it) */

@@ -15,6 +15,7 @@ import { checkGreedy, describeGreedy, greedyPasses, type GreedyCaseResult, type 
 import { deviceFeatures } from './model_bench';
 import type { DeviceFeatures } from './report';
 import type { AdapterSummary } from '../gpu/device';
+import type { W8a8Setting } from '../gpu/pipelines';
 
 /** nRMSE bounds of the golden tests, by engine. */
 export function nrmseLimit(format: WeightFormat): number {
@@ -68,7 +69,7 @@ async function readReference(dir: string): Promise<{ ref: Reference; logits: Flo
   return { ref, logits: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
 }
 
-export async function runVerify(o: { models: string[]; engines: WeightFormat[]; kvCache?: KvFormat; w8a8?: 'auto' | 'dp4a' | 'off'; log?: (line: string) => void }, gpu?: GpuContext): Promise<VerifyReport> {
+export async function runVerify(o: { models: string[]; engines: WeightFormat[]; kvCache?: KvFormat; w8a8?: W8a8Setting; log?: (line: string) => void }, gpu?: GpuContext): Promise<VerifyReport> {
   const log = o.log ?? (() => {});
   gpu ??= await acquireDevice();
   const rows: VerifyRow[] = [];

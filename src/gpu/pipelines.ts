@@ -10,6 +10,16 @@ export class ShaderCompileError extends Error {
 
 export type Constants = Record<string, number | boolean>;
 
+/**
+ * What int8 matmuls of several rows do (kernels/matmul_w8a8.ts): 'auto' quantizes the activations
+ * to 8 bits where the device has i8 subgroup matrices, multiplying on them (tensor cores) in passes
+ * of more than 16 rows and with dot4I8Packed in the few-rows GEMM below that; 'sgmat' uses the
+ * subgroup matrices for every pass (for comparison); 'dp4a' runs the same arithmetic with
+ * dot4I8Packed on any device (the few-rows GEMM, and the reference beyond); 'off' keeps f32
+ * activations.
+ */
+export type W8a8Setting = 'auto' | 'sgmat' | 'dp4a' | 'off';
+
 export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   /** Number of pipelines actually compiled (cache misses). */
@@ -21,16 +31,12 @@ export class PipelineCache {
    * by default when the adapter is one (SwiftShader, llvmpipe); tests force either on any adapter.
    */
   readonly software: boolean;
-  /**
-   * What int8 matmuls of many rows do by default (kernels/matmul_w8a8.ts): 'auto' quantizes the
-   * activations to 8 bits and multiplies on subgroup matrices where the device has them, 'dp4a'
-   * does the same with dot4I8Packed on any device (the reference), 'off' keeps f32 activations.
-   */
-  readonly w8a8: 'auto' | 'dp4a' | 'off';
+  /** What int8 matmuls of several rows do by default: see W8a8Setting. */
+  readonly w8a8: W8a8Setting;
 
   constructor(
     readonly device: GPUDevice,
-    opts: { software?: boolean; w8a8?: 'auto' | 'dp4a' | 'off' } = {},
+    opts: { software?: boolean; w8a8?: W8a8Setting } = {},
   ) {
     this.software = opts.software ?? isSoftwareDevice(device);
     // 'auto' since the subgroup-matrix kernel passed scripts/check-w8a8.ts on an H100 and measured

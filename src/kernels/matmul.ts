@@ -5,6 +5,7 @@ import gemmCode from './matmul_gemm.wgsl';
 import gemmThreadCode from './matmul_gemm_thread.wgsl';
 import gemmWideCode from './matmul_gemm_wide.wgsl';
 import gemmRowsCode from './matmul_gemm_rows.wgsl';
+import rowsLanesCode from './matmul_rows_lanes.wgsl';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import gemvRowsSplit from './gemv_rows_split.wgsl';
 import gemvRowsUnits from './gemv_rows_units.wgsl';
@@ -12,7 +13,7 @@ import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
 import { formatSpec, isQuantized, type WeightFormat } from './formats';
-import { W8a8, w8a8Unsupported, type SgmatTile, type W8a8Binding, type W8a8Input, type W8a8InputBuffers } from './matmul_w8a8';
+import { W8a8, w8a8RowsApplies, w8a8Unsupported, W8A8_ROWS_DEFAULT, type SgmatTile, type W8a8Binding, type W8a8Input, type W8a8InputBuffers, type W8a8RowsTuning } from './matmul_w8a8';
 import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecChunk, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
@@ -76,6 +77,13 @@ export interface MatmulOptions {
   w8a8?: 'auto' | 'sgmat' | 'dp4a' | 'off';
   /** 'sgmat' only: subgroup matrices per workgroup (default: SGMAT_TILE_FEW / SGMAT_TILE_MANY by rows) */
   w8a8Tile?: SgmatTile;
+  /**
+   * W8A8 passes of at most W8A8_ROWS_MAX rows: 'rows' (the dot4I8Packed few-rows GEMM, shaped by
+   * `w8a8RowsTuning`) or 'kernel' (the W8A8 kernel itself). Default: 'kernel' where the pipeline
+   * cache's setting is 'sgmat', else 'rows' where w8a8RowsApplies.
+   */
+  w8a8Few?: 'rows' | 'kernel';
+  w8a8RowsTuning?: W8a8RowsTuning;
   /** the fewest rows the W8A8 path runs (default W8A8_MIN_ROWS) */
   w8a8MinRows?: number;
   /**
@@ -352,7 +360,7 @@ export class Matmul {
       });
       rowsUnits = tunings.map((t) => 4 * t.ug);
       rowsGemm = Promise.all(tunings.map(({ mr, kw, ug, inner }) => {
-        const code = STEP_WGSL + `const MR: u32 = ${mr}u;\n` + gemvWeightAccess(w, false) + gemvReader(w.format, unpack) + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + gemmRowsCode;
+        const code = STEP_WGSL + `const MR: u32 = ${mr}u;\n` + gemvWeightAccess(w, false) + gemvReader(w.format, unpack) + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + rowsLanesCode + gemmRowsCode;
         return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kw} ug=${ug}${inner === 'tile' ? ' tile' : ''}`, code, { ...constants, ...accumulate, KW: kw, UG: ug, TILED: inner === 'tile' });
       }));
     }
@@ -366,7 +374,9 @@ export class Matmul {
       if (!why) {
         const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
         const split = opts.split ? ` split=${opts.split.join('+')}` : '';
-        w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, opts.w8a8Tile, opts.w8a8Input);
+        const few = opts.w8a8Few ?? (cache.w8a8 === 'sgmat' || !w8a8RowsApplies(w) ? 'kernel' : 'rows');
+        const rows = few === 'rows' ? opts.w8a8RowsTuning ?? W8A8_ROWS_DEFAULT : null;
+        w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, { tile: opts.w8a8Tile, input: opts.w8a8Input, rows });
       }
     } else if (w8Option !== 'auto' && w8Option !== 'off') {
       throw new Error(`Matmul: W8A8 runs int8 weights in a GEMM over step.rows (${w.format}${opts.only === 'gemv' ? ', GEMV-only' : ''}${opts.rowsFrom === 'logit_rows' ? ', logit rows' : ''})`);
@@ -419,9 +429,9 @@ export class Matmul {
     return true;
   }
 
-  /** The W8A8 kernel a pass of `rows` rows runs, or null (f32 activations). */
-  w8a8For(rows: number): 'sgmat' | 'dp4a' | null {
-    return this.w8a8 && rows >= (this.o.w8a8MinRows ?? W8A8_MIN_ROWS) ? this.w8a8.kernel : null;
+  /** The W8A8 GEMM a pass of `rows` rows runs (the few-rows one, or the kernel), or null (f32 activations). */
+  w8a8For(rows: number): 'rows' | 'sgmat' | 'dp4a' | null {
+    return this.w8a8 && rows >= (this.o.w8a8MinRows ?? W8A8_MIN_ROWS) ? this.w8a8.gemmFor(rows) : null;
   }
 
   /** The few-rows GEMM when built (else passes of a few rows run the GEMV per row, or a GEMM). */

@@ -2,7 +2,8 @@
 // y[m, n] = sum_k x[m, k] * W[n, k] (+ bias[n]) for MR rows m0 .. m0 + MR - 1 per workgroup row.
 // Assembled by matmul.ts from STEP_WGSL, `const MR: u32` (2, 4, 8 or 16), a GEMV reader
 // (gemv_vec_<format>.wgsl: `load_w`, `load_x`, `chunk_dot`, `chunk_sum`), gemv_input_plain.wgsl
-// (x through `row_index`), `fn bias(n)` and the GEMM's `fn store(m, n, v)`.
+// (x through `row_index`), `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and
+// reduction (matmul_rows_lanes.wgsl).
 //
 // The few-rows GEMV does the whole dot product (its weight loads, and for a quantized format the
 // unpacking) once per row of x. Here a thread loads a 16-byte chunk of each of its unit's 4 weight
@@ -31,20 +32,7 @@
 override N: u32;
 override K: u32;
 override LOGIT_ROWS: bool = false; // count rows with step.logit_rows instead of step.rows
-override UNITS: u32 = (N + 3u) / 4u;
-override KW: u32 = 4u; // groups of 32 invocations along K
-override UG: u32 = 2u; // groups of 32 invocations along N
-override WG: u32 = 32u * KW * UG;
 override TILED: bool = false;
-
-const KL: u32 = 8u;  // lanes of a unit within a group of 32
-const UW: u32 = 4u;  // units within a group of 32
-override KS: u32 = KL * KW;  // lanes along K
-override UT: u32 = UW * UG;  // units per workgroup
-const RR: u32 = 2u; // rows of x per round of the reduction
-const ACC: u32 = 16u; // accumulators declared (the largest MR); the first MR are used
-override RED: u32 = RR * WG;       // RR rows of partial sums per round
-override RED2: u32 = RR * UT * KW; // RR rows of sums over each group's 8 lanes
 override TROW: u32 = KS * XV;       // vec4s of one row of an x tile
 override XT: u32 = select(1u, MR * TROW, TILED); // vec4s of an x tile
 
@@ -56,18 +44,6 @@ var<workgroup> red: array<vec4<f32>, max(RED + RED2, XT)>;
 
 fn active_rows() -> u32 {
   return select(step.rows, step.logit_rows, LOGIT_ROWS);
-}
-
-fn unit_rows(u: u32) -> vec4<u32> {
-  let n = 4u * min(u, UNITS - 1u);
-  return min(vec4<u32>(n, n + 1u, n + 2u, n + 3u), vec4<u32>(N - 1u));
-}
-
-fn store_unit(m: u32, u: u32, v: vec4<f32>) {
-  for (var c = 0u; c < 4u; c++) {
-    let n = 4u * u + c;
-    if (n < N) { store(m, n, v[c] + bias(n)); }
-  }
 }
 
 // Chunk j of the unit's 4 weight rows against one row's chunk of x.
@@ -120,39 +96,6 @@ fn rows_tiled(acc: ptr<function, array<vec4<f32>, ACC>>, t: u32, r: vec4<u32>, l
     w0 = n0; w1 = n1; w2 = n2; w3 = n3;
     j += KS;
   }
-}
-
-// Round g of the reduction: rows m0 + 2g (a) and m0 + 2g + 1 (b). Each group's 8 lanes first (one
-// invocation per unit, group and row), then the KW groups (one invocation per unit and row).
-fn reduce_round(t: u32, g: u32, a: vec4<f32>, b: vec4<f32>, m0: u32, rows: u32, wx: u32) {
-  red[t] = a;
-  red[WG + t] = b;
-  workgroupBarrier();
-  if (t < RED2) {
-    // t = (q, group 32-block b, unit ui within it); the block's 8 lanes of that unit.
-    let q = t / (UT * KW);
-    let rest = t % (UT * KW);
-    let bk = rest / UW;
-    let uu = rest % UW;
-    let base = q * WG + bk * 32u + uu * KL;
-    var s = vec4<f32>(0.0);
-    for (var l = 0u; l < KL; l++) { s += red[base + l]; }
-    red[RED + t] = s;
-  }
-  workgroupBarrier();
-  if (t < RR * UT) {
-    let q = t / UT;
-    let ut = t % UT; // = ug' * UW + ui'
-    let ugx = ut / UW;
-    let uix = ut % UW;
-    var s = vec4<f32>(0.0);
-    // Block b = ugx * KW + kw' holds (ugx, kw') : t = lo + KL * ui + 32 * kw + 32 * KW * ug.
-    for (var k2 = 0u; k2 < KW; k2++) { s += red[RED + q * UT * KW + (ugx * KW + k2) * UW + uix]; }
-    let m = m0 + RR * g + q;
-    let uo = wx * UT + ut;
-    if (m < rows && uo < UNITS) { store_unit(m, uo, s); }
-  }
-  workgroupBarrier();
 }
 
 // Dispatch: (ceil(UNITS / UT), ceil(rows / MR)).

@@ -9,18 +9,24 @@
 //        matrices of SM x SN outputs; after each group its i32 results pass through workgroup
 //        memory, where each invocation scales its share into f32 accumulators;
 //      - 'dp4a': one invocation per output with dot4I8Packed (any adapter; the readable reference,
-//        tested on SwiftShader in CI).
+//        tested on SwiftShader in CI);
+//      - and for passes of up to W8A8_ROWS_MAX rows (a batched decode step), beside either:
+//        matmul_w8a8_rows.wgsl, dot4I8Packed with each weight chunk loaded once for all the rows
+//        (the f32 few-rows GEMM's lanes and reduction, without unpacking a weight).
 // What it costs in accuracy is the activations' rounding: at most half a step of max|x| / 127
 // per group of G values, on top of the weights' own (llama.cpp quantizes activations the same way,
 // in blocks of 32, for its integer matrix kernels). The GEMV (one row) keeps f32 activations.
 import quantizeCode from './quantize_rows.wgsl';
 import siluCode from './silu.wgsl';
 import dp4aCode from './matmul_w8a8_dp4a.wgsl';
+import rowsCode from './matmul_w8a8_rows.wgsl';
+import rowsLanesCode from './matmul_rows_lanes.wgsl';
 import { STEP_WGSL, StepBuffer } from '../gpu/step';
 import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
 import { subgroupMatrixI8, type SubgroupMatrixShape } from '../gpu/device';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightConstants, weightEntries, weightWgsl, type GpuWeight } from './weights';
+import { gemvWeightAccess } from './gemv';
 
 export type W8a8Kernel = 'sgmat' | 'dp4a';
 /**
@@ -51,6 +57,26 @@ export interface SgmatTile {
 }
 
 type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSize' | 'partRows'>;
+
+/**
+ * The few-rows W8A8 GEMM (matmul_w8a8_rows.wgsl): groups of 32 invocations along K (kw) and along
+ * the outputs (ug), kw * ug <= 8, as the f32 few-rows GEMM's (matmul.ts: RowsTuning).
+ */
+export interface W8a8RowsTuning {
+  kw: number;
+  ug: number;
+}
+/** Passes of at most this many rows run the few-rows GEMM where it is built. */
+export const W8A8_ROWS_MAX = 16;
+/** Rows of x per workgroup of the few-rows GEMM: the smallest that holds a pass's rows. */
+const W8A8_ROWS_TILES = [2, 4, 8, 16] as const;
+/** Its default shape (the f32 int8 few-rows GEMM's best on an H100, see matmul.ts rowsTuningFor). */
+export const W8A8_ROWS_DEFAULT: W8a8RowsTuning = { kw: 8, ug: 1 };
+
+/** Whether the few-rows GEMM can read this weight: 16-byte chunks of K, each within a scale group. */
+export function w8a8RowsApplies(w: Pick<WeightShape, 'k' | 'rowStride' | 'groupSize'>): boolean {
+  return w.k % 16 === 0 && w.groupSize % 16 === 0 && w.rowStride === w.k / 4;
+}
 
 const QUANT_WG = 256; // WG in quantize_rows.wgsl
 const DP4A_WG = 64; // WG in matmul_w8a8_dp4a.wgsl
@@ -563,6 +589,8 @@ export interface W8a8Binding {
   quantizer: GPUComputePipeline;
   quantize: GPUBindGroup;
   gemm: GPUBindGroup[];
+  /** the few-rows GEMM's, one per rows-per-workgroup tile, where it is built */
+  rows?: GPUBindGroup[];
 }
 
 /** The two dispatches of a W8A8 linear layer, compiled for one weight shape and output layout. */
@@ -577,24 +605,51 @@ export class W8a8 {
     private readonly gemms: GPUComputePipeline[],
     private readonly tiles: SgmatTile[],
     private readonly shape: SubgroupMatrixShape | null,
+    /** the few-rows GEMM per W8A8_ROWS_TILES entry and its shape, or null (the kernel runs every pass) */
+    private readonly rows: { pipelines: GPUComputePipeline[]; tuning: W8a8RowsTuning } | null,
   ) {}
 
   /**
    * `layout`: the output's WGSL (`fn bias`, `fn store`) and its constants (ACCUMULATE). Returns
    * null where the kernel cannot run (w8a8Unsupported, or subgroup matrices that failed the probe).
    */
-  static async create(cache: PipelineCache, w: WeightShape, kernel: W8a8Kernel, layout: { code: string; key: string; constants: Record<string, number | boolean> }, tile?: SgmatTile, input?: W8a8Input): Promise<W8a8 | null> {
+  static async create(
+    cache: PipelineCache,
+    w: WeightShape,
+    kernel: W8a8Kernel,
+    layout: { code: string; key: string; constants: Record<string, number | boolean> },
+    o: {
+      tile?: SgmatTile;
+      input?: W8a8Input;
+      /** the few-rows GEMM's shape, or null for none (passes of every size run `kernel`); it needs w8a8RowsApplies */
+      rows?: W8a8RowsTuning | null;
+    } = {},
+  ): Promise<W8a8 | null> {
+    const { tile, input } = o;
     if (w8a8Unsupported(w, kernel, cache.device)) return null;
+    if (o.rows && !w8a8RowsApplies(w)) throw new Error(`W8A8: the few-rows GEMM needs K and the group size multiples of 16 (K = ${w.k}, group ${w.groupSize})`);
+    if (o.rows && (![1, 2, 4, 8].includes(o.rows.kw) || ![1, 2, 4, 8].includes(o.rows.ug) || o.rows.kw * o.rows.ug > 8)) {
+      throw new Error(`W8A8: few-rows GEMM groups kw=${o.rows.kw} ug=${o.rows.ug} must be powers of two with kw * ug <= 8`);
+    }
     if (input?.kind === 'rmsnorm' && w.k % 4 !== 0) throw new Error(`W8A8: a fused RMSNorm needs K a multiple of 4 (K = ${w.k})`);
     const groups = Math.ceil(w.k / w.groupSize);
     const quantizer = (i: W8a8Input | null) =>
       cache.get(`quantize_rows${i ? ` ${i.kind}` : ''}`, STEP_WGSL + inputWgsl(i) + quantizeCode, { K: w.k, G: w.groupSize, GROUPS: groups, ...(i?.kind === 'rmsnorm' ? { EPS: i.eps } : {}) });
     const quantize = Promise.all([quantizer(null), input ? quantizer(input) : null]);
     const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants };
+    const rt = o.rows ?? null;
+    const rows = rt
+      ? Promise.all(W8A8_ROWS_TILES.map((mr) =>
+        cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}`, STEP_WGSL + `const MR: u32 = ${mr}u;\n` + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug })))
+      : null;
+    const withRows = async () => {
+      const p = await rows;
+      return p ? { pipelines: p, tuning: rt! } : null;
+    };
     if (kernel === 'dp4a') {
       const gemm = cache.get(`matmul_w8a8_dp4a${layout.key}`, STEP_WGSL + weightWgsl(w) + layout.code + dp4aCode, constants);
-      const [[q, qf], g] = await Promise.all([quantize, gemm]);
-      return new W8a8(w, kernel, q, qf, [g], [], null);
+      const [[q, qf], g, r] = await Promise.all([quantize, gemm, withRows()]);
+      return new W8a8(w, kernel, q, qf, [g], [], null, r);
     }
     const s = subgroupMatrixI8(cache.device)!;
     const probe = await probeSgmat(cache, s);
@@ -621,8 +676,8 @@ export class W8a8 {
       const code = t.staged ? sgmatStagedCode(s, t, wg, unit) : sgmatCode(s, t, wg, unit, unroll);
       return cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)}${unroll ? ` g${unroll}` : ''} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + code, constants);
     });
-    const [[q, qf], ...g] = await Promise.all([quantize, ...gemms]);
-    return new W8a8(w, kernel, q, qf, g, tiles, s);
+    const [[q, qf], r, ...g] = await Promise.all([quantize, withRows(), ...gemms]);
+    return new W8a8(w, kernel, q, qf, g, tiles, s, r);
   }
 
   /**
@@ -646,9 +701,18 @@ export class W8a8 {
     const weight: GPUBindGroupEntry[] = this.kernel === 'sgmat'
       ? [{ binding: 0, resource: { buffer: b.w.data } }, { binding: 1, resource: { buffer: b.w.scales! } }]
       : weightEntries(b.w); // the dp4a kernel reads the weight through weightWgsl, which declares every part
-    const entries = [...weight, { binding: 4, resource: { buffer: b.step } }, { binding: BIND_XQ, resource: { buffer: xq } }, { binding: BIND_XS, resource: { buffer: xs } }, ...b.outputs, ...(b.bias ? [{ binding: 5, resource: { buffer: b.bias } }] : [])];
+    const rest = [{ binding: 4, resource: { buffer: b.step } }, { binding: BIND_XQ, resource: { buffer: xq } }, { binding: BIND_XS, resource: { buffer: xs } }, ...b.outputs, ...(b.bias ? [{ binding: 5, resource: { buffer: b.bias } }] : [])];
+    const entries = [...weight, ...rest];
     const gemm = this.gemms.map((p, i) => device.createBindGroup({ label: `${label} w8a8 ${this.kernel} ${i}`, layout: p.getBindGroupLayout(0), entries }));
-    return { quantizer, quantize, gemm };
+    // The few-rows GEMM reads the weight through gemvWeightAccess, which declares every part.
+    const rowsEntries = [...weightEntries(b.w), ...rest];
+    const rows = this.rows?.pipelines.map((p, i) => device.createBindGroup({ label: `${label} w8a8 rows${W8A8_ROWS_TILES[i]}`, layout: p.getBindGroupLayout(0), entries: rowsEntries }));
+    return { quantizer, quantize, gemm, ...(rows ? { rows } : {}) };
+  }
+
+  /** The GEMM a pass of `rows` rows runs: the few-rows one where built, else the kernel's. */
+  gemmFor(rows: number): 'rows' | W8a8Kernel {
+    return this.rows && rows <= W8A8_ROWS_MAX ? 'rows' : this.kernel;
   }
 
   /** Quantizes x's `rows` rows, then multiplies. */
@@ -656,6 +720,13 @@ export class W8a8 {
     pass.setPipeline(b.quantizer);
     pass.setBindGroup(0, b.quantize);
     pass.dispatchWorkgroups(Math.ceil(this.w.k / (4 * QUANT_WG)), rows);
+    if (this.gemmFor(rows) === 'rows') {
+      const i = W8A8_ROWS_TILES.findIndex((mr) => rows <= mr);
+      pass.setPipeline(this.rows!.pipelines[i]!);
+      pass.setBindGroup(0, b.rows![i]!);
+      pass.dispatchWorkgroups(Math.ceil(Math.ceil(this.w.n / 4) / (4 * this.rows!.tuning.ug)), Math.ceil(rows / W8A8_ROWS_TILES[i]!));
+      return;
+    }
     if (this.kernel === 'dp4a') {
       pass.setPipeline(this.gemms[0]!);
       pass.setBindGroup(0, b.gemm[0]!);

@@ -4,7 +4,7 @@
 // Steps are queued PIPELINE_DEPTH deep (step n+1 reads token n from the GPU's own ids buffer), so
 // the GPU never waits for the CPU to read a token, yield it and encode the next step.
 import { subgroupMatrixI8, type GpuContext } from '../gpu/device';
-import { PipelineCache } from '../gpu/pipelines';
+import { PipelineCache, type W8a8Setting } from '../gpu/pipelines';
 import { DeviceLostError, namedGpuError, withGpuErrors } from '../gpu/errors';
 import { parseConfig, ConfigError, type ModelConfig } from './config';
 import { readPackedTensors, uploadTensors, type LoadProgress, type ModelWeights, type PackedTensor } from './weights';
@@ -65,13 +65,14 @@ export interface EngineOptions {
    */
   kernels?: 'auto' | 'gpu' | 'software';
   /**
-   * int8 passes of many rows (prefill, batched decode) with the activations quantized to 8 bits
+   * int8 passes of several rows (prefill, batched decode) with the activations quantized to 8 bits
    * and multiplied in integers (kernels/matmul_w8a8.ts): 'auto' where the device has i8 subgroup
-   * matrices (tensor cores; the default: elsewhere it changes nothing), 'dp4a' with dot4I8Packed on
-   * any device (tests), 'off' (f32 activations everywhere: a batch's int8 ids equal each sequence's alone).
+   * matrices (tensor cores for passes of more than 16 rows, dot4I8Packed below; the default:
+   * elsewhere it changes nothing), 'sgmat' (tensor cores for every pass), 'dp4a' with dot4I8Packed
+   * on any device (tests), 'off' (f32 activations everywhere: a batch's int8 ids equal each sequence's alone).
    * Ignored with a shared `pipelines` (it carries its own).
    */
-  w8a8?: 'auto' | 'dp4a' | 'off';
+  w8a8?: W8a8Setting;
   /** a quantized format's scale group along K (default: the format's); 0 = per-channel. For measurements: the app caches the default. */
   groupSize?: number;
   /**

@@ -59,6 +59,8 @@ interface Case {
   bias?: boolean;
   accumulate?: boolean;
   split?: number[];
+  /** bytes per weight buffer (the weight split by rows over several) */
+  maxBytes?: number;
 }
 
 // K not a multiple of G (a short last group), K of 4s but not of 16s, odd N, a split output, bias,
@@ -69,7 +71,19 @@ const CASES: Case[] = [
   { n: 57, k: 256, g: 128, rows: 33, accumulate: true, bias: true },
   { n: 96, k: 68, g: 32, rows: 70, split: [48, 32, 16] },
   { n: 24, k: 1100, g: 32, rows: 3 }, // the quantizer's rows in two chunks of 1,024 columns
+  // Shapes the few-rows GEMM reads (K and G multiples of 16, at most 16 rows), each run through it
+  // and through the reference: N not a multiple of 4 or of a workgroup's units, 2 to 16 rows (the
+  // four rows-per-workgroup tiles, rows past a tile's end), bias and the residual add, a split
+  // output, and the weight split over several buffers by rows.
+  { n: 37, k: 256, g: 32, rows: 5 },
+  { n: 130, k: 512, g: 128, rows: 16, bias: true, accumulate: true },
+  { n: 64, k: 96, g: 16, rows: 9, split: [32, 16, 16] },
+  { n: 21, k: 1024, g: 64, rows: 2 },
+  { n: 70, k: 128, g: 128, rows: 3, maxBytes: 36 * 128 }, // two buffers of 36 and 34 rows
 ];
+
+/** Whether the few-rows GEMM runs a case (matmul_w8a8.ts: w8a8RowsApplies, W8A8_ROWS_MAX). */
+const rowsRun = (c: Case) => c.k % 16 === 0 && c.g % 16 === 0 && c.rows <= 16;
 
 describe('W8A8 matmul (dot4I8Packed)', () => {
   let device: GPUDevice;
@@ -83,14 +97,20 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
     expect(ctx.features.subgroupMatrixI8).toBeNull();
     expect(auto.w8a8For(512)).toBeNull();
     const dp4a = await Matmul.create(cache, w, { w8a8: 'dp4a' });
-    expect([1, 2, 512].map((r) => dp4a.w8a8For(r))).toEqual([null, 'dp4a', 'dp4a']);
+    // Up to 16 rows the few-rows GEMM, beyond them the kernel; 'kernel' keeps the kernel throughout.
+    expect([1, 2, 16, 17, 512].map((r) => dp4a.w8a8For(r))).toEqual([null, 'rows', 'rows', 'dp4a', 'dp4a']);
+    const ref = await Matmul.create(cache, w, { w8a8: 'dp4a', w8a8Few: 'kernel' });
+    expect([2, 16].map((r) => ref.w8a8For(r))).toEqual(['dp4a', 'dp4a']);
+    const odd = uploadWeight(device, 'w odd', packWeight(randn(8 * 128, 1), 8, 128, 'int8', 8));
+    expect((await Matmul.create(cache, odd, { w8a8: 'dp4a' })).w8a8For(4), 'groups of 8: the kernel').toBe('dp4a');
+    await expect(Matmul.create(cache, odd, { w8a8: 'dp4a', w8a8Few: 'rows' })).rejects.toThrow(/multiples of 16/);
     await expect(Matmul.create(cache, w, { w8a8: 'sgmat' })).rejects.toThrow(/no i8 subgroup matrices/);
     const f16 = uploadWeight(device, 'w16', packWeight(randn(64 * 64, 1), 64, 64, 'f16'));
     await expect(Matmul.create(cache, f16, { w8a8: 'dp4a' })).rejects.toThrow(/int8/);
   });
 
-  for (const c of CASES) {
-    const name = `${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}`;
+  for (const [c, few] of CASES.flatMap((c) => (rowsRun(c) ? (['kernel', 'rows'] as const) : (['kernel'] as const)).map((few) => [c, few] as const))) {
+    const name = `${few === 'rows' ? 'few-rows GEMM' : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
     it(name, async () => {
       const { n, k, g, rows } = c;
       const wf = randn(n * k, 11 + n, 0.5);
@@ -104,9 +124,11 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
       const groups = Math.ceil(k / g);
       const bias = c.bias ? randn(n, 3) : undefined;
       const y0 = randn((rows + 1) * n, 9);
-      const gw = uploadWeight(device, 'w', packed);
+      const gw = uploadWeight(device, 'w', packed, c.maxBytes);
+      if (c.maxBytes) expect(gw.partRows).toBeLessThan(n);
       const xb = uploadStorage(device, 'x', x);
-      const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', bias: !!bias, accumulate: !!c.accumulate, ...(c.split ? { split: c.split, only: 'gemm' as const } : {}) });
+      const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', w8a8Few: few, bias: !!bias, accumulate: !!c.accumulate, ...(c.split ? { split: c.split, only: 'gemm' as const } : {}) });
+      expect(mm.w8a8For(rows)).toBe(few === 'rows' ? 'rows' : 'dp4a');
       const parts = c.split ?? [n];
       const ys = parts.map((p) => uploadStorage(device, 'y', y0.subarray(0, (rows + 1) * p)));
       const step = stepBuffer(device, rows, 0);

@@ -1,0 +1,83 @@
+// W8A8 few-rows GEMM (a batched decode step, a short prompt), on any adapter with
+// dot4I8Packed: y[m, n] = sum_g f32(sum_{k in g} xq[m, k] wq[n, k]) * (xs[m, g] * ws[n, g]) (+ bias),
+// int8 weights against x quantized per row and group (quantize_rows.wgsl), the same arithmetic
+// as matmul_w8a8_dp4a.wgsl (the reference): each group's products summed exactly in i32, the f32
+// sums across groups in another order.
+// Assembled by matmul_w8a8.ts from STEP_WGSL, `const MR: u32` (rows of x per workgroup), the
+// weight's 16-byte view (gemvWeightAccess: `w_at(row, chunk)` -> vec4<u32>, `s_at(row, g)`),
+// `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and reduction of the f32
+// few-rows GEMM (matmul_rows_lanes.wgsl).
+//
+// A thread loads a 16-byte chunk (16 weights, within one scale group: groups are multiples of 16)
+// of each of its unit's 4 weight rows once, and for each of the MR rows of x loads the 16 matching
+// 8-bit values (one vec4<u32>) and does 16 dot4I8Packed: no weight is unpacked, and x's bytes per
+// weight chunk are a quarter of the f32 kernel's. Needs K a multiple of 16.
+@group(0) @binding(8) var<storage, read> XQ: array<vec4<u32>>; // [rows, K / 16]: 16 8-bit values each
+@group(0) @binding(9) var<storage, read> XS: array<f32>;       // [rows, W_GROUPS]
+@group(0) @binding(4) var<uniform> step: Step;
+
+override N: u32;
+override K: u32;
+override W_STRIDE: u32;     // u32 words per weight row
+override W_GROUPS: u32;     // scale groups per row
+override W_GROUP_SIZE: u32; // a multiple of 16
+
+var<workgroup> red: array<vec4<f32>, RED + RED2>;
+
+fn dot16(w: vec4<u32>, x: vec4<u32>) -> i32 {
+  return dot4I8Packed(w.x, x.x) + dot4I8Packed(w.y, x.y) + dot4I8Packed(w.z, x.z) + dot4I8Packed(w.w, x.w);
+}
+
+// Chunk j of the unit's 4 rows (weight rows r) against all MR rows of x.
+fn rows_dot_chunk(acc: ptr<function, array<vec4<f32>, ACC>>, c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>,
+                  r: vec4<u32>, j: u32, m0: u32, last: u32) {
+  let g = (j * 16u) / W_GROUP_SIZE;
+  let ws = vec4<f32>(s_at(r.x, g), s_at(r.y, g), s_at(r.z, g), s_at(r.w, g));
+  for (var i = 0u; i < MR; i++) {
+    let m = min(m0 + i, last);
+    let x = XQ[m * (K / 16u) + j];
+    let s = vec4<i32>(dot16(c0, x), dot16(c1, x), dot16(c2, x), dot16(c3, x));
+    (*acc)[i] += vec4<f32>(s) * (ws * XS[m * W_GROUPS + g]);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let rows = step.rows;
+  let m0 = wid.y * MR;
+  let lo = t % KL;
+  let ui = (t / KL) % UW;
+  let kw = (t / 32u) % KW;
+  let ug = t / (32u * KW);
+  let u = wid.x * UT + ug * UW + ui;
+  let r = unit_rows(u);
+  let lane = kw * KL + lo;
+  // Rows past the last one re-read it; their sums are never stored.
+  let last = max(rows, 1u) - 1u;
+
+  var acc: array<vec4<f32>, ACC>;
+  let chunks = K / 16u;
+  for (var j = lane; j < chunks; j += 2u * KS) {
+    // Two chunks of each row in flight before any arithmetic; the second past the end re-reads the
+    // first and is skipped.
+    let j1 = min(j + KS, chunks - 1u);
+    let a0 = w_at(r.x, j); let a1 = w_at(r.y, j); let a2 = w_at(r.z, j); let a3 = w_at(r.w, j);
+    let b0 = w_at(r.x, j1); let b1 = w_at(r.y, j1); let b2 = w_at(r.z, j1); let b3 = w_at(r.w, j1);
+    rows_dot_chunk(&acc, a0, a1, a2, a3, r, j, m0, last);
+    if (j + KS < chunks) { rows_dot_chunk(&acc, b0, b1, b2, b3, r, j1, m0, last); }
+  }
+
+  // As in matmul_gemm_rows.wgsl: each accumulator named by a constant index.
+  reduce_round(t, 0u, acc[0], acc[1], m0, rows, wid.x);
+  if (MR > 2u) { reduce_round(t, 1u, acc[2], acc[3], m0, rows, wid.x); }
+  if (MR > 4u) {
+    reduce_round(t, 2u, acc[4], acc[5], m0, rows, wid.x);
+    reduce_round(t, 3u, acc[6], acc[7], m0, rows, wid.x);
+  }
+  if (MR > 8u) {
+    reduce_round(t, 4u, acc[8], acc[9], m0, rows, wid.x);
+    reduce_round(t, 5u, acc[10], acc[11], m0, rows, wid.x);
+    reduce_round(t, 6u, acc[12], acc[13], m0, rows, wid.x);
+    reduce_round(t, 7u, acc[14], acc[15], m0, rows, wid.x);
+  }
+}
