@@ -18,6 +18,7 @@
 // in blocks of 32, for its integer matrix kernels). The GEMV (one row) keeps f32 activations.
 import quantizeCode from './quantize_rows.wgsl';
 import siluCode from './silu.wgsl';
+import rmsRowCode from './rmsnorm_row.wgsl';
 import dp4aCode from './matmul_w8a8_dp4a.wgsl';
 import rowsCode from './matmul_w8a8_rows.wgsl';
 import rowsLanesCode from './matmul_rows_lanes.wgsl';
@@ -105,8 +106,8 @@ const BIND_XS = 9;
 
 /**
  * What the quantizer reads besides x itself, so the dispatch before a GEMM folds into it:
- * 'rmsnorm' quantizes RMSNorm(x) * weight (the same arithmetic as rmsnorm_vec4.wgsl, in the same
- * order), 'silu_mul' quantizes silu(gate) * up (silu_mul.wgsl's).
+ * 'rmsnorm' quantizes RMSNorm(x) * weight (rmsnorm_vec4.wgsl's arithmetic: both call
+ * rmsnorm_row.wgsl), 'silu_mul' quantizes silu(gate) * up (silu_mul.wgsl's).
  */
 export type W8a8Input = { kind: 'rmsnorm'; eps: number } | { kind: 'silu_mul' };
 /** The buffers of a fused input: rmsnorm: the raw x and the norm weight; silu_mul: gate and up. */
@@ -134,28 +135,14 @@ fn load(r: u32, c: u32) -> vec4<f32> {
 }
 `;
   }
-  // The row's sum of squares reduced as rmsnorm_vec4.wgsl reduces it (WG = 256 there too).
-  return `@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>; // [rows, K / 4]: the residual stream
+  // The row's inverse RMS as rmsnorm_vec4.wgsl computes it (the same function: the same bits; the
+  // quantizer's workgroup is RMS_WG = 256 invocations too).
+  return rmsRowCode + `@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>; // [rows, K / 4]: the residual stream
 @group(0) @binding(4) var<storage, read> NW: array<vec4<f32>>;   // [K / 4]: the norm weight
 override EPS: f32;
-var<workgroup> partial: array<f32, 256>;
 var<private> inv_rms: f32;
-fn prepare(r: u32, t: u32) {
-  let units = K / 4u;
-  let base = r * units;
-  var ss = vec4<f32>(0.0);
-  for (var i = t; i < units; i += 256u) {
-    let v = X[base + i];
-    ss = fma(v, v, ss);
-  }
-  partial[t] = (ss.x + ss.y) + (ss.z + ss.w);
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (t < s) { partial[t] += partial[t + s]; }
-    workgroupBarrier();
-  }
-  inv_rms = inverseSqrt(partial[0] / f32(K) + EPS);
-}
+fn rms_in(i: u32) -> vec4<f32> { return X[i]; }
+fn prepare(r: u32, t: u32) { inv_rms = row_inv_rms(r * (K / 4u), K / 4u, t, EPS); }
 fn load(r: u32, c: u32) -> vec4<f32> { return X[r * (K / 4u) + c] * inv_rms * NW[c]; }
 `;
 }

@@ -1,5 +1,6 @@
 import code from './rmsnorm.wgsl';
 import vec4Code from './rmsnorm_vec4.wgsl';
+import rowCode from './rmsnorm_row.wgsl';
 import type { PipelineCache } from '../gpu/pipelines';
 
 /** RMSNorm of `rows` rows of width `dim`. */
@@ -13,7 +14,7 @@ export class RmsNorm {
   static async create(cache: PipelineCache, dim: number, eps: number, variant?: 'workgroup' | 'thread'): Promise<RmsNorm> {
     const v = variant ?? (cache.software ? 'thread' : 'workgroup');
     const p = v === 'thread' ? cache.get('rmsnorm', code, { DIM: dim, EPS: eps }, 'main_thread')
-      : dim % 4 === 0 ? cache.get('rmsnorm_vec4', vec4Code, { DIM: dim, EPS: eps, WG: 256 })
+      : dim % 4 === 0 ? cache.get('rmsnorm_vec4', rowCode + vec4Code, { DIM: dim, EPS: eps })
       : cache.get('rmsnorm', code, { DIM: dim, EPS: eps, WG: 128 });
     return new RmsNorm(await p, v);
   }

@@ -9,27 +9,16 @@
 
 override DIM: u32;
 override EPS: f32;
-override WG: u32 = 256u;
+// Workgroups are RMS_WG invocations (rmsnorm_row.wgsl, prepended).
 
-var<workgroup> partial: array<f32, WG>;
+fn rms_in(i: u32) -> vec4<f32> { return x[i]; }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(RMS_WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let units = DIM / 4u;
   let base = wid.x * units;
-  var ss = vec4<f32>(0.0);
-  for (var i = t; i < units; i += WG) {
-    let v = x[base + i];
-    ss = fma(v, v, ss);
-  }
-  partial[t] = (ss.x + ss.y) + (ss.z + ss.w);
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (t < s) { partial[t] += partial[t + s]; }
-    workgroupBarrier();
-  }
-  let inv = inverseSqrt(partial[0] / f32(DIM) + EPS);
-  for (var i = t; i < units; i += WG) {
+  let inv = row_inv_rms(base, units, t, EPS);
+  for (var i = t; i < units; i += RMS_WG) {
     out[base + i] = x[base + i] * inv * weight[i];
   }
 }
