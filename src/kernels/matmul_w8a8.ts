@@ -376,9 +376,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (once) for (const [i, j] of tiles) L.push(`  var c_${i}_${j} = Sum();`);
   L.push(`  for (var g0 = 0u; g0 < W_GROUPS; g0 += ${ks}u) {
     let g = g0 + sk;
-    let live = g < W_GROUPS;
-    if (live) {`);
-  if (!once) for (const [i, j] of tiles) L.push(`      var c_${i}_${j} = Sum();`);
+    let live = g < W_GROUPS;`);
+  // The group's sums live in the loop's scope: the epilogue's blocks read them.
+  if (!once) for (const [i, j] of tiles) L.push(`    var c_${i}_${j} = Sum();`);
+  L.push('    if (live) {');
   if (unrollGroup > 0) {
     // Every group whole (K a multiple of it): its steps written out, every load before the first
     // multiply, so a subgroup has the whole group's reads in flight at once.
