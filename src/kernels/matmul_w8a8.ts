@@ -439,7 +439,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   return L.join('\n') + '\n';
 }
 
-/** The subgroup-matrix offset unit this device's Dawn takes (see sgmatCode), or null where neither gives right sums. */
 /** What the probe found: the offset unit this device's Dawn takes, and whether tiles of several subgroups sum right. */
 export interface SgmatProbe {
   unit: 1 | 4;
@@ -447,6 +446,13 @@ export interface SgmatProbe {
 }
 const probes = new WeakMap<GPUDevice, Promise<SgmatProbe | null>>();
 const probeFailures = new WeakMap<GPUDevice, string>();
+/** Devices whose probe found no working unit (subgroup matrices off there). */
+const probeRejected = new WeakSet<GPUDevice>();
+
+/** Whether the load-time probe has turned the subgroup-matrix GEMM off on this device (false before it ran). */
+export function sgmatRejected(device: GPUDevice): boolean {
+  return probeRejected.has(device);
+}
 
 /** Why the probe turned subgroup matrices (or tiles of several subgroups) off on this device, if it did. */
 export function probeFailure(device: GPUDevice): string | null {
@@ -528,7 +534,10 @@ export function probeSgmat(cache: PipelineCache, s: SubgroupMatrixShape): Promis
           }
           probeFailures.set(device, why);
         }
-        if (unit === null) return null;
+        if (unit === null) {
+          probeRejected.add(device);
+          return null;
+        }
         const why = await trial(unit, PROBE_SPLIT);
         if (why) probeFailures.set(device, why);
         else probeFailures.delete(device);

@@ -4,6 +4,7 @@
 // Steps are queued PIPELINE_DEPTH deep (step n+1 reads token n from the GPU's own ids buffer), so
 // the GPU never waits for the CPU to read a token, yield it and encode the next step.
 import { subgroupMatrixI8, type GpuContext } from '../gpu/device';
+import { sgmatRejected } from '../kernels/matmul_w8a8';
 import { PipelineCache, type W8a8Setting } from '../gpu/pipelines';
 import { DeviceLostError, namedGpuError, withGpuErrors } from '../gpu/errors';
 import { parseConfig, ConfigError, type ModelConfig } from './config';
@@ -248,7 +249,9 @@ export class Engine {
   /** How int8 passes of many rows multiply: 8-bit activations on subgroup matrices or dot4I8Packed, or null (f32 activations). */
   get w8a8(): 'sgmat' | 'dp4a' | null {
     if (this.weights.format !== 'int8' || this.pipelines.w8a8 === 'off') return null;
-    return this.pipelines.w8a8 === 'dp4a' ? 'dp4a' : subgroupMatrixI8(this.gpu.device) ? 'sgmat' : null;
+    if (this.pipelines.w8a8 === 'dp4a') return 'dp4a';
+    // 'sgmat' where the device has i8 subgroup matrices and the load-time probe kept them.
+    return subgroupMatrixI8(this.gpu.device) && !sgmatRejected(this.gpu.device) ? 'sgmat' : null;
   }
   /** the model's EOS ids (config and tokenizer) */
   get eosIds(): number[] {
