@@ -60,7 +60,7 @@ export interface BatchEngineResult {
   /** the KV cache's storage (absent in reports before 2026-12-05: f32) */
   kvCache?: KvFormat;
   /** batched steps with 8-bit activations: on subgroup matrices or dot4I8Packed (absent: f32 activations) */
-  w8a8?: 'sgmat' | 'dp4a';
+  w8a8?: 'sgmat' | 'dp4a' | 'rows';
   contextLength: number;
   results: BatchResult[];
 }

@@ -124,7 +124,7 @@ export interface EngineResult {
   /** the KV cache's storage (absent in reports before 2026-12-05: f32) */
   kvCache?: KvFormat;
   /** int8 prefill with 8-bit activations: on subgroup matrices or dot4I8Packed (absent: f32 activations) */
-  w8a8?: 'sgmat' | 'dp4a';
+  w8a8?: 'sgmat' | 'dp4a' | 'rows';
   contextLength: number;
   /** weight generation or loading plus pipeline compilation */
   loadMs: number;

@@ -11,9 +11,10 @@ import gemvRowsSplit from './gemv_rows_split.wgsl';
 import gemvRowsUnits from './gemv_rows_units.wgsl';
 import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
+import { subgroupMatrixI8 } from '../gpu/device';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
 import { formatSpec, isQuantized, type WeightFormat } from './formats';
-import { W8a8, w8a8RowsApplies, w8a8Unsupported, W8A8_ROWS_DEFAULT, type SgmatTile, type W8a8Binding, type W8a8Input, type W8a8InputBuffers, type W8a8RowsTuning } from './matmul_w8a8';
+import { W8a8, w8a8RowsApplies, w8a8Unsupported, W8A8_ROWS_DEFAULT, type SgmatTile, type W8a8Binding, type W8a8Input, type W8a8InputBuffers, type W8a8Kernel, type W8a8RowsTuning } from './matmul_w8a8';
 import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecChunk, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
@@ -71,10 +72,12 @@ export interface MatmulOptions {
   /**
    * int8 weights, passes of at least `w8a8MinRows` rows: x quantized to 8 bits per row and weight
    * group, then an integer GEMM (matmul_w8a8.ts). 'sgmat' (subgroup matrices: tensor cores),
-   * 'dp4a' (dot4I8Packed, any adapter: the reference), 'off', or 'auto' (default: the pipeline
-   * cache's setting: with its 'auto', 'sgmat' where the device has i8 subgroup matrices).
+   * 'dp4a' (dot4I8Packed, any adapter: the reference), 'rows' (the few-rows dot4I8Packed GEMM
+   * alone: passes of more than W8A8_ROWS_MAX rows keep f32 activations), 'off', or 'auto'
+   * (default: the pipeline cache's setting; with its 'auto', 'sgmat' where the device has i8
+   * subgroup matrices, else 'rows' on GPUs). Passes of up to 16 rows run the few-rows GEMM (w8a8Few).
    */
-  w8a8?: 'auto' | 'sgmat' | 'dp4a' | 'off';
+  w8a8?: 'auto' | 'sgmat' | 'dp4a' | 'rows' | 'off';
   /** 'sgmat' only: subgroup matrices per workgroup (default: SGMAT_TILE_FEW / SGMAT_TILE_MANY by rows) */
   w8a8Tile?: SgmatTile;
   /**
@@ -367,16 +370,24 @@ export class Matmul {
     // W8A8 (int8 weights, 8-bit activations): passes of many rows, where the device can.
     let w8a8: Promise<W8a8 | null> | null = null;
     const w8Option = opts.w8a8 ?? 'auto';
-    const w8Kernel = w8Option === 'auto' ? (cache.w8a8 === 'off' ? null : cache.w8a8 === 'dp4a' ? 'dp4a' : 'sgmat') : w8Option === 'off' ? null : w8Option;
+    // 'auto' follows the cache's setting; its own 'auto' takes subgroup matrices where the device
+    // has them (the few-rows GEMM below 17 rows, and alone where the probe rejects them), else the
+    // few-rows GEMM alone on GPUs (not on software adapters).
+    const setting = w8Option === 'auto' ? cache.w8a8 : w8Option;
+    const autoSgmat = w8Option === 'auto' && cache.w8a8 === 'auto';
+    const w8Kernel: W8a8Kernel | null = setting === 'off' ? null
+      : setting !== 'auto' ? setting
+      : subgroupMatrixI8(cache.device) ? 'sgmat'
+      : gemvDevice(cache).software ? null : 'rows';
     if (w8Kernel && w.format === 'int8' && opts.only !== 'gemv' && (opts.rowsFrom ?? 'rows') === 'rows') {
       const why = w8a8Unsupported(w, w8Kernel, cache.device);
       if (why && w8Option !== 'auto') throw new Error(`Matmul: ${why}`);
       if (!why) {
         const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
         const split = opts.split ? ` split=${opts.split.join('+')}` : '';
-        const few = opts.w8a8Few ?? (cache.w8a8 === 'sgmat' || !w8a8RowsApplies(w) ? 'kernel' : 'rows');
+        const few = w8Kernel === 'rows' ? 'rows' : opts.w8a8Few ?? (cache.w8a8 === 'sgmat' || !w8a8RowsApplies(w) ? 'kernel' : 'rows');
         const rows = few === 'rows' ? opts.w8a8RowsTuning ?? W8A8_ROWS_DEFAULT : null;
-        w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, { tile: opts.w8a8Tile, input: opts.w8a8Input, rows });
+        w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, { tile: opts.w8a8Tile, input: opts.w8a8Input, rows, rowsIfRejected: autoSgmat });
       }
     } else if (w8Option !== 'auto' && w8Option !== 'off') {
       throw new Error(`Matmul: W8A8 runs int8 weights in a GEMM over step.rows (${w.format}${opts.only === 'gemv' ? ', GEMV-only' : ''}${opts.rowsFrom === 'logit_rows' ? ', logit rows' : ''})`);

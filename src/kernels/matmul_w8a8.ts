@@ -29,7 +29,11 @@ import type { PipelineCache } from '../gpu/pipelines';
 import { weightConstants, weightEntries, weightWgsl, type GpuWeight } from './weights';
 import { gemvWeightAccess } from './gemv';
 
-export type W8a8Kernel = 'sgmat' | 'dp4a';
+/**
+ * The GEMM of passes past W8A8_ROWS_MAX rows: 'sgmat' (subgroup matrices), 'dp4a' (the reference),
+ * or 'rows': none (those passes keep f32 activations; only the few-rows GEMM runs W8A8).
+ */
+export type W8a8Kernel = 'sgmat' | 'dp4a' | 'rows';
 /**
  * A workgroup of the 'sgmat' GEMM: each subgroup computes TM x TN matrices (TM along the rows of
  * x, TN along the outputs); `sm` x `sn` subgroups (default 1 x 1) cover a larger tile, and `ks`
@@ -152,6 +156,7 @@ export function w8a8Unsupported(w: WeightShape, kernel: W8a8Kernel, device: GPUD
   if (w.format !== 'int8') return `W8A8 needs int8 weights, not ${w.format}`;
   if (w.k % 4 !== 0) return `W8A8 needs K a multiple of 4 (K = ${w.k})`;
   if ((4 * QUANT_WG) % w.groupSize !== 0) return `W8A8 needs a group size that divides ${4 * QUANT_WG} (${w.groupSize})`;
+  if (kernel === 'rows') return w8a8RowsApplies(w) ? null : `the few-rows W8A8 GEMM needs K and the group size multiples of 16 (K = ${w.k}, group ${w.groupSize})`;
   if (kernel === 'dp4a') return null;
   const s = subgroupMatrixI8(device);
   if (!s) return 'this device has no i8 subgroup matrices';
@@ -620,6 +625,8 @@ export class W8a8 {
       input?: W8a8Input;
       /** the few-rows GEMM's shape, or null for none (passes of every size run `kernel`); it needs w8a8RowsApplies */
       rows?: W8a8RowsTuning | null;
+      /** 'sgmat' with `rows`: where the probe turns the subgroup matrices off, keep the few-rows GEMM alone */
+      rowsIfRejected?: boolean;
     } = {},
   ): Promise<W8a8 | null> {
     const { tile, input } = o;
@@ -643,6 +650,11 @@ export class W8a8 {
       const p = await rows;
       return p ? { pipelines: p, tuning: rt! } : null;
     };
+    if (kernel === 'rows' && !rt) throw new Error('W8A8: the few-rows kernel alone needs its tuning');
+    if (kernel === 'rows') {
+      const [[q, qf], r] = await Promise.all([quantize, withRows()]);
+      return new W8a8(w, kernel, q, qf, [], [], null, r);
+    }
     if (kernel === 'dp4a') {
       const gemm = cache.get(`matmul_w8a8_dp4a${layout.key}`, STEP_WGSL + weightWgsl(w) + layout.code + dp4aCode, constants);
       const [[q, qf], g, r] = await Promise.all([quantize, gemm, withRows()]);
@@ -650,7 +662,11 @@ export class W8a8 {
     }
     const s = subgroupMatrixI8(cache.device)!;
     const probe = await probeSgmat(cache, s);
-    if (probe === null) return null;
+    if (probe === null) {
+      if (!(o.rowsIfRejected && rt)) return null;
+      const [[q, qf], r] = await Promise.all([quantize, withRows()]);
+      return new W8a8(w, 'rows', q, qf, [], [], null, r);
+    }
     const { unit } = probe;
     const wg = subgroupWidth(cache.device);
     // TN shrinks until it divides the output's width in matrices.
@@ -707,13 +723,15 @@ export class W8a8 {
     return { quantizer, quantize, gemm, ...(rows ? { rows } : {}) };
   }
 
-  /** The GEMM a pass of `rows` rows runs: the few-rows one where built, else the kernel's. */
-  gemmFor(rows: number): 'rows' | W8a8Kernel {
-    return this.rows && rows <= W8A8_ROWS_MAX ? 'rows' : this.kernel;
+  /** The GEMM a pass of `rows` rows runs: the few-rows one where built, else the kernel's, or null (f32 activations). */
+  gemmFor(rows: number): 'rows' | 'sgmat' | 'dp4a' | null {
+    if (this.rows && rows <= W8A8_ROWS_MAX) return 'rows';
+    return this.kernel === 'rows' ? null : this.kernel;
   }
 
   /** Quantizes x's `rows` rows, then multiplies. */
   encode(pass: GPUComputePassEncoder, b: W8a8Binding, rows: number): void {
+    if (!this.gemmFor(rows)) throw new Error(`W8A8: built for passes of at most ${W8A8_ROWS_MAX} rows, not ${rows}`);
     pass.setPipeline(b.quantizer);
     pass.setBindGroup(0, b.quantize);
     pass.dispatchWorkgroups(Math.ceil(this.w.k / (4 * QUANT_WG)), rows);

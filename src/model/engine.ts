@@ -246,12 +246,18 @@ export class Engine {
   get kvCache(): KvFormat {
     return this.forward.shape.kvCache;
   }
-  /** How int8 passes of many rows multiply: 8-bit activations on subgroup matrices or dot4I8Packed, or null (f32 activations). */
-  get w8a8(): 'sgmat' | 'dp4a' | null {
-    if (this.weights.format !== 'int8' || this.pipelines.w8a8 === 'off') return null;
-    if (this.pipelines.w8a8 === 'dp4a') return 'dp4a';
+  /**
+   * How int8 passes of several rows multiply: 'sgmat' (8-bit activations on subgroup matrices past
+   * 16 rows, the few-rows dot4I8Packed GEMM below), 'dp4a' (dot4I8Packed throughout), 'rows' (the
+   * few-rows GEMM alone, f32 activations past 16 rows), or null (f32 activations).
+   */
+  get w8a8(): 'sgmat' | 'dp4a' | 'rows' | null {
+    const setting = this.pipelines.w8a8;
+    if (this.weights.format !== 'int8' || setting === 'off') return null;
+    if (setting === 'dp4a') return 'dp4a';
     // 'sgmat' where the device has i8 subgroup matrices and the load-time probe kept them.
-    return subgroupMatrixI8(this.gpu.device) && !sgmatRejected(this.gpu.device) ? 'sgmat' : null;
+    if (subgroupMatrixI8(this.gpu.device) && !sgmatRejected(this.gpu.device)) return 'sgmat';
+    return setting === 'auto' && !this.pipelines.software ? 'rows' : null;
   }
   /** the model's EOS ids (config and tokenizer) */
   get eosIds(): number[] {

@@ -101,6 +101,14 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
     expect([1, 2, 16, 17, 512].map((r) => dp4a.w8a8For(r))).toEqual([null, 'rows', 'rows', 'dp4a', 'dp4a']);
     const ref = await Matmul.create(cache, w, { w8a8: 'dp4a', w8a8Few: 'kernel' });
     expect([2, 16].map((r) => ref.w8a8For(r))).toEqual(['dp4a', 'dp4a']);
+    // On a GPU without subgroup matrices (here: the GPU kernel set forced), 'auto' runs the few-rows
+    // GEMM alone: passes past 16 rows keep f32 activations, as does a software adapter throughout.
+    const gpuCache = new PipelineCache(device, { software: false });
+    const autoGpu = await Matmul.create(gpuCache, w, {});
+    expect([1, 2, 16, 17, 512].map((r) => autoGpu.w8a8For(r))).toEqual([null, 'rows', 'rows', null, null]);
+    const rowsOnly = await Matmul.create(cache, w, { w8a8: 'rows' });
+    expect([2, 17].map((r) => rowsOnly.w8a8For(r))).toEqual(['rows', null]);
+    expect((await Matmul.create(new PipelineCache(device, { software: false, w8a8: 'off' }), w, {})).w8a8For(4)).toBeNull();
     const odd = uploadWeight(device, 'w odd', packWeight(randn(8 * 128, 1), 8, 128, 'int8', 8));
     expect((await Matmul.create(cache, odd, { w8a8: 'dp4a' })).w8a8For(4), 'groups of 8: the kernel').toBe('dp4a');
     await expect(Matmul.create(cache, odd, { w8a8: 'dp4a', w8a8Few: 'rows' })).rejects.toThrow(/multiples of 16/);
