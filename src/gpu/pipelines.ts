@@ -12,11 +12,11 @@ export type Constants = Record<string, number | boolean>;
 
 /**
  * What int8 matmuls of several rows do (kernels/matmul_w8a8.ts): 'auto' quantizes the activations
- * to 8 bits where the device has i8 subgroup matrices, multiplying on them (tensor cores) in passes
- * of more than 16 rows and with dot4I8Packed in the few-rows GEMM below that; 'sgmat' uses the
- * subgroup matrices for every pass (for comparison); 'dp4a' runs the same arithmetic with
- * dot4I8Packed on any device (the few-rows GEMM, and the reference beyond); 'off' keeps f32
- * activations.
+ * to 8 bits on GPUs, multiplying passes of 2-16 rows in the few-rows dot4I8Packed GEMM and longer
+ * ones on subgroup matrices (tensor cores) where the device has i8 ones (elsewhere those keep f32
+ * activations; software adapters keep them throughout); 'sgmat' uses the subgroup matrices for
+ * every pass (for comparison); 'dp4a' runs the same arithmetic with dot4I8Packed on any device
+ * (the few-rows GEMM, and the reference beyond); 'off' keeps f32 activations.
  */
 export type W8a8Setting = 'auto' | 'sgmat' | 'dp4a' | 'off';
 
