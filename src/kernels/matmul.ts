@@ -375,10 +375,13 @@ export class Matmul {
     // few-rows GEMM alone on GPUs (not on software adapters).
     const setting = w8Option === 'auto' ? cache.w8a8 : w8Option;
     const autoSgmat = w8Option === 'auto' && cache.w8a8 === 'auto';
-    const w8Kernel: W8a8Kernel | null = setting === 'off' ? null
+    let w8Kernel: W8a8Kernel | null = setting === 'off' ? null
       : setting !== 'auto' ? setting
       : subgroupMatrixI8(cache.device) ? 'sgmat'
       : gemvDevice(cache).software ? null : 'rows';
+    // A weight the tensor-core kernel does not take (split over buffers, N not of 16s) still gets
+    // the few-rows GEMM under 'auto'.
+    if (autoSgmat && w8Kernel === 'sgmat' && w8a8Unsupported(w, 'sgmat', cache.device) && !w8a8Unsupported(w, 'rows', cache.device)) w8Kernel = 'rows';
     if (w8Kernel && w.format === 'int8' && opts.only !== 'gemv' && (opts.rowsFrom ?? 'rows') === 'rows') {
       const why = w8a8Unsupported(w, w8Kernel, cache.device);
       if (why && w8Option !== 'auto') throw new Error(`Matmul: ${why}`);
