@@ -13,7 +13,7 @@ import { PipelineCache } from '../src/gpu/pipelines';
 import { uploadStorage, readF32 } from '../src/gpu/buffers';
 import { StepBuffer } from '../src/gpu/step';
 import { Matmul, type MatmulOptions } from '../src/kernels/matmul';
-import { probeFailure, probeSgmat, tileName, w8a8Unsupported, type SgmatTile } from '../src/kernels/matmul_w8a8';
+import { probeFailure, probeSgmat, tileName, w8a8Unsupported, type SgmatTile, type W8a8RowsTuning } from '../src/kernels/matmul_w8a8';
 import { subgroupMatrixI8 } from '../src/gpu/device';
 import { uploadWeight } from '../src/kernels/weights';
 import { packWeight } from '../src/kernels/formats';
@@ -90,10 +90,12 @@ async function main() {
     }
     // The few-rows GEMM (passes of up to 16 rows), by workgroup shape.
     if (rows <= 16) {
-      for (const t of [undefined, { kw: 8, ug: 1 }, { kw: 4, ug: 2 }, { kw: 2, ug: 4 }, { kw: 1, ug: 8 }]) {
+      const tunings: Array<W8a8RowsTuning | undefined> = [undefined, { kw: 8, ug: 1 }, { kw: 4, ug: 2 }, { kw: 2, ug: 4 }, { kw: 1, ug: 8 },
+        { kw: 8, ug: 1, pair: true }, { kw: 8, ug: 1, magic: true }, { kw: 4, ug: 2, pair: true, magic: true }];
+      for (const t of tunings) {
         const e = diff(await outOf({ w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: t }), dp4a);
         cases++;
-        console.log(`  rows ${t ? `kw${t.kw}-ug${t.ug}` : 'default'} vs dp4a ${e.toExponential(2)}`);
+        console.log(`  rows ${t ? `kw${t.kw}-ug${t.ug}${t.pair ? '-pair' : ''}${t.magic ? '-magic' : ''}` : 'default'} vs dp4a ${e.toExponential(2)}`);
         worst = Math.max(worst, e);
       }
     }

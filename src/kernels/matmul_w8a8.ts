@@ -70,6 +70,10 @@ type WeightShape = Pick<GpuWeight, 'format' | 'n' | 'k' | 'rowStride' | 'groupSi
 export interface W8a8RowsTuning {
   kw: number;
   ug: number;
+  /** two neighbouring chunks per step, summed in i32 before scaling (where K and the group are multiples of 32) */
+  pair?: boolean;
+  /** i32 sums to f32 through the bits of 1.5 * 2^23 + s instead of the conversion instruction */
+  magic?: boolean;
 }
 /** Passes of at most this many rows run the few-rows GEMM where it is built. */
 export const W8A8_ROWS_MAX = 16;
@@ -81,6 +85,21 @@ export const W8A8_ROWS_DEFAULT: W8a8RowsTuning = { kw: 8, ug: 1 };
 /** Whether the few-rows GEMM can read this weight: 16-byte chunks of K, each within a scale group. */
 export function w8a8RowsApplies(w: Pick<WeightShape, 'k' | 'rowStride' | 'groupSize'>): boolean {
   return w.k % 16 === 0 && w.groupSize % 16 === 0 && w.rowStride === w.k / 4;
+}
+
+/** Whether the few-rows GEMM pairs chunks for this weight (the tuning asks and K and the group allow). */
+function rowsPair(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): boolean {
+  return !!t.pair && w.k % 32 === 0 && w.groupSize % 32 === 0;
+}
+function rowsVariant(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): string {
+  return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}`;
+}
+/** The few-rows GEMM's constants and conversion (matmul_w8a8_rows.wgsl). */
+function rowsHeader(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning, mr: number): string {
+  const convert = t.magic
+    ? 'bitcast<vec4<f32>>(s + vec4<i32>(0x4B400000)) - vec4<f32>(12582912.0)'
+    : 'vec4<f32>(s)';
+  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
 }
 
 const QUANT_WG = 256; // WG in quantize_rows.wgsl
@@ -644,7 +663,7 @@ export class W8a8 {
     const rt = o.rows ?? null;
     const rows = rt
       ? Promise.all(W8A8_ROWS_TILES.map((mr) =>
-        cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}`, STEP_WGSL + `const MR: u32 = ${mr}u;\n` + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug })))
+        cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`, STEP_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug })))
       : null;
     const withRows = async () => {
       const p = await rows;

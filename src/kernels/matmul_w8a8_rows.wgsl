@@ -3,7 +3,8 @@
 // int8 weights against x quantized per row and group (quantize_rows.wgsl), the same arithmetic
 // as matmul_w8a8_dp4a.wgsl (the reference): each group's products summed exactly in i32, the f32
 // sums across groups in another order.
-// Assembled by matmul_w8a8.ts from STEP_WGSL, `const MR: u32` (rows of x per workgroup), the
+// Assembled by matmul_w8a8.ts from STEP_WGSL, `const MR: u32` (rows of x per workgroup),
+// `const PAIR: bool`, `fn to_f32(vec4<i32>) -> vec4<f32>`, the
 // weight's 16-byte view (gemvWeightAccess: `w_at(row, chunk)` -> vec4<u32>, `s_at(row, g)`),
 // `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and reduction of the f32
 // few-rows GEMM (matmul_rows_lanes.wgsl).
@@ -12,6 +13,11 @@
 // of each of its unit's 4 weight rows once, and for each of the MR rows of x loads the 16 matching
 // 8-bit values (one vec4<u32>) and does 16 dot4I8Packed: no weight is unpacked, and x's bytes per
 // weight chunk are a quarter of the f32 kernel's. Needs K a multiple of 16.
+// With PAIR (K and the group multiples of 32), a thread takes two neighbouring chunks of a group
+// at a time and adds their sums in i32 before the one conversion to f32 and scaling: half the
+// conversions and scale products. `fn to_f32` (prepended) converts a sum of at most 32 products
+// (|s| < 2^22): vec4<f32>(s), or through the bits of 1.5 * 2^23 + s (one integer add and one float
+// subtraction, exact in that range, where the conversion instruction runs at a quarter rate).
 @group(0) @binding(8) var<storage, read> XQ: array<vec4<u32>>; // [rows, K / 16]: 16 8-bit values each
 @group(0) @binding(9) var<storage, read> XS: array<f32>;       // [rows, W_GROUPS]
 @group(0) @binding(4) var<uniform> step: Step;
@@ -37,7 +43,22 @@ fn rows_dot_chunk(acc: ptr<function, array<vec4<f32>, ACC>>, c0: vec4<u32>, c1: 
     let m = min(m0 + i, last);
     let x = XQ[m * (K / 16u) + j];
     let s = vec4<i32>(dot16(c0, x), dot16(c1, x), dot16(c2, x), dot16(c3, x));
-    (*acc)[i] += vec4<f32>(s) * (ws * XS[m * W_GROUPS + g]);
+    (*acc)[i] += to_f32(s) * (ws * XS[m * W_GROUPS + g]);
+  }
+}
+
+// Chunks j and j + 1 (in one scale group) of the unit's 4 rows (a*, b*) against all MR rows of x.
+fn rows_dot_pair(acc: ptr<function, array<vec4<f32>, ACC>>, a0: vec4<u32>, a1: vec4<u32>, a2: vec4<u32>, a3: vec4<u32>,
+                 b0: vec4<u32>, b1: vec4<u32>, b2: vec4<u32>, b3: vec4<u32>, r: vec4<u32>, j: u32, m0: u32, last: u32) {
+  let g = (j * 16u) / W_GROUP_SIZE;
+  let ws = vec4<f32>(s_at(r.x, g), s_at(r.y, g), s_at(r.z, g), s_at(r.w, g));
+  for (var i = 0u; i < MR; i++) {
+    let m = min(m0 + i, last);
+    let xa = XQ[m * (K / 16u) + j];
+    let xb = XQ[m * (K / 16u) + j + 1u];
+    let s = vec4<i32>(dot16(a0, xa) + dot16(b0, xb), dot16(a1, xa) + dot16(b1, xb),
+                      dot16(a2, xa) + dot16(b2, xb), dot16(a3, xa) + dot16(b3, xb));
+    (*acc)[i] += to_f32(s) * (ws * XS[m * W_GROUPS + g]);
   }
 }
 
@@ -57,14 +78,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var acc: array<vec4<f32>, ACC>;
   let chunks = K / 16u;
-  for (var j = lane; j < chunks; j += 2u * KS) {
-    // Two chunks of each row in flight before any arithmetic; the second past the end re-reads the
-    // first and is skipped.
-    let j1 = min(j + KS, chunks - 1u);
-    let a0 = w_at(r.x, j); let a1 = w_at(r.y, j); let a2 = w_at(r.z, j); let a3 = w_at(r.w, j);
-    let b0 = w_at(r.x, j1); let b1 = w_at(r.y, j1); let b2 = w_at(r.z, j1); let b3 = w_at(r.w, j1);
-    rows_dot_chunk(&acc, a0, a1, a2, a3, r, j, m0, last);
-    if (j + KS < chunks) { rows_dot_chunk(&acc, b0, b1, b2, b3, r, j1, m0, last); }
+  if (PAIR) {
+    for (var j = 2u * lane; j < chunks; j += 2u * KS) {
+      let a0 = w_at(r.x, j); let a1 = w_at(r.y, j); let a2 = w_at(r.z, j); let a3 = w_at(r.w, j);
+      let b0 = w_at(r.x, j + 1u); let b1 = w_at(r.y, j + 1u); let b2 = w_at(r.z, j + 1u); let b3 = w_at(r.w, j + 1u);
+      rows_dot_pair(&acc, a0, a1, a2, a3, b0, b1, b2, b3, r, j, m0, last);
+    }
+  } else {
+    for (var j = lane; j < chunks; j += 2u * KS) {
+      // Two chunks of each row in flight before any arithmetic; the second past the end re-reads the
+      // first and is skipped.
+      let j1 = min(j + KS, chunks - 1u);
+      let a0 = w_at(r.x, j); let a1 = w_at(r.y, j); let a2 = w_at(r.z, j); let a3 = w_at(r.w, j);
+      let b0 = w_at(r.x, j1); let b1 = w_at(r.y, j1); let b2 = w_at(r.z, j1); let b3 = w_at(r.w, j1);
+      rows_dot_chunk(&acc, a0, a1, a2, a3, r, j, m0, last);
+      if (j + KS < chunks) { rows_dot_chunk(&acc, b0, b1, b2, b3, r, j1, m0, last); }
+    }
   }
 
   // As in matmul_gemm_rows.wgsl: each accumulator named by a constant index.

@@ -8,7 +8,7 @@ import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, expectClose, run, stepBuffer } from './harness';
 import { uploadStorage, readF32 } from '../../src/gpu/buffers';
 import { Matmul } from '../../src/kernels/matmul';
-import { w8a8Scratch } from '../../src/kernels/matmul_w8a8';
+import { w8a8Scratch, W8A8_ROWS_DEFAULT } from '../../src/kernels/matmul_w8a8';
 import { RmsNorm } from '../../src/kernels/rmsnorm';
 import { SiluMul } from '../../src/kernels/silu_mul';
 import { uploadWeight } from '../../src/kernels/weights';
@@ -84,6 +84,8 @@ const CASES: Case[] = [
 
 /** Whether the few-rows GEMM runs a case (matmul_w8a8.ts: w8a8RowsApplies, W8A8_ROWS_MAX). */
 const rowsRun = (c: Case) => c.k % 16 === 0 && c.g % 16 === 0 && c.rows <= 16;
+/** The few-rows GEMM's other form: chunk pairing and the conversion each the opposite of the default's. */
+const ROWS_ALT = { ...W8A8_ROWS_DEFAULT, pair: !W8A8_ROWS_DEFAULT.pair, magic: !W8A8_ROWS_DEFAULT.magic };
 
 describe('W8A8 matmul (dot4I8Packed)', () => {
   let device: GPUDevice;
@@ -117,8 +119,8 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
     await expect(Matmul.create(cache, f16, { w8a8: 'dp4a' })).rejects.toThrow(/int8/);
   });
 
-  for (const [c, few] of CASES.flatMap((c) => (rowsRun(c) ? (['kernel', 'rows'] as const) : (['kernel'] as const)).map((few) => [c, few] as const))) {
-    const name = `${few === 'rows' ? 'few-rows GEMM' : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
+  for (const [c, few] of CASES.flatMap((c) => (rowsRun(c) ? (['kernel', 'rows', 'rows-alt'] as const) : (['kernel'] as const)).map((few) => [c, few] as const))) {
+    const name = `${few === 'rows' ? 'few-rows GEMM' : few === 'rows-alt' ? `few-rows GEMM ${ROWS_ALT.pair ? 'paired' : 'unpaired'}, ${ROWS_ALT.magic ? 'bit' : 'instruction'} conversion` : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
     it(name, async () => {
       const { n, k, g, rows } = c;
       const wf = randn(n * k, 11 + n, 0.5);
@@ -135,8 +137,9 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
       const gw = uploadWeight(device, 'w', packed, c.maxBytes);
       if (c.maxBytes) expect(gw.partRows).toBeLessThan(n);
       const xb = uploadStorage(device, 'x', x);
-      const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', w8a8Few: few, bias: !!bias, accumulate: !!c.accumulate, ...(c.split ? { split: c.split, only: 'gemm' as const } : {}) });
-      expect(mm.w8a8For(rows)).toBe(few === 'rows' ? 'rows' : 'dp4a');
+      const fewOpts = few === 'kernel' ? { w8a8Few: few } : { w8a8Few: 'rows' as const, w8a8RowsTuning: few === 'rows' ? W8A8_ROWS_DEFAULT : ROWS_ALT };
+      const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', ...fewOpts, bias: !!bias, accumulate: !!c.accumulate, ...(c.split ? { split: c.split, only: 'gemm' as const } : {}) });
+      expect(mm.w8a8For(rows)).toBe(few === 'kernel' ? 'dp4a' : 'rows');
       const parts = c.split ?? [n];
       const ys = parts.map((p) => uploadStorage(device, 'y', y0.subarray(0, (rows + 1) * p)));
       const step = stepBuffer(device, rows, 0);
