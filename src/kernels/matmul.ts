@@ -382,7 +382,7 @@ export class Matmul {
     // A weight the tensor-core kernel does not take (split over buffers, N not of 16s) still gets
     // the few-rows GEMM under 'auto'.
     if (autoSgmat && w8Kernel === 'sgmat' && w8a8Unsupported(w, 'sgmat', cache.device) && !w8a8Unsupported(w, 'rows', cache.device)) w8Kernel = 'rows';
-    if (w8Kernel && w.format === 'int8' && opts.only !== 'gemv' && (opts.rowsFrom ?? 'rows') === 'rows') {
+    if (w8Kernel && w.format === 'int8' && opts.only !== 'gemv') {
       const why = w8a8Unsupported(w, w8Kernel, cache.device);
       if (why && w8Option !== 'auto') throw new Error(`Matmul: ${why}`);
       if (!why) {
@@ -390,10 +390,10 @@ export class Matmul {
         const split = opts.split ? ` split=${opts.split.join('+')}` : '';
         const few = w8Kernel === 'rows' ? 'rows' : opts.w8a8Few ?? (cache.w8a8 === 'sgmat' || !w8a8RowsApplies(w) ? 'kernel' : 'rows');
         const rows = few === 'rows' ? opts.w8a8RowsTuning ?? W8A8_ROWS_DEFAULT : null;
-        w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, { tile: opts.w8a8Tile, input: opts.w8a8Input, rows, rowsIfRejected: autoSgmat });
+        w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, { tile: opts.w8a8Tile, input: opts.w8a8Input, rows, rowsIfRejected: autoSgmat, logitRows: opts.rowsFrom === 'logit_rows' });
       }
     } else if (w8Option !== 'auto' && w8Option !== 'off') {
-      throw new Error(`Matmul: W8A8 runs int8 weights in a GEMM over step.rows (${w.format}${opts.only === 'gemv' ? ', GEMV-only' : ''}${opts.rowsFrom === 'logit_rows' ? ', logit rows' : ''})`);
+      throw new Error(`Matmul: W8A8 runs int8 weights in a GEMM (${w.format}${opts.only === 'gemv' ? ', GEMV-only' : ''})`);
     }
     const [gv, gm, sk, gs, rg, w8] = await Promise.all([gemv, gemm, skinny, gemmSmaller, rowsGemm, w8a8]);
     if (w8Option !== 'auto' && w8Option !== 'off' && w8a8 && !w8) throw new Error(`Matmul: the ${w8Option} W8A8 GEMM failed its probe on this device`);

@@ -102,6 +102,14 @@ function rowsHeader(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning, 
   return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
 }
 
+/**
+ * The pass's rows, for every W8A8 kernel: step.rows, or step.logit_rows where LOGIT_ROWS (the
+ * lm_head over the rows that get logits).
+ */
+const PASS_ROWS_WGSL = `override LOGIT_ROWS: bool = false;
+fn pass_rows() -> u32 { return select(step.rows, step.logit_rows, LOGIT_ROWS); }
+`;
+
 const QUANT_WG = 256; // WG in quantize_rows.wgsl
 const DP4A_WG = 64; // WG in matmul_w8a8_dp4a.wgsl
 /** Rows the scratch of quantized x is padded to: the tallest tile a pass may run (TM <= 4). */
@@ -312,12 +320,12 @@ export function sgmatStagedCode(s: SubgroupMatrixShape, tile: SgmatTile, sgw: nu
   if (BM > PAD_ROWS) throw new Error(`W8A8: a tile of ${BM} rows exceeds the scratch's padding (${PAD_ROWS})`);
   const tiles = matrixGrid(TM, TN);
   const L: string[] = [];
-  L.push(`${sgmatDeclarations(s)}// W_GROUP_SIZE is at most ${STAGED_MAX_GROUP} here.
+  L.push(`${sgmatDeclarations(s)}${PASS_ROWS_WGSL}// W_GROUP_SIZE is at most ${STAGED_MAX_GROUP} here.
 // A group's slabs: x's ${BM} rows, then W's ${BN}, ${ROWB} bytes apart; later the subgroups' sums.
 var<workgroup> sh: array<i32, ${words}>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let rows = step.rows;
+  let rows = pass_rows();
   let mb = wid.y * ${BM}u;
   if (mb >= rows) { return; }
   let nb = wid.x * ${BN}u;
@@ -380,10 +388,10 @@ export function sgmatCode(s: SubgroupMatrixShape, tile: SgmatTile, sgw: number, 
   if (SM * TM * sm > PAD_ROWS) throw new Error(`W8A8: a tile of ${SM * TM * sm} rows exceeds the scratch's padding (${PAD_ROWS})`);
   const tiles = matrixGrid(TM, TN);
   const L: string[] = [];
-  L.push(`${sgmatDeclarations(s)}var<workgroup> stage: array<i32, ${NS * SUB}>;
+  L.push(`${sgmatDeclarations(s)}${PASS_ROWS_WGSL}var<workgroup> stage: array<i32, ${NS * SUB}>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let rows = step.rows;
+  let rows = pass_rows();
   if (wid.y * ${SM * TM * sm}u >= rows) { return; }
   let sg = tid / ${sgw}u;  // this invocation's subgroup
   let t = tid % ${sgw}u;   // and its place in it
@@ -646,6 +654,8 @@ export class W8a8 {
       rows?: W8a8RowsTuning | null;
       /** 'sgmat' with `rows`: where the probe turns the subgroup matrices off, keep the few-rows GEMM alone */
       rowsIfRejected?: boolean;
+      /** every kernel counts the pass's rows with step.logit_rows (the lm_head over the rows that get logits) */
+      logitRows?: boolean;
     } = {},
   ): Promise<W8a8 | null> {
     const { tile, input } = o;
@@ -657,13 +667,13 @@ export class W8a8 {
     if (input?.kind === 'rmsnorm' && w.k % 4 !== 0) throw new Error(`W8A8: a fused RMSNorm needs K a multiple of 4 (K = ${w.k})`);
     const groups = Math.ceil(w.k / w.groupSize);
     const quantizer = (i: W8a8Input | null) =>
-      cache.get(`quantize_rows${i ? ` ${i.kind}` : ''}`, STEP_WGSL + inputWgsl(i) + quantizeCode, { K: w.k, G: w.groupSize, GROUPS: groups, ...(i?.kind === 'rmsnorm' ? { EPS: i.eps } : {}) });
+      cache.get(`quantize_rows${i ? ` ${i.kind}` : ''}`, STEP_WGSL + PASS_ROWS_WGSL + inputWgsl(i) + quantizeCode, { K: w.k, G: w.groupSize, GROUPS: groups, LOGIT_ROWS: !!o.logitRows, ...(i?.kind === 'rmsnorm' ? { EPS: i.eps } : {}) });
     const quantize = Promise.all([quantizer(null), input ? quantizer(input) : null]);
-    const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants };
+    const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants, LOGIT_ROWS: !!o.logitRows };
     const rt = o.rows ?? null;
     const rows = rt
       ? Promise.all(W8A8_ROWS_TILES.map((mr) =>
-        cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`, STEP_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug })))
+        cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`, STEP_WGSL + PASS_ROWS_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug })))
       : null;
     const withRows = async () => {
       const p = await rows;
@@ -675,7 +685,7 @@ export class W8a8 {
       return new W8a8(w, kernel, q, qf, [], [], null, r);
     }
     if (kernel === 'dp4a') {
-      const gemm = cache.get(`matmul_w8a8_dp4a${layout.key}`, STEP_WGSL + weightWgsl(w) + layout.code + dp4aCode, constants);
+      const gemm = cache.get(`matmul_w8a8_dp4a${layout.key}`, STEP_WGSL + PASS_ROWS_WGSL + weightWgsl(w) + layout.code + dp4aCode, constants);
       const [[q, qf], g, r] = await Promise.all([quantize, gemm, withRows()]);
       return new W8a8(w, kernel, q, qf, [g], [], null, r);
     }

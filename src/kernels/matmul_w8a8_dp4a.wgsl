@@ -5,7 +5,7 @@
 // kernel gets the same group sums and differs only in the order of the f32 sums across groups;
 // this one adds them in group order, as the subgroup-matrix kernel does. It runs on any adapter
 // (CI's SwiftShader too) and is the correctness reference of matmul_w8a8_sgmat.
-// Prepended: STEP_WGSL, the int8 weight declarations (`w_at`, `s_at`, W_STRIDE, W_GROUPS,
+// Prepended: STEP_WGSL, `fn pass_rows()` (PASS_ROWS_WGSL), the int8 weight declarations (`w_at`, `s_at`, W_STRIDE, W_GROUPS,
 // W_GROUP_SIZE), `fn bias(n)` and `fn store(m, n, v)`.
 @group(0) @binding(8) var<storage, read> XQ: array<u32>; // [rows, W_STRIDE]
 @group(0) @binding(9) var<storage, read> XS: array<f32>; // [rows, W_GROUPS]
@@ -13,14 +13,13 @@
 
 override N: u32;
 override K: u32;
-override LOGIT_ROWS: bool = false;
 const WG: u32 = 64u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = gid.x;
   let m = gid.y;
-  let rows = select(step.rows, step.logit_rows, LOGIT_ROWS);
+  let rows = pass_rows();
   if (n >= N || m >= rows) { return; }
   let per_group = W_GROUP_SIZE / 4u;
   var acc = 0.0;

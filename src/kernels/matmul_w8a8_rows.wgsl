@@ -3,7 +3,7 @@
 // int8 weights against x quantized per row and group (quantize_rows.wgsl), the same arithmetic
 // as matmul_w8a8_dp4a.wgsl (the reference): each group's products summed exactly in i32, the f32
 // sums across groups in another order.
-// Assembled by matmul_w8a8.ts from STEP_WGSL, `const MR: u32` (rows of x per workgroup),
+// Assembled by matmul_w8a8.ts from STEP_WGSL, `fn pass_rows()`, `const MR: u32` (rows of x per workgroup),
 // `const PAIR: bool`, `fn to_f32(vec4<i32>) -> vec4<f32>`, the
 // weight's 16-byte view (gemvWeightAccess: `w_at(row, chunk)` -> vec4<u32>, `s_at(row, g)`),
 // `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and reduction of the f32
@@ -64,7 +64,7 @@ fn rows_dot_pair(acc: ptr<function, array<vec4<f32>, ACC>>, a0: vec4<u32>, a1: v
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let rows = step.rows;
+  let rows = pass_rows();
   let m0 = wid.y * MR;
   let lo = t % KL;
   let ui = (t / KL) % UW;

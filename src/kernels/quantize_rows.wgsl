@@ -1,7 +1,7 @@
 // Activations to 8 bits for the W8A8 GEMMs (matmul_w8a8.ts): each row of x [rows, K] in groups of
 // G columns (the weight's scale group), symmetric like the int8 weights: s = max |x| / 127,
 // q = round(x / s) in [-127, 127], four per u32 (byte j = column 4 * word + j).
-// Prepended: STEP_WGSL and an input form (matmul_w8a8.ts: inputWgsl), which declares the source
+// Prepended: STEP_WGSL, `fn pass_rows()` (the pass's rows: step.rows or step.logit_rows) and an input form (matmul_w8a8.ts: inputWgsl), which declares the source
 // buffers and `prepare(r, t)` (once per row, in uniform control flow: a norm's reduction) and
 // `load(r, c)` (vec4 c of row r of x). Grid: x = chunks of 4 * WG columns, y = rows (a workgroup
 // per row walking it chunk by chunk took 20 us for 16 rows on an H100: 16 workgroups). G divides
@@ -20,7 +20,7 @@ var<workgroup> amax: array<f32, WG>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let r = wid.y;
-  if (r >= step.rows) { return; }
+  if (r >= pass_rows()) { return; }
   prepare(r, t);
   let k4 = K / 4u;
   let tpg = G / 4u; // threads per group

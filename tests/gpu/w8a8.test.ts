@@ -271,6 +271,41 @@ describe('W8A8 with the kernel before it folded into the quantizer', () => {
   }
 });
 
+describe('W8A8 over the logit rows (the lm_head)', () => {
+  // A pass of 7 rows of which the last 3 get logits (step.logit_rows): every W8A8 kernel, the
+  // quantizer with the final norm folded in, must count 3 rows, and give what the same matmul over
+  // step.rows gives for a 3-row pass; rows past them stay untouched.
+  const n = 52;
+  const k = 256;
+  const g = 32;
+  const logitRows = 3;
+  for (const few of ['rows', 'kernel'] as const) {
+    it(few === 'rows' ? 'few-rows GEMM' : 'reference kernel', async () => {
+      const { device, cache } = await gpu();
+      const gw = uploadWeight(device, 'w', packWeight(randn(n * k, 41, 0.5), n, k, 'int8', g));
+      const x = uploadStorage(device, 'x', randn(7 * k, 42, 2));
+      const normW = uploadStorage(device, 'norm', randn(k, 43));
+      const h = uploadStorage(device, 'h', new Float32Array(7 * k));
+      const input = { kind: 'rmsnorm', eps: 1e-5 } as const;
+      const y0 = randn(7 * n, 44);
+      const outs: Float32Array[] = [];
+      for (const rowsFrom of ['logit_rows', 'rows'] as const) {
+        const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', w8a8Few: few, rowsFrom, w8a8Input: input });
+        expect(mm.w8a8For(logitRows)).toBe(few === 'rows' ? 'rows' : 'dp4a');
+        const y = uploadStorage(device, 'y', y0);
+        const step = rowsFrom === 'logit_rows' ? stepBuffer(device, 7, 0, logitRows) : stepBuffer(device, logitRows, 0, 1);
+        const b = mm.bind(device, rowsFrom, { w: gw, x: h, y, step: step.buffer, w8a8Input: { x, aux: normW } });
+        await run(device, (p) => expect(mm.encodeFused(p, b, logitRows)).toBe(true));
+        const got = await readF32(device, y, 7 * n);
+        expect(Array.from(got.subarray(logitRows * n)), 'rows past the logit rows').toEqual(Array.from(y0.subarray(logitRows * n)));
+        expect(got.subarray(0, logitRows * n).some((v, i) => v !== y0[i]), 'the logit rows were written').toBe(true);
+        outs.push(got);
+      }
+      expectClose(outs[0]!, outs[1]!, 0, 0, 'logit rows vs a pass of as many rows');
+    });
+  }
+});
+
 describe('W8A8 in the int8 engine (pycode-20M, dot4I8Packed)', () => {
   it('prefill logits stay within the int8 golden bound of HF, and differ from f32 activations', async () => {
     const { ctx } = await gpu();

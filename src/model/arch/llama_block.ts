@@ -77,7 +77,8 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
     Matmul.create(cache, l0.wo, { ...bias(l0.bo), accumulate: true }),
     Matmul.create(cache, l0.wGateUp, { ...bias(l0.bGateUp), split: [I, I], only: 'gemm', w8a8Input: { kind: 'rmsnorm', eps: c.normEps } }),
     Matmul.create(cache, l0.wDown, { ...bias(l0.bDown), accumulate: true, w8a8Input: { kind: 'silu_mul' } }),
-    Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows' }),
+    // lm_head over the rows that get logits; with W8A8 the final norm folds into its quantizer.
+    Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows', w8a8Input: { kind: 'rmsnorm', eps: c.normEps } }),
     placing(false),
     batched ? placing(true) : null,
     SiluMul.create(cache, { dim: I }),
@@ -155,8 +156,12 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
 
   const embedB = embed.bind(device, 'embed', { w: w.embed, ids, out: x });
   const finalNorm = norm.bind(device, 'finalNorm', { x: lastX, weight: w.finalNorm, out: lastH });
-  const headB = lmHead.bind(device, 'lmHead', { w: w.lmHead, x: lastH, y: logits, step: s });
-  const head: Op[] = [(p, rows) => norm.encode(p, finalNorm, rows), (p, rows) => lmHead.encode(p, headB, rows)];
+  const headB = lmHead.bind(device, 'lmHead', { w: w.lmHead, x: lastH, y: logits, step: s, w8a8Input: { x: lastX, aux: w.finalNorm } });
+  const head: Op[] = [(p, rows) => { // logits = lm_head(norm(x)) over the logit rows
+    if (lmHead.encodeFused(p, headB, rows)) return;
+    norm.encode(p, finalNorm, rows);
+    lmHead.encode(p, headB, rows);
+  }];
   let headDecode: Op[];
   if (decode?.lmHead) {
     const fusedHead = decode.lmHead.bind(device, 'lmHead decode', { w: w.lmHead, x, y: logits, step: s, norm: w.finalNorm });
