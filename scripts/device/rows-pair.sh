@@ -10,7 +10,7 @@ source "$(dirname "$0")/setup.sh"
 el check
 timeout 90 $N check.mjs > $OUT/check.txt 2>&1; echo "check rc $?"; grep "CHECK\|probe" $OUT/check.txt | cut -c1-300 | tail -3
 el lab16
-V=engine-f32act,w8a8-rows-kw8-ug1,w8a8-rows-kw8-ug1-p,w8a8-rows-kw8-ug1-m,w8a8-rows-kw8-ug1-pm,w8a8-rows-kw4-ug2-pm,w8a8-rows-kw4-ug1-pm,w8a8-rows-kw2-ug2-pm,w8a8-rows-kw4-ug2
+V=engine-f32act,w8a8-rows-kw8-ug1,w8a8-rows-kw8-ug1-p,w8a8-rows-kw8-ug1-m,w8a8-rows-kw8-ug1-pm,w8a8-rows-kw4-ug2-pm,w8a8-rows-kw4-ug1-pm,w8a8-rows-kw2-ug2-pm,w8a8-rows-kw4-ug2,w8a8-rows-kw8-ug1-pm-t8,w8a8-rows-kw4-ug2-pm-t8
 timeout 150 $N app.mjs --kernels --shapes 4096x4096,14336x4096,4096x14336,32000x4096,128256x2048 --formats int8 --gemm-rows 16 --trials 3 --min-pass-ms 10 --variants $V --json $OUT/lab16-pair.json 2>&1 | grep "^[0-9]\|rror\|not built" | cut -c1-200 | tail -50
 el batch mistral default
 timeout 120 $N app.mjs --batch 1,4,16 --model synthetic:mistral-7b --engines f16,int8 --prompt-tokens 128 --new-tokens 32 --runs 2 --json $OUT/batch-mistral-7b.json 2>&1 | grep "^\[batch\]\|B=" | tail -12

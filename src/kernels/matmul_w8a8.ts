@@ -74,6 +74,8 @@ export interface W8a8RowsTuning {
   pair?: boolean;
   /** i32 sums to f32 through the bits of 1.5 * 2^23 + s instead of the conversion instruction */
   magic?: boolean;
+  /** the tallest rows-per-workgroup tile (2, 4, 8 or 16; default 16): taller passes take several along y */
+  maxTile?: number;
 }
 /** Passes of at most this many rows run the few-rows GEMM where it is built. */
 export const W8A8_ROWS_MAX = 16;
@@ -87,6 +89,10 @@ export function w8a8RowsApplies(w: Pick<WeightShape, 'k' | 'rowStride' | 'groupS
   return w.k % 16 === 0 && w.groupSize % 16 === 0 && w.rowStride === w.k / 4;
 }
 
+/** The rows-per-workgroup tiles a tuning builds. */
+function rowsTiles(t: W8a8RowsTuning): number[] {
+  return W8A8_ROWS_TILES.filter((mr) => mr <= (t.maxTile ?? 16));
+}
 /** Whether the few-rows GEMM pairs chunks for this weight (the tuning asks and K and the group allow). */
 function rowsPair(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): boolean {
   return !!t.pair && w.k % 32 === 0 && w.groupSize % 32 === 0;
@@ -664,6 +670,7 @@ export class W8a8 {
     if (o.rows && (![1, 2, 4, 8].includes(o.rows.kw) || ![1, 2, 4, 8].includes(o.rows.ug) || o.rows.kw * o.rows.ug > 8)) {
       throw new Error(`W8A8: few-rows GEMM groups kw=${o.rows.kw} ug=${o.rows.ug} must be powers of two with kw * ug <= 8`);
     }
+    if (o.rows?.maxTile !== undefined && !(W8A8_ROWS_TILES as readonly number[]).includes(o.rows.maxTile)) throw new Error(`W8A8: few-rows GEMM tile ${o.rows.maxTile} is not one of ${W8A8_ROWS_TILES.join(', ')}`);
     if (input?.kind === 'rmsnorm' && w.k % 4 !== 0) throw new Error(`W8A8: a fused RMSNorm needs K a multiple of 4 (K = ${w.k})`);
     const groups = Math.ceil(w.k / w.groupSize);
     const quantizer = (i: W8a8Input | null) =>
@@ -672,7 +679,7 @@ export class W8a8 {
     const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants, LOGIT_ROWS: !!o.logitRows };
     const rt = o.rows ?? null;
     const rows = rt
-      ? Promise.all(W8A8_ROWS_TILES.map((mr) =>
+      ? Promise.all(rowsTiles(rt).map((mr) =>
         cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`, STEP_WGSL + PASS_ROWS_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug })))
       : null;
     const withRows = async () => {
@@ -748,7 +755,7 @@ export class W8a8 {
     const gemm = this.gemms.map((p, i) => device.createBindGroup({ label: `${label} w8a8 ${this.kernel} ${i}`, layout: p.getBindGroupLayout(0), entries }));
     // The few-rows GEMM reads the weight through gemvWeightAccess, which declares every part.
     const rowsEntries = [...weightEntries(b.w), ...rest];
-    const rows = this.rows?.pipelines.map((p, i) => device.createBindGroup({ label: `${label} w8a8 rows${W8A8_ROWS_TILES[i]}`, layout: p.getBindGroupLayout(0), entries: rowsEntries }));
+    const rows = this.rows?.pipelines.map((p, i) => device.createBindGroup({ label: `${label} w8a8 rows${rowsTiles(this.rows!.tuning)[i]}`, layout: p.getBindGroupLayout(0), entries: rowsEntries }));
     return { quantizer, quantize, gemm, ...(rows ? { rows } : {}) };
   }
 
@@ -765,10 +772,12 @@ export class W8a8 {
     pass.setBindGroup(0, b.quantize);
     pass.dispatchWorkgroups(Math.ceil(this.w.k / (4 * QUANT_WG)), rows);
     if (this.gemmFor(rows) === 'rows') {
-      const i = W8A8_ROWS_TILES.findIndex((mr) => rows <= mr);
+      const tiles = rowsTiles(this.rows!.tuning);
+      const found = tiles.findIndex((mr) => rows <= mr);
+      const i = found < 0 ? tiles.length - 1 : found;
       pass.setPipeline(this.rows!.pipelines[i]!);
       pass.setBindGroup(0, b.rows![i]!);
-      pass.dispatchWorkgroups(Math.ceil(Math.ceil(this.w.n / 4) / (4 * this.rows!.tuning.ug)), Math.ceil(rows / W8A8_ROWS_TILES[i]!));
+      pass.dispatchWorkgroups(Math.ceil(Math.ceil(this.w.n / 4) / (4 * this.rows!.tuning.ug)), Math.ceil(rows / tiles[i]!));
       return;
     }
     if (this.kernel === 'dp4a') {

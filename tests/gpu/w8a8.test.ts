@@ -84,8 +84,11 @@ const CASES: Case[] = [
 
 /** Whether the few-rows GEMM runs a case (matmul_w8a8.ts: w8a8RowsApplies, W8A8_ROWS_MAX). */
 const rowsRun = (c: Case) => c.k % 16 === 0 && c.g % 16 === 0 && c.rows <= 16;
-/** The few-rows GEMM's other form: chunk pairing and the conversion each the opposite of the default's. */
-const ROWS_ALT = { ...W8A8_ROWS_DEFAULT, pair: !W8A8_ROWS_DEFAULT.pair, magic: !W8A8_ROWS_DEFAULT.magic };
+/**
+ * The few-rows GEMM's other form: chunk pairing and the conversion each the opposite of the
+ * default's, and at most 4 rows per workgroup (passes of 5 to 16 rows take several along y).
+ */
+const ROWS_ALT = { ...W8A8_ROWS_DEFAULT, pair: !W8A8_ROWS_DEFAULT.pair, magic: !W8A8_ROWS_DEFAULT.magic, maxTile: 4 };
 
 describe('W8A8 matmul (dot4I8Packed)', () => {
   let device: GPUDevice;
@@ -120,7 +123,7 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
   });
 
   for (const [c, few] of CASES.flatMap((c) => (rowsRun(c) ? (['kernel', 'rows', 'rows-alt'] as const) : (['kernel'] as const)).map((few) => [c, few] as const))) {
-    const name = `${few === 'rows' ? 'few-rows GEMM' : few === 'rows-alt' ? `few-rows GEMM ${ROWS_ALT.pair ? 'paired' : 'unpaired'}, ${ROWS_ALT.magic ? 'bit' : 'instruction'} conversion` : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
+    const name = `${few === 'rows' ? 'few-rows GEMM' : few === 'rows-alt' ? `few-rows GEMM ${ROWS_ALT.pair ? 'paired' : 'unpaired'}, ${ROWS_ALT.magic ? 'bit' : 'instruction'} conversion, tiles of 4 rows` : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
     it(name, async () => {
       const { n, k, g, rows } = c;
       const wf = randn(n * k, 11 + n, 0.5);
