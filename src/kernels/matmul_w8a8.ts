@@ -767,11 +767,12 @@ export class W8a8 {
 
   /** Quantizes x's `rows` rows, then multiplies. */
   encode(pass: GPUComputePassEncoder, b: W8a8Binding, rows: number): void {
-    if (!this.gemmFor(rows)) throw new Error(`W8A8: built for passes of at most ${W8A8_ROWS_MAX} rows, not ${rows}`);
+    const gemm = this.gemmFor(rows);
+    if (!gemm) throw new Error(`W8A8: built for passes of at most ${W8A8_ROWS_MAX} rows, not ${rows}`);
     pass.setPipeline(b.quantizer);
     pass.setBindGroup(0, b.quantize);
     pass.dispatchWorkgroups(Math.ceil(this.w.k / (4 * QUANT_WG)), rows);
-    if (this.gemmFor(rows) === 'rows') {
+    if (gemm === 'rows') {
       const tiles = rowsTiles(this.rows!.tuning);
       const found = tiles.findIndex((mr) => rows <= mr);
       const i = found < 0 ? tiles.length - 1 : found;
