@@ -1,6 +1,6 @@
 // The Llama block as kernels, top to bottom, in two schedules of the same layer. A pass over many
-// rows (prefill) runs each step as its own kernel (RMSNorm, one GEMM for the stacked q/k/v, RoPE,
-// KV append, attention, ...); a decode step (one row) fuses RMSNorm, RoPE, the KV append and SiLU
+// rows (prefill) runs each step as its own kernel (RMSNorm, one GEMM for the stacked q/k/v, RoPE with
+// the KV append, attention, ...); a decode step (one row) fuses RMSNorm, RoPE, the KV append and SiLU
 // into the matmuls around them, so a layer is six dispatches and the step is bound by reading
 // weights rather than by launching kernels.
 import type { BlockBuilder, Op } from './program';
@@ -11,6 +11,7 @@ import { RmsNorm } from '../../kernels/rmsnorm';
 import { Matmul, vecGemvApplies } from '../../kernels/matmul';
 import { Rope, ropeInvFreq } from '../../kernels/rope';
 import { KvAppend } from '../../kernels/kv_append';
+import { RopeKv } from '../../kernels/rope_kv';
 import { Attention } from '../../kernels/attention';
 import { SiluMul } from '../../kernels/silu_mul';
 import { QkvRope } from '../../kernels/gemv_qkv';
@@ -59,13 +60,16 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
   // The kernels that place rows in the KV cache, as a plain pass (one sequence from position pos)
   // or a batched one (each row placed by the step's row table).
   const placing = async (rowTable: boolean) => {
-    const [ropeQ, ropeK, kvAppend, ...attn] = await Promise.all([
-      Rope.create(cache, { nHeads: c.numHeads, headDim: c.headDim, batched: rowTable }),
-      Rope.create(cache, { nHeads: c.numKvHeads, headDim: c.headDim, batched: rowTable }),
-      KvAppend.create(cache, { kvDim: KV, maxCtx: C, batched: rowTable, kv }),
+    // RoPE on q and k and the KV append as one dispatch where the head dimension allows, else three.
+    const fusedPlace = RopeKv.applies(c.headDim);
+    const [ropeKv, ropeQ, ropeK, kvAppend, ...attn] = await Promise.all([
+      fusedPlace ? RopeKv.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, batched: rowTable, kv }) : null,
+      fusedPlace ? null : Rope.create(cache, { nHeads: c.numHeads, headDim: c.headDim, batched: rowTable }),
+      fusedPlace ? null : Rope.create(cache, { nHeads: c.numKvHeads, headDim: c.headDim, batched: rowTable }),
+      fusedPlace ? null : KvAppend.create(cache, { kvDim: KV, maxCtx: C, batched: rowTable, kv }),
       ...windows.map((window) => Attention.create(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window, kv, decodeRows: rowTable ? maxBatch : 1 }, undefined, rowTable)),
     ]);
-    return { ropeQ, ropeK, kvAppend, attention: c.layerWindows.map((win) => attn[windows.indexOf(win)]!) };
+    return { ropeKv, ropeQ, ropeK, kvAppend, attention: c.layerWindows.map((win) => attn[windows.indexOf(win)]!) };
   };
   const [embed, norm, mqkv, mo, mgu, mdown, lmHead, plain, batch, siluMul, decode] = await Promise.all([
     Embedding.create(cache, w.embed),
@@ -100,9 +104,18 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
     const down = mdown.bind(device, `L${l}.down`, { w: lw.wDown, x: act, y: x, step: s, bias: lw.bDown, w8a8Input: { x: gate, aux: up } });
     // The pass over many rows, with the plain or the batched placing kernels.
     const rowsWith = (pk: Awaited<ReturnType<typeof placing>>, tag: string) => {
-      const rq = pk.ropeQ.bind(device, `L${l}.ropeQ${tag}`, { x: q, invFreq, step: s });
-      const rk = pk.ropeK.bind(device, `L${l}.ropeK${tag}`, { x: k, invFreq, step: s });
-      const append = pk.kvAppend.bind(device, `L${l}.kvAppend${tag}`, { k, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s });
+      const place: Op[] = [];
+      if (pk.ropeKv) {
+        const ropeKv = pk.ropeKv;
+        const rkv = ropeKv.bind(device, `L${l}.ropeKv${tag}`, { q, k, v, kCache: kCache[l]!, vCache: vCache[l]!, invFreq, step: s });
+        place.push((p, rows) => ropeKv.encode(p, rkv, rows));
+      } else {
+        const { ropeQ, ropeK, kvAppend } = pk as { ropeQ: Rope; ropeK: Rope; kvAppend: KvAppend };
+        const rq = ropeQ.bind(device, `L${l}.ropeQ${tag}`, { x: q, invFreq, step: s });
+        const rk = ropeK.bind(device, `L${l}.ropeK${tag}`, { x: k, invFreq, step: s });
+        const append = kvAppend.bind(device, `L${l}.kvAppend${tag}`, { k, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s });
+        place.push((p, rows) => ropeQ.encode(p, rq, rows), (p, rows) => ropeK.encode(p, rk, rows), (p, rows) => kvAppend.encode(p, append, rows));
+      }
       const attB = pk.attention[l]!.bind(device, `L${l}.attention${tag}`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s });
       const attend: Op = (p, rows, pos) => pk.attention[l]!.encode(p, attB, rows, pos);
       const ops: Op[] = [
@@ -112,9 +125,7 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
           norm.encode(p, attnNorm, rows);
           mqkv.encode(p, qkv, rows);
         },
-        (p, rows) => pk.ropeQ.encode(p, rq, rows),
-        (p, rows) => pk.ropeK.encode(p, rk, rows),
-        (p, rows) => pk.kvAppend.encode(p, append, rows),
+        ...place, // rope(q), rope(k); k, v into the cache
         attend,
         (p, rows) => mo.encode(p, o, rows), // x += o_proj(att)
         // MLP block: x += down(silu(gate(h)) * up(h)).
