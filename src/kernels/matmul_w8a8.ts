@@ -74,6 +74,8 @@ export interface W8a8RowsTuning {
   pair?: boolean;
   /** i32 sums to f32 through the bits of 1.5 * 2^23 + s instead of the conversion instruction */
   magic?: boolean;
+  /** each row of x's accumulator named by a constant index instead of a loop over the rows (chunk path) */
+  unroll?: boolean;
   /** the tallest rows-per-workgroup tile (2, 4, 8 or 16; default 16): taller passes take several along y */
   maxTile?: number;
 }
@@ -98,14 +100,14 @@ function rowsPair(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): b
   return !!t.pair && w.k % 32 === 0 && w.groupSize % 32 === 0;
 }
 function rowsVariant(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): string {
-  return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}`;
+  return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}${t.unroll ? ' unroll' : ''}`;
 }
 /** The few-rows GEMM's constants and conversion (matmul_w8a8_rows.wgsl). */
 function rowsHeader(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning, mr: number): string {
   const convert = t.magic
     ? 'bitcast<vec4<f32>>(s + vec4<i32>(0x4B400000)) - vec4<f32>(12582912.0)'
     : 'vec4<f32>(s)';
-  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
+  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nconst UNROLL: bool = ${!!t.unroll};\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
 }
 
 /**

@@ -4,7 +4,7 @@
 // as matmul_w8a8_dp4a.wgsl (the reference): each group's products summed exactly in i32, the f32
 // sums across groups in another order.
 // Assembled by matmul_w8a8.ts from STEP_WGSL, `fn pass_rows()`, `const MR: u32` (rows of x per workgroup),
-// `const PAIR: bool`, `fn to_f32(vec4<i32>) -> vec4<f32>`, the
+// `const PAIR: bool`, `const UNROLL: bool`, `fn to_f32(vec4<i32>) -> vec4<f32>`, the
 // weight's 16-byte view (gemvWeightAccess: `w_at(row, chunk)` -> vec4<u32>, `s_at(row, g)`),
 // `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and reduction of the f32
 // few-rows GEMM (matmul_rows_lanes.wgsl).
@@ -34,11 +34,45 @@ fn dot16(w: vec4<u32>, x: vec4<u32>) -> i32 {
   return dot4I8Packed(w.x, x.x) + dot4I8Packed(w.y, x.y) + dot4I8Packed(w.z, x.z) + dot4I8Packed(w.w, x.w);
 }
 
-// Chunk j of the unit's 4 rows (weight rows r) against all MR rows of x.
+// Row m of x against chunk j (group g) of the unit's 4 rows: the scaled sums to add.
+fn rows_term(c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>, ws: vec4<f32>, j: u32, g: u32, m: u32) -> vec4<f32> {
+  let x = XQ[m * (K / 16u) + j];
+  let s = vec4<i32>(dot16(c0, x), dot16(c1, x), dot16(c2, x), dot16(c3, x));
+  return to_f32(s) * (ws * XS[m * W_GROUPS + g]);
+}
+
+// Chunk j of the unit's 4 rows (weight rows r) against all MR rows of x. With UNROLL each row's
+// accumulator is named by a constant index (the loop's index is a variable, which a compiler that
+// does not unroll it may answer with the accumulators in local memory).
 fn rows_dot_chunk(acc: ptr<function, array<vec4<f32>, ACC>>, c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>,
                   r: vec4<u32>, j: u32, m0: u32, last: u32) {
   let g = (j * 16u) / W_GROUP_SIZE;
   let ws = vec4<f32>(s_at(r.x, g), s_at(r.y, g), s_at(r.z, g), s_at(r.w, g));
+  if (UNROLL) {
+    (*acc)[0] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0, last));
+    (*acc)[1] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 1u, last));
+    if (MR > 2u) {
+      (*acc)[2] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 2u, last));
+      (*acc)[3] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 3u, last));
+    }
+    if (MR > 4u) {
+      (*acc)[4] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 4u, last));
+      (*acc)[5] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 5u, last));
+      (*acc)[6] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 6u, last));
+      (*acc)[7] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 7u, last));
+    }
+    if (MR > 8u) {
+      (*acc)[8] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 8u, last));
+      (*acc)[9] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 9u, last));
+      (*acc)[10] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 10u, last));
+      (*acc)[11] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 11u, last));
+      (*acc)[12] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 12u, last));
+      (*acc)[13] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 13u, last));
+      (*acc)[14] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 14u, last));
+      (*acc)[15] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 15u, last));
+    }
+    return;
+  }
   for (var i = 0u; i < MR; i++) {
     let m = min(m0 + i, last);
     let x = XQ[m * (K / 16u) + j];
