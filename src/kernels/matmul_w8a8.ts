@@ -74,7 +74,7 @@ export interface W8a8RowsTuning {
   pair?: boolean;
   /** i32 sums to f32 through the bits of 1.5 * 2^23 + s instead of the conversion instruction */
   magic?: boolean;
-  /** each row of x's accumulator named by a constant index instead of a loop over the rows (chunk path) */
+  /** every row of x loaded before any arithmetic and its accumulator named by a constant index, instead of a loop over the rows (chunk path) */
   unroll?: boolean;
   /** the tallest rows-per-workgroup tile (2, 4, 8 or 16; default 16): taller passes take several along y */
   maxTile?: number;

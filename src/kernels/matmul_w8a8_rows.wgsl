@@ -34,50 +34,72 @@ fn dot16(w: vec4<u32>, x: vec4<u32>) -> i32 {
   return dot4I8Packed(w.x, x.x) + dot4I8Packed(w.y, x.y) + dot4I8Packed(w.z, x.z) + dot4I8Packed(w.w, x.w);
 }
 
-// Row m of x against chunk j (group g) of the unit's 4 rows: the scaled sums to add.
-fn rows_term(c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>, ws: vec4<f32>, j: u32, g: u32, m: u32) -> vec4<f32> {
-  let x = XQ[m * (K / 16u) + j];
+// Row m's 8-bit x (chunk j) and scale (group g) against chunk j of the unit's 4 rows: the scaled sums to add.
+fn rows_term(c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>, ws: vec4<f32>, x: vec4<u32>, xs: f32) -> vec4<f32> {
   let s = vec4<i32>(dot16(c0, x), dot16(c1, x), dot16(c2, x), dot16(c3, x));
-  return to_f32(s) * (ws * XS[m * W_GROUPS + g]);
+  return to_f32(s) * (ws * xs);
 }
 
-// Chunk j of the unit's 4 rows (weight rows r) against all MR rows of x. With UNROLL each row's
-// accumulator is named by a constant index (the loop's index is a variable, which a compiler that
-// does not unroll it may answer with the accumulators in local memory).
+// Chunk j of the unit's 4 rows (weight rows r) against all MR rows of x. With UNROLL every row's x
+// and scale are loaded before any arithmetic and each row's accumulator is named by a constant
+// index (the loop's rows wait on their loads one after another, and its index is a variable,
+// which a compiler that does not unroll it may answer with the accumulators in local memory).
 fn rows_dot_chunk(acc: ptr<function, array<vec4<f32>, ACC>>, c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>,
                   r: vec4<u32>, j: u32, m0: u32, last: u32) {
   let g = (j * 16u) / W_GROUP_SIZE;
   let ws = vec4<f32>(s_at(r.x, g), s_at(r.y, g), s_at(r.z, g), s_at(r.w, g));
   if (UNROLL) {
-    (*acc)[0] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0, last));
-    (*acc)[1] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 1u, last));
+    var xv: array<vec4<u32>, ACC>;
+    var sv: array<f32, ACC>;
+    xv[0] = XQ[min(m0 + 0u, last) * (K / 16u) + j]; sv[0] = XS[min(m0 + 0u, last) * W_GROUPS + g];
+    xv[1] = XQ[min(m0 + 1u, last) * (K / 16u) + j]; sv[1] = XS[min(m0 + 1u, last) * W_GROUPS + g];
     if (MR > 2u) {
-      (*acc)[2] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 2u, last));
-      (*acc)[3] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 3u, last));
+      xv[2] = XQ[min(m0 + 2u, last) * (K / 16u) + j]; sv[2] = XS[min(m0 + 2u, last) * W_GROUPS + g];
+      xv[3] = XQ[min(m0 + 3u, last) * (K / 16u) + j]; sv[3] = XS[min(m0 + 3u, last) * W_GROUPS + g];
     }
     if (MR > 4u) {
-      (*acc)[4] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 4u, last));
-      (*acc)[5] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 5u, last));
-      (*acc)[6] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 6u, last));
-      (*acc)[7] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 7u, last));
+      xv[4] = XQ[min(m0 + 4u, last) * (K / 16u) + j]; sv[4] = XS[min(m0 + 4u, last) * W_GROUPS + g];
+      xv[5] = XQ[min(m0 + 5u, last) * (K / 16u) + j]; sv[5] = XS[min(m0 + 5u, last) * W_GROUPS + g];
+      xv[6] = XQ[min(m0 + 6u, last) * (K / 16u) + j]; sv[6] = XS[min(m0 + 6u, last) * W_GROUPS + g];
+      xv[7] = XQ[min(m0 + 7u, last) * (K / 16u) + j]; sv[7] = XS[min(m0 + 7u, last) * W_GROUPS + g];
     }
     if (MR > 8u) {
-      (*acc)[8] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 8u, last));
-      (*acc)[9] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 9u, last));
-      (*acc)[10] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 10u, last));
-      (*acc)[11] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 11u, last));
-      (*acc)[12] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 12u, last));
-      (*acc)[13] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 13u, last));
-      (*acc)[14] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 14u, last));
-      (*acc)[15] += rows_term(c0, c1, c2, c3, ws, j, g, min(m0 + 15u, last));
+      xv[8] = XQ[min(m0 + 8u, last) * (K / 16u) + j]; sv[8] = XS[min(m0 + 8u, last) * W_GROUPS + g];
+      xv[9] = XQ[min(m0 + 9u, last) * (K / 16u) + j]; sv[9] = XS[min(m0 + 9u, last) * W_GROUPS + g];
+      xv[10] = XQ[min(m0 + 10u, last) * (K / 16u) + j]; sv[10] = XS[min(m0 + 10u, last) * W_GROUPS + g];
+      xv[11] = XQ[min(m0 + 11u, last) * (K / 16u) + j]; sv[11] = XS[min(m0 + 11u, last) * W_GROUPS + g];
+      xv[12] = XQ[min(m0 + 12u, last) * (K / 16u) + j]; sv[12] = XS[min(m0 + 12u, last) * W_GROUPS + g];
+      xv[13] = XQ[min(m0 + 13u, last) * (K / 16u) + j]; sv[13] = XS[min(m0 + 13u, last) * W_GROUPS + g];
+      xv[14] = XQ[min(m0 + 14u, last) * (K / 16u) + j]; sv[14] = XS[min(m0 + 14u, last) * W_GROUPS + g];
+      xv[15] = XQ[min(m0 + 15u, last) * (K / 16u) + j]; sv[15] = XS[min(m0 + 15u, last) * W_GROUPS + g];
+    }
+    (*acc)[0] += rows_term(c0, c1, c2, c3, ws, xv[0], sv[0]);
+    (*acc)[1] += rows_term(c0, c1, c2, c3, ws, xv[1], sv[1]);
+    if (MR > 2u) {
+      (*acc)[2] += rows_term(c0, c1, c2, c3, ws, xv[2], sv[2]);
+      (*acc)[3] += rows_term(c0, c1, c2, c3, ws, xv[3], sv[3]);
+    }
+    if (MR > 4u) {
+      (*acc)[4] += rows_term(c0, c1, c2, c3, ws, xv[4], sv[4]);
+      (*acc)[5] += rows_term(c0, c1, c2, c3, ws, xv[5], sv[5]);
+      (*acc)[6] += rows_term(c0, c1, c2, c3, ws, xv[6], sv[6]);
+      (*acc)[7] += rows_term(c0, c1, c2, c3, ws, xv[7], sv[7]);
+    }
+    if (MR > 8u) {
+      (*acc)[8] += rows_term(c0, c1, c2, c3, ws, xv[8], sv[8]);
+      (*acc)[9] += rows_term(c0, c1, c2, c3, ws, xv[9], sv[9]);
+      (*acc)[10] += rows_term(c0, c1, c2, c3, ws, xv[10], sv[10]);
+      (*acc)[11] += rows_term(c0, c1, c2, c3, ws, xv[11], sv[11]);
+      (*acc)[12] += rows_term(c0, c1, c2, c3, ws, xv[12], sv[12]);
+      (*acc)[13] += rows_term(c0, c1, c2, c3, ws, xv[13], sv[13]);
+      (*acc)[14] += rows_term(c0, c1, c2, c3, ws, xv[14], sv[14]);
+      (*acc)[15] += rows_term(c0, c1, c2, c3, ws, xv[15], sv[15]);
     }
     return;
   }
   for (var i = 0u; i < MR; i++) {
     let m = min(m0 + i, last);
-    let x = XQ[m * (K / 16u) + j];
-    let s = vec4<i32>(dot16(c0, x), dot16(c1, x), dot16(c2, x), dot16(c3, x));
-    (*acc)[i] += to_f32(s) * (ws * XS[m * W_GROUPS + g]);
+    (*acc)[i] += rows_term(c0, c1, c2, c3, ws, XQ[m * (K / 16u) + j], XS[m * W_GROUPS + g]);
   }
 }
 
