@@ -120,7 +120,7 @@ describe('robustness on the GPU (stories260K, f16)', () => {
         detail = victim;
       } else if (kind === 'bad-binding') {
         // A bind group built with a buffer of the wrong usage: a validation error at load.
-        const victim = `L${rng.int(5)}.${rng.pick(['attnNorm', 'ropeQ', 'ropeK', 'kvAppend', 'siluMul', 'mlpNorm'])}`;
+        const victim = `L${rng.int(5)}.${rng.pick(['attnNorm', 'ropeKv', 'siluMul', 'mlpNorm'])}`;
         const createBindGroup = gpu.device.createBindGroup;
         const wrong = gpu.device.createBuffer({ label: 'wrong usage', size: 64, usage: GPUBufferUsage.UNIFORM });
         restore.push(() => wrong.destroy());
