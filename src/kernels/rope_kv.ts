@@ -6,8 +6,9 @@ import { checkKvBuffer, kvCacheWgsl, type KvFormat } from './kv_cache';
 
 /**
  * RoPE on q (in place) and on k, and k, v appended to one layer's cache, in one dispatch for a pass
- * over rows (rope_kv.wgsl): what Rope on q, Rope on k and KvAppend do, bit for bit in q and the
- * cache, in one dispatch instead of three. Needs the head dimension a multiple of 4 (applies).
+ * over rows (rope_kv.wgsl): what Rope on q, Rope on k and KvAppend do, with the same arithmetic
+ * (the same bits in q and the cache on SwiftShader, tested), in one dispatch instead of three.
+ * Needs the head dimension a multiple of 4 (applies).
  */
 export class RopeKv {
   private static readonly WG = 64;

@@ -1,7 +1,7 @@
 // RoPE on q and k and the KV append in one dispatch, for passes over rows (prefill, a batched
 // decode step): the work of rope.wgsl on q, rope.wgsl on k and kv_append.wgsl, with the same
-// arithmetic, so the cache and q hold the same bits as after those three dispatches (k itself is
-// left unrotated: only the cache is read after this).
+// arithmetic (tests/gpu/rope_kv.test.ts finds the same bits in q and the cache on SwiftShader; k
+// itself is left unrotated: only the cache is read after this).
 // One invocation per row (wid.y) and i over N_HEADS * HALF + N_KV_HEADS * HALF / 2:
 //   i < N_HEADS * HALF: q's pair (d, d + HALF) of a head, rotated in place (as rope.wgsl);
 //   past it: k's dims d, d + 1 and d + HALF, d + HALF + 1 of a KV head (d even), rotated and
