@@ -642,8 +642,8 @@ export class W8a8 {
     private readonly gemms: GPUComputePipeline[],
     private readonly tiles: SgmatTile[],
     private readonly shape: SubgroupMatrixShape | null,
-    /** the few-rows GEMM per W8A8_ROWS_TILES entry and its shape, or null (the kernel runs every pass) */
-    private readonly rows: { pipelines: GPUComputePipeline[]; tuning: W8a8RowsTuning } | null,
+    /** the few-rows GEMM per rows-per-workgroup tile (`tiles`, rowsTiles) and its shape, or null (the kernel runs every pass) */
+    private readonly rows: { pipelines: GPUComputePipeline[]; tuning: W8a8RowsTuning; tiles: number[] } | null,
   ) {}
 
   /**
@@ -680,13 +680,14 @@ export class W8a8 {
     const quantize = Promise.all([quantizer(null), input ? quantizer(input) : null]);
     const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants, LOGIT_ROWS: !!o.logitRows };
     const rt = o.rows ?? null;
+    const rowTiles = rt ? rowsTiles(rt) : [];
     const rows = rt
-      ? Promise.all(rowsTiles(rt).map((mr) =>
+      ? Promise.all(rowTiles.map((mr) =>
         cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`, STEP_WGSL + PASS_ROWS_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug })))
       : null;
     const withRows = async () => {
       const p = await rows;
-      return p ? { pipelines: p, tuning: rt! } : null;
+      return p ? { pipelines: p, tuning: rt!, tiles: rowTiles } : null;
     };
     if (kernel === 'rows' && !rt) throw new Error('W8A8: the few-rows kernel alone needs its tuning');
     if (kernel === 'rows') {
@@ -757,7 +758,7 @@ export class W8a8 {
     const gemm = this.gemms.map((p, i) => device.createBindGroup({ label: `${label} w8a8 ${this.kernel} ${i}`, layout: p.getBindGroupLayout(0), entries }));
     // The few-rows GEMM reads the weight through gemvWeightAccess, which declares every part.
     const rowsEntries = [...weightEntries(b.w), ...rest];
-    const rows = this.rows?.pipelines.map((p, i) => device.createBindGroup({ label: `${label} w8a8 rows${rowsTiles(this.rows!.tuning)[i]}`, layout: p.getBindGroupLayout(0), entries: rowsEntries }));
+    const rows = this.rows?.pipelines.map((p, i) => device.createBindGroup({ label: `${label} w8a8 rows${this.rows!.tiles[i]}`, layout: p.getBindGroupLayout(0), entries: rowsEntries }));
     return { quantizer, quantize, gemm, ...(rows ? { rows } : {}) };
   }
 
@@ -775,7 +776,7 @@ export class W8a8 {
     pass.setBindGroup(0, b.quantize);
     pass.dispatchWorkgroups(Math.ceil(this.w.k / (4 * QUANT_WG)), rows);
     if (gemm === 'rows') {
-      const tiles = rowsTiles(this.rows!.tuning);
+      const { tiles } = this.rows!;
       const found = tiles.findIndex((mr) => rows <= mr);
       const i = found < 0 ? tiles.length - 1 : found;
       pass.setPipeline(this.rows!.pipelines[i]!);

@@ -34,10 +34,19 @@ fn dot16(w: vec4<u32>, x: vec4<u32>) -> i32 {
   return dot4I8Packed(w.x, x.x) + dot4I8Packed(w.y, x.y) + dot4I8Packed(w.z, x.z) + dot4I8Packed(w.w, x.w);
 }
 
+// The scales of group g of the unit's 4 weight rows r.
+fn unit_scales(r: vec4<u32>, g: u32) -> vec4<f32> {
+  return vec4<f32>(s_at(r.x, g), s_at(r.y, g), s_at(r.z, g), s_at(r.w, g));
+}
+
+// A row's exact i32 sums of one group's products, scaled by the weight and x scales.
+fn scaled(s: vec4<i32>, ws: vec4<f32>, xs: f32) -> vec4<f32> {
+  return to_f32(s) * (ws * xs);
+}
+
 // Row m's 8-bit x (chunk j) and scale (group g) against chunk j of the unit's 4 rows: the scaled sums to add.
 fn rows_term(c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>, ws: vec4<f32>, x: vec4<u32>, xs: f32) -> vec4<f32> {
-  let s = vec4<i32>(dot16(c0, x), dot16(c1, x), dot16(c2, x), dot16(c3, x));
-  return to_f32(s) * (ws * xs);
+  return scaled(vec4<i32>(dot16(c0, x), dot16(c1, x), dot16(c2, x), dot16(c3, x)), ws, xs);
 }
 
 // Chunk j of the unit's 4 rows (weight rows r) against all MR rows of x. With UNROLL every row's x
@@ -47,7 +56,7 @@ fn rows_term(c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>, ws: vec
 fn rows_dot_chunk(acc: ptr<function, array<vec4<f32>, ACC>>, c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>,
                   r: vec4<u32>, j: u32, m0: u32, last: u32) {
   let g = (j * 16u) / W_GROUP_SIZE;
-  let ws = vec4<f32>(s_at(r.x, g), s_at(r.y, g), s_at(r.z, g), s_at(r.w, g));
+  let ws = unit_scales(r, g);
   if (UNROLL) {
     var xv: array<vec4<u32>, ACC>;
     var sv: array<f32, ACC>;
@@ -107,14 +116,14 @@ fn rows_dot_chunk(acc: ptr<function, array<vec4<f32>, ACC>>, c0: vec4<u32>, c1: 
 fn rows_dot_pair(acc: ptr<function, array<vec4<f32>, ACC>>, a0: vec4<u32>, a1: vec4<u32>, a2: vec4<u32>, a3: vec4<u32>,
                  b0: vec4<u32>, b1: vec4<u32>, b2: vec4<u32>, b3: vec4<u32>, r: vec4<u32>, j: u32, m0: u32, last: u32) {
   let g = (j * 16u) / W_GROUP_SIZE;
-  let ws = vec4<f32>(s_at(r.x, g), s_at(r.y, g), s_at(r.z, g), s_at(r.w, g));
+  let ws = unit_scales(r, g);
   for (var i = 0u; i < MR; i++) {
     let m = min(m0 + i, last);
     let xa = XQ[m * (K / 16u) + j];
     let xb = XQ[m * (K / 16u) + j + 1u];
     let s = vec4<i32>(dot16(a0, xa) + dot16(b0, xb), dot16(a1, xa) + dot16(b1, xb),
                       dot16(a2, xa) + dot16(b2, xb), dot16(a3, xa) + dot16(b3, xb));
-    (*acc)[i] += to_f32(s) * (ws * XS[m * W_GROUPS + g]);
+    (*acc)[i] += scaled(s, ws, XS[m * W_GROUPS + g]);
   }
 }
 
