@@ -4,7 +4,7 @@
 // as matmul_w8a8_dp4a.wgsl (the reference): each group's products summed exactly in i32, the f32
 // sums across groups in another order.
 // Assembled by matmul_w8a8.ts from STEP_WGSL, `fn pass_rows()`, `const MR: u32` (rows of x per workgroup),
-// `const PAIR: bool`, `const UNROLL: bool`, `fn to_f32(vec4<i32>) -> vec4<f32>`, the
+// `const PAIR: bool`, `fn to_f32(vec4<i32>) -> vec4<f32>`, the
 // weight's 16-byte view (gemvWeightAccess: `w_at(row, chunk)` -> vec4<u32>, `s_at(row, g)`),
 // `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and reduction of the f32
 // few-rows GEMM (matmul_rows_lanes.wgsl).
@@ -18,6 +18,15 @@
 // conversions and scale products. `fn to_f32` (prepended) converts a sum of at most 32 products
 // (|s| < 2^22): vec4<f32>(s), or through the bits of 1.5 * 2^23 + s (one integer add and one float
 // subtraction, exact in that range, where the conversion instruction runs at a quarter rate).
+//
+// With TILED (not with PAIR), x comes through workgroup memory instead: the workgroup walks K in
+// tiles of KS chunks (one per lane), every invocation copies its share of the tile's 8-bit x and
+// per-chunk scales for all MR rows into `xt` / `xst`, and the lanes read their chunk of each row
+// from there (the 4 units of a group of 32 read the same 8 neighbouring vec4s). The copy of the
+// next tile, and the next chunk of the weights and their scales, are loaded into registers before
+// this tile's arithmetic, so their latency hides behind it. Read from memory, each row's chunk of x
+// is a load the thread waits on in turn; at K = 14336 x's 16 rows (229 KB) do not stay in the
+// first-level cache.
 @group(0) @binding(8) var<storage, read> XQ: array<vec4<u32>>; // [rows, K / 16]: 16 8-bit values each
 @group(0) @binding(9) var<storage, read> XS: array<f32>;       // [rows, W_GROUPS]
 @group(0) @binding(4) var<uniform> step: Step;
@@ -28,7 +37,13 @@ override W_STRIDE: u32;     // u32 words per weight row
 override W_GROUPS: u32;     // scale groups per row
 override W_GROUP_SIZE: u32; // a multiple of 16
 
+override TILED: bool = false;
+override XT: u32 = select(1u, MR * KS, TILED); // chunks of an x tile (MR rows of KS)
+override PER: u32 = (XT + WG - 1u) / WG;      // of them copied by each invocation (at most 4)
+
 var<workgroup> red: array<vec4<f32>, RED + RED2>;
+var<workgroup> xt: array<vec4<u32>, XT>; // TILED: the tile's 8-bit x, [row][lane]
+var<workgroup> xst: array<f32, XT>;      // and each chunk's scale
 
 fn dot16(w: vec4<u32>, x: vec4<u32>) -> i32 {
   return dot4I8Packed(w.x, x.x) + dot4I8Packed(w.y, x.y) + dot4I8Packed(w.z, x.z) + dot4I8Packed(w.w, x.w);
@@ -49,63 +64,11 @@ fn rows_term(c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>, ws: vec
   return scaled(vec4<i32>(dot16(c0, x), dot16(c1, x), dot16(c2, x), dot16(c3, x)), ws, xs);
 }
 
-// Chunk j of the unit's 4 rows (weight rows r) against all MR rows of x. With UNROLL every row's x
-// and scale are loaded before any arithmetic and each row's accumulator is named by a constant
-// index (the loop's rows wait on their loads one after another, and its index is a variable,
-// which a compiler that does not unroll it may answer with the accumulators in local memory).
+// Chunk j of the unit's 4 rows (weight rows r) against all MR rows of x, read from memory.
 fn rows_dot_chunk(acc: ptr<function, array<vec4<f32>, ACC>>, c0: vec4<u32>, c1: vec4<u32>, c2: vec4<u32>, c3: vec4<u32>,
                   r: vec4<u32>, j: u32, m0: u32, last: u32) {
   let g = (j * 16u) / W_GROUP_SIZE;
   let ws = unit_scales(r, g);
-  if (UNROLL) {
-    var xv: array<vec4<u32>, ACC>;
-    var sv: array<f32, ACC>;
-    xv[0] = XQ[min(m0 + 0u, last) * (K / 16u) + j]; sv[0] = XS[min(m0 + 0u, last) * W_GROUPS + g];
-    xv[1] = XQ[min(m0 + 1u, last) * (K / 16u) + j]; sv[1] = XS[min(m0 + 1u, last) * W_GROUPS + g];
-    if (MR > 2u) {
-      xv[2] = XQ[min(m0 + 2u, last) * (K / 16u) + j]; sv[2] = XS[min(m0 + 2u, last) * W_GROUPS + g];
-      xv[3] = XQ[min(m0 + 3u, last) * (K / 16u) + j]; sv[3] = XS[min(m0 + 3u, last) * W_GROUPS + g];
-    }
-    if (MR > 4u) {
-      xv[4] = XQ[min(m0 + 4u, last) * (K / 16u) + j]; sv[4] = XS[min(m0 + 4u, last) * W_GROUPS + g];
-      xv[5] = XQ[min(m0 + 5u, last) * (K / 16u) + j]; sv[5] = XS[min(m0 + 5u, last) * W_GROUPS + g];
-      xv[6] = XQ[min(m0 + 6u, last) * (K / 16u) + j]; sv[6] = XS[min(m0 + 6u, last) * W_GROUPS + g];
-      xv[7] = XQ[min(m0 + 7u, last) * (K / 16u) + j]; sv[7] = XS[min(m0 + 7u, last) * W_GROUPS + g];
-    }
-    if (MR > 8u) {
-      xv[8] = XQ[min(m0 + 8u, last) * (K / 16u) + j]; sv[8] = XS[min(m0 + 8u, last) * W_GROUPS + g];
-      xv[9] = XQ[min(m0 + 9u, last) * (K / 16u) + j]; sv[9] = XS[min(m0 + 9u, last) * W_GROUPS + g];
-      xv[10] = XQ[min(m0 + 10u, last) * (K / 16u) + j]; sv[10] = XS[min(m0 + 10u, last) * W_GROUPS + g];
-      xv[11] = XQ[min(m0 + 11u, last) * (K / 16u) + j]; sv[11] = XS[min(m0 + 11u, last) * W_GROUPS + g];
-      xv[12] = XQ[min(m0 + 12u, last) * (K / 16u) + j]; sv[12] = XS[min(m0 + 12u, last) * W_GROUPS + g];
-      xv[13] = XQ[min(m0 + 13u, last) * (K / 16u) + j]; sv[13] = XS[min(m0 + 13u, last) * W_GROUPS + g];
-      xv[14] = XQ[min(m0 + 14u, last) * (K / 16u) + j]; sv[14] = XS[min(m0 + 14u, last) * W_GROUPS + g];
-      xv[15] = XQ[min(m0 + 15u, last) * (K / 16u) + j]; sv[15] = XS[min(m0 + 15u, last) * W_GROUPS + g];
-    }
-    (*acc)[0] += rows_term(c0, c1, c2, c3, ws, xv[0], sv[0]);
-    (*acc)[1] += rows_term(c0, c1, c2, c3, ws, xv[1], sv[1]);
-    if (MR > 2u) {
-      (*acc)[2] += rows_term(c0, c1, c2, c3, ws, xv[2], sv[2]);
-      (*acc)[3] += rows_term(c0, c1, c2, c3, ws, xv[3], sv[3]);
-    }
-    if (MR > 4u) {
-      (*acc)[4] += rows_term(c0, c1, c2, c3, ws, xv[4], sv[4]);
-      (*acc)[5] += rows_term(c0, c1, c2, c3, ws, xv[5], sv[5]);
-      (*acc)[6] += rows_term(c0, c1, c2, c3, ws, xv[6], sv[6]);
-      (*acc)[7] += rows_term(c0, c1, c2, c3, ws, xv[7], sv[7]);
-    }
-    if (MR > 8u) {
-      (*acc)[8] += rows_term(c0, c1, c2, c3, ws, xv[8], sv[8]);
-      (*acc)[9] += rows_term(c0, c1, c2, c3, ws, xv[9], sv[9]);
-      (*acc)[10] += rows_term(c0, c1, c2, c3, ws, xv[10], sv[10]);
-      (*acc)[11] += rows_term(c0, c1, c2, c3, ws, xv[11], sv[11]);
-      (*acc)[12] += rows_term(c0, c1, c2, c3, ws, xv[12], sv[12]);
-      (*acc)[13] += rows_term(c0, c1, c2, c3, ws, xv[13], sv[13]);
-      (*acc)[14] += rows_term(c0, c1, c2, c3, ws, xv[14], sv[14]);
-      (*acc)[15] += rows_term(c0, c1, c2, c3, ws, xv[15], sv[15]);
-    }
-    return;
-  }
   for (var i = 0u; i < MR; i++) {
     let m = min(m0 + i, last);
     (*acc)[i] += rows_term(c0, c1, c2, c3, ws, XQ[m * (K / 16u) + j], XS[m * W_GROUPS + g]);
@@ -127,6 +90,63 @@ fn rows_dot_pair(acc: ptr<function, array<vec4<f32>, ACC>>, a0: vec4<u32>, a1: v
   }
 }
 
+// An invocation's share of x tile tt (entries t, t + WG, ...: row v / KS, chunk v % KS of the
+// tile), in registers; chunks past the end of K are zeros (no lane uses them).
+struct TileShare {
+  x: array<vec4<u32>, 4>,
+  s: array<f32, 4>,
+}
+
+fn tile_fetch(tt: u32, t: u32, m0: u32, last: u32) -> TileShare {
+  var r: TileShare;
+  let chunks = K / 16u;
+  for (var p = 0u; p < PER; p++) {
+    let v = t + p * WG;
+    let c = tt * KS + v % KS;
+    if (v < XT && c < chunks) {
+      let m = min(m0 + v / KS, last);
+      r.x[p] = XQ[m * chunks + c];
+      r.s[p] = XS[m * W_GROUPS + (c * 16u) / W_GROUP_SIZE];
+    }
+  }
+  return r;
+}
+
+fn tile_store(r: TileShare, t: u32) {
+  for (var p = 0u; p < PER; p++) {
+    let v = t + p * WG;
+    if (v < XT) { xt[v] = r.x[p]; xst[v] = r.s[p]; }
+  }
+}
+
+// TILED: the whole of K in tiles of KS chunks. Every invocation runs every tile (the barriers); a
+// lane whose chunk is past the end of K copies its share and skips the arithmetic.
+fn rows_tiled(acc: ptr<function, array<vec4<f32>, ACC>>, t: u32, r: vec4<u32>, lane: u32, m0: u32, last: u32) {
+  let chunks = K / 16u;
+  let tiles = (chunks + KS - 1u) / KS;
+  var j = lane;
+  let jc = min(j, chunks - 1u);
+  var w0 = w_at(r.x, jc); var w1 = w_at(r.y, jc); var w2 = w_at(r.z, jc); var w3 = w_at(r.w, jc);
+  var ws = unit_scales(r, (jc * 16u) / W_GROUP_SIZE);
+  var share = tile_fetch(0u, t, m0, last);
+  for (var tt = 0u; tt < tiles; tt++) {
+    tile_store(share, t);
+    workgroupBarrier();
+    share = tile_fetch(tt + 1u, t, m0, last);
+    let jn = min(j + KS, chunks - 1u);
+    let n0 = w_at(r.x, jn); let n1 = w_at(r.y, jn); let n2 = w_at(r.z, jn); let n3 = w_at(r.w, jn);
+    let wsn = unit_scales(r, (jn * 16u) / W_GROUP_SIZE);
+    if (j < chunks) {
+      for (var i = 0u; i < MR; i++) {
+        (*acc)[i] += rows_term(w0, w1, w2, w3, ws, xt[i * KS + lane], xst[i * KS + lane]);
+      }
+    }
+    workgroupBarrier();
+    w0 = n0; w1 = n1; w2 = n2; w3 = n3; ws = wsn;
+    j += KS;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let rows = pass_rows();
@@ -143,7 +163,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var acc: array<vec4<f32>, ACC>;
   let chunks = K / 16u;
-  if (PAIR) {
+  if (TILED) {
+    rows_tiled(&acc, t, r, lane, m0, last);
+  } else if (PAIR) {
     for (var j = 2u * lane; j < chunks; j += 2u * KS) {
       let a0 = w_at(r.x, j); let a1 = w_at(r.y, j); let a2 = w_at(r.z, j); let a3 = w_at(r.w, j);
       let b0 = w_at(r.x, j + 1u); let b1 = w_at(r.y, j + 1u); let b2 = w_at(r.z, j + 1u); let b3 = w_at(r.w, j + 1u);
