@@ -159,8 +159,8 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   // The same with two chunks per step summed in i32 (-p) and the bit-trick conversion (-m).
   ...([[8, 1], [4, 2], [4, 1], [2, 2]] as const).flatMap(([kw, ug]) => ([[true, false], [false, true], [true, true]] as const).map(([pair, magic]) =>
     matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-${pair ? 'p' : ''}${magic ? 'm' : ''}`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, pair, magic }, only: 'gemm' }, (format) => format === 'int8'))),
-  // x staged in workgroup memory a tile of K at a time, the next tile's loads in flight (-t).
-  ...([[8, 1], [4, 2], [2, 4], [4, 1], [2, 2], [1, 8]] as const).map(([kw, ug]) => matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-t`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, tiled: true }, only: 'gemm' }, (format) => format === 'int8')),
+  // Diagnostics (wrong sums): the products replaced by exclusive ors (-dp0) or done twice (-dp2).
+  ...([0, 2] as const).map((d) => matmulVariant(`w8a8-rows-kw8-ug1-dp${d}`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw: 8, ug: 1, diagDp: d }, only: 'gemm' }, (format) => format === 'int8')),
   // At most 8 rows per workgroup (-t8: a 16-row pass reads each weight twice, with half the accumulators).
   ...([[8, 1], [4, 2]] as const).map(([kw, ug]) => matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-pm-t8`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, pair: true, magic: true, maxTile: 8 }, only: 'gemm' }, (format) => format === 'int8')),
   splitVariant('w8a8-rows-split', { w8a8: 'dp4a', w8a8Few: 'rows' }, (format) => format === 'int8'),

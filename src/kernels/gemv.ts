@@ -71,9 +71,10 @@ const TARGET_THREADS = 160_000;
 /**
  * Default tuning for a weight read over `units` 4-row units, from the kernel lab on an H200
  * (bench/results/*-h200-kernels*.json): the most threads per row group (up to 256) that keep the
- * grid near one wave and every lane at two or more 16-byte loads per row, but at least 32 where K
- * allows (wide rows want a whole subgroup); up to 4 loads per row in flight; int8 bytes unpacked by
- * shifts (the exponent trick measured no faster). Subgroups reduce lanes where a row group fits one.
+ * grid near one wave and every lane at two or more 16-byte loads per row, but at least 32 where
+ * every lane keeps one (wide rows want a whole subgroup); up to 4 loads per row in flight; int8
+ * bytes unpacked by shifts (the exponent trick measured no faster). Subgroups reduce lanes where a
+ * row group fits one.
  */
 export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, dev: GemvDevice, over: Partial<GemvTuning> = {}): GemvTuning {
   // Lane parameters ask for the lanes schedule; otherwise the adapter decides.
@@ -92,7 +93,11 @@ export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, 
     const groups = Math.ceil(units / upt);
     tpr = GEMV_WG;
     while (tpr > 1 && (groups * tpr > TARGET_THREADS || tpr > chunks / 2)) tpr /= 2;
-    tpr = Math.max(tpr, Math.min(32, pow2Below(chunks / 2)));
+    // At least 32 lanes (a whole subgroup) where every lane still gets a chunk: a small model's
+    // rows (K = 576, 896: 36 and 56 int8 chunks) are latency-bound, and 16 lanes of two or three
+    // chunks each left int8 decode slower than f16 (32 lanes of two): H100, 2026-12-07d,
+    // SmolLM2-135M int8 722 -> 787 tok/s, Qwen2.5-0.5B 732 -> 841.
+    tpr = Math.max(tpr, Math.min(32, pow2Below(chunks)));
   }
   const fits = dev.subgroupSize > 0 && tpr <= dev.subgroupSize;
   const subgroups = over.subgroups ?? fits;

@@ -444,11 +444,6 @@ export class Matmul {
   }
 
   /** The W8A8 GEMM a pass of `rows` rows runs (the few-rows one, or the kernel), or null (f32 activations). */
-  /** The few-rows W8A8 GEMM's shape as built, or null where there is none. */
-  w8a8RowsTuning(): W8a8RowsTuning | null {
-    return this.w8a8?.rowsTuning ?? null;
-  }
-
   w8a8For(rows: number): 'rows' | 'sgmat' | 'dp4a' | null {
     return this.w8a8 && rows >= (this.o.w8a8MinRows ?? W8A8_MIN_ROWS) ? this.w8a8.gemmFor(rows) : null;
   }

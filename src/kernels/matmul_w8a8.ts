@@ -74,14 +74,13 @@ export interface W8a8RowsTuning {
   pair?: boolean;
   /** i32 sums to f32 through the bits of 1.5 * 2^23 + s instead of the conversion instruction */
   magic?: boolean;
-  /**
-   * x (and its scales) staged in workgroup memory a tile of K at a time, the next tile's loads in
-   * flight during this one's arithmetic, instead of each row's chunk loaded from memory in turn
-   * (not with pair; where the tile does not fit the adapter's workgroup memory, the form without)
-   */
-  tiled?: boolean;
   /** the tallest rows-per-workgroup tile (2, 4, 8 or 16; default 16): taller passes take several along y */
   maxTile?: number;
+  /**
+   * kernel lab diagnostic, wrong sums: each 4 dot4I8Packed replaced by exclusive ors and adds (0)
+   * or done twice (2), to time what the products cost
+   */
+  diagDp?: 0 | 2;
 }
 /** Passes of at most this many rows run the few-rows GEMM where it is built. */
 export const W8A8_ROWS_MAX = 16;
@@ -104,25 +103,14 @@ function rowsPair(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): b
   return !!t.pair && w.k % 32 === 0 && w.groupSize % 32 === 0;
 }
 function rowsVariant(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): string {
-  return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}${t.tiled ? ' tiled' : ''}`;
-}
-/** Workgroup bytes of the few-rows GEMM: the reduction's two regions and, tiled, the x tile and its scales. */
-function rowsSharedBytes(mr: number, t: W8a8RowsTuning): number {
-  const red = 2 * 32 * t.kw * t.ug + 2 * 4 * t.ug * t.kw;
-  return 16 * red + (t.tiled ? mr * 8 * t.kw * (16 + 4) : 16 + 4);
-}
-/** The tuning as built on this device: tiled only where the tallest tile's x fits its workgroup memory. */
-function rowsFit(t: W8a8RowsTuning, device: GPUDevice): W8a8RowsTuning {
-  if (!t.tiled) return t;
-  const tallest = Math.max(...rowsTiles(t));
-  return rowsSharedBytes(tallest, t) <= device.limits.maxComputeWorkgroupStorageSize ? t : { ...t, tiled: false };
+  return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}${t.diagDp !== undefined ? ` diag-dp${t.diagDp}` : ''}`;
 }
 /** The few-rows GEMM's constants and conversion (matmul_w8a8_rows.wgsl). */
 function rowsHeader(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning, mr: number): string {
   const convert = t.magic
     ? 'bitcast<vec4<f32>>(s + vec4<i32>(0x4B400000)) - vec4<f32>(12582912.0)'
     : 'vec4<f32>(s)';
-  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
+  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nconst DIAG_DP: u32 = ${t.diagDp ?? 1}u;\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
 }
 
 /**
@@ -661,11 +649,6 @@ export class W8a8 {
     private readonly rows: { pipelines: GPUComputePipeline[]; tuning: W8a8RowsTuning; tiles: number[] } | null,
   ) {}
 
-  /** The few-rows GEMM's shape as built (rowsFit: tiled only where the tile fits), or null. */
-  get rowsTuning(): W8a8RowsTuning | null {
-    return this.rows?.tuning ?? null;
-  }
-
   /**
    * `layout`: the output's WGSL (`fn bias`, `fn store`) and its constants (ACCUMULATE). Returns
    * null where the kernel cannot run (w8a8Unsupported, or subgroup matrices that failed the probe).
@@ -699,12 +682,11 @@ export class W8a8 {
       cache.get(`quantize_rows${i ? ` ${i.kind}` : ''}`, STEP_WGSL + PASS_ROWS_WGSL + inputWgsl(i) + quantizeCode, { K: w.k, G: w.groupSize, GROUPS: groups, LOGIT_ROWS: !!o.logitRows, ...(i?.kind === 'rmsnorm' ? { EPS: i.eps } : {}) });
     const quantize = Promise.all([quantizer(null), input ? quantizer(input) : null]);
     const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants, LOGIT_ROWS: !!o.logitRows };
-    if (o.rows?.tiled && o.rows.pair) throw new Error('W8A8: the few-rows GEMM pairs chunks or stages x in tiles, not both');
-    const rt = o.rows ? rowsFit(o.rows, cache.device) : null;
+    const rt = o.rows ?? null;
     const rowTiles = rt ? rowsTiles(rt) : [];
     const rows = rt
       ? Promise.all(rowTiles.map((mr) =>
-        cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`, STEP_WGSL + PASS_ROWS_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug, TILED: !!rt.tiled })))
+        cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`, STEP_WGSL + PASS_ROWS_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug })))
       : null;
     const withRows = async () => {
       const p = await rows;

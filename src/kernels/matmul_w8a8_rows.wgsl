@@ -4,7 +4,7 @@
 // as matmul_w8a8_dp4a.wgsl (the reference): each group's products summed exactly in i32, the f32
 // sums across groups in another order.
 // Assembled by matmul_w8a8.ts from STEP_WGSL, `fn pass_rows()`, `const MR: u32` (rows of x per workgroup),
-// `const PAIR: bool`, `fn to_f32(vec4<i32>) -> vec4<f32>`, the
+// `const PAIR: bool`, `const DIAG_DP: u32`, `fn to_f32(vec4<i32>) -> vec4<f32>`, the
 // weight's 16-byte view (gemvWeightAccess: `w_at(row, chunk)` -> vec4<u32>, `s_at(row, g)`),
 // `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and reduction of the f32
 // few-rows GEMM (matmul_rows_lanes.wgsl).
@@ -18,15 +18,6 @@
 // conversions and scale products. `fn to_f32` (prepended) converts a sum of at most 32 products
 // (|s| < 2^22): vec4<f32>(s), or through the bits of 1.5 * 2^23 + s (one integer add and one float
 // subtraction, exact in that range, where the conversion instruction runs at a quarter rate).
-//
-// With TILED (not with PAIR), x comes through workgroup memory instead: the workgroup walks K in
-// tiles of KS chunks (one per lane), every invocation copies its share of the tile's 8-bit x and
-// per-chunk scales for all MR rows into `xt` / `xst`, and the lanes read their chunk of each row
-// from there (the 4 units of a group of 32 read the same 8 neighbouring vec4s). The copy of the
-// next tile, and the next chunk of the weights and their scales, are loaded into registers before
-// this tile's arithmetic, so their latency hides behind it. Read from memory, each row's chunk of x
-// is a load the thread waits on in turn; at K = 14336 x's 16 rows (229 KB) do not stay in the
-// first-level cache.
 @group(0) @binding(8) var<storage, read> XQ: array<vec4<u32>>; // [rows, K / 16]: 16 8-bit values each
 @group(0) @binding(9) var<storage, read> XS: array<f32>;       // [rows, W_GROUPS]
 @group(0) @binding(4) var<uniform> step: Step;
@@ -37,16 +28,15 @@ override W_STRIDE: u32;     // u32 words per weight row
 override W_GROUPS: u32;     // scale groups per row
 override W_GROUP_SIZE: u32; // a multiple of 16
 
-override TILED: bool = false;
-override XT: u32 = select(1u, MR * KS, TILED); // chunks of an x tile (MR rows of KS)
-override PER: u32 = (XT + WG - 1u) / WG;      // of them copied by each invocation (at most 4)
-
 var<workgroup> red: array<vec4<f32>, RED + RED2>;
-var<workgroup> xt: array<vec4<u32>, XT>; // TILED: the tile's 8-bit x, [row][lane]
-var<workgroup> xst: array<f32, XT>;      // and each chunk's scale
 
+// DIAG_DP (kernel lab diagnostics, wrong sums; 1 otherwise): 0 replaces the 4 dot4I8Packed by
+// exclusive ors and adds (what the products cost), 2 does 4 more (what the products bound).
 fn dot16(w: vec4<u32>, x: vec4<u32>) -> i32 {
-  return dot4I8Packed(w.x, x.x) + dot4I8Packed(w.y, x.y) + dot4I8Packed(w.z, x.z) + dot4I8Packed(w.w, x.w);
+  if (DIAG_DP == 0u) { return bitcast<i32>((w.x ^ x.x) + (w.y ^ x.y) + (w.z ^ x.z) + (w.w ^ x.w)); }
+  let s = dot4I8Packed(w.x, x.x) + dot4I8Packed(w.y, x.y) + dot4I8Packed(w.z, x.z) + dot4I8Packed(w.w, x.w);
+  if (DIAG_DP == 2u) { return s + dot4I8Packed(w.x, x.y) + dot4I8Packed(w.y, x.z) + dot4I8Packed(w.z, x.w) + dot4I8Packed(w.w, x.x); }
+  return s;
 }
 
 // The scales of group g of the unit's 4 weight rows r.
@@ -90,63 +80,6 @@ fn rows_dot_pair(acc: ptr<function, array<vec4<f32>, ACC>>, a0: vec4<u32>, a1: v
   }
 }
 
-// An invocation's share of x tile tt (entries t, t + WG, ...: row v / KS, chunk v % KS of the
-// tile), in registers; chunks past the end of K are zeros (no lane uses them).
-struct TileShare {
-  x: array<vec4<u32>, 4>,
-  s: array<f32, 4>,
-}
-
-fn tile_fetch(tt: u32, t: u32, m0: u32, last: u32) -> TileShare {
-  var r: TileShare;
-  let chunks = K / 16u;
-  for (var p = 0u; p < PER; p++) {
-    let v = t + p * WG;
-    let c = tt * KS + v % KS;
-    if (v < XT && c < chunks) {
-      let m = min(m0 + v / KS, last);
-      r.x[p] = XQ[m * chunks + c];
-      r.s[p] = XS[m * W_GROUPS + (c * 16u) / W_GROUP_SIZE];
-    }
-  }
-  return r;
-}
-
-fn tile_store(r: TileShare, t: u32) {
-  for (var p = 0u; p < PER; p++) {
-    let v = t + p * WG;
-    if (v < XT) { xt[v] = r.x[p]; xst[v] = r.s[p]; }
-  }
-}
-
-// TILED: the whole of K in tiles of KS chunks. Every invocation runs every tile (the barriers); a
-// lane whose chunk is past the end of K copies its share and skips the arithmetic.
-fn rows_tiled(acc: ptr<function, array<vec4<f32>, ACC>>, t: u32, r: vec4<u32>, lane: u32, m0: u32, last: u32) {
-  let chunks = K / 16u;
-  let tiles = (chunks + KS - 1u) / KS;
-  var j = lane;
-  let jc = min(j, chunks - 1u);
-  var w0 = w_at(r.x, jc); var w1 = w_at(r.y, jc); var w2 = w_at(r.z, jc); var w3 = w_at(r.w, jc);
-  var ws = unit_scales(r, (jc * 16u) / W_GROUP_SIZE);
-  var share = tile_fetch(0u, t, m0, last);
-  for (var tt = 0u; tt < tiles; tt++) {
-    tile_store(share, t);
-    workgroupBarrier();
-    share = tile_fetch(tt + 1u, t, m0, last);
-    let jn = min(j + KS, chunks - 1u);
-    let n0 = w_at(r.x, jn); let n1 = w_at(r.y, jn); let n2 = w_at(r.z, jn); let n3 = w_at(r.w, jn);
-    let wsn = unit_scales(r, (jn * 16u) / W_GROUP_SIZE);
-    if (j < chunks) {
-      for (var i = 0u; i < MR; i++) {
-        (*acc)[i] += rows_term(w0, w1, w2, w3, ws, xt[i * KS + lane], xst[i * KS + lane]);
-      }
-    }
-    workgroupBarrier();
-    w0 = n0; w1 = n1; w2 = n2; w3 = n3; ws = wsn;
-    j += KS;
-  }
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let rows = pass_rows();
@@ -163,9 +96,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var acc: array<vec4<f32>, ACC>;
   let chunks = K / 16u;
-  if (TILED) {
-    rows_tiled(&acc, t, r, lane, m0, last);
-  } else if (PAIR) {
+  if (PAIR) {
     for (var j = 2u * lane; j < chunks; j += 2u * KS) {
       let a0 = w_at(r.x, j); let a1 = w_at(r.y, j); let a2 = w_at(r.z, j); let a3 = w_at(r.w, j);
       let b0 = w_at(r.x, j + 1u); let b1 = w_at(r.y, j + 1u); let b2 = w_at(r.z, j + 1u); let b3 = w_at(r.w, j + 1u);
