@@ -1,4 +1,5 @@
 # One lease (2026-12-07, fourth session): the few-rows W8A8 GEMM with x staged in workgroup memory
+# (The tiled form was removed after this lease, commit 2303c2a: the script records how it was measured.)
 # (tiled, -t) against x read from memory: batched decode on Mistral-7B shapes with today's default
 # (app.mjs) and with two tiled shapes as the default (app-t81.mjs: kw8-ug1, app-t42.mjs: kw4-ug2;
 # W8A8_ROWS_DEFAULT changed before bundling), the kernel lab at 16 rows on Mistral-7B's shapes
