@@ -1,5 +1,4 @@
 # One lease (2026-12-07, fourth session): the few-rows W8A8 GEMM with x staged in workgroup memory
-# (The tiled form was removed after this lease, commit 2303c2a: the script records how it was measured.)
 # (tiled, -t) against x read from memory: batched decode on Mistral-7B shapes with today's default
 # (app.mjs) and with two tiled shapes as the default (app-t81.mjs: kw8-ug1, app-t42.mjs: kw4-ug2;
 # W8A8_ROWS_DEFAULT changed before bundling), the kernel lab at 16 rows on Mistral-7B's shapes
@@ -10,6 +9,7 @@
 # K = 576 and 896 get 32 lanes instead of 16, as f16 has).
 # Run: prepare.sh src/bench/bench.ts; bundle the variants; cp scripts/device/*.sh .gpu/; then on
 # the device: bash .gpu/rows-tiled.sh.
+# (The tiled form was removed after this lease, commit 2303c2a: the script records how it was measured.)
 source "$(dirname "$0")/setup.sh"
 for app in app app-t81 app-t42; do
   el batch $app
