@@ -95,7 +95,7 @@ export function gemvTuning(w: Pick<WeightShape, 'format' | 'k'>, units: number, 
     while (tpr > 1 && (groups * tpr > TARGET_THREADS || tpr > chunks / 2)) tpr /= 2;
     // At least 32 lanes (a whole subgroup) where every lane still gets a chunk: a small model's
     // rows (K = 576, 896: 36 and 56 int8 chunks) are latency-bound, and 16 lanes of two or three
-    // chunks each left int8 decode slower than f16 (32 lanes of two): H100, 2026-12-07d,
+    // chunks each left int8 decode slower than f16 (32 lanes of two or three): H100, 2026-12-07d,
     // SmolLM2-135M int8 722 -> 787 tok/s, Qwen2.5-0.5B 732 -> 841.
     tpr = Math.max(tpr, Math.min(32, pow2Below(chunks)));
   }
