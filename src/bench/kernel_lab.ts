@@ -163,6 +163,12 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   ...([0, 2] as const).map((d) => matmulVariant(`w8a8-rows-kw8-ug1-dp${d}`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw: 8, ug: 1, diagDp: d }, only: 'gemm' }, (format) => format === 'int8')),
   // At most 8 rows per workgroup (-t8: a 16-row pass reads each weight twice, with half the accumulators).
   ...([[8, 1], [4, 2]] as const).map(([kw, ug]) => matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-pm-t8`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, pair: true, magic: true, maxTile: 8 }, only: 'gemm' }, (format) => format === 'int8')),
+  // At most 8 or 4 rows per workgroup with the row blocks along the grid's x (-t8x, -t4x): a weight's
+  // later reads, for the other rows, come from L2 right after the first.
+  ...([[8, 1], [4, 2]] as const).flatMap(([kw, ug]) => ([8, 4] as const).map((maxTile) =>
+    matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-t${maxTile}x`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, maxTile, rowsFirst: true }, only: 'gemm' }, (format) => format === 'int8'))),
+  // One chunk of the weight rows in flight per step (-1: fewer live registers).
+  ...([[8, 1], [4, 2]] as const).map(([kw, ug]) => matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-1`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, single: true }, only: 'gemm' }, (format) => format === 'int8')),
   splitVariant('w8a8-rows-split', { w8a8: 'dp4a', w8a8Few: 'rows' }, (format) => format === 'int8'),
   // Tiles: one subgroup's TM x TN matrices, sm x sn subgroups per workgroup, K split over ks of them.
   ...([

@@ -77,6 +77,13 @@ export interface W8a8RowsTuning {
   /** the tallest rows-per-workgroup tile (2, 4, 8 or 16; default 16): taller passes take several along y */
   maxTile?: number;
   /**
+   * row blocks along the grid's x (adjacent workgroups take the same weights for different rows
+   * of x, so with a tile below the pass's rows the later reads of a weight come from L2)
+   */
+  rowsFirst?: boolean;
+  /** one chunk of the 4 weight rows in flight per step instead of two (fewer live registers) */
+  single?: boolean;
+  /**
    * kernel lab diagnostic, wrong sums: each 4 dot4I8Packed replaced by exclusive ors and adds (0)
    * or done twice (2), to time what the products cost
    */
@@ -103,14 +110,14 @@ function rowsPair(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): b
   return !!t.pair && w.k % 32 === 0 && w.groupSize % 32 === 0;
 }
 function rowsVariant(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): string {
-  return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}${t.diagDp !== undefined ? ` diag-dp${t.diagDp}` : ''}`;
+  return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}${t.rowsFirst ? ' rows-first' : ''}${t.single ? ' single' : ''}${t.diagDp !== undefined ? ` diag-dp${t.diagDp}` : ''}`;
 }
 /** The few-rows GEMM's constants and conversion (matmul_w8a8_rows.wgsl). */
 function rowsHeader(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning, mr: number): string {
   const convert = t.magic
     ? 'bitcast<vec4<f32>>(s + vec4<i32>(0x4B400000)) - vec4<f32>(12582912.0)'
     : 'vec4<f32>(s)';
-  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nconst DIAG_DP: u32 = ${t.diagDp ?? 1}u;\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
+  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nconst DIAG_DP: u32 = ${t.diagDp ?? 1}u;\nconst ROWS_X: bool = ${!!t.rowsFirst};\nconst SINGLE: bool = ${!!t.single};\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
 }
 
 /**
@@ -784,7 +791,10 @@ export class W8a8 {
       const i = found < 0 ? tiles.length - 1 : found;
       pass.setPipeline(this.rows!.pipelines[i]!);
       pass.setBindGroup(0, b.rows![i]!);
-      pass.dispatchWorkgroups(Math.ceil(Math.ceil(this.w.n / 4) / (4 * this.rows!.tuning.ug)), Math.ceil(rows / tiles[i]!));
+      const unitBlocks = Math.ceil(Math.ceil(this.w.n / 4) / (4 * this.rows!.tuning.ug));
+      const rowBlocks = Math.ceil(rows / tiles[i]!);
+      if (this.rows!.tuning.rowsFirst) pass.dispatchWorkgroups(rowBlocks, unitBlocks);
+      else pass.dispatchWorkgroups(unitBlocks, rowBlocks);
       return;
     }
     if (this.kernel === 'dp4a') {

@@ -4,7 +4,8 @@
 // as matmul_w8a8_dp4a.wgsl (the reference): each group's products summed exactly in i32, the f32
 // sums across groups in another order.
 // Assembled by matmul_w8a8.ts from STEP_WGSL, `fn pass_rows()`, `const MR: u32` (rows of x per workgroup),
-// `const PAIR: bool`, `const DIAG_DP: u32`, `fn to_f32(vec4<i32>) -> vec4<f32>`, the
+// `const PAIR: bool`, `const DIAG_DP: u32`, `const ROWS_X: bool` (row blocks along the grid's x, unit blocks along y; else the other way),
+// `const SINGLE: bool` (unpaired: one chunk of the 4 weight rows in flight per step, not two), `fn to_f32(vec4<i32>) -> vec4<f32>`, the
 // weight's 16-byte view (gemvWeightAccess: `w_at(row, chunk)` -> vec4<u32>, `s_at(row, g)`),
 // `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and reduction of the f32
 // few-rows GEMM (matmul_rows_lanes.wgsl).
@@ -83,12 +84,13 @@ fn rows_dot_pair(acc: ptr<function, array<vec4<f32>, ACC>>, a0: vec4<u32>, a1: v
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let rows = pass_rows();
-  let m0 = wid.y * MR;
+  let wx = select(wid.x, wid.y, ROWS_X); // the unit block
+  let m0 = select(wid.y, wid.x, ROWS_X) * MR;
   let lo = t % KL;
   let ui = (t / KL) % UW;
   let kw = (t / 32u) % KW;
   let ug = t / (32u * KW);
-  let u = wid.x * UT + ug * UW + ui;
+  let u = wx * UT + ug * UW + ui;
   let r = unit_rows(u);
   let lane = kw * KL + lo;
   // Rows past the last one re-read it; their sums are never stored.
@@ -101,6 +103,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let a0 = w_at(r.x, j); let a1 = w_at(r.y, j); let a2 = w_at(r.z, j); let a3 = w_at(r.w, j);
       let b0 = w_at(r.x, j + 1u); let b1 = w_at(r.y, j + 1u); let b2 = w_at(r.z, j + 1u); let b3 = w_at(r.w, j + 1u);
       rows_dot_pair(&acc, a0, a1, a2, a3, b0, b1, b2, b3, r, j, m0, last);
+    }
+  } else if (SINGLE) {
+    for (var j = lane; j < chunks; j += KS) {
+      rows_dot_chunk(&acc, w_at(r.x, j), w_at(r.y, j), w_at(r.z, j), w_at(r.w, j), r, j, m0, last);
     }
   } else {
     for (var j = lane; j < chunks; j += 2u * KS) {
@@ -115,16 +121,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   // As in matmul_gemm_rows.wgsl: each accumulator named by a constant index.
-  reduce_round(t, 0u, acc[0], acc[1], m0, rows, wid.x);
-  if (MR > 2u) { reduce_round(t, 1u, acc[2], acc[3], m0, rows, wid.x); }
+  reduce_round(t, 0u, acc[0], acc[1], m0, rows, wx);
+  if (MR > 2u) { reduce_round(t, 1u, acc[2], acc[3], m0, rows, wx); }
   if (MR > 4u) {
-    reduce_round(t, 2u, acc[4], acc[5], m0, rows, wid.x);
-    reduce_round(t, 3u, acc[6], acc[7], m0, rows, wid.x);
+    reduce_round(t, 2u, acc[4], acc[5], m0, rows, wx);
+    reduce_round(t, 3u, acc[6], acc[7], m0, rows, wx);
   }
   if (MR > 8u) {
-    reduce_round(t, 4u, acc[8], acc[9], m0, rows, wid.x);
-    reduce_round(t, 5u, acc[10], acc[11], m0, rows, wid.x);
-    reduce_round(t, 6u, acc[12], acc[13], m0, rows, wid.x);
-    reduce_round(t, 7u, acc[14], acc[15], m0, rows, wid.x);
+    reduce_round(t, 4u, acc[8], acc[9], m0, rows, wx);
+    reduce_round(t, 5u, acc[10], acc[11], m0, rows, wx);
+    reduce_round(t, 6u, acc[12], acc[13], m0, rows, wx);
+    reduce_round(t, 7u, acc[14], acc[15], m0, rows, wx);
   }
 }

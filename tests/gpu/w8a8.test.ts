@@ -89,6 +89,8 @@ const rowsRun = (c: Case) => c.k % 16 === 0 && c.g % 16 === 0 && c.rows <= 16;
  * default's, and at most 4 rows per workgroup (passes of 5 to 16 rows take several along y).
  */
 const ROWS_ALT = { ...W8A8_ROWS_DEFAULT, pair: !W8A8_ROWS_DEFAULT.pair, magic: !W8A8_ROWS_DEFAULT.magic, maxTile: 4 };
+/** A third: unpaired with one weight chunk in flight per step, tiles of at most 8 rows, row blocks along x. */
+const ROWS_ALT2 = { ...W8A8_ROWS_DEFAULT, pair: false, single: true, maxTile: 8, rowsFirst: true };
 
 describe('W8A8 matmul (dot4I8Packed)', () => {
   let device: GPUDevice;
@@ -122,8 +124,8 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
     await expect(Matmul.create(cache, f16, { w8a8: 'dp4a' })).rejects.toThrow(/int8/);
   });
 
-  for (const [c, few] of CASES.flatMap((c) => (rowsRun(c) ? (['kernel', 'rows', 'rows-alt'] as const) : (['kernel'] as const)).map((few) => [c, few] as const))) {
-    const name = `${few === 'rows' ? 'few-rows GEMM' : few === 'rows-alt' ? `few-rows GEMM ${ROWS_ALT.pair ? 'paired' : 'unpaired'}, ${ROWS_ALT.magic ? 'bit' : 'instruction'} conversion, tiles of 4 rows` : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
+  for (const [c, few] of CASES.flatMap((c) => (rowsRun(c) ? (['kernel', 'rows', 'rows-alt', 'rows-alt2'] as const) : (['kernel'] as const)).map((few) => [c, few] as const))) {
+    const name = `${few === 'rows' ? 'few-rows GEMM' : few === 'rows-alt' ? `few-rows GEMM ${ROWS_ALT.pair ? 'paired' : 'unpaired'}, ${ROWS_ALT.magic ? 'bit' : 'instruction'} conversion, tiles of 4 rows` : few === 'rows-alt2' ? 'few-rows GEMM, one chunk in flight, tiles of 8 rows along x' : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
     it(name, async () => {
       const { n, k, g, rows } = c;
       const wf = randn(n * k, 11 + n, 0.5);
@@ -140,7 +142,7 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
       const gw = uploadWeight(device, 'w', packed, c.maxBytes);
       if (c.maxBytes) expect(gw.partRows).toBeLessThan(n);
       const xb = uploadStorage(device, 'x', x);
-      const fewOpts = few === 'kernel' ? { w8a8Few: few } : { w8a8Few: 'rows' as const, w8a8RowsTuning: few === 'rows' ? W8A8_ROWS_DEFAULT : ROWS_ALT };
+      const fewOpts = few === 'kernel' ? { w8a8Few: few } : { w8a8Few: 'rows' as const, w8a8RowsTuning: few === 'rows' ? W8A8_ROWS_DEFAULT : few === 'rows-alt' ? ROWS_ALT : ROWS_ALT2 };
       const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', ...fewOpts, bias: !!bias, accumulate: !!c.accumulate, ...(c.split ? { split: c.split, only: 'gemm' as const } : {}) });
       expect(mm.w8a8For(rows)).toBe(few === 'kernel' ? 'dp4a' : 'rows');
       const parts = c.split ?? [n];
