@@ -5,6 +5,9 @@
 # (rows-bound.sh ran it with); then the golden checks on the small fixture models (copied to
 # .gpu/fx before the lease) with the new default.
 # Run: as rows-bound.sh; on the device: bash .gpu/attn-single.sh.
+# (Measured on an H100, 2026-12-07e, and removed, commit c998194 reverted: no faster. Decode GPU ms
+# per token with / without: Mistral-7B int8 4.111 / 3.993, Llama-3.2-1B int8 1.05 / 1.05, SmolLM2-135M
+# int8 1.189 / 1.179; the script records how it was measured.)
 source "$(dirname "$0")/setup.sh"
 R=/tmp/reports2; mkdir -p $R; pack() { tar -C $R -cf $OUT/reports2.tar .; }
 for m in smollm2-135m llama-3.2-1b qwen2.5-0.5b mistral-7b; do

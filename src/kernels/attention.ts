@@ -22,11 +22,6 @@ export interface AttentionShape {
    * run the split decode path, each row at its own position; longer ones the rows kernel. Default 1.
    */
   decodeRows?: number;
-  /**
-   * GPU decode: rows with at most this many visible keys run one dispatch (attention_decode.wgsl's
-   * `single`) instead of the splits and their combine; 0 turns it off. Default (and at most) 256.
-   */
-  singleKeys?: number;
 }
 
 /** Bind groups of one layer: the single-pass kernel, and the two decode dispatches when they apply. */
@@ -37,8 +32,6 @@ export interface AttentionBinding {
   /** decode: `split` then `combine` (GPUs), or `scores` then `values` (software adapters) */
   split?: GPUBindGroup;
   combine?: GPUBindGroup;
-  /** decode of short contexts on GPUs: `single` */
-  single?: GPUBindGroup;
 }
 
 /**
@@ -77,8 +70,6 @@ const THREAD_PREFILL_WG = 4;
 export class Attention {
   private static readonly WG = 64;
   private static readonly SPLIT = 64; // keys per decode split: SPLIT in attention_decode.wgsl
-  /** The most visible keys a row may have for `single` (SWG in attention_decode.wgsl). */
-  static readonly SINGLE_MAX = 256;
   /** Scratch of the decode splits, shared by every layer bound to this instance (layers run in turn). */
   private parts: GPUBuffer | null = null;
 
@@ -91,15 +82,7 @@ export class Attention {
     /** the thread schedule's prefill kernel (its dispatch: one invocation per row and head) */
     private readonly threadPrefill: boolean,
     private readonly s: AttentionShape,
-    private readonly decode: {
-      kind: AttentionDecode;
-      split: GPUComputePipeline;
-      combine: GPUComputePipeline;
-      splits: number;
-      /** short contexts' one dispatch, and the most visible keys it takes (0: none) */
-      single: GPUComputePipeline | null;
-      singleKeys: number;
-    } | null,
+    private readonly decode: { kind: AttentionDecode; split: GPUComputePipeline; combine: GPUComputePipeline; splits: number } | null,
   ) {}
 
   /** which kernel a pass of more than one row runs */
@@ -162,7 +145,7 @@ export class Attention {
         cache.get(kvName('attention_decode_thread'), STEP_WGSL + kvRead('vec4') + decodeThreadCode, constants, 'scores_main'),
         cache.get(kvName('attention_decode_thread'), STEP_WGSL + kvRead('vec4') + decodeThreadCode, constants, 'values_main'),
       ]);
-      decode = { kind, split: scores, combine: values, splits: 0, single: null, singleKeys: 0 };
+      decode = { kind, split: scores, combine: values, splits: 0 };
     } else if (s.headDim % 4 === 0) {
       const splits = Attention.decodeSplits(s);
       // combine keeps a weight per split and 256 partials in workgroup memory
@@ -172,15 +155,12 @@ export class Attention {
       // Lanes per key: enough that each walks about 4 of the head's 16-byte words (tiny heads
       // gain nothing from more, and CPU adapters pay for every invocation).
       const lanes = Math.max(1, Math.min(4, Math.floor(s.headDim / 16)));
-      const singleKeys = Math.min(s.singleKeys ?? Attention.SINGLE_MAX, Attention.decodeSplits(s) * Attention.SPLIT);
-      if (!(Number.isInteger(singleKeys) && singleKeys >= 0 && singleKeys <= Attention.SINGLE_MAX)) throw new Error(`attention: single-dispatch decode keys ${s.singleKeys} outside 0..${Attention.SINGLE_MAX}`);
-      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits, LANES: lanes, BATCHED: batched, SINGLE_KEYS: singleKeys };
-      const [split, combine, single] = await Promise.all([
+      const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits, LANES: lanes, BATCHED: batched };
+      const [split, combine] = await Promise.all([
         cache.get(kvName('attention_decode'), STEP_ROWS_WGSL + kvRead('vec4') + decodeCode, constants, 'split'),
         cache.get(kvName('attention_decode'), STEP_ROWS_WGSL + kvRead('vec4') + decodeCode, constants, 'combine'),
-        singleKeys > 0 ? cache.get(kvName('attention_decode'), STEP_ROWS_WGSL + kvRead('vec4') + decodeCode, constants, 'single') : null,
       ]);
-      decode = { kind, split, combine, splits, single, singleKeys };
+      decode = { kind, split, combine, splits };
     }
     return new Attention(pipeline, tiled, useTiled ? lanes : 0, threadPrefill, { ...s }, decode);
   }
@@ -194,7 +174,7 @@ export class Attention {
     const full = device.createBindGroup({ label, layout: this.pipeline.getBindGroupLayout(0), entries: entries([0, 1, 2, 3, 4]) });
     const tiled = this.tiled ? device.createBindGroup({ label: `${label} tiled`, layout: this.tiled.getBindGroupLayout(0), entries: entries([0, 1, 2, 3, 4]) }) : undefined;
     if (!this.decode) return { full, tiled };
-    const { kind, split, combine, splits, single } = this.decode;
+    const { kind, split, combine, splits } = this.decode;
     // Scratch shared by every layer bound to this instance (layers run in turn): the splits'
     // partial results, or the thread schedule's scores.
     this.parts ??= device.createBuffer({
@@ -209,20 +189,12 @@ export class Attention {
       tiled,
       split: device.createBindGroup({ label: `${label} ${kind === 'split' ? 'split' : 'scores'}`, layout: split.getBindGroupLayout(0), entries: [...entries(first!), parts] }),
       combine: device.createBindGroup({ label: `${label} ${kind === 'split' ? 'combine' : 'values'}`, layout: combine.getBindGroupLayout(0), entries: [...entries(second!), parts] }),
-      single: single ? device.createBindGroup({ label: `${label} single`, layout: single.getBindGroupLayout(0), entries: entries([0, 1, 2, 3, 4]) }) : undefined,
     };
   }
 
   /** buffers this kernel made in bind() (the decode split scratch), for its owner to destroy */
   get buffers(): GPUBuffer[] {
     return this.parts ? [this.parts] : [];
-  }
-
-  /** What a decode step of one row at `pos` runs: `single`, the splits and their combine, or the thread schedule's pair. */
-  decodePath(pos: number): 'single' | 'split' | 'thread' | null {
-    if (!this.decode) return null;
-    if (this.decode.kind === 'thread') return 'thread';
-    return this.decode.single && pos + 1 - this.firstKey(pos) <= this.decode.singleKeys ? 'single' : 'split';
   }
 
   /** Key splits that hold visible keys for a query at `pos` (what `combine` reads). */
@@ -249,16 +221,6 @@ export class Attention {
       return;
     }
     if (rows <= (this.s.decodeRows ?? 1) && this.decode && b.split && b.combine) {
-      // Rows with at most singleKeys visible keys run `single`, the others the splits: one row's
-      // `pos` is its own, a batch's the largest (its shorter rows may still be `single`'s).
-      const { single, singleKeys } = this.decode;
-      const keys = pos + 1 - this.firstKey(pos);
-      if (single && b.single && (rows > 1 || keys <= singleKeys)) {
-        pass.setPipeline(single);
-        pass.setBindGroup(0, b.single);
-        pass.dispatchWorkgroups(this.s.nHeads, rows);
-        if (keys <= singleKeys) return;
-      }
       pass.setPipeline(this.decode.split);
       pass.setBindGroup(0, b.split);
       pass.dispatchWorkgroups(this.s.nHeads, this.liveSplits(pos), rows);

@@ -6,12 +6,6 @@
 // partial result (its max m, its softmax sum l and its unnormalized output o) to a scratch
 // buffer, and entry `combine` merges the splits of each head: out = sum_s o_s e^(m_s - M) / L.
 //
-// Short contexts (at most SINGLE_KEYS visible keys, the host's choice) skip both: entry `single`
-// gives each (head, row) one workgroup of SWG invocations, one key each, and writes the output
-// itself. Rows that `single` serves are skipped by `split` and `combine`, and the other way round,
-// so a batched step whose rows straddle the threshold dispatches all three and every row gets the
-// arithmetic it gets alone.
-//
 // A split is latency-bound (a few KB of keys and values), so its 64 * LANES invocations share
 // every row: LANES lanes per key for q.k (up to 4 for heads of 64+ dims, each a quarter of the
 // head), and for the weighted sum of values each lane owns 4 dims of a few keys; every lane's
@@ -34,7 +28,6 @@ override WG: u32 = SPLIT * LANES; // invocations per split workgroup
 override KV_DIM: u32 = N_KV_HEADS * HEAD_DIM;
 override GROUP: u32 = N_HEADS / N_KV_HEADS;
 override PART: u32 = HEAD_DIM + 2u;
-override SINGLE_KEYS: u32 = 0u; // rows with at most this many visible keys run `single` (<= SWG; 0: none)
 
 const NEG_BIG: f32 = -3.0e38;
 
@@ -71,7 +64,6 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   let j0 = first_key(p) + s * SPLIT;
   let rh = r * N_HEADS + head;
   let part = (rh * SPLITS + s) * PART;
-  if (p + 1u - first_key(p) <= SINGLE_KEYS) { return; } // `single`'s row
   if (j0 > p) {
     // A split past the last key: empty, so `combine` gives it zero weight.
     if (t == 0u) {
@@ -174,7 +166,6 @@ fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let head = wid.x;
   let rh = wid.y * N_HEADS + head;
   let p = row_pos(wid.y);
-  if (p + 1u - first_key(p) <= SINGLE_KEYS) { return; } // `single`'s row
   let live = (p - first_key(p)) / SPLIT + 1u;
   let base = rh * SPLITS * PART;
   var mx = NEG_BIG;
@@ -204,75 +195,5 @@ fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     var sum = 0.0;
     for (var k = 0u; k < CG; k++) { sum += cred[k * HEAD_DIM + t]; }
     out[rh * HEAD_DIM + t] = sum * inv;
-  }
-}
-
-// Single: a row with at most SINGLE_KEYS visible keys, one workgroup per (head, row). Invocation
-// t scores key t (all of q.k: no partials to add), the softmax's max and sum reduce together as
-// (m, l) pairs, and for the weighted sum of the values invocation t owns 4 dims (column t % d4) of
-// every (SWG / d4)-th key; the column's partial sums add up in workgroup memory.
-const SWG: u32 = 256u;
-var<workgroup> s_q: array<vec4<f32>, 64>; // HEAD_DIM / 4 <= 64
-var<workgroup> s_ml: array<vec2<f32>, SWG>;
-var<workgroup> s_p: array<f32, SWG>;
-var<workgroup> s_o: array<vec4<f32>, SWG>;
-
-@compute @workgroup_size(SWG)
-fn single(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let head = wid.x;
-  let r = wid.y;
-  let p = row_pos(r);
-  let j0 = first_key(p);
-  let n = p + 1u - j0;
-  if (n > SINGLE_KEYS) { return; } // `split`'s row (uniform across the workgroup)
-  let rh = r * N_HEADS + head;
-  let d4 = HEAD_DIM / 4u;
-  if (t < d4) {
-    let qb = rh * HEAD_DIM + 4u * t;
-    s_q[t] = vec4<f32>(q[qb], q[qb + 1u], q[qb + 2u], q[qb + 3u]);
-  }
-  workgroupBarrier();
-  let kv_off = (head / GROUP) * HEAD_DIM;
-  let key0 = row_kv(r) + j0; // cache row of the first visible key
-  var score = NEG_BIG;
-  if (t < n) {
-    let kb = ((key0 + t) * KV_DIM + kv_off) / 4u;
-    var acc = vec4<f32>(0.0);
-    for (var c = 0u; c < d4; c++) { acc += s_q[c] * kv_k4(kb + c); }
-    score = (acc.x + acc.y + acc.z + acc.w) * SCALE;
-  }
-  // (max, sum of e^(s - max)) over the keys, merged pairwise; masked keys carry (NEG_BIG, 0).
-  s_ml[t] = vec2<f32>(score, select(0.0, 1.0, t < n));
-  workgroupBarrier();
-  for (var w = SWG / 2u; w > 0u; w >>= 1u) {
-    if (t < w) {
-      let a = s_ml[t];
-      let b = s_ml[t + w];
-      let m = max(a.x, b.x);
-      s_ml[t] = vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
-    }
-    workgroupBarrier();
-  }
-  let ml = s_ml[0];
-  s_p[t] = select(0.0, exp(score - ml.x), t < n);
-  workgroupBarrier();
-  let c = t % d4;
-  let kg = t / d4;
-  let groups = SWG / d4;
-  var a = vec4<f32>(0.0);
-  if (kg < groups) {
-    for (var u = kg; u < n; u += groups) { a += s_p[u] * kv_v4(((key0 + u) * KV_DIM + kv_off) / 4u + c); }
-  }
-  s_o[t] = a;
-  workgroupBarrier();
-  if (t < d4) {
-    var o = vec4<f32>(0.0);
-    for (var g = 0u; g < groups; g++) { o += s_o[g * d4 + t]; }
-    o /= ml.y;
-    let b = rh * HEAD_DIM + 4u * t;
-    out[b] = o.x;
-    out[b + 1u] = o.y;
-    out[b + 2u] = o.z;
-    out[b + 3u] = o.w;
   }
 }

@@ -88,15 +88,13 @@ describe('attention kernel', () => {
     { rows: 65, pos: 0, nHeads: 2, nKv: 1, hd: 48, window: 0 },
   ];
   // Every case runs each schedule: for GPUs (in prefill the tiled kernel, and a workgroup per row
-  // and head; in decode one dispatch for at most 256 visible keys, the flash-decoding splits beyond,
-  // and the splits alone with `singleKeys: 0`) and the barrier-free thread kernels of software
+  // and head; the flash-decoding splits in decode) and the barrier-free thread kernels of software
   // adapters. The tiled kernel runs with the lanes per row this adapter's subgroups allow. Each
   // runs over an f32 cache and an f16 one (the reference then sees the f16-rounded keys and values).
-  const schedules: Array<[AttentionDecode, AttentionPrefill | undefined, number | undefined]> = [['split', 'rows', undefined], ['split', 'tiled', undefined], ['split', 'rows', 0], ['thread', undefined, undefined]];
-  for (const c of cases) for (const [kind, prefill, singleKeys] of schedules) for (const kv of ['f32', 'f16'] as KvFormat[]) {
+  const schedules: Array<[AttentionDecode, AttentionPrefill | undefined]> = [['split', 'rows'], ['split', 'tiled'], ['thread', undefined]];
+  for (const c of cases) for (const [kind, prefill] of schedules) for (const kv of ['f32', 'f16'] as KvFormat[]) {
     if (prefill === 'tiled' && (c.rows === 1 || c.hd % 16 !== 0 || c.hd > 128)) continue;
-    if (singleKeys === 0 && c.rows > 1) continue; // decode only
-    const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '') + ` (${kind}${singleKeys === 0 ? ' without single' : ''}${prefill ? `, ${prefill} prefill` : ''}, ${kv} cache)`;
+    const name = `rows=${c.rows} pos=${c.pos} nHeads=${c.nHeads} nKv=${c.nKv} headDim=${c.hd}` + (c.window ? ` window=${c.window}` : '') + (c.ramp ? ' ramped keys' : '') + ` (${kind}${prefill ? `, ${prefill} prefill` : ''}, ${kv} cache)`;
     it(name, async () => {
       if (prefill === 'tiled' && !tiledPrefillLanes(cache, { headDim: c.hd })) {
         // This adapter's subgroups are too small (or absent) for this head: the kernel is refused.
@@ -111,12 +109,8 @@ describe('attention kernel', () => {
       const kc = randn(maxCtx * kvDim, seed + 1, 2);
       if (c.ramp) for (let i = 0; i < kc.length; i++) kc[i]! *= 0.3 + Math.floor(i / kvDim) / 64;
       const vc = randn(maxCtx * kvDim, seed + 2, 1);
-      const op = await Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx, window: c.window, kv, singleKeys }, kind, false, prefill);
+      const op = await Attention.create(cache, { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx, window: c.window, kv }, kind, false, prefill);
       expect(op.decodeKind).toBe(c.hd % 4 === 0 ? kind : null);
-      if (c.rows === 1 && c.hd % 4 === 0) {
-        const keys = c.window ? Math.min(c.window, c.pos + 1) : c.pos + 1;
-        expect(op.decodePath(c.pos)).toBe(kind === 'thread' ? 'thread' : singleKeys !== 0 && keys <= 256 ? 'single' : 'split');
-      }
       if (prefill) expect(op.prefillKind).toBe(prefill);
       const outLen = c.rows * c.nHeads * c.hd;
       const out = createStorage(device, 'out', outLen * 4);
@@ -137,10 +131,8 @@ describe('attention kernel', () => {
   // over its own cache region (rows of other regions hold other sequences' keys, which must not be
   // read). Passes of up to decodeRows rows run the split decode path on GPUs, longer ones the rows
   // kernel; software adapters run the rows kernel. Positions from 0 to several splits, a window.
-  // On GPUs rows of up to 256 visible keys run the one-dispatch kernel and the others the splits
-  // (both here), or all the splits (`singleKeys: 0`).
-  for (const [kind, kv, window, singleKeys] of [['split', 'f32', 0, undefined], ['split', 'f16', 0, undefined], ['split', 'f32', 90, undefined], ['split', 'f16', 0, 0], ['thread', 'f16', 0, undefined]] as const) {
-    it(`batched rows at their own positions and cache regions (${kind}${singleKeys === 0 ? ' without single' : ''}, ${kv} cache${window ? `, window=${window}` : ''})`, async () => {
+  for (const [kind, kv, window] of [['split', 'f32', 0], ['split', 'f16', 0], ['split', 'f32', 90], ['thread', 'f16', 0]] as const) {
+    it(`batched rows at their own positions and cache regions (${kind}, ${kv} cache${window ? `, window=${window}` : ''})`, async () => {
       const [nHeads, nKv, hd, C] = [8, 2, 32, 400];
       const positions = [0, 130, 5, 399, 64, 63, 250];
       const regions = [3, 0, 6, 1, 4, 5, 2]; // row i's sequence lives at cache rows regions[i] * C ..
@@ -157,7 +149,7 @@ describe('attention kernel', () => {
         want.set(attentionRef(q.subarray(i * nHeads * hd, (i + 1) * nHeads * hd), region(kr), region(vr), c), i * nHeads * hd);
       });
       for (const decodeRows of [rows, 2]) {
-        const op = await Attention.create(cache, { nHeads, nKvHeads: nKv, headDim: hd, maxCtx: 7 * C, window, kv, decodeRows, singleKeys }, kind, true);
+        const op = await Attention.create(cache, { nHeads, nKvHeads: nKv, headDim: hd, maxCtx: 7 * C, window, kv, decodeRows }, kind, true);
         const out = createStorage(device, 'out', want.length * 4);
         const step = stepBuffer(device, rows, 0);
         step.writeRows(positions.map((pos, i) => ({ kvBase: regions[i]! * C, pos })), rows);
