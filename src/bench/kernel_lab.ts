@@ -145,6 +145,10 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   ...([[4, 2], [2, 2], [8, 1], [2, 4], [1, 4], [4, 1], [2, 1]] as const).map(([kw, ug]) => matmulVariant(`rows-kw${kw}-ug${ug}`, { fewRows: 'gemm', rowsTuning: { kw, ug } })),
   // The same with x staged in workgroup memory a tile of K at a time.
   ...([[8, 1], [4, 2], [2, 4], [4, 1], [2, 2], [1, 4], [1, 8]] as const).map(([kw, ug]) => matmulVariant(`rows-kw${kw}-ug${ug}-tile`, { fewRows: 'gemm', rowsTuning: { kw, ug, inner: 'tile' } })),
+  // Tiles of at most 8 rows with the row blocks along the grid's x (-t8x: a 16-row pass reads each
+  // weight twice, the second time from L2 right after the first, with half the accumulators).
+  ...([[8, 1, 'chunk'], [4, 2, 'chunk'], [4, 2, 'tile'], [2, 4, 'tile']] as const).map(([kw, ug, inner]) =>
+    matmulVariant(`rows-kw${kw}-ug${ug}${inner === 'tile' ? '-tile' : ''}-t8x`, { fewRows: 'gemm', rowsTuning: { kw, ug, inner }, rowsBlocks: { maxTile: 8, rowsFirst: true } })),
   matmulVariant('rows-gemv', { fewRows: 'gemv' }),
   splitVariant('rows-split', { fewRows: 'gemm' }),
   // int8 against activations quantized to 8 bits (matmul_w8a8.ts): the dot4I8Packed reference, and
@@ -164,9 +168,11 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   // At most 8 rows per workgroup (-t8: a 16-row pass reads each weight twice, with half the accumulators).
   ...([[8, 1], [4, 2]] as const).map(([kw, ug]) => matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-pm-t8`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, pair: true, magic: true, maxTile: 8 }, only: 'gemm' }, (format) => format === 'int8')),
   // At most 8 or 4 rows per workgroup with the row blocks along the grid's x (-t8x, -t4x): a weight's
-  // later reads, for the other rows, come from L2 right after the first.
-  ...([[8, 1], [4, 2]] as const).flatMap(([kw, ug]) => ([8, 4] as const).map((maxTile) =>
+  // later reads, for the other rows, come from L2 right after the first (-t8x is the default's).
+  ...([[8, 1], [4, 2], [2, 4], [4, 1], [2, 2], [1, 8]] as const).flatMap(([kw, ug]) => ([8, 4] as const).map((maxTile) =>
     matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-t${maxTile}x`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, maxTile, rowsFirst: true }, only: 'gemm' }, (format) => format === 'int8'))),
+  ...([[4, 2], [2, 4]] as const).flatMap(([kw, ug]) => ([[true, false], [false, true], [true, true]] as const).map(([pair, magic]) =>
+    matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-${pair ? 'p' : ''}${magic ? 'm' : ''}-t8x`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, pair, magic, maxTile: 8, rowsFirst: true }, only: 'gemm' }, (format) => format === 'int8'))),
   // One chunk of the weight rows in flight per step (-1: fewer live registers).
   ...([[8, 1], [4, 2]] as const).map(([kw, ug]) => matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-1`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, single: true }, only: 'gemm' }, (format) => format === 'int8')),
   splitVariant('w8a8-rows-split', { w8a8: 'dp4a', w8a8Few: 'rows' }, (format) => format === 'int8'),

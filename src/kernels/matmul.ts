@@ -67,6 +67,12 @@ export interface MatmulOptions {
    * KW lowered where the tile would not fit the device). Default per format and tile: rowsTuningFor.
    */
   rowsTuning?: Partial<RowsTuning>;
+  /**
+   * few-rows GEMM only: the tallest rows-per-workgroup tile (2, 4, 8 or 16; default 16; taller
+   * passes take several row blocks) and whether the row blocks lie along the grid's x, so that
+   * neighbouring workgroups read the same weights for different rows (default: along y)
+   */
+  rowsBlocks?: Partial<RowsBlocks>;
   /** build one path only (a norm-fused GEMV, or a split GEMM, has no twin on the other path) */
   only?: 'gemv' | 'gemm';
   /**
@@ -152,6 +158,8 @@ export const SKINNY_ROWS = 32;
 /** Rows of x per workgroup of the few-rows GEMM: the smallest that holds a pass's rows (16 beyond). */
 const ROWS_TILES = [2, 4, 8, 16] as const;
 type RowsTuning = { kw: number; ug: number; inner: 'chunk' | 'tile' };
+type RowsBlocks = { maxTile: number; rowsFirst: boolean };
+const ROWS_BLOCKS_DEFAULT: RowsBlocks = { maxTile: 16, rowsFirst: false };
 /** Workgroups a few-rows GEMM grid should have for 16 output columns per workgroup to pay (132 SMs). */
 const ROWS_WIDE_MIN_GROUPS = 192;
 /**
@@ -241,7 +249,7 @@ export class Matmul {
     /** an automatic GEMM's smaller tiles: wide at 64 rows, and 64 x 64 (see WIDE128_MIN_GROUPS) */
     private readonly gemmSmaller: { wide64: GPUComputePipeline; tiled: GPUComputePipeline } | null = null,
     /** the few-rows GEMM per ROWS_TILES entry, and its units per workgroup */
-    private readonly rowsGemm: { pipelines: GPUComputePipeline[]; units: number[] } | null = null,
+    private readonly rowsGemm: { pipelines: GPUComputePipeline[]; units: number[]; rowsFirst: boolean } | null = null,
     /** int8 against 8-bit activations, for passes of at least w8a8MinRows rows */
     private readonly w8a8: W8a8 | null = null,
   ) {
@@ -345,6 +353,7 @@ export class Matmul {
     // The few-rows GEMM: on GPUs by default, wherever a GEMM is built and the 16-byte readers apply.
     let rowsGemm: Promise<GPUComputePipeline[]> | null = null;
     let rowsUnits: number[] = [];
+    let rowsBlocks: RowsBlocks = ROWS_BLOCKS_DEFAULT;
     const fewRows = opts.fewRows ?? 'auto';
     if (fewRows === 'gemm' && (opts.only === 'gemv' || !vecGemvApplies(w))) throw new Error(`Matmul: the few-rows GEMM cannot read ${w.format} K = ${w.k}${opts.only === 'gemv' ? ' (GEMV-only matmul)' : ''}`);
     if (fewRows === 'gemm' || (fewRows === 'auto' && opts.only !== 'gemv' && vecGemvApplies(w) && !gemvDevice(cache).software && opts.gemv !== 'reference')) {
@@ -352,7 +361,10 @@ export class Matmul {
       const split = opts.split ? ` split=${opts.split.join('+')}` : '';
       const unpack = gemvTuning(w, Math.ceil(w.n / 4), { subgroupSize: 0, software: false }).unpack;
       const most = cache.device.limits.maxComputeWorkgroupStorageSize;
-      const tunings = ROWS_TILES.map((mr) => {
+      rowsBlocks = { ...ROWS_BLOCKS_DEFAULT, ...opts.rowsBlocks };
+      if (!(ROWS_TILES as readonly number[]).includes(rowsBlocks.maxTile)) throw new Error(`Matmul: few-rows GEMM tile ${rowsBlocks.maxTile} is not one of ${ROWS_TILES.join(', ')}`);
+      const maxTile = rowsBlocks.maxTile;
+      const tunings = ROWS_TILES.filter((mr) => mr <= maxTile).map((mr) => {
         const t = { ...rowsTuningFor(w.format, mr, w.n), ...opts.rowsTuning };
         if (![1, 2, 4, 8].includes(t.kw) || ![1, 2, 4, 8].includes(t.ug) || t.kw * t.ug > 8) throw new Error(`Matmul: few-rows GEMM groups kw=${t.kw} ug=${t.ug} must be powers of two with kw * ug <= 8`);
         // The tile form lowers KW (a narrower tile of K) until the tile fits the adapter.
@@ -363,8 +375,8 @@ export class Matmul {
       });
       rowsUnits = tunings.map((t) => 4 * t.ug);
       rowsGemm = Promise.all(tunings.map(({ mr, kw, ug, inner }) => {
-        const code = STEP_WGSL + `const MR: u32 = ${mr}u;\n` + gemvWeightAccess(w, false) + gemvReader(w.format, unpack) + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + rowsLanesCode + gemmRowsCode;
-        return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kw} ug=${ug}${inner === 'tile' ? ' tile' : ''}`, code, { ...constants, ...accumulate, KW: kw, UG: ug, TILED: inner === 'tile' });
+        const code = STEP_WGSL + `const MR: u32 = ${mr}u;\nconst ROWS_X: bool = ${rowsBlocks.rowsFirst};\n` + gemvWeightAccess(w, false) + gemvReader(w.format, unpack) + GEMV_INPUT_PLAIN + biasWgsl(hasBias) + store + rowsLanesCode + gemmRowsCode;
+        return cache.get(`matmul_gemm_rows${mr} ${variant}${split} kw=${kw} ug=${ug}${inner === 'tile' ? ' tile' : ''}${rowsBlocks.rowsFirst ? ' rows-first' : ''}`, code, { ...constants, ...accumulate, KW: kw, UG: ug, TILED: inner === 'tile' });
       }));
     }
     // W8A8 (int8 weights, 8-bit activations): passes of many rows, where the device can.
@@ -398,7 +410,7 @@ export class Matmul {
     const [gv, gm, sk, gs, rg, w8] = await Promise.all([gemv, gemm, skinny, gemmSmaller, rowsGemm, w8a8]);
     if (w8Option !== 'auto' && w8Option !== 'off' && w8a8 && !w8) throw new Error(`Matmul: the ${w8Option} W8A8 GEMM failed its probe on this device`);
     return new Matmul(w, opts, gv, gm, grid, gemvVariant, gemmVariant, sk ?? (skinnyTuning ? gv : null), skinnyTuning, wideRows, gs ? { wide64: gs[0], tiled: gs[1] } : null,
-      rg ? { pipelines: rg, units: rowsUnits } : null, w8 ?? null);
+      rg ? { pipelines: rg, units: rowsUnits, rowsFirst: rowsBlocks.rowsFirst } : null, w8 ?? null);
   }
 
   /**
@@ -479,12 +491,16 @@ export class Matmul {
       if (!b.w8a8) throw new Error('Matmul: a binding with a fused W8A8 input runs its W8A8 passes through encodeFused');
       this.w8a8!.encode(pass, b.w8a8, rows);
     } else if (rows <= SKINNY_ROWS && this.rowsGemm) {
-      // The few-rows GEMM with the smallest tile of rows that holds them (16-row tiles beyond).
-      const i = ROWS_TILES.findIndex((mr) => rows <= mr);
-      const tile = i < 0 ? ROWS_TILES.length - 1 : i;
+      // The few-rows GEMM with the smallest tile of rows that holds them (the tallest built beyond).
+      const built = this.rowsGemm.pipelines.length;
+      const i = ROWS_TILES.slice(0, built).findIndex((mr) => rows <= mr);
+      const tile = i < 0 ? built - 1 : i;
       pass.setPipeline(this.rowsGemm.pipelines[tile]!);
       pass.setBindGroup(0, b.rowsGemm![tile]!);
-      pass.dispatchWorkgroups(Math.ceil(Math.ceil(this.w.n / 4) / this.rowsGemm.units[tile]!), Math.ceil(rows / ROWS_TILES[tile]!));
+      const unitBlocks = Math.ceil(Math.ceil(this.w.n / 4) / this.rowsGemm.units[tile]!);
+      const rowBlocks = Math.ceil(rows / ROWS_TILES[tile]!);
+      if (this.rowsGemm.rowsFirst) pass.dispatchWorkgroups(rowBlocks, unitBlocks);
+      else pass.dispatchWorkgroups(unitBlocks, rowBlocks);
     } else if (rows <= SKINNY_ROWS && this.skinny && this.skinnyUnits) {
       // One GEMV workgroup per (weight slice, row), the rows of a slice side by side.
       const t = this.skinnyUnits;

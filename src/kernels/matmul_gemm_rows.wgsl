@@ -1,6 +1,6 @@
 // Skinny GEMM for a few rows of x (a batched decode step, a short prompt) on GPUs:
 // y[m, n] = sum_k x[m, k] * W[n, k] (+ bias[n]) for MR rows m0 .. m0 + MR - 1 per workgroup row.
-// Assembled by matmul.ts from STEP_WGSL, `const MR: u32` (2, 4, 8 or 16), a GEMV reader
+// Assembled by matmul.ts from STEP_WGSL, `const MR: u32` (2, 4, 8 or 16), `const ROWS_X: bool` (row blocks along the grid's x), a GEMV reader
 // (gemv_vec_<format>.wgsl: `load_w`, `load_x`, `chunk_dot`, `chunk_sum`), gemv_input_plain.wgsl
 // (x through `row_index`), `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and
 // reduction (matmul_rows_lanes.wgsl).
@@ -98,17 +98,18 @@ fn rows_tiled(acc: ptr<function, array<vec4<f32>, ACC>>, t: u32, r: vec4<u32>, l
   }
 }
 
-// Dispatch: (ceil(UNITS / UT), ceil(rows / MR)).
+// Dispatch: (ceil(UNITS / UT), ceil(rows / MR)), or the other way round where ROWS_X (prepended).
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let rows = active_rows();
-  let m0 = wid.y * MR;
+  let wx = select(wid.x, wid.y, ROWS_X); // the unit block
+  let m0 = select(wid.y, wid.x, ROWS_X) * MR;
   let lo = t % KL;
   let ui = (t / KL) % UW;
   let kw = (t / 32u) % KW;
   let ug = t / (32u * KW);
   let ul = ug * UW + ui; // the unit within the workgroup
-  let u = wid.x * UT + ul;
+  let u = wx * UT + ul;
   let r = unit_rows(u);
   let lane = kw * KL + lo;
   // Rows past the last one re-read it; their sums are never stored.
@@ -133,16 +134,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // The KS lanes' sums, RR = 2 rows of x per round, each accumulator named by a constant index: a
   // loop over them (with its barriers) can keep the compiler from unrolling it, and the array then
   // lives in local memory for the whole kernel.
-  reduce_round(t, 0u, acc[0], acc[1], m0, rows, wid.x);
-  if (MR > 2u) { reduce_round(t, 1u, acc[2], acc[3], m0, rows, wid.x); }
+  reduce_round(t, 0u, acc[0], acc[1], m0, rows, wx);
+  if (MR > 2u) { reduce_round(t, 1u, acc[2], acc[3], m0, rows, wx); }
   if (MR > 4u) {
-    reduce_round(t, 2u, acc[4], acc[5], m0, rows, wid.x);
-    reduce_round(t, 3u, acc[6], acc[7], m0, rows, wid.x);
+    reduce_round(t, 2u, acc[4], acc[5], m0, rows, wx);
+    reduce_round(t, 3u, acc[6], acc[7], m0, rows, wx);
   }
   if (MR > 8u) {
-    reduce_round(t, 4u, acc[8], acc[9], m0, rows, wid.x);
-    reduce_round(t, 5u, acc[10], acc[11], m0, rows, wid.x);
-    reduce_round(t, 6u, acc[12], acc[13], m0, rows, wid.x);
-    reduce_round(t, 7u, acc[14], acc[15], m0, rows, wid.x);
+    reduce_round(t, 4u, acc[8], acc[9], m0, rows, wx);
+    reduce_round(t, 5u, acc[10], acc[11], m0, rows, wx);
+    reduce_round(t, 6u, acc[12], acc[13], m0, rows, wx);
+    reduce_round(t, 7u, acc[14], acc[15], m0, rows, wx);
   }
 }

@@ -65,7 +65,7 @@ describe('matmul kernel', () => {
     fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
     stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
     gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>; gemm?: 'wide' | 'tiled' | 'thread'; wideRows?: 64 | 128; accumulate?: Float32Array;
-    fewRows?: 'gemm' | 'gemv'; rowsTuning?: { kw?: number; ug?: number; inner?: 'chunk' | 'tile' };
+    fewRows?: 'gemm' | 'gemv'; rowsTuning?: { kw?: number; ug?: number; inner?: 'chunk' | 'tile' }; rowsBlocks?: { maxTile?: number; rowsFirst?: boolean };
     /** split the weight over buffers of this many rows */
     partRows?: number;
   }): Promise<Float32Array> {
@@ -73,7 +73,7 @@ describe('matmul kernel', () => {
     const packed = packWeight(o.w, n, k, fmt.format, fmt.group);
     const gw = uploadWeight(device, 'w', packed, o.partRows ? o.partRows * packed.rowStride * 4 : undefined);
     if (o.partRows) expect(gw.more.length).toBe(Math.ceil(n / o.partRows) - 1);
-    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning, gemm: o.gemm, wideRows: o.wideRows, accumulate: !!o.accumulate, fewRows: o.fewRows, rowsTuning: o.rowsTuning });
+    const mm = await Matmul.create(cache, gw, { bias: !!o.bias, rowsFrom: o.rowsFrom, gemv: o.gemv ?? 'reference', gemvThreadsPerRow: o.tpr, tuning: o.tuning, gemm: o.gemm, wideRows: o.wideRows, accumulate: !!o.accumulate, fewRows: o.fewRows, rowsTuning: o.rowsTuning, rowsBlocks: o.rowsBlocks });
     if (o.gemv) expect(mm.gemvVariant).toBe(o.gemv);
     if (o.gemm) expect(mm.gemmVariant).toBe(o.gemm);
     const yRows = o.yRows ?? rows + 1;
@@ -223,8 +223,9 @@ describe('matmul kernel', () => {
   // active ones written; x read from memory by each thread ('chunk': int8's and q4's default) and
   // staged in workgroup memory a tile of K at a time ('tile': f16's and f32's default at 16 rows,
   // and at 8 on wide outputs; K not a multiple of the tile, lanes past the end of K in the last
-  // tile, every reader's chunk width).
-  const ROWS_GEMM_CASES: Array<[Fmt, number, number, number, { kw?: number; ug?: number; inner?: 'chunk' | 'tile' }]> = [
+  // tile, every reader's chunk width); tiles capped below the pass's rows, so that it takes several
+  // row blocks, along y or along the grid's x.
+  const ROWS_GEMM_CASES: Array<[Fmt, number, number, number, { kw?: number; ug?: number; inner?: 'chunk' | 'tile' }, { maxTile?: number; rowsFirst?: boolean }?]> = [
     [{ format: 'f32' }, 129, 100, 3, {}],
     [{ format: 'f16' }, 300, 248, 17, { kw: 1, ug: 1 }],
     [{ format: 'int8', group: 128 }, 1030, 400, 5, {}],
@@ -237,15 +238,18 @@ describe('matmul kernel', () => {
     [{ format: 'int8', group: 128 }, 130, 400, 5, { inner: 'tile' }],
     [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 4, ug: 1, inner: 'tile' }],
     [{ format: 'q4', group: 64 }, 36, 192, 9, { kw: 8, ug: 1, inner: 'tile' }],
+    [{ format: 'f16' }, 300, 248, 17, {}, { maxTile: 8, rowsFirst: true }],
+    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 4, ug: 2 }, { maxTile: 4, rowsFirst: true }],
+    [{ format: 'f32' }, 70, 100, SKINNY_ROWS, { inner: 'tile' }, { maxTile: 8 }],
   ];
-  ROWS_GEMM_CASES.forEach(([fmt, n, k, rows, rowsTuning], i) => {
-    it(`few-rows GEMM over ${rows} rows ${fmtName(fmt)} n=${n} k=${k} ${JSON.stringify(rowsTuning)}`, async () => {
+  ROWS_GEMM_CASES.forEach(([fmt, n, k, rows, rowsTuning, rowsBlocks], i) => {
+    it(`few-rows GEMM over ${rows} rows ${fmtName(fmt)} n=${n} k=${k} ${JSON.stringify(rowsTuning)}${rowsBlocks ? ` ${JSON.stringify(rowsBlocks)}` : ''}`, async () => {
       const w = makeWeight(n, k, 190 + i);
       const x = randn(rows * k, 200 + i);
       const bias = i % 2 ? randn(n, 210 + i) : undefined;
       const wq = unpackWeight(packWeight(w, n, k, fmt.format, fmt.group));
       const want = matmulRef(x, wq, bias, rows, n, k);
-      const o = { fmt, n, k, w, x, rows, bias, gemv: 'vec' as const, fewRows: 'gemm' as const, rowsTuning };
+      const o = { fmt, n, k, w, x, rows, bias, gemv: 'vec' as const, fewRows: 'gemm' as const, rowsTuning, rowsBlocks };
       expectClose(await gpuMatmul(o), want, atolFor(k), 1e-4, 'y');
       const y0 = randn(rows * n, 220 + i);
       expectClose(await gpuMatmul({ ...o, accumulate: y0 }), want.map((v, j) => v + y0[j]!), atolFor(k), 1e-4, 'y += ');

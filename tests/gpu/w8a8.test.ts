@@ -89,8 +89,8 @@ const rowsRun = (c: Case) => c.k % 16 === 0 && c.g % 16 === 0 && c.rows <= 16;
  * default's, and at most 4 rows per workgroup (passes of 5 to 16 rows take several along y).
  */
 const ROWS_ALT = { ...W8A8_ROWS_DEFAULT, pair: !W8A8_ROWS_DEFAULT.pair, magic: !W8A8_ROWS_DEFAULT.magic, maxTile: 4 };
-/** A third: unpaired with one weight chunk in flight per step, tiles of at most 8 rows, row blocks along x. */
-const ROWS_ALT2 = { ...W8A8_ROWS_DEFAULT, pair: false, single: true, maxTile: 8, rowsFirst: true };
+/** A third: 8 x 1 groups, unpaired with one weight chunk in flight per step, 16-row tiles, the row blocks along the grid's other axis. */
+const ROWS_ALT2 = { kw: 8, ug: 1, pair: false, single: true, maxTile: 16, rowsFirst: !W8A8_ROWS_DEFAULT.rowsFirst };
 
 describe('W8A8 matmul (dot4I8Packed)', () => {
   let device: GPUDevice;
@@ -125,7 +125,7 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
   });
 
   for (const [c, few] of CASES.flatMap((c) => (rowsRun(c) ? (['kernel', 'rows', 'rows-alt', 'rows-alt2'] as const) : (['kernel'] as const)).map((few) => [c, few] as const))) {
-    const name = `${few === 'rows' ? 'few-rows GEMM' : few === 'rows-alt' ? `few-rows GEMM ${ROWS_ALT.pair ? 'paired' : 'unpaired'}, ${ROWS_ALT.magic ? 'bit' : 'instruction'} conversion, tiles of 4 rows` : few === 'rows-alt2' ? 'few-rows GEMM, one chunk in flight, tiles of 8 rows along x' : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
+    const name = `${few === 'rows' ? 'few-rows GEMM' : few === 'rows-alt' ? `few-rows GEMM ${ROWS_ALT.pair ? 'paired' : 'unpaired'}, ${ROWS_ALT.magic ? 'bit' : 'instruction'} conversion, tiles of 4 rows` : few === 'rows-alt2' ? `few-rows GEMM 8 x 1, one chunk in flight, tiles of 16 rows along ${ROWS_ALT2.rowsFirst ? 'x' : 'y'}` : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
     it(name, async () => {
       const { n, k, g, rows } = c;
       const wf = randn(n * k, 11 + n, 0.5);
