@@ -159,9 +159,21 @@ export const SKINNY_ROWS = 32;
 const ROWS_TILES = [2, 4, 8, 16] as const;
 type RowsTuning = { kw: number; ug: number; inner: 'chunk' | 'tile' };
 type RowsBlocks = { maxTile: number; rowsFirst: boolean };
-const ROWS_BLOCKS_DEFAULT: RowsBlocks = { maxTile: 16, rowsFirst: false };
 /** Workgroups a few-rows GEMM grid should have for 16 output columns per workgroup to pay (132 SMs). */
 const ROWS_WIDE_MIN_GROUPS = 192;
+const rowsWide = (n: number) => Math.ceil(Math.ceil(n / 4) / 16) >= ROWS_WIDE_MIN_GROUPS;
+/**
+ * The few-rows GEMM's row blocks: f16 and f32 weights on narrow outputs take 16-row passes as two
+ * 8-row blocks along the grid's x (each weight's second read from L2 right after the first, half
+ * the accumulators), in 4 x 2 tiles of x (rowsTuningFor). H100, 2026-12-07e, kernel lab at 16 rows
+ * (bench/results/2026-12-07e-h100-lab-f16-*.json): f16 4096x14336 0.116 ms against 0.222 for one
+ * 16-row block; on wide outputs (14336x4096) one 16-row block in 2 x 4 tiles stays faster (0.098
+ * against 0.111). Llama-3.2-1B f16 B = 16 went from 2,858 to 3,856 tok/s with the blocks (8 x 1
+ * chunks then).
+ */
+function rowsBlocksFor(format: WeightFormat, n: number): RowsBlocks {
+  return (format === 'f16' || format === 'f32') && !rowsWide(n) ? { maxTile: 8, rowsFirst: true } : { maxTile: 16, rowsFirst: false };
+}
 /**
  * The few-rows GEMM's default shape per weight format, rows per workgroup and output width, from
  * the kernel lab on an H100 (2026-12-06, bench/results/2026-12-06-h100-kernels-rows*.json;
@@ -173,10 +185,11 @@ const ROWS_WIDE_MIN_GROUPS = 192;
  * rows they lost 10%. int8 lost 7-50% in every tile shape (its tile is twice as wide in K).
  */
 function rowsTuningFor(format: WeightFormat, mr: number, n: number): RowsTuning {
-  const wide = Math.ceil(Math.ceil(n / 4) / 16) >= ROWS_WIDE_MIN_GROUPS;
   if ((format === 'f16' || format === 'f32') && mr >= 8) {
-    if (wide) return { kw: 2, ug: 4, inner: 'tile' };
-    if (mr === 16) return { kw: 4, ug: 2, inner: 'tile' };
+    if (rowsWide(n)) return { kw: 2, ug: 4, inner: 'tile' };
+    // 8-row tiles on narrow outputs also serve 16-row passes (rowsBlocksFor): kw4-ug2 tiles, which
+    // at 8 rows alone measured 10% slower than chunks (2026-12-06).
+    return { kw: 4, ug: 2, inner: 'tile' };
   }
   return { kw: 8, ug: 1, inner: 'chunk' };
 }
@@ -353,7 +366,7 @@ export class Matmul {
     // The few-rows GEMM: on GPUs by default, wherever a GEMM is built and the 16-byte readers apply.
     let rowsGemm: Promise<GPUComputePipeline[]> | null = null;
     let rowsUnits: number[] = [];
-    let rowsBlocks: RowsBlocks = ROWS_BLOCKS_DEFAULT;
+    let rowsBlocks: RowsBlocks = rowsBlocksFor(w.format, w.n);
     const fewRows = opts.fewRows ?? 'auto';
     if (fewRows === 'gemm' && (opts.only === 'gemv' || !vecGemvApplies(w))) throw new Error(`Matmul: the few-rows GEMM cannot read ${w.format} K = ${w.k}${opts.only === 'gemv' ? ' (GEMV-only matmul)' : ''}`);
     if (fewRows === 'gemm' || (fewRows === 'auto' && opts.only !== 'gemv' && vecGemvApplies(w) && !gemvDevice(cache).software && opts.gemv !== 'reference')) {
@@ -361,7 +374,7 @@ export class Matmul {
       const split = opts.split ? ` split=${opts.split.join('+')}` : '';
       const unpack = gemvTuning(w, Math.ceil(w.n / 4), { subgroupSize: 0, software: false }).unpack;
       const most = cache.device.limits.maxComputeWorkgroupStorageSize;
-      rowsBlocks = { ...ROWS_BLOCKS_DEFAULT, ...opts.rowsBlocks };
+      rowsBlocks = { ...rowsBlocksFor(w.format, w.n), ...opts.rowsBlocks };
       if (!(ROWS_TILES as readonly number[]).includes(rowsBlocks.maxTile)) throw new Error(`Matmul: few-rows GEMM tile ${rowsBlocks.maxTile} is not one of ${ROWS_TILES.join(', ')}`);
       const maxTile = rowsBlocks.maxTile;
       const tunings = ROWS_TILES.filter((mr) => mr <= maxTile).map((mr) => {

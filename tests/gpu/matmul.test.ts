@@ -233,7 +233,7 @@ describe('matmul kernel', () => {
     [{ format: 'int8', group: 64 }, 37, 64, 1, { kw: 2, ug: 4 }],
     [{ format: 'q4', group: 32 }, 100, 96, SKINNY_ROWS, {}],
     [{ format: 'f32' }, 70, 100, 3, { inner: 'tile' }],
-    [{ format: 'f16' }, 300, 248, 17, {}], // f16's default at 16 rows: the tile form, kw4-ug2
+    [{ format: 'f16' }, 300, 248, 17, {}], // f16's default on narrow outputs: 8-row blocks along x, tiles of kw4-ug2
     [{ format: 'f16' }, 12290, 200, 7, {}], // and on wide outputs at 8 rows: tiles of kw2-ug4
     [{ format: 'int8', group: 128 }, 130, 400, 5, { inner: 'tile' }],
     [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 4, ug: 1, inner: 'tile' }],
