@@ -173,8 +173,16 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
     matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-t${maxTile}x`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, maxTile, rowsFirst: true }, only: 'gemm' }, (format) => format === 'int8'))),
   ...([[4, 2], [2, 4]] as const).flatMap(([kw, ug]) => ([[true, false], [false, true], [true, true]] as const).map(([pair, magic]) =>
     matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-${pair ? 'p' : ''}${magic ? 'm' : ''}-t8x`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, pair, magic, maxTile: 8, rowsFirst: true }, only: 'gemm' }, (format) => format === 'int8'))),
-  // One chunk of the weight rows in flight per step (-1: fewer live registers).
-  ...([[8, 1], [4, 2]] as const).map(([kw, ug]) => matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-1`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, single: true }, only: 'gemm' }, (format) => format === 'int8')),
+  // One chunk of the weight rows in flight per step (-1: fewer live registers) or four (-4), as
+  // 16-row blocks and as the default's 8-row blocks along x.
+  ...([[8, 1], [4, 2]] as const).flatMap(([kw, ug]) => ([1, 4] as const).flatMap((inflight) => [
+    matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-${inflight}`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, inflight }, only: 'gemm' }, (format) => format === 'int8'),
+    matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-${inflight}-t8x`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, inflight, maxTile: 8, rowsFirst: true }, only: 'gemm' }, (format) => format === 'int8'),
+  ])),
+  // The lanes' sums through subgroup shuffles (-sg), one barrier for all rows.
+  ...([[4, 2, 8], [8, 1, 8], [8, 1, 16], [2, 4, 8]] as const).map(([kw, ug, maxTile]) =>
+    matmulVariant(`w8a8-rows-kw${kw}-ug${ug}-sg${maxTile === 8 ? '-t8x' : ''}`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw, ug, sgReduce: true, ...(maxTile === 8 ? { maxTile, rowsFirst: true } : {}) }, only: 'gemm' }, (format) => format === 'int8')),
+  ...([1, 4] as const).map((inflight) => matmulVariant(`w8a8-rows-kw4-ug2-${inflight}-sg-t8x`, { w8a8: 'dp4a', w8a8Few: 'rows', w8a8RowsTuning: { kw: 4, ug: 2, inflight, sgReduce: true, maxTile: 8, rowsFirst: true }, only: 'gemm' }, (format) => format === 'int8')),
   splitVariant('w8a8-rows-split', { w8a8: 'dp4a', w8a8Few: 'rows' }, (format) => format === 'int8'),
   // Tiles: one subgroup's TM x TN matrices, sm x sn subgroups per workgroup, K split over ks of them.
   ...([

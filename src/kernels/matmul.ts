@@ -14,7 +14,7 @@ import type { PipelineCache } from '../gpu/pipelines';
 import { subgroupMatrixI8 } from '../gpu/device';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
 import { formatSpec, isQuantized, type WeightFormat } from './formats';
-import { W8a8, w8a8RowsApplies, w8a8Unsupported, W8A8_ROWS_DEFAULT, type SgmatTile, type W8a8Binding, type W8a8Input, type W8a8InputBuffers, type W8a8Kernel, type W8a8RowsTuning } from './matmul_w8a8';
+import { W8a8, w8a8RowsApplies, w8a8Unsupported, w8a8RowsDefault, type SgmatTile, type W8a8Binding, type W8a8Input, type W8a8InputBuffers, type W8a8Kernel, type W8a8RowsTuning } from './matmul_w8a8';
 import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecChunk, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
@@ -414,7 +414,7 @@ export class Matmul {
         const store = opts.split ? splitStore(opts.split) : PLAIN_STORE;
         const split = opts.split ? ` split=${opts.split.join('+')}` : '';
         const few = w8Kernel === 'rows' ? 'rows' : opts.w8a8Few ?? (cache.w8a8 === 'sgmat' || !w8a8RowsApplies(w) ? 'kernel' : 'rows');
-        const rows = few === 'rows' ? opts.w8a8RowsTuning ?? W8A8_ROWS_DEFAULT : null;
+        const rows = few === 'rows' ? opts.w8a8RowsTuning ?? w8a8RowsDefault(gemvDevice(cache).subgroupSize) : null;
         w8a8 = W8a8.create(cache, w, w8Kernel, { code: biasWgsl(hasBias) + store, key: ` ${variant}${split}`, constants: accumulate }, { tile: opts.w8a8Tile, input: opts.w8a8Input, rows, rowsIfRejected: autoSgmat, logitRows: opts.rowsFrom === 'logit_rows' });
       }
     } else if (w8Option !== 'auto' && w8Option !== 'off') {

@@ -22,12 +22,13 @@ import rmsRowCode from './rmsnorm_row.wgsl';
 import dp4aCode from './matmul_w8a8_dp4a.wgsl';
 import rowsCode from './matmul_w8a8_rows.wgsl';
 import rowsLanesCode from './matmul_rows_lanes.wgsl';
+import rowsReduceSgCode from './matmul_rows_reduce_sg.wgsl';
 import { STEP_WGSL, StepBuffer } from '../gpu/step';
 import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
 import { subgroupMatrixI8, type SubgroupMatrixShape } from '../gpu/device';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightConstants, weightEntries, weightWgsl, type GpuWeight } from './weights';
-import { gemvWeightAccess } from './gemv';
+import { gemvDevice, gemvWeightAccess } from './gemv';
 
 /**
  * The GEMM of passes past W8A8_ROWS_MAX rows: 'sgmat' (subgroup matrices), 'dp4a' (the reference),
@@ -81,8 +82,10 @@ export interface W8a8RowsTuning {
    * of x, so with a tile below the pass's rows the later reads of a weight come from L2)
    */
   rowsFirst?: boolean;
-  /** one chunk of the 4 weight rows in flight per step instead of two (fewer live registers) */
-  single?: boolean;
+  /** unpaired: chunks of the 4 weight rows in flight per step, 1, 2 (default) or 4 (fewer live registers, or more loads in flight) */
+  inflight?: 1 | 2 | 4;
+  /** the lanes' sums through subgroup shuffles (matmul_rows_reduce_sg.wgsl; adapters with subgroups) */
+  sgReduce?: boolean;
   /**
    * kernel lab diagnostic, wrong sums: each 4 dot4I8Packed replaced by exclusive ors and adds (0)
    * or done twice (2), to time what the products cost
@@ -98,9 +101,16 @@ const W8A8_ROWS_TILES = [2, 4, 8, 16] as const;
  * 16-row pass runs two row blocks, each weight's second read from L2 right after the first, with
  * half the live accumulators of one 16-row block: on an H100 (2026-12-07e, kernel lab at 16 rows)
  * 14336x4096 in 0.053 ms against 0.075 for 16-row blocks of 8 x 1 groups (the earlier default),
- * 4096x14336 0.046 against 0.071.
+ * 4096x14336 0.046 against 0.071. The lanes' sums meet through subgroup shuffles, one barrier for
+ * all rows (sgReduce): in the lab, which times one kernel back to back, 3-9% slower, but in the
+ * chain of a decode step (each GEMM waiting on the kernel before) Mistral-7B's GEMM went from 9.37
+ * to 7.25 ms a 16-row step, B = 16 1,482.6 -> 1,927.6 tok/s (2026-12-07e, scripts/device/rows-reduce.sh).
  */
-export const W8A8_ROWS_DEFAULT: W8a8RowsTuning = { kw: 4, ug: 2, maxTile: 8, rowsFirst: true };
+export const W8A8_ROWS_DEFAULT: W8a8RowsTuning = { kw: 4, ug: 2, maxTile: 8, rowsFirst: true, sgReduce: true };
+/** The default for an adapter whose subgroups hold `subgroupSize` invocations (0: none; then the lanes' sums meet in workgroup memory). */
+export function w8a8RowsDefault(subgroupSize: number): W8a8RowsTuning {
+  return subgroupSize > 0 ? W8A8_ROWS_DEFAULT : { ...W8A8_ROWS_DEFAULT, sgReduce: false };
+}
 
 /** Whether the few-rows GEMM can read this weight: 16-byte chunks of K, each within a scale group. */
 export function w8a8RowsApplies(w: Pick<WeightShape, 'k' | 'rowStride' | 'groupSize'>): boolean {
@@ -116,14 +126,25 @@ function rowsPair(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): b
   return !!t.pair && w.k % 32 === 0 && w.groupSize % 32 === 0;
 }
 function rowsVariant(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): string {
-  return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}${t.rowsFirst ? ' rows-first' : ''}${t.single ? ' single' : ''}${t.diagDp !== undefined ? ` diag-dp${t.diagDp}` : ''}`;
+  return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}${t.rowsFirst ? ' rows-first' : ''}${t.inflight && t.inflight !== 2 ? ` inflight${t.inflight}` : ''}${t.sgReduce ? ' sg-reduce' : ''}${t.diagDp !== undefined ? ` diag-dp${t.diagDp}` : ''}`;
+}
+/** The lanes' reduction for the shuffle form (matmul_rows_reduce_sg.wgsl) or stand-ins never called. */
+function rowsReduce(t: W8a8RowsTuning, sgw: number): string {
+  if (t.sgReduce) return `const SGW: u32 = ${sgw}u;\n${rowsReduceSgCode}`;
+  return 'fn sg_row(i: u32, v: vec4<f32>, t: u32) {}\nfn sg_store(t: u32, m0: u32, rows: u32, wx: u32) {}\n';
+}
+/** vec4s of `red` the shuffle reduction needs: every (row, group along K, partial, unit), or the lanes' reduction's. */
+function rowsSgRedLen(t: W8a8RowsTuning, mr: number, sgw: number): number {
+  const wg = 32 * t.kw * t.ug;
+  const ut = 4 * t.ug;
+  return Math.max(2 * wg + 2 * ut * t.kw, mr * t.kw * (8 / sgw) * ut);
 }
 /** The few-rows GEMM's constants and conversion (matmul_w8a8_rows.wgsl). */
 function rowsHeader(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning, mr: number): string {
   const convert = t.magic
     ? 'bitcast<vec4<f32>>(s + vec4<i32>(0x4B400000)) - vec4<f32>(12582912.0)'
     : 'vec4<f32>(s)';
-  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nconst DIAG_DP: u32 = ${t.diagDp ?? 1}u;\nconst ROWS_X: bool = ${!!t.rowsFirst};\nconst SINGLE: bool = ${!!t.single};\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
+  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nconst DIAG_DP: u32 = ${t.diagDp ?? 1}u;\nconst ROWS_X: bool = ${!!t.rowsFirst};\nconst INFLIGHT: u32 = ${t.inflight ?? 2}u;\nconst SG_REDUCE: bool = ${!!t.sgReduce};\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
 }
 
 /**
@@ -696,10 +717,15 @@ export class W8a8 {
     const quantize = Promise.all([quantizer(null), input ? quantizer(input) : null]);
     const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants, LOGIT_ROWS: !!o.logitRows };
     const rt = o.rows ?? null;
+    // Lanes of a unit that share a subgroup, for the shuffle reduction: min(subgroup size, 8).
+    const sgw = Math.min(8, gemvDevice(cache).subgroupSize);
+    if (rt?.sgReduce && sgw < 1) throw new Error('W8A8: the few-rows GEMM\'s subgroup reduction needs an adapter with subgroups');
     const rowTiles = rt ? rowsTiles(rt) : [];
     const rows = rt
       ? Promise.all(rowTiles.map((mr) =>
-        cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`, STEP_WGSL + PASS_ROWS_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsCode, { ...constants, KW: rt.kw, UG: rt.ug })))
+        cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`,
+          (rt.sgReduce ? 'enable subgroups;\n' : '') + STEP_WGSL + PASS_ROWS_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsReduce(rt, sgw) + rowsCode,
+          { ...constants, KW: rt.kw, UG: rt.ug, ...(rt.sgReduce ? { RED_LEN: rowsSgRedLen(rt, mr, sgw) } : {}) })))
       : null;
     const withRows = async () => {
       const p = await rows;

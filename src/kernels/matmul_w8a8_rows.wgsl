@@ -5,7 +5,9 @@
 // sums across groups in another order.
 // Assembled by matmul_w8a8.ts from STEP_WGSL, `fn pass_rows()`, `const MR: u32` (rows of x per workgroup),
 // `const PAIR: bool`, `const DIAG_DP: u32`, `const ROWS_X: bool` (row blocks along the grid's x, unit blocks along y; else the other way),
-// `const SINGLE: bool` (unpaired: one chunk of the 4 weight rows in flight per step, not two), `fn to_f32(vec4<i32>) -> vec4<f32>`, the
+// `const INFLIGHT: u32` (unpaired: chunks of the 4 weight rows in flight per step: 1, 2 or 4),
+// `const SG_REDUCE: bool` (the lanes' sums through subgroup shuffles: then matmul_rows_reduce_sg.wgsl
+// follows the lanes' code, else a stand-in `fn sg_row`, `fn sg_store`), `fn to_f32(vec4<i32>) -> vec4<f32>`, the
 // weight's 16-byte view (gemvWeightAccess: `w_at(row, chunk)` -> vec4<u32>, `s_at(row, g)`),
 // `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and reduction of the f32
 // few-rows GEMM (matmul_rows_lanes.wgsl).
@@ -29,7 +31,8 @@ override W_STRIDE: u32;     // u32 words per weight row
 override W_GROUPS: u32;     // scale groups per row
 override W_GROUP_SIZE: u32; // a multiple of 16
 
-var<workgroup> red: array<vec4<f32>, RED + RED2>;
+override RED_LEN: u32 = RED + RED2; // or what the shuffle reduction needs, where larger
+var<workgroup> red: array<vec4<f32>, RED_LEN>;
 
 // DIAG_DP (kernel lab diagnostics, wrong sums; 1 otherwise): 0 replaces the 4 dot4I8Packed by
 // exclusive ors and adds (what the products cost), 2 does 4 more (what the products bound).
@@ -104,9 +107,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let b0 = w_at(r.x, j + 1u); let b1 = w_at(r.y, j + 1u); let b2 = w_at(r.z, j + 1u); let b3 = w_at(r.w, j + 1u);
       rows_dot_pair(&acc, a0, a1, a2, a3, b0, b1, b2, b3, r, j, m0, last);
     }
-  } else if (SINGLE) {
+  } else if (INFLIGHT == 1u) {
     for (var j = lane; j < chunks; j += KS) {
       rows_dot_chunk(&acc, w_at(r.x, j), w_at(r.y, j), w_at(r.z, j), w_at(r.w, j), r, j, m0, last);
+    }
+  } else if (INFLIGHT == 4u) {
+    for (var j = lane; j < chunks; j += 4u * KS) {
+      // Chunks past the end re-read the last one and are skipped.
+      let j1 = min(j + KS, chunks - 1u);
+      let j2 = min(j + 2u * KS, chunks - 1u);
+      let j3 = min(j + 3u * KS, chunks - 1u);
+      let a0 = w_at(r.x, j); let a1 = w_at(r.y, j); let a2 = w_at(r.z, j); let a3 = w_at(r.w, j);
+      let b0 = w_at(r.x, j1); let b1 = w_at(r.y, j1); let b2 = w_at(r.z, j1); let b3 = w_at(r.w, j1);
+      let c0 = w_at(r.x, j2); let c1 = w_at(r.y, j2); let c2 = w_at(r.z, j2); let c3 = w_at(r.w, j2);
+      let d0 = w_at(r.x, j3); let d1 = w_at(r.y, j3); let d2 = w_at(r.z, j3); let d3 = w_at(r.w, j3);
+      rows_dot_chunk(&acc, a0, a1, a2, a3, r, j, m0, last);
+      if (j + KS < chunks) { rows_dot_chunk(&acc, b0, b1, b2, b3, r, j1, m0, last); }
+      if (j + 2u * KS < chunks) { rows_dot_chunk(&acc, c0, c1, c2, c3, r, j2, m0, last); }
+      if (j + 3u * KS < chunks) { rows_dot_chunk(&acc, d0, d1, d2, d3, r, j3, m0, last); }
     }
   } else {
     for (var j = lane; j < chunks; j += 2u * KS) {
@@ -121,6 +139,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   // As in matmul_gemm_rows.wgsl: each accumulator named by a constant index.
+  if (SG_REDUCE) {
+    sg_row(0u, acc[0], t);
+    sg_row(1u, acc[1], t);
+    if (MR > 2u) { sg_row(2u, acc[2], t); sg_row(3u, acc[3], t); }
+    if (MR > 4u) { sg_row(4u, acc[4], t); sg_row(5u, acc[5], t); sg_row(6u, acc[6], t); sg_row(7u, acc[7], t); }
+    if (MR > 8u) {
+      sg_row(8u, acc[8], t); sg_row(9u, acc[9], t); sg_row(10u, acc[10], t); sg_row(11u, acc[11], t);
+      sg_row(12u, acc[12], t); sg_row(13u, acc[13], t); sg_row(14u, acc[14], t); sg_row(15u, acc[15], t);
+    }
+    sg_store(t, m0, rows, wx);
+    return;
+  }
   reduce_round(t, 0u, acc[0], acc[1], m0, rows, wx);
   if (MR > 2u) { reduce_round(t, 1u, acc[2], acc[3], m0, rows, wx); }
   if (MR > 4u) {

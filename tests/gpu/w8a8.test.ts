@@ -8,7 +8,7 @@ import { describe, it, beforeAll, expect } from 'vitest';
 import { gpu, randn, expectClose, run, stepBuffer } from './harness';
 import { uploadStorage, readF32 } from '../../src/gpu/buffers';
 import { Matmul } from '../../src/kernels/matmul';
-import { w8a8Scratch, W8A8_ROWS_DEFAULT } from '../../src/kernels/matmul_w8a8';
+import { w8a8Scratch, w8a8RowsDefault, W8A8_ROWS_DEFAULT } from '../../src/kernels/matmul_w8a8';
 import { RmsNorm } from '../../src/kernels/rmsnorm';
 import { SiluMul } from '../../src/kernels/silu_mul';
 import { uploadWeight } from '../../src/kernels/weights';
@@ -90,13 +90,26 @@ const rowsRun = (c: Case) => c.k % 16 === 0 && c.g % 16 === 0 && c.rows <= 16;
  */
 const ROWS_ALT = { ...W8A8_ROWS_DEFAULT, pair: !W8A8_ROWS_DEFAULT.pair, magic: !W8A8_ROWS_DEFAULT.magic, maxTile: 4 };
 /** A third: 8 x 1 groups, unpaired with one weight chunk in flight per step, 16-row tiles, the row blocks along the grid's other axis. */
-const ROWS_ALT2 = { kw: 8, ug: 1, pair: false, single: true, maxTile: 16, rowsFirst: !W8A8_ROWS_DEFAULT.rowsFirst };
+const ROWS_ALT2 = { kw: 8, ug: 1, pair: false, inflight: 1 as const, maxTile: 16, rowsFirst: !W8A8_ROWS_DEFAULT.rowsFirst };
+/**
+ * A fourth: 2 x 4 groups, unpaired with four weight chunks in flight per step, tiles of at most 8
+ * rows along x, the lanes' sums through subgroup shuffles (here SwiftShader's subgroups of 4: two
+ * partials per unit meet in workgroup memory).
+ */
+const ROWS_ALT3 = { kw: 2, ug: 4, pair: false, inflight: 4 as const, maxTile: 8, rowsFirst: true, sgReduce: true };
 
 describe('W8A8 matmul (dot4I8Packed)', () => {
   let device: GPUDevice;
   let cache: PipelineCache;
   let ctx: GpuContext;
   beforeAll(async () => ({ device, cache, ctx } = await gpu()));
+
+  it('few-rows GEMM default: the shuffle reduction only where the adapter has subgroups', () => {
+    expect(W8A8_ROWS_DEFAULT.sgReduce).toBe(true);
+    expect(w8a8RowsDefault(32)).toEqual(W8A8_ROWS_DEFAULT);
+    expect(w8a8RowsDefault(4).sgReduce).toBe(true);
+    expect(w8a8RowsDefault(0)).toEqual({ ...W8A8_ROWS_DEFAULT, sgReduce: false });
+  });
 
   it('is off by default on an adapter without subgroup matrices, and runs from 2 rows when asked', async () => {
     const w = uploadWeight(device, 'w', packWeight(randn(64 * 64, 1), 64, 64, 'int8', 32));
@@ -124,8 +137,8 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
     await expect(Matmul.create(cache, f16, { w8a8: 'dp4a' })).rejects.toThrow(/int8/);
   });
 
-  for (const [c, few] of CASES.flatMap((c) => (rowsRun(c) ? (['kernel', 'rows', 'rows-alt', 'rows-alt2'] as const) : (['kernel'] as const)).map((few) => [c, few] as const))) {
-    const name = `${few === 'rows' ? 'few-rows GEMM' : few === 'rows-alt' ? `few-rows GEMM ${ROWS_ALT.pair ? 'paired' : 'unpaired'}, ${ROWS_ALT.magic ? 'bit' : 'instruction'} conversion, tiles of 4 rows` : few === 'rows-alt2' ? `few-rows GEMM 8 x 1, one chunk in flight, tiles of 16 rows along ${ROWS_ALT2.rowsFirst ? 'x' : 'y'}` : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
+  for (const [c, few] of CASES.flatMap((c) => (rowsRun(c) ? (['kernel', 'rows', 'rows-alt', 'rows-alt2', 'rows-alt3'] as const) : (['kernel'] as const)).map((few) => [c, few] as const))) {
+    const name = `${few === 'rows' ? 'few-rows GEMM' : few === 'rows-alt' ? `few-rows GEMM ${ROWS_ALT.pair ? 'paired' : 'unpaired'}, ${ROWS_ALT.magic ? 'bit' : 'instruction'} conversion, tiles of 4 rows` : few === 'rows-alt2' ? `few-rows GEMM 8 x 1, one chunk in flight, tiles of 16 rows along ${ROWS_ALT2.rowsFirst ? 'x' : 'y'}` : few === 'rows-alt3' ? 'few-rows GEMM 2 x 4, four chunks in flight, tiles of 8 rows along x, shuffle reduction' : 'reference'}: ${c.n}x${c.k} g${c.g}, ${c.rows} rows${c.bias ? ', bias' : ''}${c.accumulate ? ', accumulate' : ''}${c.split ? `, split ${c.split.join('+')}` : ''}${c.maxBytes ? ', weight in parts' : ''}`;
     it(name, async () => {
       const { n, k, g, rows } = c;
       const wf = randn(n * k, 11 + n, 0.5);
@@ -142,7 +155,7 @@ describe('W8A8 matmul (dot4I8Packed)', () => {
       const gw = uploadWeight(device, 'w', packed, c.maxBytes);
       if (c.maxBytes) expect(gw.partRows).toBeLessThan(n);
       const xb = uploadStorage(device, 'x', x);
-      const fewOpts = few === 'kernel' ? { w8a8Few: few } : { w8a8Few: 'rows' as const, w8a8RowsTuning: few === 'rows' ? W8A8_ROWS_DEFAULT : few === 'rows-alt' ? ROWS_ALT : ROWS_ALT2 };
+      const fewOpts = few === 'kernel' ? { w8a8Few: few } : { w8a8Few: 'rows' as const, w8a8RowsTuning: few === 'rows' ? W8A8_ROWS_DEFAULT : few === 'rows-alt' ? ROWS_ALT : few === 'rows-alt2' ? ROWS_ALT2 : ROWS_ALT3 };
       const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', ...fewOpts, bias: !!bias, accumulate: !!c.accumulate, ...(c.split ? { split: c.split, only: 'gemm' as const } : {}) });
       expect(mm.w8a8For(rows)).toBe(few === 'kernel' ? 'dp4a' : 'rows');
       const parts = c.split ?? [n];
