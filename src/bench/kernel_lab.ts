@@ -149,6 +149,9 @@ export const GEMM_VARIANTS: MatmulVariant[] = [
   // weight twice, the second time from L2 right after the first, with half the accumulators).
   ...([[8, 1, 'chunk'], [4, 2, 'chunk'], [4, 2, 'tile'], [2, 4, 'tile']] as const).map(([kw, ug, inner]) =>
     matmulVariant(`rows-kw${kw}-ug${ug}${inner === 'tile' ? '-tile' : ''}-t8x`, { fewRows: 'gemm', rowsTuning: { kw, ug, inner }, rowsBlocks: { maxTile: 8, rowsFirst: true } })),
+  // The lanes' sums through subgroup shuffles (-sg; the W8A8 GEMM's default).
+  ...([[2, 4, 'tile', 16], [4, 2, 'tile', 8], [8, 1, 'chunk', 16]] as const).map(([kw, ug, inner, maxTile]) =>
+    matmulVariant(`rows-kw${kw}-ug${ug}${inner === 'tile' ? '-tile' : ''}-sg${maxTile === 8 ? '-t8x' : ''}`, { fewRows: 'gemm', rowsTuning: { kw, ug, inner, sgReduce: true }, ...(maxTile === 8 ? { rowsBlocks: { maxTile, rowsFirst: true } } : {}) })),
   matmulVariant('rows-gemv', { fewRows: 'gemv' }),
   splitVariant('rows-split', { fewRows: 'gemm' }),
   // int8 against activations quantized to 8 bits (matmul_w8a8.ts): the dot4I8Packed reference, and

@@ -1,6 +1,7 @@
 // Skinny GEMM for a few rows of x (a batched decode step, a short prompt) on GPUs:
 // y[m, n] = sum_k x[m, k] * W[n, k] (+ bias[n]) for MR rows m0 .. m0 + MR - 1 per workgroup row.
-// Assembled by matmul.ts from STEP_WGSL, `const MR: u32` (2, 4, 8 or 16), `const ROWS_X: bool` (row blocks along the grid's x), a GEMV reader
+// Assembled by matmul.ts from STEP_WGSL, `const MR: u32` (2, 4, 8 or 16), `const ROWS_X: bool` (row
+// blocks along the grid's x), the lanes' reduction (rows_reduce.ts: SG_REDUCE, sg_row, sg_store), a GEMV reader
 // (gemv_vec_<format>.wgsl: `load_w`, `load_x`, `chunk_dot`, `chunk_sum`), gemv_input_plain.wgsl
 // (x through `row_index`), `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and
 // reduction (matmul_rows_lanes.wgsl).
@@ -40,7 +41,8 @@ alias XChunk = array<vec4<f32>, XV>;
 
 // The x tile (TILED), then the partial sums of the reduction: RED per lane, then (from RED on) RED2
 // per group of 8 lanes. One array, so that f16 at 16 rows and kw4-ug2 fits the default 16 KiB.
-var<workgroup> red: array<vec4<f32>, max(RED + RED2, XT)>;
+override SG_LEN: u32 = 0u; // vec4s the shuffle reduction needs (rows_reduce.ts)
+var<workgroup> red: array<vec4<f32>, max(max(RED + RED2, XT), SG_LEN)>;
 
 fn active_rows() -> u32 {
   return select(step.rows, step.logit_rows, LOGIT_ROWS);
@@ -131,19 +133,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
-  // The KS lanes' sums, RR = 2 rows of x per round, each accumulator named by a constant index: a
-  // loop over them (with its barriers) can keep the compiler from unrolling it, and the array then
-  // lives in local memory for the whole kernel.
-  reduce_round(t, 0u, acc[0], acc[1], m0, rows, wx);
-  if (MR > 2u) { reduce_round(t, 1u, acc[2], acc[3], m0, rows, wx); }
-  if (MR > 4u) {
-    reduce_round(t, 2u, acc[4], acc[5], m0, rows, wx);
-    reduce_round(t, 3u, acc[6], acc[7], m0, rows, wx);
-  }
-  if (MR > 8u) {
-    reduce_round(t, 4u, acc[8], acc[9], m0, rows, wx);
-    reduce_round(t, 5u, acc[10], acc[11], m0, rows, wx);
-    reduce_round(t, 6u, acc[12], acc[13], m0, rows, wx);
-    reduce_round(t, 7u, acc[14], acc[15], m0, rows, wx);
-  }
+  reduce_rows(t, &acc, m0, rows, wx);
 }

@@ -3,9 +3,10 @@
 // output columns 4u .. 4u + 3) and splits K over KS = 8 * KW lanes: in each group of 32
 // invocations, 4 units x 8 lanes (lane lo = t % 8, unit t / 8 % 4, group t / 32 % KW, t / (32 KW)
 // the unit group). Each invocation sums its chunks of K into ACC vec4 accumulators, one per row of
-// x (the first MR used); reduce_round adds the lanes' sums through `red` (declared by the kernel,
-// at least RED + RED2 vec4s), 2 rows of x per round, and stores them (store and bias come from the
-// output layout, N from the kernel). Dispatch: (ceil(UNITS / UT), ceil(rows / MR)).
+// x (the first MR used); reduce_rows adds the lanes' sums through `red` (declared by the kernel,
+// at least RED + RED2 vec4s, or SG_LEN for the shuffle form) and stores them (store and bias come
+// from the output layout, N and MR from the kernel). Dispatch: (ceil(UNITS / UT), ceil(rows / MR)),
+// or the other way round where the kernel's ROWS_X.
 override UNITS: u32 = (N + 3u) / 4u;
 override KW: u32 = 4u; // groups of 32 invocations along K
 override UG: u32 = 2u; // groups of 32 invocations along N
@@ -63,4 +64,35 @@ fn reduce_round(t: u32, g: u32, a: vec4<f32>, b: vec4<f32>, m0: u32, rows: u32, 
     if (m < rows && uo < UNITS) { store_unit(m, uo, s); }
   }
   workgroupBarrier();
+}
+
+// The KS lanes' sums of every row of x, stored: through subgroup shuffles with one barrier for all
+// rows (SG_REDUCE, rows_reduce.ts), or RR = 2 rows per round through workgroup memory. Each
+// accumulator is named by a constant index: a loop over them (with its barriers) can keep the
+// compiler from unrolling it, and the array then lives in local memory for the whole kernel.
+fn reduce_rows(t: u32, acc: ptr<function, array<vec4<f32>, ACC>>, m0: u32, rows: u32, wx: u32) {
+  if (SG_REDUCE) {
+    sg_row(0u, (*acc)[0], t);
+    sg_row(1u, (*acc)[1], t);
+    if (MR > 2u) { sg_row(2u, (*acc)[2], t); sg_row(3u, (*acc)[3], t); }
+    if (MR > 4u) { sg_row(4u, (*acc)[4], t); sg_row(5u, (*acc)[5], t); sg_row(6u, (*acc)[6], t); sg_row(7u, (*acc)[7], t); }
+    if (MR > 8u) {
+      sg_row(8u, (*acc)[8], t); sg_row(9u, (*acc)[9], t); sg_row(10u, (*acc)[10], t); sg_row(11u, (*acc)[11], t);
+      sg_row(12u, (*acc)[12], t); sg_row(13u, (*acc)[13], t); sg_row(14u, (*acc)[14], t); sg_row(15u, (*acc)[15], t);
+    }
+    sg_store(t, m0, rows, wx);
+    return;
+  }
+  reduce_round(t, 0u, (*acc)[0], (*acc)[1], m0, rows, wx);
+  if (MR > 2u) { reduce_round(t, 1u, (*acc)[2], (*acc)[3], m0, rows, wx); }
+  if (MR > 4u) {
+    reduce_round(t, 2u, (*acc)[4], (*acc)[5], m0, rows, wx);
+    reduce_round(t, 3u, (*acc)[6], (*acc)[7], m0, rows, wx);
+  }
+  if (MR > 8u) {
+    reduce_round(t, 4u, (*acc)[8], (*acc)[9], m0, rows, wx);
+    reduce_round(t, 5u, (*acc)[10], (*acc)[11], m0, rows, wx);
+    reduce_round(t, 6u, (*acc)[12], (*acc)[13], m0, rows, wx);
+    reduce_round(t, 7u, (*acc)[14], (*acc)[15], m0, rows, wx);
+  }
 }

@@ -1,5 +1,6 @@
-// The few-rows W8A8 GEMM's reduction through subgroup shuffles (matmul_w8a8_rows.wgsl with
-// SG_REDUCE), after matmul_rows_lanes.wgsl; prepended: `enable subgroups;` and `const SGW: u32`,
+// The few-rows GEMMs' reduction through subgroup shuffles (matmul_gemm_rows.wgsl and
+// matmul_w8a8_rows.wgsl with SG_REDUCE; rows_reduce.ts), after matmul_rows_lanes.wgsl; prepended:
+// `enable subgroups;` (first in the module) and `const SGW: u32`,
 // the lanes of a unit that share a subgroup (min(subgroup size, KL)). Each unit's KL lanes (KL
 // consecutive invocations) add up in log2(SGW) shuffle steps, then the KL / SGW partials of every
 // (row of x, group along K) meet in `red`: one barrier for all MR rows, where reduce_round takes

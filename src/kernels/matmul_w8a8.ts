@@ -22,7 +22,7 @@ import rmsRowCode from './rmsnorm_row.wgsl';
 import dp4aCode from './matmul_w8a8_dp4a.wgsl';
 import rowsCode from './matmul_w8a8_rows.wgsl';
 import rowsLanesCode from './matmul_rows_lanes.wgsl';
-import rowsReduceSgCode from './matmul_rows_reduce_sg.wgsl';
+import { rowsReduceEnable, rowsReduceLen, rowsReduceWgsl } from './rows_reduce';
 import { STEP_WGSL, StepBuffer } from '../gpu/step';
 import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
 import { subgroupMatrixI8, type SubgroupMatrixShape } from '../gpu/device';
@@ -128,23 +128,12 @@ function rowsPair(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): b
 function rowsVariant(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning): string {
   return `${rowsPair(w, t) ? ' pair' : ''}${t.magic ? ' magic' : ''}${t.rowsFirst ? ' rows-first' : ''}${t.inflight && t.inflight !== 2 ? ` inflight${t.inflight}` : ''}${t.sgReduce ? ' sg-reduce' : ''}${t.diagDp !== undefined ? ` diag-dp${t.diagDp}` : ''}`;
 }
-/** The lanes' reduction for the shuffle form (matmul_rows_reduce_sg.wgsl) or stand-ins never called. */
-function rowsReduce(t: W8a8RowsTuning, sgw: number): string {
-  if (t.sgReduce) return `const SGW: u32 = ${sgw}u;\n${rowsReduceSgCode}`;
-  return 'fn sg_row(i: u32, v: vec4<f32>, t: u32) {}\nfn sg_store(t: u32, m0: u32, rows: u32, wx: u32) {}\n';
-}
-/** vec4s of `red` the shuffle reduction needs: every (row, group along K, partial, unit), or the lanes' reduction's. */
-function rowsSgRedLen(t: W8a8RowsTuning, mr: number, sgw: number): number {
-  const wg = 32 * t.kw * t.ug;
-  const ut = 4 * t.ug;
-  return Math.max(2 * wg + 2 * ut * t.kw, mr * t.kw * (8 / sgw) * ut);
-}
 /** The few-rows GEMM's constants and conversion (matmul_w8a8_rows.wgsl). */
 function rowsHeader(w: Pick<WeightShape, 'k' | 'groupSize'>, t: W8a8RowsTuning, mr: number): string {
   const convert = t.magic
     ? 'bitcast<vec4<f32>>(s + vec4<i32>(0x4B400000)) - vec4<f32>(12582912.0)'
     : 'vec4<f32>(s)';
-  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nconst DIAG_DP: u32 = ${t.diagDp ?? 1}u;\nconst ROWS_X: bool = ${!!t.rowsFirst};\nconst INFLIGHT: u32 = ${t.inflight ?? 2}u;\nconst SG_REDUCE: bool = ${!!t.sgReduce};\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
+  return `const MR: u32 = ${mr}u;\nconst PAIR: bool = ${rowsPair(w, t)};\nconst DIAG_DP: u32 = ${t.diagDp ?? 1}u;\nconst ROWS_X: bool = ${!!t.rowsFirst};\nconst INFLIGHT: u32 = ${t.inflight ?? 2}u;\nfn to_f32(s: vec4<i32>) -> vec4<f32> { return ${convert}; }\n`;
 }
 
 /**
@@ -717,15 +706,14 @@ export class W8a8 {
     const quantize = Promise.all([quantizer(null), input ? quantizer(input) : null]);
     const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants, LOGIT_ROWS: !!o.logitRows };
     const rt = o.rows ?? null;
-    // Lanes of a unit that share a subgroup, for the shuffle reduction: min(subgroup size, 8).
-    const sgw = Math.min(8, gemvDevice(cache).subgroupSize);
-    if (rt?.sgReduce && sgw < 1) throw new Error('W8A8: the few-rows GEMM\'s subgroup reduction needs an adapter with subgroups');
+    const sg = gemvDevice(cache).subgroupSize;
+    if (rt?.sgReduce && sg < 1) throw new Error('W8A8: the few-rows GEMM\'s subgroup reduction needs an adapter with subgroups');
     const rowTiles = rt ? rowsTiles(rt) : [];
     const rows = rt
       ? Promise.all(rowTiles.map((mr) =>
         cache.get(`matmul_w8a8_rows${mr}${layout.key} kw=${rt.kw} ug=${rt.ug}${rowsVariant(w, rt)}`,
-          (rt.sgReduce ? 'enable subgroups;\n' : '') + STEP_WGSL + PASS_ROWS_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsReduce(rt, sgw) + rowsCode,
-          { ...constants, KW: rt.kw, UG: rt.ug, ...(rt.sgReduce ? { RED_LEN: rowsSgRedLen(rt, mr, sgw) } : {}) })))
+          rowsReduceEnable(!!rt.sgReduce) + STEP_WGSL + PASS_ROWS_WGSL + rowsHeader(w, rt, mr) + gemvWeightAccess(w, false) + layout.code + rowsLanesCode + rowsReduceWgsl(!!rt.sgReduce, sg) + rowsCode,
+          { ...constants, KW: rt.kw, UG: rt.ug, SG_LEN: rowsReduceLen(!!rt.sgReduce, mr, rt.kw, rt.ug, sg) })))
       : null;
     const withRows = async () => {
       const p = await rows;

@@ -6,8 +6,8 @@
 // Assembled by matmul_w8a8.ts from STEP_WGSL, `fn pass_rows()`, `const MR: u32` (rows of x per workgroup),
 // `const PAIR: bool`, `const DIAG_DP: u32`, `const ROWS_X: bool` (row blocks along the grid's x, unit blocks along y; else the other way),
 // `const INFLIGHT: u32` (unpaired: chunks of the 4 weight rows in flight per step: 1, 2 or 4),
-// `const SG_REDUCE: bool` (the lanes' sums through subgroup shuffles: then matmul_rows_reduce_sg.wgsl
-// follows the lanes' code, else a stand-in `fn sg_row`, `fn sg_store`), `fn to_f32(vec4<i32>) -> vec4<f32>`, the
+// the lanes' reduction (rows_reduce.ts: `const SG_REDUCE: bool`, and where true the shuffle form of
+// matmul_rows_reduce_sg.wgsl, else stand-ins for `fn sg_row`, `fn sg_store`), `fn to_f32(vec4<i32>) -> vec4<f32>`, the
 // weight's 16-byte view (gemvWeightAccess: `w_at(row, chunk)` -> vec4<u32>, `s_at(row, g)`),
 // `fn bias(n)`, the GEMM's `fn store(m, n, v)` and the lane layout and reduction of the f32
 // few-rows GEMM (matmul_rows_lanes.wgsl).
@@ -31,8 +31,8 @@ override W_STRIDE: u32;     // u32 words per weight row
 override W_GROUPS: u32;     // scale groups per row
 override W_GROUP_SIZE: u32; // a multiple of 16
 
-override RED_LEN: u32 = RED + RED2; // or what the shuffle reduction needs, where larger
-var<workgroup> red: array<vec4<f32>, RED_LEN>;
+override SG_LEN: u32 = 0u; // vec4s the shuffle reduction needs (rows_reduce.ts)
+var<workgroup> red: array<vec4<f32>, max(RED + RED2, SG_LEN)>;
 
 // DIAG_DP (kernel lab diagnostics, wrong sums; 1 otherwise): 0 replaces the 4 dot4I8Packed by
 // exclusive ors and adds (what the products cost), 2 does 4 more (what the products bound).
@@ -138,29 +138,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
-  // As in matmul_gemm_rows.wgsl: each accumulator named by a constant index.
-  if (SG_REDUCE) {
-    sg_row(0u, acc[0], t);
-    sg_row(1u, acc[1], t);
-    if (MR > 2u) { sg_row(2u, acc[2], t); sg_row(3u, acc[3], t); }
-    if (MR > 4u) { sg_row(4u, acc[4], t); sg_row(5u, acc[5], t); sg_row(6u, acc[6], t); sg_row(7u, acc[7], t); }
-    if (MR > 8u) {
-      sg_row(8u, acc[8], t); sg_row(9u, acc[9], t); sg_row(10u, acc[10], t); sg_row(11u, acc[11], t);
-      sg_row(12u, acc[12], t); sg_row(13u, acc[13], t); sg_row(14u, acc[14], t); sg_row(15u, acc[15], t);
-    }
-    sg_store(t, m0, rows, wx);
-    return;
-  }
-  reduce_round(t, 0u, acc[0], acc[1], m0, rows, wx);
-  if (MR > 2u) { reduce_round(t, 1u, acc[2], acc[3], m0, rows, wx); }
-  if (MR > 4u) {
-    reduce_round(t, 2u, acc[4], acc[5], m0, rows, wx);
-    reduce_round(t, 3u, acc[6], acc[7], m0, rows, wx);
-  }
-  if (MR > 8u) {
-    reduce_round(t, 4u, acc[8], acc[9], m0, rows, wx);
-    reduce_round(t, 5u, acc[10], acc[11], m0, rows, wx);
-    reduce_round(t, 6u, acc[12], acc[13], m0, rows, wx);
-    reduce_round(t, 7u, acc[14], acc[15], m0, rows, wx);
-  }
+  reduce_rows(t, &acc, m0, rows, wx);
 }

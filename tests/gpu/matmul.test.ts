@@ -65,7 +65,7 @@ describe('matmul kernel', () => {
     fmt: Fmt; n: number; k: number; w: Float32Array; x: Float32Array; rows: number; bias?: Float32Array;
     stepRows?: number; logitRows?: number; rowsFrom?: 'rows' | 'logit_rows'; yRows?: number;
     gemv?: 'vec' | 'reference'; tpr?: number; tuning?: Partial<GemvTuning>; gemm?: 'wide' | 'tiled' | 'thread'; wideRows?: 64 | 128; accumulate?: Float32Array;
-    fewRows?: 'gemm' | 'gemv'; rowsTuning?: { kw?: number; ug?: number; inner?: 'chunk' | 'tile' }; rowsBlocks?: { maxTile?: number; rowsFirst?: boolean };
+    fewRows?: 'gemm' | 'gemv'; rowsTuning?: { kw?: number; ug?: number; inner?: 'chunk' | 'tile'; sgReduce?: boolean }; rowsBlocks?: { maxTile?: number; rowsFirst?: boolean };
     /** split the weight over buffers of this many rows */
     partRows?: number;
   }): Promise<Float32Array> {
@@ -224,8 +224,10 @@ describe('matmul kernel', () => {
   // staged in workgroup memory a tile of K at a time ('tile': f16's and f32's default at 16 rows,
   // and at 8 on wide outputs; K not a multiple of the tile, lanes past the end of K in the last
   // tile, every reader's chunk width); tiles capped below the pass's rows, so that it takes several
-  // row blocks, along y or along the grid's x.
-  const ROWS_GEMM_CASES: Array<[Fmt, number, number, number, { kw?: number; ug?: number; inner?: 'chunk' | 'tile' }, { maxTile?: number; rowsFirst?: boolean }?]> = [
+  // row blocks, along y or along the grid's x; the lanes' sums through workgroup memory (the
+  // default) and through subgroup shuffles (sgReduce: here SwiftShader's subgroups of 4, two
+  // partials per unit).
+  const ROWS_GEMM_CASES: Array<[Fmt, number, number, number, { kw?: number; ug?: number; inner?: 'chunk' | 'tile'; sgReduce?: boolean }, { maxTile?: number; rowsFirst?: boolean }?]> = [
     [{ format: 'f32' }, 129, 100, 3, {}],
     [{ format: 'f16' }, 300, 248, 17, { kw: 1, ug: 1 }],
     [{ format: 'int8', group: 128 }, 1030, 400, 5, {}],
@@ -241,6 +243,10 @@ describe('matmul kernel', () => {
     [{ format: 'f16' }, 300, 248, 17, {}, { maxTile: 8, rowsFirst: true }],
     [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 4, ug: 2 }, { maxTile: 4, rowsFirst: true }],
     [{ format: 'f32' }, 70, 100, SKINNY_ROWS, { inner: 'tile' }, { maxTile: 8 }],
+    [{ format: 'f16' }, 300, 248, 17, { sgReduce: true }, { maxTile: 8, rowsFirst: true }],
+    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 8, ug: 1, sgReduce: true }],
+    [{ format: 'q4', group: 32 }, 100, 96, SKINNY_ROWS, { kw: 2, ug: 4, sgReduce: true }],
+    [{ format: 'f32' }, 70, 100, 9, { inner: 'tile', sgReduce: true }],
   ];
   ROWS_GEMM_CASES.forEach(([fmt, n, k, rows, rowsTuning, rowsBlocks], i) => {
     it(`few-rows GEMM over ${rows} rows ${fmtName(fmt)} n=${n} k=${k} ${JSON.stringify(rowsTuning)}${rowsBlocks ? ` ${JSON.stringify(rowsBlocks)}` : ''}`, async () => {
