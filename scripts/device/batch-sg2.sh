@@ -1,16 +1,14 @@
 # One lease (2026-12-07, fifth session), after batch-sg.sh: the f32 few-rows GEMM (f16 weights)
-# with its lanes' sums through subgroup shuffles too, against without (app-f0.mjs: the shuffle
-# reduction's default off for the f32 GEMM, changed before bundling): batched decode of f16 at
+# with its lanes' sums through subgroup shuffles too (app-f1.mjs: rowsTuningFor's sgReduce default
+# on, changed before bundling), against without (app.mjs, the default): batched decode of f16 at
 # B = 1 and 16 on both shapes, int8 with the same bundle (the shared reduction function), then the
 # golden checks on the small fixture models (copied to .gpu/fx before the lease).
-# Run: prepare.sh src/bench/bench.ts; bundle app-f0 with sgReduce on by default for the f32 GEMM in
-# app.mjs (since 2026-12-07e it is off by default there: flip rowsTuningFor's choice to build
-# app.mjs); cp scripts/device/*.sh .gpu/; on the device: bash .gpu/batch-sg2.sh.
-# Not yet run: no GPU could be started for it on 2026-12-07.
+# Run: prepare.sh src/bench/bench.ts; bundle app-f1; cp scripts/device/*.sh .gpu/; on the device:
+# bash .gpu/batch-sg2.sh.
 source "$(dirname "$0")/setup.sh"
 R=/tmp/reports2; mkdir -p $R; pack() { tar -C $R -cf $OUT/reports.tar .; }
 for m in mistral-7b llama-3.2-1b; do
-  for app in app app-f0; do
+  for app in app-f1 app; do
     el $m $app
     timeout 100 $N $app.mjs --batch 1,16 --model synthetic:$m --engines f16 --prompt-tokens 128 --new-tokens 32 --runs 2 --json $R/batch-$m-f16-$app.json 2>&1 | grep "^\[batch\] .* B=\|B=16: GPU" | tail -3
     pack
