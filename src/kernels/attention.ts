@@ -1,5 +1,6 @@
 import attentionCode from './attention.wgsl';
 import decodeCode from './attention_decode.wgsl';
+import partsCode from './attention_parts.wgsl';
 import decodeThreadCode from './attention_decode_thread.wgsl';
 import prefillThreadCode from './attention_prefill_thread.wgsl';
 import prefillTiledCode from './attention_prefill_tiled.wgsl';
@@ -57,6 +58,18 @@ export function tiledPrefillLanes(cache: PipelineCache, s: Pick<AttentionShape, 
   return lanes && s.headDim % (4 * lanes) === 0 && s.headDim <= 128 ? lanes : 0;
 }
 
+/**
+ * What a reader of the decode splits' results needs (attention_parts.wgsl's overrides, and BATCHED
+ * for row_pos): W8A8's quantizer folds the combine into o_proj's input with it (matmul_w8a8.ts).
+ */
+export interface AttentionParts {
+  nHeads: number;
+  headDim: number;
+  window: number;
+  splits: number;
+  batched: boolean;
+}
+
 /** Invocations per workgroup of the thread schedule's `scores` entry (WG in its WGSL). */
 const THREAD_SCORES_WG = 16;
 /** Invocations per workgroup of the thread prefill: one SIMD register of SwiftShader. */
@@ -99,6 +112,16 @@ export class Attention {
   static decodeSplits(s: AttentionShape): number {
     const keys = s.window > 0 ? Math.min(s.window, s.maxCtx) : s.maxCtx;
     return Math.ceil(keys / Attention.SPLIT);
+  }
+
+  /**
+   * The splits' layout of the instance `create(cache, s, undefined, batched)` makes, where its
+   * decode path is 'split' (the GPU schedule), else null: another kernel may then merge the splits
+   * instead of `combine` (encode's `combine` false).
+   */
+  static partsOf(cache: PipelineCache, s: AttentionShape, batched: boolean): AttentionParts | null {
+    if (cache.software || s.headDim % 4 !== 0) return null;
+    return { nHeads: s.nHeads, headDim: s.headDim, window: s.window, splits: Attention.decodeSplits(s), batched };
   }
 
   /**
@@ -157,8 +180,8 @@ export class Attention {
       const lanes = Math.max(1, Math.min(4, Math.floor(s.headDim / 16)));
       const constants = { N_HEADS: s.nHeads, N_KV_HEADS: s.nKvHeads, HEAD_DIM: s.headDim, WINDOW: s.window, SCALE: 1 / Math.sqrt(s.headDim), SPLITS: splits, LANES: lanes, BATCHED: batched };
       const [split, combine] = await Promise.all([
-        cache.get(kvName('attention_decode'), STEP_ROWS_WGSL + kvRead('vec4') + decodeCode, constants, 'split'),
-        cache.get(kvName('attention_decode'), STEP_ROWS_WGSL + kvRead('vec4') + decodeCode, constants, 'combine'),
+        cache.get(kvName('attention_decode'), STEP_ROWS_WGSL + kvRead('vec4') + partsCode + decodeCode, constants, 'split'),
+        cache.get(kvName('attention_decode'), STEP_ROWS_WGSL + kvRead('vec4') + partsCode + decodeCode, constants, 'combine'),
       ]);
       decode = { kind, split, combine, splits };
     }
@@ -192,6 +215,16 @@ export class Attention {
     };
   }
 
+  /** the decode splits' scratch (attention_parts.wgsl), once an instance with the split path is bound */
+  get partsBuffer(): GPUBuffer | null {
+    return this.decode?.kind === 'split' ? this.parts : null;
+  }
+
+  /** Whether a pass of `rows` rows runs the split decode path (the splits, then their merge). */
+  splitDecodes(rows: number): boolean {
+    return this.decode?.kind === 'split' && rows <= (this.s.decodeRows ?? 1);
+  }
+
   /** buffers this kernel made in bind() (the decode split scratch), for its owner to destroy */
   get buffers(): GPUBuffer[] {
     return this.parts ? [this.parts] : [];
@@ -208,9 +241,10 @@ export class Attention {
 
   /**
    * `pos` is the step buffer's position (a batched pass: the largest position of its rows): a
-   * decode step dispatches only the splits it can see.
+   * decode step dispatches only the splits it can see. `combine` false: a pass that runs the split
+   * path (splitDecodes) leaves the merge to the kernel after it (which reads partsBuffer).
    */
-  encode(pass: GPUComputePassEncoder, b: AttentionBinding, rows: number, pos: number): void {
+  encode(pass: GPUComputePassEncoder, b: AttentionBinding, rows: number, pos: number, combine = true): void {
     if (rows === 1 && this.decode?.kind === 'thread' && b.split && b.combine) {
       pass.setPipeline(this.decode.split);
       pass.setBindGroup(0, b.split);
@@ -224,6 +258,7 @@ export class Attention {
       pass.setPipeline(this.decode.split);
       pass.setBindGroup(0, b.split);
       pass.dispatchWorkgroups(this.s.nHeads, this.liveSplits(pos), rows);
+      if (!combine) return;
       pass.setPipeline(this.decode.combine);
       pass.setBindGroup(0, b.combine);
       pass.dispatchWorkgroups(this.s.nHeads, rows);

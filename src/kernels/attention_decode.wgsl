@@ -16,31 +16,18 @@
 @group(0) @binding(4) var<uniform> step: Step;
 @group(0) @binding(5) var<storage, read_write> parts: array<f32>;    // [rows, N_HEADS, SPLITS, HEAD_DIM + 2]
 
-override N_HEADS: u32;
 override N_KV_HEADS: u32;
-override HEAD_DIM: u32;     // multiple of 4
-override WINDOW: u32 = 0u;  // 0: no window; else position p sees keys j with p - j < WINDOW
 override SCALE: f32;
-override SPLITS: u32;       // splits per head the scratch holds (dispatch size)
-const SPLIT: u32 = 64u;     // keys per split
 override LANES: u32 = 4u;   // lanes per key in q.k: 1, 2 or 4
 override WG: u32 = SPLIT * LANES; // invocations per split workgroup
 override KV_DIM: u32 = N_KV_HEADS * HEAD_DIM;
 override GROUP: u32 = N_HEADS / N_KV_HEADS;
-override PART: u32 = HEAD_DIM + 2u;
-
-const NEG_BIG: f32 = -3.0e38;
+// (N_HEADS, HEAD_DIM, WINDOW, SPLITS, SPLIT, PART: attention_parts.wgsl, prepended)
 
 var<workgroup> qs: array<vec4<f32>, 64>; // HEAD_DIM / 4 <= 64
 var<workgroup> red: array<f32, WG>;
 var<workgroup> probs: array<f32, SPLIT>;
 var<workgroup> vsum: array<vec4<f32>, WG>;
-
-// First visible key of the query at position p.
-fn first_key(p: u32) -> u32 {
-  if (WINDOW > 0u && p + 1u > WINDOW) { return p + 1u - WINDOW; }
-  return 0u;
-}
 
 // Tree reduction of red[0 .. SPLIT) by max or sum; everyone gets red[0] back.
 fn reduce_split(t: u32, use_max: bool) -> f32 {
@@ -63,7 +50,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   let p = row_pos(r);
   let j0 = first_key(p) + s * SPLIT;
   let rh = r * N_HEADS + head;
-  let part = (rh * SPLITS + s) * PART;
+  let part = parts_base(r, head) + s * PART;
   if (j0 > p) {
     // A split past the last key: empty, so `combine` gives it zero weight.
     if (t == 0u) {
@@ -166,8 +153,8 @@ fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let head = wid.x;
   let rh = wid.y * N_HEADS + head;
   let p = row_pos(wid.y);
-  let live = (p - first_key(p)) / SPLIT + 1u;
-  let base = rh * SPLITS * PART;
+  let live = live_splits(p);
+  let base = parts_base(wid.y, head);
   var mx = NEG_BIG;
   for (var s = t; s < live; s += CWG) { mx = max(mx, parts[base + s * PART + HEAD_DIM]); }
   cred[t] = mx;

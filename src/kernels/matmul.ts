@@ -97,8 +97,8 @@ export interface MatmulOptions {
   /** the fewest rows the W8A8 path runs (default W8A8_MIN_ROWS) */
   w8a8MinRows?: number;
   /**
-   * W8A8 only: the kernel before this matmul folded into its quantizer (RMSNorm, or SiLU times
-   * up), for bindings given `w8a8Input` and passes that run encodeFused. Ignored where the W8A8
+   * W8A8 only: the kernel before this matmul folded into its quantizer (RMSNorm, SiLU times up, or
+   * decode attention's combine), for bindings given `w8a8Input` and passes that run encodeFused. Ignored where the W8A8
    * path is not built.
    */
   w8a8Input?: W8a8Input;
@@ -471,9 +471,14 @@ export class Matmul {
    * nothing and returns false: the caller runs that kernel, then encode().
    */
   encodeFused(pass: GPUComputePassEncoder, b: MatmulBinding, rows: number): boolean {
-    if (!b.w8a8Fused || !this.w8a8For(rows)) return false;
-    this.w8a8!.encode(pass, b.w8a8Fused, rows);
+    if (!this.fusesInput(b, rows)) return false;
+    this.w8a8!.encode(pass, b.w8a8Fused!, rows);
     return true;
+  }
+
+  /** Whether encodeFused runs a pass of `rows` rows through this binding's fused input. */
+  fusesInput(b: MatmulBinding, rows: number): boolean {
+    return !!b.w8a8Fused && !!this.w8a8For(rows);
   }
 
   /** The W8A8 GEMM a pass of `rows` rows runs (the few-rows one, or the kernel), or null (f32 activations). */

@@ -21,14 +21,17 @@ import siluCode from './silu.wgsl';
 import rmsRowCode from './rmsnorm_row.wgsl';
 import dp4aCode from './matmul_w8a8_dp4a.wgsl';
 import rowsCode from './matmul_w8a8_rows.wgsl';
+import attnInputCode from './quantize_input_attn.wgsl';
+import partsCode from './attention_parts.wgsl';
 import rowsLanesCode from './matmul_rows_lanes.wgsl';
 import { rowsReduceEnable, rowsReduceLen, rowsReduceWgsl } from './rows_reduce';
-import { STEP_WGSL, StepBuffer } from '../gpu/step';
+import { STEP_ROWS_WGSL, STEP_WGSL, StepBuffer } from '../gpu/step';
 import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
 import { subgroupMatrixI8, type SubgroupMatrixShape } from '../gpu/device';
 import type { PipelineCache } from '../gpu/pipelines';
 import { weightConstants, weightEntries, weightWgsl, type GpuWeight } from './weights';
 import { gemvDevice, gemvWeightAccess } from './gemv';
+import type { AttentionParts } from './attention';
 
 /**
  * The GEMM of passes past W8A8_ROWS_MAX rows: 'sgmat' (subgroup matrices), 'dp4a' (the reference),
@@ -172,27 +175,41 @@ const BIND_XS = 9;
 /**
  * What the quantizer reads besides x itself, so the dispatch before a GEMM folds into it:
  * 'rmsnorm' quantizes RMSNorm(x) * weight (rmsnorm_vec4.wgsl's arithmetic: both call
- * rmsnorm_row.wgsl), 'silu_mul' quantizes silu(gate) * up (silu_mul.wgsl's).
+ * rmsnorm_row.wgsl), 'silu_mul' quantizes silu(gate) * up (silu_mul.wgsl's), 'attn_combine' merges
+ * decode attention's split results (attention_decode.wgsl's `combine`, which then does not run;
+ * quantize_input_attn.wgsl) for o_proj.
  */
-export type W8a8Input = { kind: 'rmsnorm'; eps: number } | { kind: 'silu_mul' };
-/** The buffers of a fused input: rmsnorm: the raw x and the norm weight; silu_mul: gate and up. */
+export type W8a8Input = { kind: 'rmsnorm'; eps: number } | { kind: 'silu_mul' } | { kind: 'attn_combine'; parts: AttentionParts };
+/**
+ * The buffers of a fused input: rmsnorm: the raw x and the norm weight; silu_mul: gate and up;
+ * attn_combine: the splits' scratch (Attention.partsBuffer), no aux.
+ */
 export interface W8a8InputBuffers {
   x: GPUBuffer;
-  aux: GPUBuffer;
+  aux?: GPUBuffer;
+}
+
+/** Why the quantizer cannot fold attention's combine in for K columns (null: it can). */
+export function attnCombineUnsupported(parts: AttentionParts, k: number): string | null {
+  const hd = parts.headDim;
+  if (parts.nHeads * hd !== k) return `o_proj's K (${k}) is not heads x head dim (${parts.nHeads} x ${hd})`;
+  if (hd < 4 || (hd & (hd - 1)) !== 0 || (4 * QUANT_WG) % hd !== 0) return `the head dim (${hd}) is not a power of two that divides ${4 * QUANT_WG}`;
+  return null;
 }
 
 /** The quantizer's input forms (quantize_rows.wgsl): the source bindings, prepare(r, t) and load(r, c). */
 function inputWgsl(input: W8a8Input | null): string {
   if (!input) {
     return `@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>; // [rows, K / 4]
-fn prepare(r: u32, t: u32) {}
+fn prepare(r: u32, t: u32, c: u32) {}
 fn load(r: u32, c: u32) -> vec4<f32> { return X[r * (K / 4u) + c]; }
 `;
   }
+  if (input.kind === 'attn_combine') return partsCode + attnInputCode;
   if (input.kind === 'silu_mul') {
     return siluCode + `@group(0) @binding(0) var<storage, read> GATE: array<vec4<f32>>; // [rows, K / 4]
 @group(0) @binding(4) var<storage, read> UP: array<vec4<f32>>;   // [rows, K / 4]
-fn prepare(r: u32, t: u32) {}
+fn prepare(r: u32, t: u32, c: u32) {}
 fn load(r: u32, c: u32) -> vec4<f32> {
   let g = GATE[r * (K / 4u) + c];
   let u = UP[r * (K / 4u) + c];
@@ -207,9 +224,19 @@ fn load(r: u32, c: u32) -> vec4<f32> {
 override EPS: f32;
 var<private> inv_rms: f32;
 fn rms_in(i: u32) -> vec4<f32> { return X[i]; }
-fn prepare(r: u32, t: u32) { inv_rms = row_inv_rms(r * (K / 4u), K / 4u, t, EPS); }
+fn prepare(r: u32, t: u32, c: u32) { inv_rms = row_inv_rms(r * (K / 4u), K / 4u, t, EPS); }
 fn load(r: u32, c: u32) -> vec4<f32> { return X[r * (K / 4u) + c] * inv_rms * NW[c]; }
 `;
+}
+
+/** The overrides of an input form's WGSL. */
+function inputConstants(i: W8a8Input | null): Record<string, number | boolean> {
+  if (i?.kind === 'rmsnorm') return { EPS: i.eps };
+  if (i?.kind === 'attn_combine') {
+    const p = i.parts;
+    return { N_HEADS: p.nHeads, HEAD_DIM: p.headDim, WINDOW: p.window, SPLITS: p.splits, BATCHED: p.batched };
+  }
+  return {};
 }
 
 /** Why the W8A8 path cannot run this weight with this kernel on this device (null: it can). */
@@ -630,12 +657,12 @@ function stepOf(device: GPUDevice, rows: number): GPUBuffer {
 /** Scratch for x's 8-bit values and scales, one per x buffer and K (matmuls that read one x share it). */
 const scratches = new WeakMap<GPUBuffer, Map<number, { xq: GPUBuffer; xs: GPUBuffer }>>();
 
-function scratchFor(device: GPUDevice, x: GPUBuffer, k: number, groups: number): { xq: GPUBuffer; xs: GPUBuffer } {
+function scratchFor(device: GPUDevice, x: GPUBuffer, k: number, groups: number, xBytes: number): { xq: GPUBuffer; xs: GPUBuffer } {
   let byK = scratches.get(x);
   if (!byK) scratches.set(x, (byK = new Map()));
   let s = byK.get(k);
   if (!s) {
-    const rows = Math.ceil(Math.max(1, Math.floor(x.size / (4 * k))) / PAD_ROWS) * PAD_ROWS;
+    const rows = Math.ceil(Math.max(1, Math.floor(xBytes / (4 * k))) / PAD_ROWS) * PAD_ROWS;
     s = { xq: createStorage(device, `${x.label} q8`, rows * k), xs: createStorage(device, `${x.label} q8 scales`, rows * groups * 4) };
     byK.set(k, s);
   }
@@ -670,6 +697,8 @@ export class W8a8 {
     private readonly shape: SubgroupMatrixShape | null,
     /** the few-rows GEMM per rows-per-workgroup tile (`tiles`, rowsTiles) and its shape, or null (the kernel runs every pass) */
     private readonly rows: { pipelines: GPUComputePipeline[]; tuning: W8a8RowsTuning; tiles: number[] } | null,
+    /** the fused input's kind, where one was asked for */
+    readonly inputKind: W8a8Input['kind'] | null,
   ) {}
 
   /**
@@ -701,8 +730,12 @@ export class W8a8 {
     if (o.rows?.maxTile !== undefined && !(W8A8_ROWS_TILES as readonly number[]).includes(o.rows.maxTile)) throw new Error(`W8A8: few-rows GEMM tile ${o.rows.maxTile} is not one of ${W8A8_ROWS_TILES.join(', ')}`);
     if (input?.kind === 'rmsnorm' && w.k % 4 !== 0) throw new Error(`W8A8: a fused RMSNorm needs K a multiple of 4 (K = ${w.k})`);
     const groups = Math.ceil(w.k / w.groupSize);
+    if (input?.kind === 'attn_combine') {
+      const why = attnCombineUnsupported(input.parts, w.k);
+      if (why) throw new Error(`W8A8: attention's combine cannot fold into the quantizer: ${why}`);
+    }
     const quantizer = (i: W8a8Input | null) =>
-      cache.get(`quantize_rows${i ? ` ${i.kind}` : ''}`, STEP_WGSL + PASS_ROWS_WGSL + inputWgsl(i) + quantizeCode, { K: w.k, G: w.groupSize, GROUPS: groups, LOGIT_ROWS: !!o.logitRows, ...(i?.kind === 'rmsnorm' ? { EPS: i.eps } : {}) });
+      cache.get(`quantize_rows${i ? ` ${i.kind}` : ''}`, (i?.kind === 'attn_combine' ? STEP_ROWS_WGSL : STEP_WGSL) + PASS_ROWS_WGSL + inputWgsl(i) + quantizeCode, { K: w.k, G: w.groupSize, GROUPS: groups, LOGIT_ROWS: !!o.logitRows, ...inputConstants(i) });
     const quantize = Promise.all([quantizer(null), input ? quantizer(input) : null]);
     const constants = { N: w.n, K: w.k, ...weightConstants(w), ...layout.constants, LOGIT_ROWS: !!o.logitRows };
     const rt = o.rows ?? null;
@@ -722,19 +755,19 @@ export class W8a8 {
     if (kernel === 'rows' && !rt) throw new Error('W8A8: the few-rows kernel alone needs its tuning');
     if (kernel === 'rows') {
       const [[q, qf], r] = await Promise.all([quantize, withRows()]);
-      return new W8a8(w, kernel, q, qf, [], [], null, r);
+      return new W8a8(w, kernel, q, qf, [], [], null, r, input?.kind ?? null);
     }
     if (kernel === 'dp4a') {
       const gemm = cache.get(`matmul_w8a8_dp4a${layout.key}`, STEP_WGSL + PASS_ROWS_WGSL + weightWgsl(w) + layout.code + dp4aCode, constants);
       const [[q, qf], g, r] = await Promise.all([quantize, gemm, withRows()]);
-      return new W8a8(w, kernel, q, qf, [g], [], null, r);
+      return new W8a8(w, kernel, q, qf, [g], [], null, r, input?.kind ?? null);
     }
     const s = subgroupMatrixI8(cache.device)!;
     const probe = await probeSgmat(cache, s);
     if (probe === null) {
       if (!(o.rowsIfRejected && rt)) return null;
       const [[q, qf], r] = await Promise.all([quantize, withRows()]);
-      return new W8a8(w, 'rows', q, qf, [], [], null, r);
+      return new W8a8(w, 'rows', q, qf, [], [], null, r, input?.kind ?? null);
     }
     const { unit } = probe;
     const wg = subgroupWidth(cache.device);
@@ -759,7 +792,7 @@ export class W8a8 {
       return cache.get(`matmul_w8a8_sgmat${layout.key} ${tileName(t)}${unroll ? ` g${unroll}` : ''} unit=${unit}`, SGMAT_ENABLE + STEP_WGSL + layout.code + code, constants);
     });
     const [[q, qf], r, ...g] = await Promise.all([quantize, withRows(), ...gemms]);
-    return new W8a8(w, kernel, q, qf, g, tiles, s, r);
+    return new W8a8(w, kernel, q, qf, g, tiles, s, r, input?.kind ?? null);
   }
 
   /**
@@ -769,15 +802,17 @@ export class W8a8 {
   bind(device: GPUDevice, label: string, b: { w: GpuWeight; x: GPUBuffer; step: GPUBuffer; bias?: GPUBuffer; outputs: GPUBindGroupEntry[]; input?: W8a8InputBuffers }): W8a8Binding {
     if (b.input && !this.quantizeFused) throw new Error(`${label}: fused W8A8 input buffers for a matmul built without a fused input`);
     const groups = Math.ceil(this.w.k / this.w.groupSize);
+    if (b.input && !b.input.aux !== (this.inputKind === 'attn_combine')) throw new Error(`${label}: the fused W8A8 input ${this.inputKind} ${b.input.aux ? 'takes no' : 'needs its'} aux buffer`);
     const src = b.input?.x ?? b.x;
-    const { xq, xs } = scratchFor(device, src, this.w.k, groups);
+    // (x's rows: the split scratch of attention is larger than the activations it merges into)
+    const { xq, xs } = scratchFor(device, src, this.w.k, groups, b.x.size);
     const quantizer = b.input ? this.quantizeFused! : this.quantize;
     const quantize = device.createBindGroup({
       label: `${label} quantize x${b.input ? ' (fused input)' : ''}`,
       layout: quantizer.getBindGroupLayout(0),
       entries: [
         { binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: xq } }, { binding: 2, resource: { buffer: xs } }, { binding: 3, resource: { buffer: b.step } },
-        ...(b.input ? [{ binding: 4, resource: { buffer: b.input.aux } }] : []),
+        ...(b.input?.aux ? [{ binding: 4, resource: { buffer: b.input.aux } }] : []),
       ],
     });
     const weight: GPUBindGroupEntry[] = this.kernel === 'sgmat'

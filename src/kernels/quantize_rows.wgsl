@@ -1,9 +1,10 @@
 // Activations to 8 bits for the W8A8 GEMMs (matmul_w8a8.ts): each row of x [rows, K] in groups of
 // G columns (the weight's scale group), symmetric like the int8 weights: s = max |x| / 127,
 // q = round(x / s) in [-127, 127], four per u32 (byte j = column 4 * word + j).
-// Prepended: STEP_WGSL, `fn pass_rows()` (the pass's rows: step.rows or step.logit_rows) and an input form (matmul_w8a8.ts: inputWgsl), which declares the source
-// buffers and `prepare(r, t)` (once per row, in uniform control flow: a norm's reduction) and
-// `load(r, c)` (vec4 c of row r of x). Grid: x = chunks of 4 * WG columns, y = rows (a workgroup
+// Prepended: STEP_WGSL (STEP_ROWS_WGSL for the attention form), `fn pass_rows()` (the pass's rows: step.rows or step.logit_rows) and an input form (matmul_w8a8.ts: inputWgsl), which declares the source
+// buffers and `prepare(r, t, c)` (once per row, in uniform control flow: a norm's reduction, or
+// the attention splits' weights; c is the invocation's vec4 column) and `load(r, c)` (vec4 c of
+// row r of x). Grid: x = chunks of 4 * WG columns, y = rows (a workgroup
 // per row walking it chunk by chunk took 20 us for 16 rows on an H100: 16 workgroups). G divides
 // 4 * WG, so a group never straddles two chunks, and its G / 4 threads meet in workgroup memory.
 @group(0) @binding(1) var<storage, read_write> XQ: array<u32>;  // [rows, K / 4]
@@ -21,7 +22,7 @@ var<workgroup> amax: array<f32, WG>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let r = wid.y;
   if (r >= pass_rows()) { return; }
-  prepare(r, t);
+  prepare(r, t, wid.x * WG + t);
   let k4 = K / 4u;
   let tpg = G / 4u; // threads per group
   let first = (t / tpg) * tpg;

@@ -9,6 +9,8 @@ import { gpu, randn, expectClose, run, stepBuffer } from './harness';
 import { uploadStorage, readF32 } from '../../src/gpu/buffers';
 import { Matmul } from '../../src/kernels/matmul';
 import { w8a8Scratch, w8a8RowsDefault, W8A8_ROWS_DEFAULT } from '../../src/kernels/matmul_w8a8';
+import { Attention } from '../../src/kernels/attention';
+import { createStorage } from '../../src/gpu/buffers';
 import { RmsNorm } from '../../src/kernels/rmsnorm';
 import { SiluMul } from '../../src/kernels/silu_mul';
 import { uploadWeight } from '../../src/kernels/weights';
@@ -287,6 +289,90 @@ describe('W8A8 with the kernel before it folded into the quantizer', () => {
       expect(got.some((v) => v !== 0), 'the fused pass wrote its outputs').toBe(true);
     });
   }
+});
+
+describe("decode attention's combine folded into o_proj's quantizer", () => {
+  // A batched decode step: rows of three sequences at their own positions and cache regions (1 to
+  // 6 live splits of 64 keys, a window). The split kernel's results merged by the quantizer itself
+  // must give the 8-bit activations and outputs that attention's combine and the plain quantizer
+  // give: one dispatch fewer per layer.
+  const cases = [
+    { nHeads: 4, nKv: 2, hd: 64, g: 32, window: 0, few: 'rows' as const },
+    { nHeads: 3, nKv: 1, hd: 128, g: 128, window: 0, few: 'kernel' as const }, // K = 384: part of one chunk
+    { nHeads: 16, nKv: 4, hd: 128, g: 128, window: 90, few: 'rows' as const }, // K = 2,048: two chunks
+  ];
+  for (const c of cases) {
+    it(`${c.nHeads} heads of ${c.hd}, group ${c.g}${c.window ? `, window ${c.window}` : ''}, ${c.few === 'rows' ? 'few-rows GEMM' : 'reference GEMM'}`, async () => {
+      const { device, cache } = await gpu();
+      const C = 400;
+      const positions = [5, 130, 399];
+      const regions = [2, 0, 1];
+      const rows = positions.length;
+      const k = c.nHeads * c.hd;
+      const n = 40;
+      const kvDim = c.nKv * c.hd;
+      const shape = { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx: 3 * C, window: c.window, decodeRows: rows };
+      const attn = await Attention.create(cache, shape, 'split', true);
+      const parts = { nHeads: c.nHeads, headDim: c.hd, window: c.window, splits: Attention.decodeSplits(shape), batched: true };
+      const packed = packWeight(randn(n * k, 51, 0.5), n, k, 'int8', c.g);
+      const gw = uploadWeight(device, 'w', packed);
+      const fewOpts = c.few === 'rows' ? { w8a8Few: 'rows' as const, w8a8RowsTuning: W8A8_ROWS_DEFAULT } : { w8a8Few: 'kernel' as const };
+      const mm = await Matmul.create(cache, gw, { w8a8: 'dp4a', ...fewOpts, accumulate: true, w8a8Input: { kind: 'attn_combine', parts } });
+      const step = stepBuffer(device, rows, 0);
+      step.writeRows(positions.map((pos, i) => ({ kvBase: regions[i]! * C, pos })), rows);
+      const q = uploadStorage(device, 'q', randn(rows * k, 52, 1));
+      const kCache = uploadStorage(device, 'kCache', randn(3 * C * kvDim, 53, 2));
+      const vCache = uploadStorage(device, 'vCache', randn(3 * C * kvDim, 54, 1));
+      const att = createStorage(device, 'att', rows * k * 4);
+      const ab = attn.bind(device, 'attention', { q, kCache, vCache, out: att, step: step.buffer });
+      const y0 = randn(rows * n, 55);
+      const ySep = uploadStorage(device, 'ySep', y0);
+      const yFused = uploadStorage(device, 'yFused', y0);
+      const sep = mm.bind(device, 'separate', { w: gw, x: att, y: ySep, step: step.buffer });
+      expect(attn.partsBuffer).not.toBeNull();
+      const fused = mm.bind(device, 'fused', { w: gw, x: att, y: yFused, step: step.buffer, w8a8Input: { x: attn.partsBuffer! } });
+      expect(attn.splitDecodes(rows)).toBe(true);
+      expect(mm.fusesInput(fused, rows)).toBe(true);
+      const pos = Math.max(...positions);
+      // The separate path: split, combine (att), the quantizer of att, the GEMM.
+      await run(device, (p) => { attn.encode(p, ab, rows, pos); mm.encode(p, sep, rows); });
+      const attSep = await readF32(device, att, rows * k);
+      // The fused path, with att cleared: the split kernel alone, then the merging quantizer.
+      device.queue.writeBuffer(att, 0, new Float32Array(rows * k));
+      await run(device, (p) => { attn.encode(p, ab, rows, pos, false); expect(mm.encodeFused(p, fused, rows)).toBe(true); });
+      expect((await readF32(device, att, rows * k)).every((v) => v === 0), 'no combine ran').toBe(true);
+      const groups = k / c.g;
+      const qs = w8a8Scratch(att, k)!;
+      const qf = w8a8Scratch(attn.partsBuffer!, k)!;
+      const a8 = new Int8Array((await readF32(device, qs.xq, (rows * k) / 4)).buffer);
+      const b8 = new Int8Array((await readF32(device, qf.xq, (rows * k) / 4)).buffer);
+      // The same merge in another order of sums: a value may land one step off at a rounding edge.
+      const want = quantizeRef(attSep, rows, k, c.g);
+      let off = 0;
+      for (let i = 0; i < rows * k; i++) {
+        const d = Math.abs(a8[i]! - b8[i]!);
+        expect(d, `8-bit activation ${i}`).toBeLessThanOrEqual(1);
+        if (d === 1) off++;
+      }
+      expect(off, 'activations one step off').toBeLessThanOrEqual(Math.ceil(rows * k * 0.002));
+      expect(Array.from(a8), 'the separate path quantizes as the reference').toEqual(Array.from(want.q).map((v, i) => (want.edge[i] ? a8[i]! : v)));
+      expectClose(await readF32(device, qf.xs, rows * groups), await readF32(device, qs.xs, rows * groups), 0, 1e-5, 'activation scales');
+      const got = await readF32(device, yFused, rows * n);
+      expectClose(got, await readF32(device, ySep, rows * n), 2e-3, 2e-3, 'outputs');
+      expect(got.some((v, i) => v !== y0[i]), 'the fused pass wrote its outputs').toBe(true);
+    });
+  }
+
+  it('needs heads of a power of two that tile the quantizer, and K = heads x head dim', async () => {
+    const { device, cache } = await gpu();
+    const gw = (k: number) => uploadWeight(device, 'w', packWeight(randn(8 * k, 56, 0.5), 8, k, 'int8', 16));
+    const parts = (nHeads: number, headDim: number) => ({ kind: 'attn_combine' as const, parts: { nHeads, headDim, window: 0, splits: 2, batched: true } });
+    await expect(Matmul.create(cache, gw(192), { w8a8: 'dp4a', w8a8Input: parts(2, 96) })).rejects.toThrow(/power of two/);
+    await expect(Matmul.create(cache, gw(256), { w8a8: 'dp4a', w8a8Input: parts(2, 64) })).rejects.toThrow(/heads x head dim/);
+    const mm = await Matmul.create(cache, gw(128), { w8a8: 'dp4a', w8a8Input: parts(2, 64) });
+    const buf = (n: number) => createStorage(device, 'b', n);
+    expect(() => mm.bind(device, 'aux', { w: gw(128), x: buf(512), y: buf(32), step: stepBuffer(device, 1, 0).buffer, w8a8Input: { x: buf(4096), aux: buf(512) } })).toThrow(/takes no aux/);
+  });
 });
 
 describe('W8A8 over the logit rows (the lm_head)', () => {

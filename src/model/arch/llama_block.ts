@@ -9,6 +9,7 @@ import { uploadStorage } from '../../gpu/buffers';
 import { Embedding } from '../../kernels/embedding';
 import { RmsNorm } from '../../kernels/rmsnorm';
 import { Matmul, vecGemvApplies } from '../../kernels/matmul';
+import { attnCombineUnsupported } from '../../kernels/matmul_w8a8';
 import { Rope, ropeInvFreq } from '../../kernels/rope';
 import { KvAppend } from '../../kernels/kv_append';
 import { RopeKv } from '../../kernels/rope_kv';
@@ -59,6 +60,11 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
   };
   // The kernels that place rows in the KV cache, as a plain pass (one sequence from position pos)
   // or a batched one (each row placed by the step's row table).
+  // The batched step's split attention results, where o_proj's quantizer can merge them (one
+  // window for every layer: the quantizer is compiled for one).
+  const batchShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: windows[0]!, kv, decodeRows: maxBatch };
+  const oFoldParts = batched && windows.length === 1 ? Attention.partsOf(cache, batchShape, true) : null;
+  const oFold = oFoldParts && !attnCombineUnsupported(oFoldParts, Q) ? oFoldParts : null;
   const placing = async (rowTable: boolean) => {
     // RoPE on q and k and the KV append as one dispatch where the head dimension allows, else three.
     const fusedPlace = RopeKv.applies(c.headDim);
@@ -77,8 +83,9 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
     // With W8A8 the norm before q/k/v and gate/up and the SiLU product before down_proj fold into
     // the quantizer of their activations (encodeFused).
     Matmul.create(cache, l0.wqkv, { ...bias(l0.bqkv), split: [Q, KV, KV], only: 'gemm', w8a8Input: { kind: 'rmsnorm', eps: c.normEps } }),
-    // o_proj and down_proj add into the residual stream x in their epilogue (y += x W^T).
-    Matmul.create(cache, l0.wo, { ...bias(l0.bo), accumulate: true }),
+    // o_proj and down_proj add into the residual stream x in their epilogue (y += x W^T). With
+    // W8A8, a batched decode step folds attention's combine into o_proj's quantizer.
+    Matmul.create(cache, l0.wo, { ...bias(l0.bo), accumulate: true, ...(oFold ? { w8a8Input: { kind: 'attn_combine', parts: oFold } } : {}) }),
     Matmul.create(cache, l0.wGateUp, { ...bias(l0.bGateUp), split: [I, I], only: 'gemm', w8a8Input: { kind: 'rmsnorm', eps: c.normEps } }),
     Matmul.create(cache, l0.wDown, { ...bias(l0.bDown), accumulate: true, w8a8Input: { kind: 'silu_mul' } }),
     // lm_head over the rows that get logits; with W8A8 the final norm folds into its quantizer.
@@ -116,8 +123,13 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
         const append = kvAppend.bind(device, `L${l}.kvAppend${tag}`, { k, v, kCache: kCache[l]!, vCache: vCache[l]!, step: s });
         place.push((p, rows) => ropeQ.encode(p, rq, rows), (p, rows) => ropeK.encode(p, rk, rows), (p, rows) => kvAppend.encode(p, append, rows));
       }
-      const attB = pk.attention[l]!.bind(device, `L${l}.attention${tag}`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s });
-      const attend: Op = (p, rows, pos) => pk.attention[l]!.encode(p, attB, rows, pos);
+      const attn = pk.attention[l]!;
+      const attB = attn.bind(device, `L${l}.attention${tag}`, { q, kCache: kCache[l]!, vCache: vCache[l]!, out: att, step: s });
+      // o_proj's binding that merges the splits itself (W8A8 passes on the split decode path).
+      const parts = pk === batch && oFold ? attn.partsBuffer : null;
+      const oMerge = parts ? mo.bind(device, `L${l}.o (attention merged in)`, { w: lw.wo, x: att, y: x, step: s, bias: lw.bo, w8a8Input: { x: parts } }) : null;
+      const merged = (rows: number) => !!oMerge && attn.splitDecodes(rows) && mo.fusesInput(oMerge, rows);
+      const attend: Op = (p, rows, pos) => attn.encode(p, attB, rows, pos, !merged(rows));
       const ops: Op[] = [
         // Attention block: x += o_proj(attention(rope(q), rope(k), v)) over the normed input.
         (p, rows) => { // q, k, v from one GEMM over the stacked weight, of h = norm(x)
@@ -127,7 +139,10 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
         },
         ...place, // rope(q), rope(k); k, v into the cache
         attend,
-        (p, rows) => mo.encode(p, o, rows), // x += o_proj(att)
+        (p, rows) => { // x += o_proj(att)
+          if (merged(rows) && mo.encodeFused(p, oMerge!, rows)) return;
+          mo.encode(p, o, rows);
+        },
         // MLP block: x += down(silu(gate(h)) * up(h)).
         (p, rows) => { // gate, up from one GEMM, of h = norm(x)
           if (mgu.encodeFused(p, gu, rows)) return;
