@@ -4,8 +4,7 @@
 // of GEMV_VARIANTS / GEMM_VARIANTS: an optimized kernel is added there and is timed and checked
 // against the reference side by side on the same weights and inputs.
 import bandwidthCode from './bandwidth.wgsl';
-import { isSoftwareAdapter, subgroupMatrixI8, type GpuContext } from '../gpu/device';
-import { timestampQuantum } from '../gpu/profiler';
+import { subgroupMatrixI8, type GpuContext } from '../gpu/device';
 import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
 import { PipelineCache } from '../gpu/pipelines';
 import { StepBuffer } from '../gpu/step';
@@ -20,6 +19,7 @@ import { randomWeight } from './synthetic';
 import { matrixLayout } from '../model/memory';
 import { acquireBenchDevice, deviceFeatures } from './model_bench';
 import { median } from './report';
+import { DispatchTimer, defaultBandwidthBytes, measureBandwidth } from './bandwidth';
 import { KERNEL_SCHEMA, type BandwidthResult, type GemmResult, type GemvResult, type KernelLabReport } from './kernel_report';
 
 export interface KernelLabOptions {
@@ -233,118 +233,6 @@ function splitVariant(name: string, opts: MatmulOptions, supports: MatmulVariant
 
 const GB = 1e9;
 const MAX_COPIES = 64;
-const MAX_ITERS = 20000;
-
-/**
- * Times dispatches recorded in one compute pass per trial: timestamp queries when available, else
- * the wall time of the submit. A calibration pass first raises the dispatch count until a pass
- * lasts `minPassMs`, which amortizes the submit (wall) and the timestamp quantum (Dawn rounds to
- * 65.5 us unless told otherwise) to under a percent.
- */
-class DispatchTimer {
-  private readonly querySet: GPUQuerySet | null;
-  private readonly resolve: GPUBuffer | null;
-  private readonly read: GPUBuffer | null;
-  private readonly stamps: bigint[] = [];
-
-  constructor(
-    private readonly device: GPUDevice,
-    private readonly minPassMs: number,
-  ) {
-    const ts = device.features.has('timestamp-query');
-    this.querySet = ts ? device.createQuerySet({ label: 'lab timer', type: 'timestamp', count: 2 }) : null;
-    this.resolve = ts ? device.createBuffer({ label: 'lab resolve', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : null;
-    this.read = ts ? device.createBuffer({ label: 'lab readback', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : null;
-  }
-
-  get source(): 'timestamp-query' | 'wall' {
-    return this.querySet ? 'timestamp-query' : 'wall';
-  }
-
-  get quantumNs(): number {
-    return this.stamps.length ? timestampQuantum(this.stamps) : 1;
-  }
-
-  /** ms of one pass of `iters` dispatches */
-  private async pass(label: string, iters: number, body: (pass: GPUComputePassEncoder, i: number) => void): Promise<number> {
-    const enc = this.device.createCommandEncoder({ label });
-    const pass = enc.beginComputePass({
-      label,
-      ...(this.querySet ? { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
-    });
-    for (let i = 0; i < iters; i++) body(pass, i);
-    pass.end();
-    if (this.querySet) {
-      enc.resolveQuerySet(this.querySet, 0, 2, this.resolve!, 0);
-      enc.copyBufferToBuffer(this.resolve!, 0, this.read!, 0, 16);
-    }
-    const cmd = enc.finish();
-    await this.device.queue.onSubmittedWorkDone();
-    const t0 = performance.now();
-    this.device.queue.submit([cmd]);
-    await this.device.queue.onSubmittedWorkDone();
-    const wallMs = performance.now() - t0;
-    if (!this.read) return wallMs;
-    await this.read.mapAsync(GPUMapMode.READ);
-    const [b, e] = new BigUint64Array(this.read.getMappedRange().slice(0));
-    this.read.unmap();
-    if (!(b! > 0n && e! >= b!)) return wallMs;
-    this.stamps.push(b!, e!);
-    return Number(e! - b!) / 1e6;
-  }
-
-  /** ms per dispatch, one value per trial, after a calibration pass that also warms up. */
-  async time(label: string, minIters: number, trials: number, body: (pass: GPUComputePassEncoder, i: number) => void): Promise<{ iters: number; ms: number[] }> {
-    const calib = await this.pass(label, minIters, body);
-    const iters = calib >= this.minPassMs ? minIters : Math.min(MAX_ITERS, Math.ceil((minIters * this.minPassMs) / Math.max(calib, 1e-3)));
-    const ms: number[] = [];
-    for (let t = 0; t < trials; t++) ms.push((await this.pass(label, iters, body)) / iters);
-    return { iters, ms };
-  }
-
-  destroy(): void {
-    this.querySet?.destroy();
-    this.resolve?.destroy();
-    this.read?.destroy();
-  }
-}
-
-async function measureBandwidth(ctx: LabContext, fill: FillRandom, timer: DispatchTimer, requested: number, trials: number): Promise<BandwidthResult[]> {
-  const { device } = ctx;
-  const unit = 256 * 16;
-  const limit = Math.min(ctx.gpu.limits.maxStorageBufferBindingSize, ctx.gpu.limits.maxBufferSize);
-  const bytes = Math.max(unit, Math.floor(Math.min(requested, limit) / unit) * unit);
-  const half = Math.max(unit, Math.floor(bytes / 2 / unit) * unit);
-  const src = createStorage(device, 'bandwidth src', bytes);
-  const dst = createStorage(device, 'bandwidth dst', half);
-  try {
-    // Random contents, so no zero-page or compression shortcut can flatter the numbers.
-    fill.fill(device, src, { mode: 'int8', seed: 7, words: bytes / 4, rowWords: bytes / 4, cols: bytes });
-    const [readP, copyP] = await Promise.all([
-      ctx.cache.get('lab_read', bandwidthCode, { WG: 256 }, 'read_main'),
-      ctx.cache.get('lab_copy', bandwidthCode, { WG: 256 }, 'copy_main'),
-    ]);
-    const bind = (p: GPUComputePipeline, srcSize: number) =>
-      device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src, size: srcSize } }, { binding: 1, resource: { buffer: dst } }] });
-    const groups = (vec4s: number) => Math.min(65535, Math.max(1, Math.ceil(vec4s / 256 / 8)));
-    const out: BandwidthResult[] = [];
-    for (const [kernel, p, srcSize, moved] of [['read', readP, bytes, bytes], ['copy', copyP, half, 2 * half]] as const) {
-      const bg = bind(p, srcSize);
-      const g = groups(srcSize / 16);
-      const { ms: times } = await timer.time(`bandwidth ${kernel}`, 1, trials, (pass) => {
-        pass.setPipeline(p);
-        pass.setBindGroup(0, bg);
-        pass.dispatchWorkgroups(g);
-      });
-      const ms = median(times);
-      out.push({ kernel, bytes: moved, ms, gbPerSecond: moved / (ms / 1000) / GB });
-    }
-    return out;
-  } finally {
-    src.destroy();
-    dst.destroy();
-  }
-}
 
 /**
  * Streaming read of the weight copies themselves (the data buffers, rotated like the GEMV's): the
@@ -445,7 +333,7 @@ export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): 
   const gemmVariants = GEMM_VARIANTS.filter((g) => g === engine || wanted.includes('all') || wanted.includes(g.name));
   // The first variant is every other's correctness reference, so 'simple' always runs first.
   const gemvVariants = wanted.includes('all') ? GEMV_VARIANTS : GEMV_VARIANTS.filter((g) => g.name === 'simple' || wanted.includes(g.name));
-  const bandwidthBytes = o.bandwidthBytes ?? (isSoftwareAdapter(gpu.adapterInfo) ? 32 << 20 : 1 << 30);
+  const bandwidthBytes = o.bandwidthBytes ?? defaultBandwidthBytes(gpu);
   const rotateBytes = o.rotateBytes ?? Math.min(bandwidthBytes, 512 << 20);
   const fill = await FillRandom.create(ctx.cache);
   const timer = new DispatchTimer(device, minPassMs);
@@ -456,7 +344,7 @@ export async function runKernelLab(o: KernelLabOptions = {}, gpu?: GpuContext): 
   let bandwidth: BandwidthResult[] = [];
   let failure: unknown;
   try {
-    bandwidth = await measureBandwidth(ctx, fill, timer, bandwidthBytes, trials);
+    bandwidth = await measureBandwidth(gpu, ctx.cache, fill, timer, bandwidthBytes, trials);
     log(`[lab] ${bandwidth.map((b) => `${b.kernel} ${b.gbPerSecond.toFixed(1)} GB/s`).join(', ')}`);
     const readBw = bandwidth.find((b) => b.kernel === 'read')!.gbPerSecond;
     for (const shape of shapes) {

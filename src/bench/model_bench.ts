@@ -12,7 +12,9 @@ import { folderSource } from '../model/source';
 import type { WeightFormat } from '../kernels/formats';
 import { loadSyntheticEngine, presetConfig } from './synthetic';
 import { rng } from './rng';
-import type { W8a8Setting } from '../gpu/pipelines';
+import { streamingRead } from './bandwidth';
+import { decodeStreamBytes } from '../model/memory';
+import { PipelineCache, type W8a8Setting } from '../gpu/pipelines';
 import {
   MODEL_SCHEMA, computeRatios, familyTimes, intervals, latencySummary, summarize,
   type DeviceFeatures, type EngineResult, type GpuTime, type ModelBenchReport, type PromptResult,
@@ -38,6 +40,8 @@ export interface BenchOptions {
   decodeNorm?: 'fused' | 'separate';
   /** per-kernel GPU time from timestamp-query (default: when the device has it) */
   profile?: boolean;
+  /** bytes of the streaming read measured with profiling (default defaultBandwidthBytes: 1 GiB on GPUs) */
+  bandwidthBytes?: number;
   /** progress lines (the CLI sends them to stderr) */
   log?: (line: string) => void;
   /** decoding for every timed generation (default greedy); the sampler's seed is `seed` */
@@ -107,6 +111,14 @@ export async function runBench(o: BenchOptions, gpu?: GpuContext): Promise<Model
   if (Math.min(contextLength, config.maxPositionEmbeddings) < needed) {
     throw new RangeError(`bench: prompt + new tokens = ${needed} exceed the context (${Math.min(contextLength, config.maxPositionEmbeddings)})`);
   }
+  // The streaming read, the yardstick of each engine's fixed cost per token (GPU time needs the
+  // timestamps the profiled runs take).
+  let bandwidth: ModelBenchReport['bandwidth'];
+  if (profile) {
+    const read = await streamingRead(gpu, new PipelineCache(gpu.device), { bytes: o.bandwidthBytes });
+    bandwidth = { bytes: read.bytes, gbPerSecond: read.gbPerSecond };
+    log(`[bench] streaming read ${read.gbPerSecond.toFixed(1)} GB/s (${read.bytes} B)`);
+  }
   const engines: EngineResult[] = [];
   for (const format of o.engines) {
     log(`[bench] ${name} ${format}: loading`);
@@ -126,6 +138,7 @@ export async function runBench(o: BenchOptions, gpu?: GpuContext): Promise<Model
       numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim, vocabSize: config.vocabSize,
       tiedEmbeddings: config.tieWordEmbeddings, parameters: parameterCount(config),
     },
+    ...(bandwidth ? { bandwidth } : {}),
     engines,
     ratios: computeRatios(engines),
   };
@@ -161,7 +174,8 @@ async function benchEngine(gpu: GpuContext, o: BenchOptions, c: EngineCtx): Prom
     const results: PromptResult[] = [];
     for (const P of o.promptTokens) results.push(await measurePrompt(engine, o, c, P));
     const decodeNorm = engine.forward.separateDecodeNorm ? 'separate' : 'fused';
-    result = { engine: c.format, weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, kvCache: engine.kvCache, ...(engine.w8a8 ? { w8a8: engine.w8a8 } : {}), contextLength: engine.contextLength, loadMs, decodeNorm, results };
+    const decodeStream = decodeStreamBytes(engine.config, c.format);
+    result = { engine: c.format, weightBytes: engine.weightBytes, kvCacheBytes: engine.kvBytes, kvCache: engine.kvCache, ...(engine.w8a8 ? { w8a8: engine.w8a8 } : {}), contextLength: engine.contextLength, loadMs, decodeNorm, decodeStreamBytes: decodeStream, results };
   } catch (e) {
     failure = e;
   } finally {

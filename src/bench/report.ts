@@ -130,6 +130,8 @@ export interface EngineResult {
   loadMs: number;
   /** where decode steps applied RMSNorm (absent in reports before 2026-11-30) */
   decodeNorm?: 'fused' | 'separate';
+  /** the weight bytes one decode step reads (decodeStreamBytes; absent in reports before 2026-12-07) */
+  decodeStreamBytes?: number;
   results: PromptResult[];
 }
 
@@ -198,8 +200,25 @@ export interface ModelBenchReport {
     tiedEmbeddings: boolean;
     parameters: number;
   };
+  /**
+   * the streaming read measured in the same run (one dispatch over `bytes`; absent without
+   * timestamp queries and in reports before 2026-12-07): the yardstick of the fixed cost per token
+   */
+  bandwidth?: { bytes: number; gbPerSecond: number };
   engines: EngineResult[];
   ratios: EngineRatio[];
+}
+
+/**
+ * A decode step's fixed cost: its whole-pass GPU time minus the time its weight bytes take at the
+ * measured streaming bandwidth (what a step would cost if it only streamed its weights), in ms;
+ * undefined where the report lacks either.
+ */
+export function fixedCostMs(r: Pick<ModelBenchReport, 'bandwidth'>, e: Pick<EngineResult, 'decodeStreamBytes'>, p: PromptResult): { streamMs: number; fixedMs: number } | undefined {
+  const g = p.gpuTime;
+  if (!r.bandwidth || e.decodeStreamBytes === undefined || g.source !== 'timestamp-query' || !g.steps) return undefined;
+  const streamMs = e.decodeStreamBytes / (r.bandwidth.gbPerSecond * 1e9) * 1000;
+  return { streamMs, fixedMs: g.steps.decodeGpuMsPerToken - streamMs };
 }
 
 /** The baseline for ratios: f16 when measured, else the first engine. */
@@ -320,7 +339,12 @@ export function renderModelReport(r: ModelBenchReport): string {
       ['wall (same run)', ...profiled.map(({ g }) => fx(g.profiledWall.decodeMsPerToken, 3))],
       ['whole-pass GPU', ...profiled.map(({ g }) => (g.steps ? fx(g.steps.decodeGpuMsPerToken, 3) : '-'))],
       ['wall (that run)', ...profiled.map(({ g }) => (g.steps ? fx(g.steps.decodeWallMsPerToken, 3) : '-'))],
+      ...(r.bandwidth ? [
+        [`weights at ${fx(r.bandwidth.gbPerSecond, 0)} GB/s`, ...profiled.map(({ e, p }) => fx(fixedCostMs(r, e, p)?.streamMs, 3))],
+        ['fixed cost', ...profiled.map(({ e, p }) => fx(fixedCostMs(r, e, p)?.fixedMs, 3))],
+      ] : []),
     ]));
+    if (r.bandwidth) lines.push(`(fixed cost: whole-pass GPU time minus the step's weight bytes at the streaming read of ${fmtBytes(r.bandwidth.bytes)} measured in this run)`);
   }
   if (quantized) lines.push(`note: GPU timestamps are quantized to ${q} ns (Dawn's timestamp_quantization); per-kernel times are sums of coarse samples`);
   for (const ratio of r.ratios) {

@@ -79,6 +79,17 @@ export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: 
   return { weightBytes, kvBytes, activationBytes, totalBytes: weightBytes + kvBytes + activationBytes, largestBuffer, weights: { format, matrices } };
 }
 
+/**
+ * The weight bytes one decode step reads in `format`: every matrix, norm and bias, but not the
+ * tables it only looks a row up in (position embeddings, and the token embeddings where the
+ * lm_head is a matrix of its own; tied, the lm_head reads the whole table).
+ */
+export function decodeStreamBytes(c: ModelConfig, format: WeightFormat): number {
+  const global = weightTable(c).global;
+  const lookedUp = (name: string, s: Slot) => s.kind === 'table' || (name === 'g.embed' && 'lmHead' in global);
+  return modelSlots(c).reduce((a, [name, s]) => (lookedUp(name, s) ? a : a + (s.kind === 'matrix' ? matrixBytes(s.shape[0]!, s.shape[1]!, format) : elements(s.shape) * 4)), 0);
+}
+
 const GB = (b: number) => `${(b / 2 ** 30).toFixed(2)} GB`;
 
 /**

@@ -15,14 +15,14 @@ import { FillRandom, fillInt8, fillQ4, fillUniform } from '../../src/kernels/fil
 import type { GpuWeight } from '../../src/kernels/weights';
 import { parseConfig, type ModelConfig } from '../../src/model/config';
 import { f16ToF32 } from '../../src/kernels/formats/dtype';
-import { planMemory } from '../../src/model/memory';
+import { decodeStreamBytes, planMemory } from '../../src/model/memory';
 import { packWeight, type WeightFormat } from '../../src/kernels/formats';
 import { uploadTensors, modelSlots, type ModelWeights, type PackedTensor } from '../../src/model/weights';
 import { createSyntheticWeights, loadSyntheticEngine, presetConfig, PRESET_NAMES } from '../../src/bench/synthetic';
 import { runBench } from '../../src/bench/model_bench';
 import { runKernelLab } from '../../src/bench/kernel_lab';
 import { runVerify, nrmseLimit } from '../../src/bench/verify';
-import type { ModelBenchReport, Summary } from '../../src/bench/report';
+import { fixedCostMs, type ModelBenchReport, type Summary } from '../../src/bench/report';
 import type { KernelLabReport } from '../../src/bench/kernel_report';
 import { rng } from './harness';
 import { modelDir } from '../unit/fixtures';
@@ -230,6 +230,11 @@ function checkModelReport(r: ModelBenchReport, o: { engines: WeightFormat[]; pro
   expect(r.adapter.name.length).toBeGreaterThan(0);
   expect(typeof r.features.timestampQuery).toBe('boolean');
   expect(Array.isArray(r.features.all)).toBe(true);
+  // The streaming read measured with the profiled runs (its size: the CPU adapter's 32 MiB).
+  if (r.features.timestampQuery) {
+    expect(r.bandwidth!.bytes).toBe(32 << 20);
+    finitePos(r.bandwidth!.gbPerSecond, 'read GB/s');
+  } else expect(r.bandwidth).toBeUndefined();
   expect(r.settings).toMatchObject({ engines: o.engines, promptTokens: o.promptTokens, newTokens: o.newTokens, runs: o.runs });
   const c = presetConfig('tiny');
   expect(r.model).toMatchObject({ hiddenSize: 64, numLayers: 2, vocabSize: 512 });
@@ -237,6 +242,7 @@ function checkModelReport(r: ModelBenchReport, o: { engines: WeightFormat[]; pro
   for (const e of r.engines) {
     const fmt = e.engine as WeightFormat;
     expect(e.weightBytes).toBe(planMemory(c, fmt, e.contextLength, 512).weightBytes);
+    expect(e.decodeStreamBytes).toBe(decodeStreamBytes(c, fmt));
     // The engines' default KV cache: f16 (2 bytes a value) for these weights.
     expect(e.kvCache).toBe('f16');
     expect(e.kvCacheBytes).toBe(2 * c.numLayers * e.contextLength * c.numKvHeads * c.headDim * 2);
@@ -271,6 +277,10 @@ function checkModelReport(r: ModelBenchReport, o: { engines: WeightFormat[]; pro
         expect(g.timestampQuantumNs).toBeGreaterThanOrEqual(1);
         finitePos(g.profiledWall.timeToFirstTokenMs, 'profiled TTFT');
         finitePos(g.profiledWall.decodeMsPerToken, 'profiled decode ms/token');
+        // The fixed cost per token: the whole-pass step less its weight bytes at the run's read bandwidth.
+        const fixed = fixedCostMs(r, e, p)!;
+        expect(fixed.streamMs).toBeCloseTo((e.decodeStreamBytes! / (r.bandwidth!.gbPerSecond * 1e9)) * 1000, 9);
+        expect(fixed.fixedMs).toBeCloseTo(g.steps!.decodeGpuMsPerToken - fixed.streamMs, 9);
       } else expect(p.gpuTime.source).toBe('wall');
     }
   }

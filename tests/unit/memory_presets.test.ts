@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, parameterCount, type ModelConfig } from '../../src/model/config';
-import { planMemory, checkFits, ModelTooLargeError, type MemoryPlan } from '../../src/model/memory';
+import { planMemory, checkFits, decodeStreamBytes, ModelTooLargeError, type MemoryPlan } from '../../src/model/memory';
 import { partRowsFor } from '../../src/kernels/weights';
 import { Engine } from '../../src/model/engine';
 import type { WeightFormat } from '../../src/kernels/formats';
@@ -290,4 +290,21 @@ describe('memory plan of the GPT-2 presets (real config.json)', () => {
       expect(Math.abs(g.download - Number(num) * scale)).toBeLessThanOrEqual(scale * 10 ** -(num!.split('.')[1]?.length ?? 0) / 2);
     });
   }
+});
+
+describe("a decode step's weight bytes (the bench's fixed cost per token is GPU time minus these at the read bandwidth)", () => {
+  it('every matrix, norm and bias; not the rows only looked up: position embeddings, and an untied embedding table', () => {
+    const cfg = (file: string) => parseConfig(readFileSync(file, 'utf8'));
+    // GPT-2 (tied): the lm_head streams wte; wpe is 1024 x 768 f32 = 3,145,728 bytes of lookups.
+    expect(decodeStreamBytes(cfg(tok('gpt2')), 'int8')).toBe(GPT2[0]!.bytes.int8 - 3_145_728);
+    expect(decodeStreamBytes(cfg(tok('gpt2')), 'f32')).toBe(GPT2[0]!.bytes.f32 - 3_145_728);
+    // TinyLlama (untied): the lm_head is its own matrix, the 32000 x 2048 embedding is looked up:
+    // int8 rows of 2048 bytes + 16 scales of 4 bytes = 67,584,000 bytes; f16 131,072,000.
+    const tiny = cfg(tok('TinyLlama-1.1B-Chat-v1.0'));
+    expect(decodeStreamBytes(tiny, 'int8')).toBe(planMemory(tiny, 'int8', 2048, 1).weightBytes - 67_584_000);
+    expect(decodeStreamBytes(tiny, 'f16')).toBe(planMemory(tiny, 'f16', 2048, 1).weightBytes - 131_072_000);
+    // Llama-3.2-1B (tied): everything.
+    const llama = cfg(tok('Llama-3.2-1B-Instruct'));
+    expect(decodeStreamBytes(llama, 'int8')).toBe(planMemory(llama, 'int8', 2048, 1).weightBytes);
+  });
 });

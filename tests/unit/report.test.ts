@@ -1,7 +1,7 @@
 // Benchmark statistics and report formatting (src/bench/report.ts), against hand-computed values.
 import { describe, it, expect } from 'vitest';
 import {
-  mean, median, std, percentile, summarize, latencySummary, intervals, computeRatios, baselineEngine, familyTimes,
+  fixedCostMs, mean, median, std, percentile, summarize, latencySummary, intervals, computeRatios, baselineEngine, familyTimes,
   formatTable, fx, fmtBytes, sig, renderModelReport, MODEL_SCHEMA, type EngineResult, type PromptResult, type ModelBenchReport,
 } from '../../src/bench/report';
 import { kernelFamily, timestampQuantum } from '../../src/gpu/profiler';
@@ -163,6 +163,19 @@ describe('table formatting', () => {
     expect(t2).toMatch(/^wall \(same run\) +2\.500$/m);
     expect(t2).not.toContain('quantized');
     expect(t2).toContain('8 new tokens, greedy, seed 1');
+    expect(t2).not.toContain('fixed cost');
+    // With the streaming read of the same run and the step's weight bytes: what they take at that
+    // rate, and the rest of the whole-pass GPU time (1.25 ms - 0.5 GB at 1,000 GB/s = 0.75 ms).
+    report.bandwidth = { bytes: 1 << 30, gbPerSecond: 1000 };
+    f16.decodeStreamBytes = 0.5e9;
+    const g = report.engines[0]!.results[0]!.gpuTime;
+    if (g.source === 'timestamp-query') g.steps = { prefillGpuMs: 3, decodeGpuMsPerToken: 1.25, decodeWallMsPerToken: 1.5 };
+    expect(fixedCostMs(report, f16, f16.results[0]!)).toEqual({ streamMs: 0.5, fixedMs: 0.75 });
+    expect(fixedCostMs(report, int8, int8.results[0]!), 'no GPU time').toBeUndefined();
+    const t3 = renderModelReport(report);
+    expect(t3).toMatch(/^weights at 1000 GB\/s +0\.500$/m);
+    expect(t3).toMatch(/^fixed cost +0\.750$/m);
+    expect(fixedCostMs({}, f16, f16.results[0]!), 'no bandwidth').toBeUndefined();
     report.settings.sampling = { temperature: 0.7, topK: 0, topP: 0.9, repetitionPenalty: 1, seed: 1 };
     expect(renderModelReport(report)).toContain('8 new tokens, temperature 0.7, top-p 0.9, seed 1');
   });
