@@ -6,7 +6,7 @@ import gemmThreadCode from './matmul_gemm_thread.wgsl';
 import gemmWideCode from './matmul_gemm_wide.wgsl';
 import gemmRowsCode from './matmul_gemm_rows.wgsl';
 import rowsLanesCode from './matmul_rows_lanes.wgsl';
-import { rowsReduceEnable, rowsReduceLen, rowsReduceWgsl } from './rows_reduce';
+import { rowsDispatch, rowsReduceEnable, rowsReduceLen, rowsReduceWgsl } from './rows_reduce';
 import gemvRowsPlain from './gemv_rows_plain.wgsl';
 import gemvRowsSplit from './gemv_rows_split.wgsl';
 import gemvRowsUnits from './gemv_rows_units.wgsl';
@@ -525,8 +525,7 @@ export class Matmul {
       pass.setBindGroup(0, b.rowsGemm![tile]!);
       const unitBlocks = Math.ceil(Math.ceil(this.w.n / 4) / this.rowsGemm.units[tile]!);
       const rowBlocks = Math.ceil(rows / ROWS_TILES[tile]!);
-      if (this.rowsGemm.rowsFirst) pass.dispatchWorkgroups(rowBlocks, unitBlocks);
-      else pass.dispatchWorkgroups(unitBlocks, rowBlocks);
+      rowsDispatch(pass, rowBlocks, unitBlocks, this.rowsGemm.rowsFirst);
     } else if (rows <= SKINNY_ROWS && this.skinny && this.skinnyUnits) {
       // One GEMV workgroup per (weight slice, row), the rows of a slice side by side.
       const t = this.skinnyUnits;

@@ -6,7 +6,7 @@
 // x (the first MR used); reduce_rows adds the lanes' sums through `red` (declared by the kernel,
 // at least RED + RED2 vec4s, or SG_LEN for the shuffle form) and stores them (store and bias come
 // from the output layout, N and MR from the kernel). Dispatch: (ceil(UNITS / UT), ceil(rows / MR)),
-// or the other way round where the kernel's ROWS_X.
+// or the other way round where the kernel's ROWS_X (unit_block, first_row; the kernel prepends MR and ROWS_X).
 override UNITS: u32 = (N + 3u) / 4u;
 override KW: u32 = 4u; // groups of 32 invocations along K
 override UG: u32 = 2u; // groups of 32 invocations along N
@@ -20,6 +20,10 @@ const RR: u32 = 2u; // rows of x per round of the reduction
 const ACC: u32 = 16u; // accumulators declared (the largest MR); the first MR are used
 override RED: u32 = RR * WG;       // RR rows of partial sums per round
 override RED2: u32 = RR * UT * KW; // RR rows of sums over each group's 8 lanes
+
+// The workgroup's unit block and first row (rowsDispatch in rows_reduce.ts lays the grid out).
+fn unit_block(wid: vec3<u32>) -> u32 { return select(wid.x, wid.y, ROWS_X); }
+fn first_row(wid: vec3<u32>) -> u32 { return select(wid.y, wid.x, ROWS_X) * MR; }
 
 fn unit_rows(u: u32) -> vec4<u32> {
   let n = 4u * min(u, UNITS - 1u);

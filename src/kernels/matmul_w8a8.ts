@@ -24,7 +24,7 @@ import rowsCode from './matmul_w8a8_rows.wgsl';
 import attnInputCode from './quantize_input_attn.wgsl';
 import partsCode from './attention_parts.wgsl';
 import rowsLanesCode from './matmul_rows_lanes.wgsl';
-import { rowsReduceEnable, rowsReduceLen, rowsReduceWgsl } from './rows_reduce';
+import { rowsDispatch, rowsReduceEnable, rowsReduceLen, rowsReduceWgsl } from './rows_reduce';
 import { STEP_ROWS_WGSL, STEP_WGSL, StepBuffer } from '../gpu/step';
 import { createStorage, readF32, uploadStorage } from '../gpu/buffers';
 import { subgroupMatrixI8, type SubgroupMatrixShape } from '../gpu/device';
@@ -848,8 +848,7 @@ export class W8a8 {
       pass.setBindGroup(0, b.rows![i]!);
       const unitBlocks = Math.ceil(Math.ceil(this.w.n / 4) / (4 * this.rows!.tuning.ug));
       const rowBlocks = Math.ceil(rows / tiles[i]!);
-      if (this.rows!.tuning.rowsFirst) pass.dispatchWorkgroups(rowBlocks, unitBlocks);
-      else pass.dispatchWorkgroups(unitBlocks, rowBlocks);
+      rowsDispatch(pass, rowBlocks, unitBlocks, !!this.rows!.tuning.rowsFirst);
       return;
     }
     if (this.kernel === 'dp4a') {

@@ -87,8 +87,8 @@ fn rows_dot_pair(acc: ptr<function, array<vec4<f32>, ACC>>, a0: vec4<u32>, a1: v
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let rows = pass_rows();
-  let wx = select(wid.x, wid.y, ROWS_X); // the unit block
-  let m0 = select(wid.y, wid.x, ROWS_X) * MR;
+  let wx = unit_block(wid);
+  let m0 = first_row(wid);
   let lo = t % KL;
   let ui = (t / KL) % UW;
   let kw = (t / 32u) % KW;

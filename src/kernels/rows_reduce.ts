@@ -1,4 +1,4 @@
-// The few-rows GEMMs' (matmul_gemm_rows.wgsl, matmul_w8a8_rows.wgsl) reduction of the lanes' sums:
+// The few-rows GEMMs' (matmul_gemm_rows.wgsl, matmul_w8a8_rows.wgsl) grid, and their reduction of the lanes' sums:
 // through workgroup memory two rows at a time (matmul_rows_lanes.wgsl: reduce_round), or through
 // subgroup shuffles with one barrier for all rows (matmul_rows_reduce_sg.wgsl).
 import rowsReduceSgCode from './matmul_rows_reduce_sg.wgsl';
@@ -25,4 +25,14 @@ export function rowsReduceEnable(sg: boolean): string {
 /** vec4s of workgroup memory the shuffle reduction needs: every (row, group along K, partial, unit); 0 without it. */
 export function rowsReduceLen(sg: boolean, mr: number, kw: number, ug: number, subgroupSize: number): number {
   return sg ? mr * kw * (KL / Math.min(KL, subgroupSize)) * 4 * ug : 0;
+}
+
+/**
+ * A few-rows GEMM's grid: its row blocks along x and unit blocks along y where `rowsFirst` (the
+ * blocks of one weight slice then run side by side), else the other way round (matmul_rows_lanes.wgsl's
+ * unit_block and first_row read it back).
+ */
+export function rowsDispatch(pass: GPUComputePassEncoder, rowBlocks: number, unitBlocks: number, rowsFirst: boolean): void {
+  if (rowsFirst) pass.dispatchWorkgroups(rowBlocks, unitBlocks);
+  else pass.dispatchWorkgroups(unitBlocks, rowBlocks);
 }
