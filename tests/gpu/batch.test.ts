@@ -9,6 +9,7 @@ import { acquireDevice, type GpuContext } from '../../src/gpu/device';
 import { Engine, type BatchSequence } from '../../src/model/engine';
 import { folderSource } from '../../src/model/source';
 import { modelDir, reference, type GreedyCase } from '../unit/fixtures';
+import { sharedPipelines } from './harness';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -42,7 +43,7 @@ describe('batched decode', () => {
   it('stories260K, f32 and f16: 6 sequences, 4 at a time, of different prompts and budgets, give the ids each gives alone', async () => {
     const cases = reference('stories260K').ref.greedy as GreedyCase[];
     for (const format of ['f32', 'f16'] as const) {
-      const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format, maxBatch: 4 });
+      const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format, maxBatch: 4, pipelines: sharedPipelines(gpu) });
       try {
         // Budgets from 3 to 40 tokens: sequences leave early and the waiting ones take their slots.
         const seqs = cases.slice(0, 6).map((c, i) => ({ promptIds: c.prompt_ids, maxNewTokens: [40, 3, 25, 8, 30, 12][i]!, stopIds: [] }));
@@ -60,7 +61,7 @@ describe('batched decode', () => {
 
   it("stories260K f32 with the GPU kernels (forced on this adapter): the batched step's few-rows GEMM and split attention give the ids each sequence gives alone", async () => {
     const cases = reference('stories260K').ref.greedy as GreedyCase[];
-    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 3, kernels: 'gpu' });
+    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 3, pipelines: sharedPipelines(gpu, 'gpu') });
     try {
       expect(engine.pipelines.software).toBe(false);
       const seqs = cases.slice(0, 4).map((c, i) => ({ promptIds: c.prompt_ids, maxNewTokens: [20, 6, 16, 12][i]!, stopIds: [] }));
@@ -77,7 +78,7 @@ describe('batched decode', () => {
     // greedy choice on these prompts (a stale or unmerged attention output would). The merge
     // itself is checked against attention's own combine in w8a8.test.ts.
     const cases = reference('stories260K').ref.greedy as GreedyCase[];
-    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'int8', maxBatch: 3, kernels: 'gpu', w8a8: 'dp4a' });
+    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'int8', maxBatch: 3, pipelines: sharedPipelines(gpu, 'gpu', 'dp4a') });
     const encode = vi.spyOn(Attention.prototype, 'encode');
     try {
       const seqs = cases.slice(0, 3).map((c, i) => ({ promptIds: c.prompt_ids, maxNewTokens: [16, 8, 12][i]!, stopIds: [] }));
@@ -95,7 +96,7 @@ describe('batched decode', () => {
 
   it('stories260K f32: seeded sampling is per sequence (temperature, top-k, top-p, repetition penalty), and a sequence stops at its own stop id', async () => {
     const cases = reference('stories260K').ref.greedy as GreedyCase[];
-    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 3 });
+    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 3, pipelines: sharedPipelines(gpu) });
     try {
       const seqs: BatchSequence[] = [
         { promptIds: cases[0]!.prompt_ids, maxNewTokens: 30, sampling: { temperature: 0.9, topK: 40, topP: 0.95, repetitionPenalty: 1.1, seed: 7 }, stopIds: [] },
@@ -114,7 +115,7 @@ describe('batched decode', () => {
   it('pycode-20M, f32 and f16: 4 prompts, 3 at a time, 24 tokens each, give the ids each gives alone', async () => {
     const cases = reference('pycode-20M').ref.greedy as GreedyCase[];
     for (const format of ['f32', 'f16'] as const) {
-      const engine = await Engine.load(gpu, await folderSource(modelDir('pycode-20M')), { format, maxBatch: 3 });
+      const engine = await Engine.load(gpu, await folderSource(modelDir('pycode-20M')), { format, maxBatch: 3, pipelines: sharedPipelines(gpu) });
       try {
         const seqs = cases.slice(0, 4).map((c, i) => ({ promptIds: c.prompt_ids, maxNewTokens: [24, 10, 24, 16][i]!, stopIds: [] }));
         await expectAsAlone(engine, seqs, 3, `pycode ${format}`);
@@ -125,7 +126,7 @@ describe('batched decode', () => {
   });
 
   it('refuses without maxBatch (setMaxBatch rebuilds the pass for more sequences over the same weights), and a prompt too long for the context, before any work', async () => {
-    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32' });
+    const engine = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', pipelines: sharedPipelines(gpu) });
     try {
       await expect(engine.generateBatch([{ promptIds: [1, 2], maxNewTokens: 2 }]).next()).rejects.toThrow(/maxBatch/);
       // The same weights, rebuilt for 3 sequences (what the app does before a batch sweep), then back.
@@ -141,7 +142,7 @@ describe('batched decode', () => {
     } finally {
       engine.destroy();
     }
-    const batched = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 2 });
+    const batched = await Engine.load(gpu, await folderSource(modelDir('stories260K')), { format: 'f32', maxBatch: 2, pipelines: sharedPipelines(gpu) });
     try {
       await expect(batched.generateBatch([{ promptIds: [1, 2], maxNewTokens: 2 }, { promptIds: new Array(batched.contextLength).fill(1), maxNewTokens: 2 }]).next()).rejects.toThrow(/context/);
       // (and it is usable again)

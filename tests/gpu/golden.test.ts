@@ -1,4 +1,5 @@
-// Whole models against the HF transformers oracle in ../shared/fixtures (llama2.c test_all.py).
+// Whole models against the HF transformers oracle in ../shared/fixtures (llama2.c test_all.py). The
+// engines of a kernel set share one pipeline cache (sharedPipelines): compiling is most of a load here.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device';
 import { Engine } from '../../src/model/engine';
@@ -8,6 +9,7 @@ import { GOLDEN_MODELS, modelDir, reference } from '../unit/fixtures';
 import { logitsAgreement } from '../../src/bench/metrics';
 import { dequantizedTensors } from '../../src/bench/simulate';
 import { greedyIds } from '../../src/bench/greedy_check';
+import { sharedPipelines } from './harness';
 
 // The acceptance bounds, written here rather than imported, so the tests cannot loosen with the code.
 const LIMITS: Record<WeightFormat, number> = { f32: 1e-4, f16: 1e-2, int8: 5e-2, q4: 0.15 };
@@ -33,7 +35,7 @@ async function checkAgainstOracle(
   const ids = ref.input_ids;
   const [T, V] = ref.logits_shape;
   const rows = maxRows ?? T;
-  const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: rows, maxLogitRows: rows, decodeNorm, kernels });
+  const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: rows, maxLogitRows: rows, decodeNorm, pipelines: sharedPipelines(gpu, kernels) });
   try {
     const got = await engine.logits(ids);
     expect(got.length).toBe(T * V);
@@ -111,7 +113,7 @@ describe('logits against the HF oracle', () => {
     if (Array.isArray(g)) continue; // the trained models' prompt sets have tests of their own
     const { prompt_ids: prompt, continuation_ids: want } = g as { prompt_ids: number[]; continuation_ids: number[] };
     it(`${model} f32: greedy continuation of ${want.length} tokens equals the reference`, async () => {
-      const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format: 'f32' });
+      const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format: 'f32', pipelines: sharedPipelines(gpu) });
       try {
         expect(await greedyIds(engine, prompt, want.length)).toEqual(want);
       } finally {
@@ -131,10 +133,10 @@ describe('logits against the HF oracle', () => {
       const [T, V] = ref.logits_shape;
       const r = rows ?? T;
       const source = await folderSource(modelDir(model));
-      const sim = await Engine.load(gpu, source, { format: 'f32', maxRows: r, maxLogitRows: r, tensors: dequantizedTensors(source, format) });
+      const sim = await Engine.load(gpu, source, { format: 'f32', maxRows: r, maxLogitRows: r, tensors: dequantizedTensors(source, format), pipelines: sharedPipelines(gpu) });
       const want = await sim.logits(ref.input_ids);
       sim.destroy();
-      const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: r, maxLogitRows: r, kvCache: 'f32' });
+      const engine = await Engine.load(gpu, await folderSource(modelDir(model)), { format, maxRows: r, maxLogitRows: r, kvCache: 'f32', pipelines: sharedPipelines(gpu) });
       const got = await engine.logits(ref.input_ids);
       engine.destroy();
       const { nrmse, clear, agree } = logitsAgreement(got, want, T, V);

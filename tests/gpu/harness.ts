@@ -1,7 +1,7 @@
 // Shared helpers for GPU tests: one device per test file (Dawn on SwiftShader in CI), seeded random
 // inputs, and a comparison that prints the first mismatches (llm.c's validate_result).
 import { acquireDevice, type GpuContext, type AcquireOptions } from '../../src/gpu/device';
-import { PipelineCache } from '../../src/gpu/pipelines';
+import { PipelineCache, type W8a8Setting } from '../../src/gpu/pipelines';
 import { StepBuffer } from '../../src/gpu/step';
 import { rng } from '../../src/bench/rng';
 import { f16ToF32, f32ToF16 } from '../../src/kernels/formats/dtype';
@@ -79,4 +79,19 @@ export function unpackF16(words: Uint32Array, count = words.length * 2): Float32
 /** each value rounded to f16 (what an f16 cache stores) */
 export function roundF16(x: ArrayLike<number>): Float32Array {
   return unpackF16(packF16(x), x.length);
+}
+
+/**
+ * A pipeline cache per device and kernel set, for test files whose engines share it (EngineOptions
+ * .pipelines): on SwiftShader compiling is most of a small model's load (stories260K f32: 3.5 s,
+ * 26 ms the second time), and the kernels run are the same either way.
+ */
+const shared = new WeakMap<GPUDevice, Map<string, PipelineCache>>();
+export function sharedPipelines(g: GpuContext, kernels?: 'gpu' | 'software', w8a8?: W8a8Setting): PipelineCache {
+  let byKey = shared.get(g.device);
+  if (!byKey) shared.set(g.device, (byKey = new Map()));
+  const key = `${kernels ?? 'auto'} ${w8a8 ?? 'auto'}`;
+  let c = byKey.get(key);
+  if (!c) byKey.set(key, (c = new PipelineCache(g.device, { software: kernels === undefined ? undefined : kernels === 'software', w8a8 })));
+  return c;
 }
