@@ -197,7 +197,7 @@ export function attnCombineUnsupported(parts: AttentionParts, k: number): string
   return null;
 }
 
-/** The quantizer's input forms (quantize_rows.wgsl): the source bindings, prepare(r, t) and load(r, c). */
+/** The quantizer's input forms (quantize_rows.wgsl): the source bindings, prepare(r, t, c) and load(r, c). */
 function inputWgsl(input: W8a8Input | null): string {
   if (!input) {
     return `@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>; // [rows, K / 4]

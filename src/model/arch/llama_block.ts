@@ -58,13 +58,13 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
     ]);
     return { qkvRope, gateUpSilu, lmHead };
   };
-  // The kernels that place rows in the KV cache, as a plain pass (one sequence from position pos)
-  // or a batched one (each row placed by the step's row table).
   // The batched step's split attention results, where o_proj's quantizer can merge them (one
   // window for every layer: the quantizer is compiled for one).
   const batchShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: windows[0]!, kv, decodeRows: maxBatch };
   const oFoldParts = batched && windows.length === 1 ? Attention.partsOf(cache, batchShape, true) : null;
   const oFold = oFoldParts && !attnCombineUnsupported(oFoldParts, Q) ? oFoldParts : null;
+  // The kernels that place rows in the KV cache, as a plain pass (one sequence from position pos)
+  // or a batched one (each row placed by the step's row table).
   const placing = async (rowTable: boolean) => {
     // RoPE on q and k and the KV append as one dispatch where the head dimension allows, else three.
     const fusedPlace = RopeKv.applies(c.headDim);
