@@ -3,7 +3,7 @@
 # on, changed before bundling), against without (app.mjs, the default): batched decode of f16 at
 # B = 1 and 16 on both shapes, int8 with the same bundle (the shared reduction function), then the
 # golden checks on the small fixture models (copied to .gpu/fx before the lease).
-# Run: prepare.sh src/bench/bench.ts; bundle app-f1; cp scripts/device/*.sh .gpu/; on the device:
+# Run: prepare.sh src/bench/bench.ts; scripts/device/bundle-variants.sh; cp scripts/device/*.sh .gpu/; on the device:
 # bash .gpu/batch-sg2.sh.
 source "$(dirname "$0")/setup.sh"
 R=/tmp/reports2; mkdir -p $R; pack() { tar -C $R -cf $OUT/reports.tar .; }

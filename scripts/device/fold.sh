@@ -4,7 +4,7 @@
 # Llama-3.2-1B shapes, alternating bundles; decode of SmolLM2-135M and Llama-3.2-1B shapes with
 # the report's new fixed cost per token; then the golden checks on the small fixture models
 # (copied to .gpu/fx before the lease). Where the card is an H200, issue 17's run comes first.
-# Run: prepare.sh src/bench/bench.ts; bundle app-nofold; cp scripts/device/*.sh .gpu/; on the
+# Run: prepare.sh src/bench/bench.ts; scripts/device/bundle-variants.sh; cp scripts/device/*.sh .gpu/; on the
 # device: bash .gpu/fold.sh.
 source "$(dirname "$0")/setup.sh"
 R=/tmp/reports4; mkdir -p $R; pack() { tar -C $R -cf $OUT/reports.tar .; }
