@@ -88,6 +88,11 @@ export interface EngineOptions {
   tensors?: (config: ModelConfig) => AsyncIterable<PackedTensor>;
 }
 
+/** The pipeline cache Engine.load makes for `kernels` and `w8a8` when it is given none (tests share one per setting). */
+export function enginePipelines(device: GPUDevice, o: Pick<EngineOptions, 'kernels' | 'w8a8'>): PipelineCache {
+  return new PipelineCache(device, { software: o.kernels === undefined || o.kernels === 'auto' ? undefined : o.kernels === 'software', w8a8: o.w8a8 });
+}
+
 export interface GenerateOptions {
   maxNewTokens: number;
   sampling?: Partial<SamplingParams>;
@@ -333,7 +338,7 @@ export class Engine {
       for (const b of weights.buffers) b.destroy();
       throw new Error('the shared pipeline cache belongs to another device');
     }
-    const pipelines = opts.pipelines ?? new PipelineCache(gpu.device, { software: opts.kernels === undefined || opts.kernels === 'auto' ? undefined : opts.kernels === 'software', w8a8: opts.w8a8 });
+    const pipelines = opts.pipelines ?? enginePipelines(gpu.device, opts);
     try {
       const forward = await Forward.build(gpu.device, pipelines, config, weights, Engine.shapeFor(config, { ...opts, format: weights.format }, gpu.limits), { decodeNorm: opts.decodeNorm });
       return new Engine(gpu, config, tokenizer, weights, forward, pipelines, name);

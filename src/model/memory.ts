@@ -38,6 +38,11 @@ export function matrixBytes(n: number, k: number, format: WeightFormat): number 
   return matrixLayout(n, k, format).bytes;
 }
 
+/** Bytes of one slot as the engine holds it: matrices in the format's packed layout; norms, biases and position tables f32. */
+function slotBytes(s: Slot, format: WeightFormat): number {
+  return s.kind === 'matrix' ? matrixBytes(s.shape[0]!, s.shape[1]!, format) : elements(s.shape) * 4;
+}
+
 /**
  * The weights, activations and KV cache of `c` in `format`, from its architecture's weight table and
  * activations; `maxBatch` sequences decoded together each have their own KV cache, history and sampler.
@@ -47,8 +52,7 @@ export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: 
   const D = c.hiddenSize;
   const KV = c.numKvHeads * c.headDim;
   const V = c.vocabSize;
-  // Matrices in the format's packed layout; norms, biases and position tables stay f32.
-  const weightBytes = modelSlots(c).reduce((a, [, s]) => a + (s.kind === 'matrix' ? matrixBytes(s.shape[0]!, s.shape[1]!, format) : elements(s.shape) * 4), 0);
+  const weightBytes = modelSlots(c).reduce((a, [, s]) => a + slotBytes(s, format), 0);
   const kvLayer = kvCacheBytes(kv, maxBatch * contextLength, KV);
   const kvBytes = 2 * c.numLayers * kvLayer;
   const T = maxRows;
@@ -87,7 +91,7 @@ export function planMemory(c: ModelConfig, format: WeightFormat, contextLength: 
 export function decodeStreamBytes(c: ModelConfig, format: WeightFormat): number {
   const global = weightTable(c).global;
   const lookedUp = (name: string, s: Slot) => s.kind === 'table' || (name === 'g.embed' && 'lmHead' in global);
-  return modelSlots(c).reduce((a, [name, s]) => (lookedUp(name, s) ? a : a + (s.kind === 'matrix' ? matrixBytes(s.shape[0]!, s.shape[1]!, format) : elements(s.shape) * 4)), 0);
+  return modelSlots(c).reduce((a, [name, s]) => (lookedUp(name, s) ? a : a + slotBytes(s, format)), 0);
 }
 
 const GB = (b: number) => `${(b / 2 ** 30).toFixed(2)} GB`;

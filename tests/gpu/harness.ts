@@ -2,6 +2,7 @@
 // inputs, and a comparison that prints the first mismatches (llm.c's validate_result).
 import { acquireDevice, type GpuContext, type AcquireOptions } from '../../src/gpu/device';
 import { PipelineCache, type W8a8Setting } from '../../src/gpu/pipelines';
+import { enginePipelines } from '../../src/model/engine';
 import { StepBuffer } from '../../src/gpu/step';
 import { rng } from '../../src/bench/rng';
 import { f16ToF32, f32ToF16 } from '../../src/kernels/formats/dtype';
@@ -92,6 +93,6 @@ export function sharedPipelines(g: GpuContext, kernels?: 'gpu' | 'software', w8a
   if (!byKey) shared.set(g.device, (byKey = new Map()));
   const key = `${kernels ?? 'auto'} ${w8a8 ?? 'auto'}`;
   let c = byKey.get(key);
-  if (!c) byKey.set(key, (c = new PipelineCache(g.device, { software: kernels === undefined ? undefined : kernels === 'software', w8a8 })));
+  if (!c) byKey.set(key, (c = enginePipelines(g.device, { kernels, w8a8 })));
   return c;
 }
