@@ -9,6 +9,7 @@ import { uploadStorage } from '../../gpu/buffers';
 import { Embedding } from '../../kernels/embedding';
 import { RmsNorm } from '../../kernels/rmsnorm';
 import { Matmul, vecGemvApplies } from '../../kernels/matmul';
+import { gemvAttnUnsupported } from '../../kernels/gemv';
 import { attnCombineUnsupported } from '../../kernels/matmul_w8a8';
 import { Rope, ropeInvFreq } from '../../kernels/rope';
 import { KvAppend } from '../../kernels/kv_append';
@@ -17,6 +18,14 @@ import { Attention } from '../../kernels/attention';
 import { SiluMul } from '../../kernels/silu_mul';
 import { QkvRope } from '../../kernels/gemv_qkv';
 import { GateUpSilu } from '../../kernels/gemv_gate_up';
+
+/**
+ * The most live attention splits (of 64 keys) at which a decode step's o_proj merges them itself
+ * (gemv_input_attn.wgsl) instead of after attention's `combine`: every lane of o_proj re-merges the
+ * part of x it reads, which grows with the splits, while the dispatch it saves costs the same at
+ * any context. 4 splits: contexts of up to 256 keys (or a window of them).
+ */
+export const O_MERGE_MAX_SPLITS = 4;
 
 /** A Llama layer's weights, by the names of its table (q/k/v and gate/up stacked). */
 interface LlamaLayer {
@@ -48,15 +57,20 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
   const windows = [...new Set(c.layerWindows)];
   const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, kv, eps: c.normEps, bias: !!l0.bqkv, norm: !separateNorm };
   const fused = QkvRope.applies(l0.wqkv, qkvShape) && GateUpSilu.applies(l0.wGateUp) && vecGemvApplies(w.lmHead);
+  // A decode step's o_proj that merges attention's splits itself (one window for every layer: the
+  // GEMV is compiled for one), on GPUs (where decode attention runs the splits).
+  const decodeParts = windows.length === 1 ? Attention.partsOf(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: windows[0]!, kv }, false) : null;
+  const oMergeParts = decodeParts && vecGemvApplies(l0.wo) && !gemvAttnUnsupported(l0.wo, decodeParts) ? decodeParts : null;
   const decodeKernels = async () => {
     if (!fused) return null;
-    const [qkvRope, gateUpSilu, lmHead] = await Promise.all([
+    const [qkvRope, gateUpSilu, lmHead, oMerge] = await Promise.all([
       QkvRope.create(cache, l0.wqkv, qkvShape),
       GateUpSilu.create(cache, l0.wGateUp, { eps: c.normEps, bias: !!l0.bGateUp, norm: !separateNorm }),
       // lm_head with the final RMSNorm fused in, reading the residual stream directly
       separateNorm ? null : Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows', normEps: c.normEps, only: 'gemv' }),
+      oMergeParts ? Matmul.create(cache, l0.wo, { ...bias(l0.bo), accumulate: true, only: 'gemv', attnInput: oMergeParts }) : null,
     ]);
-    return { qkvRope, gateUpSilu, lmHead };
+    return { qkvRope, gateUpSilu, lmHead, oMerge };
   };
   // The batched step's split attention results, where o_proj's quantizer can merge them (one
   // window for every layer: the quantizer is compiled for one).
@@ -155,9 +169,9 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
           mdown.encode(p, down, rows);
         },
       ];
-      return { ops, attend };
+      return { ops, attn, attB };
     };
-    const { ops: rowsOps, attend } = rowsWith(plain, '');
+    const { ops: rowsOps, attn, attB } = rowsWith(plain, '');
     const batchOps = batch ? rowsWith(batch, ' batched').ops : undefined;
     if (!decode) return { rows: rowsOps, decode: rowsOps, batch: batchOps };
     // With a separate norm, the fused kernels read h, which the norm dispatch before them wrote.
@@ -165,12 +179,17 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
       w: lw.wqkv, x: separateNorm ? h : x, norm: separateNorm ? undefined : lw.attnNorm, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: invFreqUniform!, step: s, bias: lw.bqkv,
     });
     const gateUpSilu = decode.gateUpSilu.bind(device, `L${l}.gateUpSilu`, { w: lw.wGateUp, x: separateNorm ? h : x, norm: separateNorm ? undefined : lw.mlpNorm, out: act, step: s, bias: lw.bGateUp });
-    // Six dispatches per layer with RMSNorm fused in, eight with RMSNorm on its own.
+    // o_proj reading the splits itself while they are few (O_MERGE_MAX_SPLITS): no combine dispatch.
+    const oMerge = decode.oMerge;
+    const oMergeB = oMerge && attn.partsBuffer ? oMerge.bind(device, `L${l}.o (attention merged in)`, { w: lw.wo, x: attn.partsBuffer, y: x, step: s, bias: lw.bo }) : null;
+    const mergeAt = (pos: number) => !!oMergeB && attn.splitDecodes(1) && attn.liveSplits(pos) <= O_MERGE_MAX_SPLITS;
+    // Six dispatches per layer with RMSNorm fused in (five while o_proj merges the splits), eight
+    // with RMSNorm on its own.
     const decodeOps: Op[] = [
       ...(separateNorm ? [(p: GPUComputePassEncoder) => norm.encode(p, attnNorm, 1)] : []), // h = norm(x)
       (p) => decode.qkvRope.encode(p, qkvRope), // q = rope(q(norm(x))); k, v into the cache at pos
-      attend,
-      (p) => mo.encode(p, o, 1), // x += o_proj(att)
+      (p, _rows, pos) => attn.encode(p, attB, 1, pos, !mergeAt(pos)), // att = attention(q, K, V)
+      (p, _rows, pos) => (mergeAt(pos) ? oMerge!.encode(p, oMergeB!, 1) : mo.encode(p, o, 1)), // x += o_proj(att)
       ...(separateNorm ? [(p: GPUComputePassEncoder) => norm.encode(p, mlpNorm, 1)] : []),
       (p) => decode.gateUpSilu.encode(p, gateUpSilu), // act = silu(gate(norm(x))) * up(norm(x))
       (p) => mdown.encode(p, down, 1), // x += down(act)
