@@ -669,6 +669,14 @@ function scratchFor(device: GPUDevice, x: GPUBuffer, k: number, groups: number, 
   return s;
 }
 
+/**
+ * Every scratch made for x (one per K), for x's owner to count and destroy with x: matmuls that
+ * read one x share its scratch, so no one binding owns it.
+ */
+export function w8a8ScratchOf(x: GPUBuffer): GPUBuffer[] {
+  return [...(scratches.get(x)?.values() ?? [])].flatMap((s) => [s.xq, s.xs]);
+}
+
 /** The scratch a W8A8 matmul quantizes x (of K columns) into, once one has been bound (tests read it). */
 export function w8a8Scratch(x: GPUBuffer, k: number): { xq: GPUBuffer; xs: GPUBuffer } | null {
   return scratches.get(x)?.get(k) ?? null;

@@ -12,6 +12,7 @@ import { createStorage } from '../gpu/buffers';
 import { StepBuffer } from '../gpu/step';
 import { Sampler, type SamplerBinding } from '../kernels/sample';
 import { kvCacheBytes } from '../kernels/kv_cache';
+import { w8a8ScratchOf } from '../kernels/matmul_w8a8';
 import { ARCHITECTURES } from './arch';
 import { BLOCKS } from './arch/blocks';
 import type { BlockProgram, Op } from './arch/program';
@@ -103,6 +104,8 @@ export class Forward {
         Sampler.create(cache, { vocab: c.vocabSize, maxCtx: C }),
         B > 1 ? Sampler.create(cache, { vocab: c.vocabSize, maxCtx: C, batched: true }) : null,
       ]);
+      // W8A8's 8-bit copies of the activations, made while binding (one per activation buffer and K).
+      for (const b of [...buffers]) buffers.push(...w8a8ScratchOf(b));
       const binding = sampler.bind(device, 'sampler', { logits: a.logits, history, ids: a.ids, step: step.buffer });
       buffers.push(binding.params, binding.work, binding.scratch);
       let batchSampler: { kernel: Sampler; bindings: SamplerBinding[] } | null = null;
@@ -114,7 +117,7 @@ export class Forward {
       return new Forward(c, shape, step, a.ids, history, a.logits, buffers, program, { kernel: sampler, binding }, a.x!, a.lastX, batchSampler);
     } catch (e) {
       // A kernel that fails to compile or bind must not leave the activations and KV cache behind.
-      for (const b of buffers) b.destroy();
+      for (const b of buffers) for (const d of [b, ...w8a8ScratchOf(b)]) d.destroy();
       step.buffer.destroy();
       throw e;
     }

@@ -417,10 +417,12 @@ describe('W8A8 in the int8 engine (pycode-20M, dot4I8Packed)', () => {
     const [T, V] = ref.logits_shape;
     const source = await folderSource(modelDir('pycode-20M'));
     const outs: Float32Array[] = [];
+    const activations: number[] = [];
     for (const w8a8 of ['dp4a', 'off'] as const) {
       const e = await Engine.load(ctx, source, { format: 'int8', maxRows: T, maxLogitRows: T, contextLength: 128, w8a8 });
       try {
         expect(e.w8a8).toBe(w8a8 === 'off' ? null : 'dp4a');
+        activations.push(e.forward.activationBytes);
         outs.push(await e.logits(ref.input_ids));
       } finally {
         e.destroy();
@@ -432,5 +434,11 @@ describe('W8A8 in the int8 engine (pycode-20M, dot4I8Packed)', () => {
     expect(a.nrmse).toBeLessThanOrEqual(nrmseLimit('int8'));
     expect(a.agree).toBe(a.clear);
     expect(logitsAgreement(outs[0]!, outs[1]!, T, V).nrmse).toBeGreaterThan(0);
+    // The 8-bit copies of the activations are the engine's memory too (counted, destroyed with it):
+    // one per activation buffer and K that W8A8 quantizes (x for q/k/v and gate/up: D = 256; att
+    // for o_proj: 256; gate for down_proj: 768; lastX for the head: 256), each T rows padded to 64,
+    // a byte per value and an f32 scale per group of 128.
+    const rows = Math.ceil(T / 64) * 64;
+    expect(activations[0]! - activations[1]!).toBe([256, 256, 768, 256].reduce((a, k) => a + rows * (k + 4 * (k / 128)), 0));
   });
 });
