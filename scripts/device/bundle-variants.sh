@@ -32,8 +32,8 @@ variant app-nofold src/model/arch/llama_block.ts \
 variant app-f1 src/kernels/matmul.ts \
   'const t = { ...rowsTuningFor(w.format, mr, w.n), ...opts.rowsTuning };' \
   'const t = { ...rowsTuningFor(w.format, mr, w.n), sgReduce: sgSize > 0, ...opts.rowsTuning };'
-variant app-nomerge src/model/arch/llama_block.ts \
+variant app-nomerge src/model/arch/attn_merge.ts \
   'export const O_MERGE_MAX_SPLITS = 4;' 'export const O_MERGE_MAX_SPLITS = 0;'
-variant app-merge32 src/model/arch/llama_block.ts \
+variant app-merge32 src/model/arch/attn_merge.ts \
   'export const O_MERGE_MAX_SPLITS = 4;' 'export const O_MERGE_MAX_SPLITS = 32;'
 git diff --quiet -- src || { echo "bundle-variants: src not restored" >&2; exit 1; }

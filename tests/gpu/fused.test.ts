@@ -377,6 +377,25 @@ describe("decode attention's combine folded into o_proj's GEMV", () => {
     }
   });
 
+  it("gpt2-f32, GPU kernels: attn.c_proj merges the splits at every decode step, with HF's greedy ids", async () => {
+    const { ctx } = await gpu();
+    const g = reference('gpt2-f32').ref.greedy as { prompt_ids: number[]; continuation_ids: number[] };
+    const engine = await Engine.load(ctx, await folderSource(modelDir('gpt2-f32')), { format: 'f32', pipelines: sharedPipelines(ctx, 'gpu') });
+    const encode = vi.spyOn(Attention.prototype, 'encode');
+    try {
+      expect(engine.forward.fusedDecode).toBe(true);
+      const ids: number[] = [];
+      for await (const t of engine.generate(g.prompt_ids, { maxNewTokens: g.continuation_ids.length, stopIds: [] })) ids.push(t.id);
+      expect(ids).toEqual(g.continuation_ids);
+      const steps = encode.mock.calls.filter((a) => a[2] === 1);
+      expect(steps.length).toBe(engine.config.numLayers * (ids.length - 1));
+      expect(steps.every((a) => a[4] === false)).toBe(true);
+    } finally {
+      encode.mockRestore();
+      engine.destroy();
+    }
+  });
+
   it('refuses inputs it cannot merge', async () => {
     const { device } = await gpu();
     const cache = new PipelineCache(device, { software: false });

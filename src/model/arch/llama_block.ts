@@ -9,7 +9,6 @@ import { uploadStorage } from '../../gpu/buffers';
 import { Embedding } from '../../kernels/embedding';
 import { RmsNorm } from '../../kernels/rmsnorm';
 import { Matmul, vecGemvApplies } from '../../kernels/matmul';
-import { gemvAttnUnsupported } from '../../kernels/gemv';
 import { attnCombineUnsupported } from '../../kernels/matmul_w8a8';
 import { Rope, ropeInvFreq } from '../../kernels/rope';
 import { KvAppend } from '../../kernels/kv_append';
@@ -18,14 +17,7 @@ import { Attention } from '../../kernels/attention';
 import { SiluMul } from '../../kernels/silu_mul';
 import { QkvRope } from '../../kernels/gemv_qkv';
 import { GateUpSilu } from '../../kernels/gemv_gate_up';
-
-/**
- * The most live attention splits (of 64 keys) at which a decode step's o_proj merges them itself
- * (gemv_input_attn.wgsl) instead of after attention's `combine`: every lane of o_proj re-merges the
- * part of x it reads, which grows with the splits, while the dispatch it saves costs the same at
- * any context. 4 splits: contexts of up to 256 keys (or a window of them).
- */
-export const O_MERGE_MAX_SPLITS = 4;
+import { attentionThenProjection, mergingProjection } from './attn_merge';
 
 /** A Llama layer's weights, by the names of its table (q/k/v and gate/up stacked). */
 interface LlamaLayer {
@@ -57,10 +49,6 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
   const windows = [...new Set(c.layerWindows)];
   const qkvShape = { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, kv, eps: c.normEps, bias: !!l0.bqkv, norm: !separateNorm };
   const fused = QkvRope.applies(l0.wqkv, qkvShape) && GateUpSilu.applies(l0.wGateUp) && vecGemvApplies(w.lmHead);
-  // A decode step's o_proj that merges attention's splits itself (one window for every layer: the
-  // GEMV is compiled for one), on GPUs (where decode attention runs the splits).
-  const decodeParts = windows.length === 1 ? Attention.partsOf(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, window: windows[0]!, kv }, false) : null;
-  const oMergeParts = decodeParts && vecGemvApplies(l0.wo) && !gemvAttnUnsupported(l0.wo, decodeParts) ? decodeParts : null;
   const decodeKernels = async () => {
     if (!fused) return null;
     const [qkvRope, gateUpSilu, lmHead, oMerge] = await Promise.all([
@@ -68,7 +56,8 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
       GateUpSilu.create(cache, l0.wGateUp, { eps: c.normEps, bias: !!l0.bGateUp, norm: !separateNorm }),
       // lm_head with the final RMSNorm fused in, reading the residual stream directly
       separateNorm ? null : Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows', normEps: c.normEps, only: 'gemv' }),
-      oMergeParts ? Matmul.create(cache, l0.wo, { ...bias(l0.bo), accumulate: true, only: 'gemv', attnInput: oMergeParts }) : null,
+      // o_proj merging attention's splits itself while they are few (attn_merge.ts)
+      mergingProjection(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, kv, windows }, l0.wo, !!l0.bo),
     ]);
     return { qkvRope, gateUpSilu, lmHead, oMerge };
   };
@@ -179,17 +168,13 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
       w: lw.wqkv, x: separateNorm ? h : x, norm: separateNorm ? undefined : lw.attnNorm, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: invFreqUniform!, step: s, bias: lw.bqkv,
     });
     const gateUpSilu = decode.gateUpSilu.bind(device, `L${l}.gateUpSilu`, { w: lw.wGateUp, x: separateNorm ? h : x, norm: separateNorm ? undefined : lw.mlpNorm, out: act, step: s, bias: lw.bGateUp });
-    // o_proj reading the splits itself while they are few (O_MERGE_MAX_SPLITS): no combine dispatch.
-    const oMerge = decode.oMerge;
-    const oMergeB = oMerge && attn.partsBuffer ? oMerge.bind(device, `L${l}.o (attention merged in)`, { w: lw.wo, x: attn.partsBuffer, y: x, step: s, bias: lw.bo }) : null;
-    const mergeAt = (pos: number) => !!oMergeB && attn.splitDecodes(1) && attn.liveSplits(pos) <= O_MERGE_MAX_SPLITS;
     // Six dispatches per layer with RMSNorm fused in (five while o_proj merges the splits), eight
     // with RMSNorm on its own.
     const decodeOps: Op[] = [
       ...(separateNorm ? [(p: GPUComputePassEncoder) => norm.encode(p, attnNorm, 1)] : []), // h = norm(x)
       (p) => decode.qkvRope.encode(p, qkvRope), // q = rope(q(norm(x))); k, v into the cache at pos
-      (p, _rows, pos) => attn.encode(p, attB, 1, pos, !mergeAt(pos)), // att = attention(q, K, V)
-      (p, _rows, pos) => (mergeAt(pos) ? oMerge!.encode(p, oMergeB!, 1) : mo.encode(p, o, 1)), // x += o_proj(att)
+      // att = attention(q, K, V); x += o_proj(att), o_proj merging the splits while they are few
+      ...attentionThenProjection(device, `L${l}.o`, { kernel: attn, binding: attB }, { mm: mo, binding: o }, decode.oMerge, { w: lw.wo, y: x, step: s, bias: lw.bo }),
       ...(separateNorm ? [(p: GPUComputePassEncoder) => norm.encode(p, mlpNorm, 1)] : []),
       (p) => decode.gateUpSilu.encode(p, gateUpSilu), // act = silu(gate(norm(x))) * up(norm(x))
       (p) => mdown.encode(p, down, 1), // x += down(act)
