@@ -16,6 +16,8 @@ var<private> merge_m: f32;
 var<private> merge_inv: f32;
 var<private> merge_live: u32;
 
+fn part(i: u32) -> f32 { return X[i]; }
+
 fn merge_prepare(h: u32) {
   let live = live_splits(row_pos(row_index));
   let base = parts_base(row_index, h) + HEAD_DIM;
@@ -34,15 +36,7 @@ fn input_vec(i: u32, ss: ptr<function, f32>) -> vec4<f32> {
   let c = 4u * i;
   let h = c / HEAD_DIM;
   if (h != merge_head) { merge_prepare(h); }
-  let head = parts_base(row_index, h);
-  let d = c % HEAD_DIM;
-  var a = vec4<f32>(0.0);
-  for (var s = 0u; s < merge_live; s++) {
-    let b = head + s * PART;
-    let w = exp(X[b + HEAD_DIM] - merge_m);
-    a += w * vec4<f32>(X[b + d], X[b + d + 1u], X[b + d + 2u], X[b + d + 3u]);
-  }
-  return a * merge_inv;
+  return merge_vec4(parts_base(row_index, h), c % HEAD_DIM, merge_live, merge_m, merge_inv);
 }
 
 fn input_scale(ss: f32) -> f32 {
