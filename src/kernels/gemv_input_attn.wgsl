@@ -6,7 +6,8 @@
 // reads a value of that head (the values of a 16-byte weight load lie in one head when the head is
 // a multiple of the load's width, and the lanes of a row group walk the heads in order), and keeps
 // them in private values. Every lane re-merges what it reads of x; the host runs this form only
-// while a step has few live splits (llama_block.ts), where that costs less than a dispatch.
+// while a step has few live splits (src/model/arch/attn_merge.ts), where that costs less than a
+// dispatch.
 @group(0) @binding(2) var<storage, read> X: array<f32>; // the splits' parts [rows, N_HEADS, SPLITS, PART]
 const NORM: bool = false;
 // The row of x the invocation reads (0: one row per decode step).
@@ -22,9 +23,9 @@ fn merge_prepare(h: u32) {
   let live = live_splits(row_pos(row_index));
   let base = parts_base(row_index, h) + HEAD_DIM;
   var m = NEG_BIG;
-  for (var s = 0u; s < live; s++) { m = max(m, X[base + s * PART]); }
+  for (var s = 0u; s < live; s++) { m = max(m, part(base + s * PART)); }
   var l = 0.0;
-  for (var s = 0u; s < live; s++) { l += X[base + s * PART + 1u] * exp(X[base + s * PART] - m); }
+  for (var s = 0u; s < live; s++) { l += part(base + s * PART + 1u) * exp(part(base + s * PART) - m); }
   merge_head = h;
   merge_m = m;
   merge_inv = 1.0 / l;

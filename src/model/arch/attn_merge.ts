@@ -37,7 +37,7 @@ export async function mergingProjection(
 /**
  * A decode step's two ops, attention then the projection: the merging GEMV (`merging`, bound over
  * attention's splits) while the step has at most O_MERGE_MAX_SPLITS live splits, else attention
- * with its combine and the plain projection (`mo` bound as `o`).
+ * with its combine and the plain projection (`plain`, bound over attention's output).
  */
 export function attentionThenProjection(
   device: GPUDevice,
