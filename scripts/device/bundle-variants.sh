@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Builds the bundles the pending device scripts compare against the default (.gpu/app.mjs from
 # prepare.sh): app-nofold.mjs (attention's combine kept, not merged in o_proj's quantizer; for
-# fold.sh), app-f1.mjs (the f32 few-rows GEMM with the shuffle reduction on; for batch-sg2.sh) and
-# app-nomerge.mjs and app-merge32.mjs (a decode step's combine kept, not merged in o_proj's GEMV;
-# or merged at any context up to 2,048 tokens; for merge.sh).
+# fold.sh) and app-f1.mjs (the f32 few-rows GEMM with the shuffle reduction on; for batch-sg2.sh).
 # Each is one line of the source changed, bundled, and changed back; the tree must start clean.
 # Run from the project root: ../shared/tools/device-webgpu/prepare.sh src/bench/bench.ts, then
 # bash scripts/device/bundle-variants.sh, then copy fixtures to .gpu/fx and cp scripts/device/*.sh .gpu/.
@@ -32,8 +30,4 @@ variant app-nofold src/model/arch/llama_block.ts \
 variant app-f1 src/kernels/matmul.ts \
   'const t = { ...rowsTuningFor(w.format, mr, w.n), ...opts.rowsTuning };' \
   'const t = { ...rowsTuningFor(w.format, mr, w.n), sgReduce: sgSize > 0, ...opts.rowsTuning };'
-variant app-nomerge src/model/arch/attn_merge.ts \
-  'export const O_MERGE_MAX_SPLITS = 4;' 'export const O_MERGE_MAX_SPLITS = 0;'
-variant app-merge32 src/model/arch/attn_merge.ts \
-  'export const O_MERGE_MAX_SPLITS = 4;' 'export const O_MERGE_MAX_SPLITS = 32;'
 git diff --quiet -- src || { echo "bundle-variants: src not restored" >&2; exit 1; }

@@ -15,7 +15,6 @@
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;      // [rows, N_HEADS * HEAD_DIM]
 @group(0) @binding(4) var<uniform> step: Step;
 @group(0) @binding(5) var<storage, read_write> parts: array<f32>;    // [rows, N_HEADS, SPLITS, HEAD_DIM + 2]
-fn part(i: u32) -> f32 { return parts[i]; } // (attention_parts.wgsl's reader)
 
 override N_KV_HEADS: u32;
 override SCALE: f32;

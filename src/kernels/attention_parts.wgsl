@@ -3,8 +3,7 @@
 // them): for row r and head h, SPLITS parts of PART floats at ((r * N_HEADS + h) * SPLITS + s) *
 // PART, each the split's unnormalized output (HEAD_DIM floats), its max score m and its softmax
 // sum l. A row at position p has live_splits(p) parts written this step; the ones after are stale.
-// Needs row_pos (STEP_ROWS_WGSL) only in its users, and from each `fn part(i: u32) -> f32`, the
-// scratch's i-th float as that kernel binds it.
+// Needs row_pos (STEP_ROWS_WGSL) only in its users.
 override N_HEADS: u32;
 override HEAD_DIM: u32;     // multiple of 4
 override WINDOW: u32 = 0u;  // 0: no window; else position p sees keys j with p - j < WINDOW
@@ -27,16 +26,4 @@ fn live_splits(p: u32) -> u32 {
 // Where row r's head h begins in the scratch.
 fn parts_base(r: u32, h: u32) -> u32 {
   return (r * N_HEADS + h) * SPLITS * PART;
-}
-
-// Values d .. d+3 of the head whose parts start at `head` (parts_base), merged over its first `live`
-// splits given their max score m and 1 / L (L: the splits' softmax sums, weighted by e^(m_s - m)).
-fn merge_vec4(head: u32, d: u32, live: u32, m: f32, inv: f32) -> vec4<f32> {
-  var a = vec4<f32>(0.0);
-  for (var s = 0u; s < live; s++) {
-    let b = head + s * PART;
-    let w = exp(part(b + HEAD_DIM) - m);
-    a += w * vec4<f32>(part(b + d), part(b + d + 1u), part(b + d + 2u), part(b + d + 3u));
-  }
-  return a * inv;
 }

@@ -7,12 +7,9 @@ import coreCode from './matmul_gemv_vec.wgsl';
 import threadCoreCode from './matmul_gemv_thread.wgsl';
 import inputPlain from './gemv_input_plain.wgsl';
 import inputRmsnorm from './gemv_input_rmsnorm.wgsl';
-import inputAttn from './gemv_input_attn.wgsl';
-import partsCode from './attention_parts.wgsl';
 import reduceShared from './gemv_reduce_shared.wgsl';
 import reduceSubgroup from './gemv_reduce_subgroup.wgsl';
-import { STEP_ROWS_WGSL, STEP_WGSL } from '../gpu/step';
-import type { AttentionParts } from './attention';
+import { STEP_WGSL } from '../gpu/step';
 import type { PipelineCache } from '../gpu/pipelines';
 import type { WeightShape } from './matmul';
 import { weightAccessWgsl, weightEntries, BIND_BIAS, type GpuWeight, type WeightElem } from './weights';
@@ -142,25 +139,19 @@ export function gemvGrid(units: number, t: Pick<GemvTuning, 'wg' | 'tpr' | 'upt'
 /**
  * The whole shader: the core loop of the tuning's schedule with the parts for this weight's format,
  * input and layout. `layout` is the row layout with everything it calls (bias, sincos, silu...);
- * `outputs` the sizes of the arrays it writes, per name (e.g. { Y: n }). The input is x as it is,
- * RMSNorm(x) (`norm`), or decode attention's splits merged on the way in (`attn`: the lanes
- * schedule only; see gemvAttnConstants).
+ * `outputs` the sizes of the arrays it writes, per name (e.g. { Y: n }).
  */
-export function gemvCode(w: WeightShape, parts: { layout: string; norm: boolean; attn?: AttentionParts; tuning: GemvTuning; outputs: Record<string, number> }): string {
+export function gemvCode(w: WeightShape, parts: { layout: string; norm: boolean; tuning: GemvTuning; outputs: Record<string, number> }): string {
   const { tuning: t } = parts;
   const format = w.format;
   const lanes = t.schedule === 'lanes';
-  if (parts.attn) {
-    const why = gemvAttnUnsupported(w, parts.attn);
-    if (why || parts.norm || !lanes) throw new Error(`gemv: attention's merge as the input: ${why ?? (parts.norm ? 'not with RMSNorm' : 'the lanes schedule only')}`);
-  }
   const code = [
     t.subgroups ? 'enable subgroups;\n' : '',
-    parts.attn ? STEP_ROWS_WGSL : STEP_WGSL,
+    STEP_WGSL,
     lanes ? `const UPT: u32 = ${t.upt}u;\nconst UNROLL: u32 = ${t.unroll}u;\n` : '',
     gemvWeightAccess(w, !lanes),
     gemvReader(format, t.unpack),
-    parts.attn ? partsCode + inputAttn : parts.norm ? inputRmsnorm : inputPlain,
+    parts.norm ? inputRmsnorm : inputPlain,
     parts.layout,
     lanes ? (t.subgroups ? reduceSubgroup : reduceShared) : '',
     lanes ? coreCode : threadCoreCode,
@@ -172,23 +163,6 @@ export function gemvCode(w: WeightShape, parts: { layout: string; norm: boolean;
   // division per lane, per access.
   const k4 = w.k / 4;
   return sizeStorageArrays(code, { X: k4, G: k4, B: w.n, ...parts.outputs });
-}
-
-/**
- * Why a GEMV over `w` cannot read decode attention's splits as its input (null: it can): K must be
- * the heads' outputs side by side, heads of whole vec4s (a head of whole 16-byte weight loads
- * finds its merge weights once per load; smaller ones, e.g. 8, merge correctly but more often).
- */
-export function gemvAttnUnsupported(w: Pick<WeightShape, 'format' | 'k'>, p: AttentionParts): string | null {
-  if (p.nHeads * p.headDim !== w.k) return `K (${w.k}) is not heads x head dim (${p.nHeads} x ${p.headDim})`;
-  if (p.headDim % 4 !== 0) return `the head dim (${p.headDim}) is not a multiple of 4`;
-  if (p.batched) return 'one row per pass (not a batched step)';
-  return null;
-}
-
-/** The overrides of the attention-merge input (attention_parts.wgsl's). */
-export function gemvAttnConstants(p: AttentionParts): Record<string, number> {
-  return { N_HEADS: p.nHeads, HEAD_DIM: p.headDim, WINDOW: p.window, SPLITS: p.splits };
 }
 
 /** The 16-byte readers' view of a weight: vec4 elements (4 words), through weightAccessWgsl. */

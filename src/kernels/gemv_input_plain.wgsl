@@ -1,5 +1,4 @@
 // Input transform for the decode GEMVs: x as it is.
-@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4]
 const NORM: bool = false;
 // The row of x the invocation reads (0 unless a GEMV dispatch serves several rows).
 var<private> row_index: u32;

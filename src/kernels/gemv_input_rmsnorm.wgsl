@@ -3,7 +3,6 @@
 // squares, and the lanes of a row group together see all of x, so after the lane reduction
 //   y = (W (x * G)) / sqrt(mean(x^2) + eps) = W rmsnorm(x)
 // with no separate normalization pass.
-@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4]: the residual stream
 const NORM: bool = true;
 @group(0) @binding(6) var<storage, read> G: array<vec4<f32>>; // [K/4] RMSNorm weight
 override EPS: f32;

@@ -15,9 +15,8 @@ import type { PipelineCache } from '../gpu/pipelines';
 import { subgroupMatrixI8 } from '../gpu/device';
 import { weightWgsl, weightConstants, biasWgsl, partsKey, scaleGroups, type GpuWeight } from './weights';
 import { formatSpec, isQuantized, type WeightFormat } from './formats';
-import type { AttentionParts } from './attention';
 import { W8a8, w8a8RowsApplies, w8a8Unsupported, w8a8RowsDefault, type SgmatTile, type W8a8Binding, type W8a8Input, type W8a8InputBuffers, type W8a8Kernel, type W8a8RowsTuning } from './matmul_w8a8';
-import { GEMV_WG, GEMV_INPUT_PLAIN, gemvAttnConstants, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecChunk, vecGemvApplies, type GemvTuning } from './gemv';
+import { GEMV_WG, GEMV_INPUT_PLAIN, gemvCode, gemvConstants, gemvDevice, gemvEntries, gemvGrid, gemvReader, gemvTuning, gemvWeightAccess, sizeStorageArrays, tuningKey, vecChunk, vecGemvApplies, type GemvTuning } from './gemv';
 
 export { vecGemvApplies } from './gemv';
 
@@ -44,12 +43,6 @@ export interface MatmulOptions {
    * is applied on the way in. The GEMM path never normalizes: build it with `only: 'gemv'`.
    */
   normEps?: number;
-  /**
-   * vec GEMV only (lanes schedule): x is decode attention's split results (Attention.partsBuffer,
-   * bound as x) of this layout, merged on the way in (gemv_input_attn.wgsl): o_proj with
-   * attention's combine folded in. Build it with `only: 'gemv'`.
-   */
-  attnInput?: AttentionParts;
   /**
    * GEMM variant: 'wide' (matmul_gemm_wide.wgsl: TM x 128 tiles, 8 x TM/16 outputs per thread,
    * the next K-step loaded during this one's arithmetic), 'tiled' (matmul_gemm.wgsl: 64 x 64 tiles,
@@ -294,7 +287,6 @@ export class Matmul {
       throw new Error('Matmul: a split output is GEMM-only, without accumulate, into at most 3 buffers');
     }
     if (opts.normEps !== undefined && opts.only !== 'gemv') throw new Error('Matmul: a fused RMSNorm is GEMV-only');
-    if (opts.attnInput && (opts.only !== 'gemv' || opts.normEps !== undefined)) throw new Error("Matmul: attention's merge as the input is GEMV-only, without RMSNorm");
     const hasBias = opts.bias ?? false;
     const variant = `${w.format}${hasBias ? '+bias' : ''}${partsKey(w)}`;
     const constants = {
@@ -313,21 +305,19 @@ export class Matmul {
     if (opts.only !== 'gemm') {
       const useVec = opts.gemv === 'vec' || ((opts.gemv ?? 'auto') === 'auto' && vecGemvApplies(w));
       if (useVec && !vecGemvApplies(w)) throw new Error(`Matmul: the vectorized GEMV cannot read ${w.format} K = ${w.k}`);
-      if ((opts.normEps !== undefined || opts.attnInput) && !useVec) throw new Error(`Matmul: ${opts.attnInput ? "attention's merge as the input" : 'a fused RMSNorm'} needs the vectorized GEMV`);
+      if (opts.normEps !== undefined && !useVec) throw new Error('Matmul: a fused RMSNorm needs the vectorized GEMV');
       gemvVariant = useVec ? 'vec' : 'reference';
       if (useVec) {
         const units = Math.ceil(w.n / 4);
         const t = gemvTuning(w, units, gemvDevice(cache), opts.tuning);
         const norm = opts.normEps !== undefined;
-        const attn = opts.attnInput;
-        const code = gemvCode(w, { layout: biasWgsl(hasBias) + gemvRowsUnits + gemvRowsPlain, norm, attn, tuning: t, outputs: { Y: w.n } });
-        const input = norm ? '+norm' : attn ? `+attn(hd=${attn.headDim} splits=${attn.splits} window=${attn.window})` : '';
-        gemv = cache.get(`matmul_gemv_vec ${variant}${input} ${tuningKey(t, w.format)}`, code, {
-          ...constants, ...accumulate, ...gemvConstants(t), ...(norm ? { EPS: opts.normEps! } : {}), ...(attn ? gemvAttnConstants(attn) : {}),
+        const code = gemvCode(w, { layout: biasWgsl(hasBias) + gemvRowsUnits + gemvRowsPlain, norm, tuning: t, outputs: { Y: w.n } });
+        gemv = cache.get(`matmul_gemv_vec ${variant}${norm ? '+norm' : ''} ${tuningKey(t, w.format)}`, code, {
+          ...constants, ...accumulate, ...gemvConstants(t), ...(norm ? { EPS: opts.normEps! } : {}),
         });
         grid = gemvGrid(units, t);
-        // The lanes GEMV serves a few rows too (not with its input transformed: prefill normalizes first).
-        if (t.schedule === 'lanes' && !norm && !attn) skinnyTuning = t;
+        // The lanes GEMV serves a few rows too (not with RMSNorm fused in: prefill normalizes first).
+        if (t.schedule === 'lanes' && !norm) skinnyTuning = t;
       } else {
         const tpr = opts.gemvThreadsPerRow ?? gemvThreadsPerRow(w.k);
         if (!(tpr >= 1 && tpr <= GEMV_WG && (tpr & (tpr - 1)) === 0)) throw new Error(`Matmul: threads per row ${tpr} must be a power of two <= ${GEMV_WG}`);

@@ -27,7 +27,7 @@
 //   bytes: matmul.ts picks KW so that it fits the device's workgroup storage. On an H100 it is the
 //   faster form for f16 at 16 rows (13-19.5 TFLOP/s on wide outputs), not for int8 (its chunks
 //   are twice as wide in K); rowsTuningFor in matmul.ts has the measurements.
-// x (binding 2) is declared by the input transform (gemv_input_*.wgsl).
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4]
 @group(0) @binding(4) var<uniform> step: Step;
 
 override N: u32;

@@ -6,7 +6,7 @@
 // stages slabs in workgroup memory between barriers: on a CPU each barrier is a coroutine switch
 // per 4 invocations). Assembled by matmul.ts from a GEMV reader (gemv_vec_<format>.wgsl, which
 // reads x through gemv_input_plain.wgsl), `fn bias(n)` and the GEMM's `fn store(m, n, v)`.
-// x (binding 2) is declared by the input transform (gemv_input_*.wgsl).
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4]
 @group(0) @binding(4) var<uniform> step: Step;
 
 override N: u32;

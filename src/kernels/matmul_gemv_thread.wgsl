@@ -7,7 +7,7 @@
 // and uses each load of x for 16 rows (measured on 2 cores: int8 and f16 ~20% less CPU per token
 // than 8 rows; f32 the same). Assembled by gemv.ts from the same parts as
 // matmul_gemv_vec.wgsl (reader, input transform, row layout), which is its correctness reference.
-// x (binding 2) is declared by the input transform (gemv_input_*.wgsl).
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4], only row 0 read (row_index stays 0)
 @group(0) @binding(4) var<uniform> step: Step;
 
 override K: u32;

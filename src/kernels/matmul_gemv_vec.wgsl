@@ -18,7 +18,7 @@
 // group read consecutive 16-byte words of its rows (coalesced). A thread serves UPT units (4 * UPT
 // rows) per load of x: without that, x (f32) would be read as often as the int8 weights themselves.
 // It issues UNROLL such loads per row before using any, to keep enough bytes in flight.
-// x (binding 2) is declared by the input transform (gemv_input_*.wgsl).
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // [rows, K/4]
 @group(0) @binding(4) var<uniform> step: Step;
 
 override K: u32;

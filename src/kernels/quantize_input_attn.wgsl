@@ -12,8 +12,6 @@ var<private> comb_inv: f32;
 var<private> comb_live: u32;
 var<private> comb_base: u32;
 
-fn part(i: u32) -> f32 { return PARTS[i]; }
-
 fn prepare(r: u32, t: u32, c: u32) {
   let tph = HEAD_DIM / 4u; // invocations per head
   let lane = t % tph;
@@ -47,5 +45,12 @@ fn prepare(r: u32, t: u32, c: u32) {
 }
 
 fn load(r: u32, c: u32) -> vec4<f32> {
-  return merge_vec4(comb_base, (4u * c) % HEAD_DIM, comb_live, comb_m, comb_inv);
+  let d = (4u * c) % HEAD_DIM;
+  var a = vec4<f32>(0.0);
+  for (var s = 0u; s < comb_live; s++) {
+    let b = comb_base + s * PART;
+    let w = exp(PARTS[b + HEAD_DIM] - comb_m);
+    a += w * vec4<f32>(PARTS[b + d], PARTS[b + d + 1u], PARTS[b + d + 2u], PARTS[b + d + 3u]);
+  }
+  return a * comb_inv;
 }

@@ -84,10 +84,10 @@ describe('batched decode', () => {
       const seqs = cases.slice(0, 3).map((c, i) => ({ promptIds: c.prompt_ids, maxNewTokens: [16, 8, 12][i]!, stopIds: [] }));
       const rows = await expectAsAlone(engine, seqs, 3, 'int8 w8a8');
       expect(Math.max(...rows)).toBe(3);
-      // Every batched step of 2+ rows left the merge to o_proj's quantizer (5 layers a step). (Steps
-      // of one row leave it to o_proj's GEMV: fused.test.ts.)
-      const merged = encode.mock.calls.filter((a) => a[4] === false && a[2] >= 2);
+      // Every batched step of 2+ rows left the merge to o_proj (5 layers a step), none of 1 row.
+      const merged = encode.mock.calls.filter((a) => a[4] === false).map((a) => a[2]);
       expect(merged.length).toBe(5 * rows.filter((r) => r >= 2).length);
+      expect(merged.every((r) => r >= 2)).toBe(true);
     } finally {
       encode.mockRestore();
       engine.destroy();

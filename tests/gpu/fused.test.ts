@@ -1,11 +1,8 @@
 // The decode step's fused kernels against plain-TS references built from the unfused pieces:
 // RMSNorm -> stacked q/k/v matmul (+bias) -> RoPE -> KV-cache write; RMSNorm -> gate/up -> SiLU;
 // RMSNorm -> lm_head; and the prefill GEMM that splits a stacked projection into its outputs.
-import { describe, it, beforeAll, expect, vi } from 'vitest';
-import { gpu, randn, expectClose, run, stepBuffer, packF16, unpackF16, roundF16, sharedPipelines } from './harness';
-import { Engine } from '../../src/model/engine';
-import { folderSource } from '../../src/model/source';
-import { modelDir, reference, type GreedyCase } from '../unit/fixtures';
+import { describe, it, beforeAll, expect } from 'vitest';
+import { gpu, randn, expectClose, run, stepBuffer, packF16, unpackF16, roundF16 } from './harness';
 import { uploadStorage, readF32, readBuffer } from '../../src/gpu/buffers';
 import type { KvFormat } from '../../src/kernels/kv_cache';
 import { Matmul } from '../../src/kernels/matmul';
@@ -15,8 +12,7 @@ import { ropeInvFreq } from '../../src/kernels/rope';
 import { uploadWeight } from '../../src/kernels/weights';
 import type { GemvTuning } from '../../src/kernels/gemv';
 import { packWeight, unpackWeight, type WeightFormat } from '../../src/kernels/formats';
-import { PipelineCache } from '../../src/gpu/pipelines';
-import { Attention } from '../../src/kernels/attention';
+import type { PipelineCache } from '../../src/gpu/pipelines';
 import { parseConfig } from '../../src/model/config';
 import { loadSyntheticEngine } from '../../src/bench/synthetic';
 
@@ -267,143 +263,5 @@ describe('decode without the fused kernels', () => {
     } finally {
       engine.destroy();
     }
-  });
-});
-
-describe("decode attention's combine folded into o_proj's GEMV", () => {
-  // One decode row at positions with 1 to 7 live splits of 64 keys (and a window): the split
-  // kernel's partial results, merged by o_proj's GEMV as it reads them (gemv_input_attn.wgsl),
-  // must give what attention's combine and the plain GEMV give, and both what float64 attention
-  // and matmul give. Every format's reader, and both lane reductions.
-  const cases = [
-    { format: 'f32' as const, nHeads: 4, nKv: 2, hd: 64, window: 0, bias: true, subgroups: false },
-    { format: 'f16' as const, nHeads: 3, nKv: 1, hd: 128, window: 0, bias: false, subgroups: true },
-    { format: 'int8' as const, nHeads: 6, nKv: 2, hd: 32, window: 90, bias: false, subgroups: false },
-    { format: 'int8' as const, nHeads: 8, nKv: 8, hd: 8, window: 0, bias: true, subgroups: true }, // heads narrower than a 16-byte load
-    { format: 'q4' as const, nHeads: 2, nKv: 1, hd: 64, window: 0, bias: false, subgroups: false },
-  ];
-  const C = 420;
-  const n = 44;
-  for (const c of cases) {
-    it(`${c.format}, ${c.nHeads} heads of ${c.hd} (${c.nKv} kv)${c.window ? `, window ${c.window}` : ''}${c.bias ? ', bias' : ''}${c.subgroups ? ', subgroup reduction' : ''}`, async () => {
-      const { device } = await gpu();
-      const cache = new PipelineCache(device, { software: false }); // the GPU kernels on any adapter
-      if (c.subgroups && !device.features.has('subgroups')) throw new Error('this adapter has no subgroups');
-      const k = c.nHeads * c.hd;
-      const kvDim = c.nKv * c.hd;
-      const shape = { nHeads: c.nHeads, nKvHeads: c.nKv, headDim: c.hd, maxCtx: C, window: c.window };
-      const attn = await Attention.create(cache, shape, 'split');
-      const parts = Attention.partsOf(cache, shape, false)!;
-      expect(parts).not.toBeNull();
-      const wf = randn(n * k, 61, 0.3);
-      const packed = packWeight(wf, n, k, c.format);
-      const gw = uploadWeight(device, 'w', packed);
-      const tuning = c.subgroups ? { subgroups: true, tpr: 4 } : { subgroups: false }; // (SwiftShader's subgroups hold 4)
-      const plain = await Matmul.create(cache, gw, { bias: c.bias, accumulate: true, only: 'gemv', tuning });
-      const merged = await Matmul.create(cache, gw, { bias: c.bias, accumulate: true, only: 'gemv', tuning, attnInput: parts });
-      const bias = c.bias ? randn(n, 62) : undefined;
-      const biasBuf = bias ? uploadStorage(device, 'bias', bias) : undefined;
-      const qv = randn(k, 63, 1);
-      const kc = randn(C * kvDim, 64, 1.5);
-      const vc = randn(C * kvDim, 65, 1);
-      const q = uploadStorage(device, 'q', qv);
-      const kCache = uploadStorage(device, 'kCache', kc);
-      const vCache = uploadStorage(device, 'vCache', vc);
-      const att = uploadStorage(device, 'att', new Float32Array(k));
-      const y0 = randn(n, 66);
-      const wDeq = unpackWeight(packed);
-      for (const pos of [5, 64, 130, 255, 300, 419]) {
-        const step = stepBuffer(device, 1, pos);
-        const ab = attn.bind(device, 'attention', { q, kCache, vCache, out: att, step: step.buffer });
-        const ySep = uploadStorage(device, 'ySep', y0);
-        const yMerged = uploadStorage(device, 'yMerged', y0);
-        const sep = plain.bind(device, 'separate', { w: gw, x: att, y: ySep, step: step.buffer, bias: biasBuf });
-        const mb = merged.bind(device, 'merged', { w: gw, x: attn.partsBuffer!, y: yMerged, step: step.buffer, bias: biasBuf });
-        await run(device, (p) => { attn.encode(p, ab, 1, pos); plain.encode(p, sep, 1); });
-        const attSep = await readF32(device, att, k);
-        device.queue.writeBuffer(att, 0, new Float32Array(k).fill(SENTINEL));
-        await run(device, (p) => { attn.encode(p, ab, 1, pos, false); merged.encode(p, mb, 1); });
-        expect((await readF32(device, att, k)).every((v) => v === SENTINEL), 'no combine ran').toBe(true);
-        // float64 attention over the visible keys, then y0 + W x + b
-        const first = c.window && pos + 1 > c.window ? pos + 1 - c.window : 0;
-        const xRef = new Float64Array(k);
-        for (let h = 0; h < c.nHeads; h++) {
-          const kvh = Math.floor(h / (c.nHeads / c.nKv));
-          const scores: number[] = [];
-          for (let j = first; j <= pos; j++) {
-            let d = 0;
-            for (let e = 0; e < c.hd; e++) d += qv[h * c.hd + e]! * kc[j * kvDim + kvh * c.hd + e]!;
-            scores.push(d / Math.sqrt(c.hd));
-          }
-          const m = Math.max(...scores);
-          const ps = scores.map((s) => Math.exp(s - m));
-          const l = ps.reduce((a, b) => a + b, 0);
-          for (let e = 0; e < c.hd; e++) {
-            let o = 0;
-            for (let j = first; j <= pos; j++) o += ps[j - first]! * vc[j * kvDim + kvh * c.hd + e]!;
-            xRef[h * c.hd + e] = o / l;
-          }
-        }
-        expectClose(attSep, xRef, 1e-5, 1e-4, `combine at ${pos}`);
-        const yRef = gemvRef(xRef, wDeq, bias, n, k).map((v, i) => v + y0[i]!);
-        const got = await readF32(device, yMerged, n);
-        expectClose(got, yRef, 2e-4, 2e-4, `merged o_proj at ${pos} (${attn.liveSplits(pos)} splits)`);
-        expectClose(got, await readF32(device, ySep, n), 1e-5, 1e-5, `merged against combine + GEMV at ${pos}`);
-      }
-    });
-  }
-
-  it("stories260K f32, GPU kernels: a 140-token greedy run merges the splits in o_proj at every decode step (up to 3 splits), with HF's ids", async () => {
-    const { ctx } = await gpu();
-    const cases = reference('stories260K').ref.greedy as GreedyCase[];
-    const c = cases.reduce((a, b) => (b.prompt_ids.length > a.prompt_ids.length ? b : a));
-    const engine = await Engine.load(ctx, await folderSource(modelDir('stories260K')), { format: 'f32', pipelines: sharedPipelines(ctx, 'gpu') });
-    const encode = vi.spyOn(Attention.prototype, 'encode');
-    try {
-      expect(engine.pipelines.software).toBe(false);
-      const ids: number[] = [];
-      const want = c.continuation_ids.slice(0, 140);
-      for await (const t of engine.generate(c.prompt_ids, { maxNewTokens: want.length, stopIds: [] })) ids.push(t.id);
-      expect(ids).toEqual(want);
-      // One-row passes are the decode steps (the prompt is one pass of its length); each layer's
-      // attention left the merge to o_proj, the last ones at 3 live splits.
-      const steps = encode.mock.calls.filter((a) => a[2] === 1);
-      expect(steps.length).toBe(5 * (ids.length - 1));
-      expect(steps.every((a) => a[4] === false)).toBe(true);
-      expect(Math.max(...steps.map((a) => a[3]))).toBeGreaterThanOrEqual(2 * 64);
-    } finally {
-      encode.mockRestore();
-      engine.destroy();
-    }
-  });
-
-  it("gpt2-f32, GPU kernels: attn.c_proj merges the splits at every decode step, with HF's greedy ids", async () => {
-    const { ctx } = await gpu();
-    const g = reference('gpt2-f32').ref.greedy as { prompt_ids: number[]; continuation_ids: number[] };
-    const engine = await Engine.load(ctx, await folderSource(modelDir('gpt2-f32')), { format: 'f32', pipelines: sharedPipelines(ctx, 'gpu') });
-    const encode = vi.spyOn(Attention.prototype, 'encode');
-    try {
-      expect(engine.forward.fusedDecode).toBe(true);
-      const ids: number[] = [];
-      for await (const t of engine.generate(g.prompt_ids, { maxNewTokens: g.continuation_ids.length, stopIds: [] })) ids.push(t.id);
-      expect(ids).toEqual(g.continuation_ids);
-      const steps = encode.mock.calls.filter((a) => a[2] === 1);
-      expect(steps.length).toBe(engine.config.numLayers * (ids.length - 1));
-      expect(steps.every((a) => a[4] === false)).toBe(true);
-    } finally {
-      encode.mockRestore();
-      engine.destroy();
-    }
-  });
-
-  it('refuses inputs it cannot merge', async () => {
-    const { device } = await gpu();
-    const cache = new PipelineCache(device, { software: false });
-    const gw = uploadWeight(device, 'w', packWeight(randn(8 * 128, 67, 0.5), 8, 128, 'int8'));
-    const parts = (nHeads: number, headDim: number, batched = false) => ({ nHeads, headDim, window: 0, splits: 2, batched });
-    await expect(Matmul.create(cache, gw, { only: 'gemv', attnInput: parts(4, 64) })).rejects.toThrow(/heads x head dim/);
-    await expect(Matmul.create(cache, gw, { only: 'gemv', attnInput: parts(2, 64, true) })).rejects.toThrow(/one row per pass/);
-    await expect(Matmul.create(cache, gw, { attnInput: parts(2, 64) })).rejects.toThrow(/GEMV-only/);
-    await expect(Matmul.create(new PipelineCache(device, { software: true }), gw, { only: 'gemv', attnInput: parts(2, 64) })).rejects.toThrow(/lanes schedule/);
   });
 });

@@ -3,8 +3,7 @@
 // GELU, the MLP's c_proj (+bias) added into the residual stream. No RoPE: positions are learned and
 // added to the token embedding. A decode row runs the same dispatches (the matmuls pick a GEMV for
 // one row), except that q/k/v is one GEMV that also appends k and v to the cache (Llama's fused
-// q/k/v kernel without RoPE and without a norm: its input is ln_1's output), and attn.c_proj
-// merges attention's splits itself while they are few (attn_merge.ts).
+// q/k/v kernel without RoPE and without a norm: its input is ln_1's output).
 import type { BlockBuilder, Op } from './program';
 import type { GpuWeight } from '../../kernels/weights';
 import { Embedding } from '../../kernels/embedding';
@@ -16,7 +15,6 @@ import { Attention } from '../../kernels/attention';
 import { Gelu } from '../../kernels/gelu';
 import { QkvRope } from '../../kernels/gemv_qkv';
 import { createUniform } from '../../gpu/buffers';
-import { attentionThenProjection, mergingProjection } from './attn_merge';
 
 /** A GPT-2 layer's weights, by the names of its table. */
 interface Gpt2Layer {
@@ -53,7 +51,7 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
     ]);
     return { posAdd, kvAppend, attention };
   };
-  const [embed, plain, batch, norm, mqkv, mo, mup, mdown, lmHead, gelu, qkvDecode, moMerging] = await Promise.all([
+  const [embed, plain, batch, norm, mqkv, mo, mup, mdown, lmHead, gelu, qkvDecode] = await Promise.all([
     Embedding.create(cache, w.embed),
     placing(false),
     batched ? placing(true) : null,
@@ -66,8 +64,6 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
     Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows' }),
     Gelu.create(cache, { dim: c.intermediateSize }),
     fused ? QkvRope.create(cache, l0.wqkv, qkvShape) : null,
-    // a decode step's attn.c_proj merging attention's splits itself while they are few (attn_merge.ts)
-    fused ? mergingProjection(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, kv, windows: [0] }, l0.wo, true) : null,
   ]);
   // The fused q/k/v kernel binds RoPE frequencies; without RoPE it never reads them.
   const noFreq = qkvDecode ? createUniform(device, 'no rope', 512) : null;
@@ -117,8 +113,7 @@ export const buildGpt2Block: BlockBuilder = async ({ device, cache, c, w, maxCtx
     if (!qkvDecode) return { rows: ops, decode: ops, batch: batchOps };
     // Decode: q/k/v as one GEMV that also writes k and v into the cache at pos.
     const qkvD = qkvDecode.bind(device, `L${l}.c_attn decode`, { w: lw.wqkv, x: h, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: noFreq!, step: s, bias: lw.bqkv });
-    const attendProject = attentionThenProjection(device, `L${l}.attn.c_proj`, { kernel: attention, binding: attB }, { mm: mo, binding: o }, moMerging, { w: lw.wo, y: x, step: s, bias: lw.bo });
-    return { rows: ops, decode: [attnNorm, (p: GPUComputePassEncoder) => qkvDecode.encode(p, qkvD), ...attendProject, ...rest.slice(2)], batch: batchOps };
+    return { rows: ops, decode: [attnNorm, (p: GPUComputePassEncoder) => qkvDecode.encode(p, qkvD), ...rest], batch: batchOps };
   });
   for (const b of attention.buffers) keep(b);
 

@@ -17,7 +17,6 @@ import { Attention } from '../../kernels/attention';
 import { SiluMul } from '../../kernels/silu_mul';
 import { QkvRope } from '../../kernels/gemv_qkv';
 import { GateUpSilu } from '../../kernels/gemv_gate_up';
-import { attentionThenProjection, mergingProjection } from './attn_merge';
 
 /** A Llama layer's weights, by the names of its table (q/k/v and gate/up stacked). */
 interface LlamaLayer {
@@ -51,15 +50,13 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
   const fused = QkvRope.applies(l0.wqkv, qkvShape) && GateUpSilu.applies(l0.wGateUp) && vecGemvApplies(w.lmHead);
   const decodeKernels = async () => {
     if (!fused) return null;
-    const [qkvRope, gateUpSilu, lmHead, oMerge] = await Promise.all([
+    const [qkvRope, gateUpSilu, lmHead] = await Promise.all([
       QkvRope.create(cache, l0.wqkv, qkvShape),
       GateUpSilu.create(cache, l0.wGateUp, { eps: c.normEps, bias: !!l0.bGateUp, norm: !separateNorm }),
       // lm_head with the final RMSNorm fused in, reading the residual stream directly
       separateNorm ? null : Matmul.create(cache, w.lmHead, { rowsFrom: 'logit_rows', normEps: c.normEps, only: 'gemv' }),
-      // o_proj merging attention's splits itself while they are few (attn_merge.ts)
-      mergingProjection(cache, { nHeads: c.numHeads, nKvHeads: c.numKvHeads, headDim: c.headDim, maxCtx: C, kv, windows }, l0.wo, !!l0.bo),
     ]);
-    return { qkvRope, gateUpSilu, lmHead, oMerge };
+    return { qkvRope, gateUpSilu, lmHead };
   };
   // The batched step's split attention results, where o_proj's quantizer can merge them (one
   // window for every layer: the quantizer is compiled for one).
@@ -158,9 +155,9 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
           mdown.encode(p, down, rows);
         },
       ];
-      return { ops, attn, attB };
+      return { ops, attend };
     };
-    const { ops: rowsOps, attn, attB } = rowsWith(plain, '');
+    const { ops: rowsOps, attend } = rowsWith(plain, '');
     const batchOps = batch ? rowsWith(batch, ' batched').ops : undefined;
     if (!decode) return { rows: rowsOps, decode: rowsOps, batch: batchOps };
     // With a separate norm, the fused kernels read h, which the norm dispatch before them wrote.
@@ -168,13 +165,12 @@ export const buildLlamaBlock: BlockBuilder = async ({ device, cache, c, w, maxCt
       w: lw.wqkv, x: separateNorm ? h : x, norm: separateNorm ? undefined : lw.attnNorm, q, kCache: kCache[l]!, vCache: vCache[l]!, invFreq: invFreqUniform!, step: s, bias: lw.bqkv,
     });
     const gateUpSilu = decode.gateUpSilu.bind(device, `L${l}.gateUpSilu`, { w: lw.wGateUp, x: separateNorm ? h : x, norm: separateNorm ? undefined : lw.mlpNorm, out: act, step: s, bias: lw.bGateUp });
-    // Six dispatches per layer with RMSNorm fused in (five while o_proj merges the splits), eight
-    // with RMSNorm on its own.
+    // Six dispatches per layer with RMSNorm fused in, eight with RMSNorm on its own.
     const decodeOps: Op[] = [
       ...(separateNorm ? [(p: GPUComputePassEncoder) => norm.encode(p, attnNorm, 1)] : []), // h = norm(x)
       (p) => decode.qkvRope.encode(p, qkvRope), // q = rope(q(norm(x))); k, v into the cache at pos
-      // att = attention(q, K, V); x += o_proj(att), o_proj merging the splits while they are few
-      ...attentionThenProjection(device, `L${l}.o`, { kernel: attn, binding: attB }, { mm: mo, binding: o }, decode.oMerge, { w: lw.wo, y: x, step: s, bias: lw.bo }),
+      attend,
+      (p) => mo.encode(p, o, 1), // x += o_proj(att)
       ...(separateNorm ? [(p: GPUComputePassEncoder) => norm.encode(p, mlpNorm, 1)] : []),
       (p) => decode.gateUpSilu.encode(p, gateUpSilu), // act = silu(gate(norm(x))) * up(norm(x))
       (p) => mdown.encode(p, down, 1), // x += down(act)
