@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the bundles the pending device scripts compare against the default (.gpu/app.mjs from
-# prepare.sh): app-nofold.mjs (attention's combine kept, not merged in o_proj's quantizer; for
-# fold.sh) and app-f1.mjs (the f32 few-rows GEMM with the shuffle reduction on; for batch-sg2.sh).
-# Each is one line of the source changed, bundled, and changed back; the tree must start clean.
+# Builds the bundles a device script compares against the default (.gpu/app.mjs from prepare.sh):
+# each `variant NAME FILE FROM TO` line changes one line of the source, bundles .gpu/NAME.mjs and
+# changes it back; the tree must start clean. A variant stays here until its lease has decided the
+# default; the ones of past leases are in git history (app-nofold and app-f1 for fold.sh and
+# batch-sg2.sh, app-nomerge and app-merge32 for merge.sh: commit 527d096). None is pending now.
 # Run from the project root: ../shared/tools/device-webgpu/prepare.sh src/bench/bench.ts, then
 # bash scripts/device/bundle-variants.sh, then copy fixtures to .gpu/fx and cp scripts/device/*.sh .gpu/.
 set -euo pipefail
@@ -25,9 +26,4 @@ PY
   git checkout -- "$file"
   [ -s ".gpu/$name.mjs" ] && echo "built .gpu/$name.mjs"
 }
-variant app-nofold src/model/arch/llama_block.ts \
-  'const oFold = oFoldParts && ' 'const oFold = false && oFoldParts && '
-variant app-f1 src/kernels/matmul.ts \
-  'const t = { ...rowsTuningFor(w.format, mr, w.n), ...opts.rowsTuning };' \
-  'const t = { ...rowsTuningFor(w.format, mr, w.n), sgReduce: sgSize > 0, ...opts.rowsTuning };'
 git diff --quiet -- src || { echo "bundle-variants: src not restored" >&2; exit 1; }

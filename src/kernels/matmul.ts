@@ -158,7 +158,7 @@ const MAX_GRID = 65535;
 export const SKINNY_ROWS = 32;
 /** Rows of x per workgroup of the few-rows GEMM: the smallest that holds a pass's rows (16 beyond). */
 const ROWS_TILES = [2, 4, 8, 16] as const;
-/** sgReduce: the lanes' sums through subgroup shuffles (rows_reduce.ts; default off) */
+/** sgReduce: the lanes' sums through subgroup shuffles (rows_reduce.ts; default: where the adapter has subgroups) */
 type RowsTuning = { kw: number; ug: number; inner: 'chunk' | 'tile'; sgReduce?: boolean };
 type RowsBlocks = { maxTile: number; rowsFirst: boolean };
 /** Workgroups a few-rows GEMM grid should have for 16 output columns per workgroup to pay (132 SMs). */
@@ -387,9 +387,12 @@ export class Matmul {
         const chunk = t.inner === 'tile' ? vecChunk(w.format) : 0;
         while (chunk && t.kw > 1 && rowsSharedBytes(mr, t.kw, t.ug, chunk) > most) t.kw /= 2;
         if (rowsSharedBytes(mr, t.kw, t.ug, chunk) > most) throw new Error(`Matmul: the few-rows GEMM (${mr} rows, kw=${t.kw} ug=${t.ug}, ${t.inner}) needs more workgroup memory than this adapter's ${most} bytes`);
-        // The shuffle reduction only where asked (it took the W8A8 GEMM's 16-row steps from 9.37 to
-        // 7.25 ms on an H100; this GEMM with it is not measured on a GPU yet), and where it fits.
-        const sgReduce = !!t.sgReduce && sgSize > 0 && 16 * rowsReduceLen(true, mr, t.kw, t.ug, sgSize) <= most;
+        // The lanes' sums through subgroup shuffles wherever the adapter has subgroups and the
+        // reduction fits (`sgReduce: false` asks for workgroup memory). H100, 2026-12-08
+        // (scripts/device/batch-sg2.sh, bench/results/2026-12-08-h100-batch-*-f16-*.json): f16 B = 16
+        // steps Mistral-7B 16.10 -> 14.13 ms, Llama-3.2-1B 3.77 -> 3.33 ms (the W8A8 GEMM's: 9.37 -> 7.25).
+        const fits = sgSize > 0 && 16 * rowsReduceLen(true, mr, t.kw, t.ug, sgSize) <= most;
+        const sgReduce = (t.sgReduce ?? true) && fits;
         if (t.sgReduce && !sgReduce) throw new Error(`Matmul: the few-rows GEMM's shuffle reduction needs subgroups and ${16 * rowsReduceLen(true, mr, t.kw, t.ug, Math.max(1, sgSize))} bytes of workgroup memory`);
         return { mr, ...t, sgReduce };
       });

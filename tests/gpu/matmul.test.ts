@@ -224,26 +224,25 @@ describe('matmul kernel', () => {
   // staged in workgroup memory a tile of K at a time ('tile': f16's and f32's default at 16 rows,
   // and at 8 on wide outputs; K not a multiple of the tile, lanes past the end of K in the last
   // tile, every reader's chunk width); tiles capped below the pass's rows, so that it takes several
-  // row blocks, along y or along the grid's x; the lanes' sums through workgroup memory (the
-  // default) and through subgroup shuffles (sgReduce: here SwiftShader's subgroups of 4, two
-  // partials per unit).
+  // row blocks, along y or along the grid's x; the lanes' sums through subgroup shuffles (the
+  // default where the adapter has subgroups: here SwiftShader's subgroups of 4, two partials per
+  // unit) and through workgroup memory (sgReduce: false).
   const ROWS_GEMM_CASES: Array<[Fmt, number, number, number, { kw?: number; ug?: number; inner?: 'chunk' | 'tile'; sgReduce?: boolean }, { maxTile?: number; rowsFirst?: boolean }?]> = [
-    [{ format: 'f32' }, 129, 100, 3, {}],
-    [{ format: 'f16' }, 300, 248, 17, { kw: 1, ug: 1 }],
-    [{ format: 'int8', group: 128 }, 1030, 400, 5, {}],
-    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 8, ug: 1 }],
-    [{ format: 'int8', group: 64 }, 37, 64, 1, { kw: 2, ug: 4 }],
-    [{ format: 'q4', group: 32 }, 100, 96, SKINNY_ROWS, {}],
-    [{ format: 'f32' }, 70, 100, 3, { inner: 'tile' }],
+    [{ format: 'f32' }, 129, 100, 3, { sgReduce: false }],
+    [{ format: 'f16' }, 300, 248, 17, { kw: 1, ug: 1, sgReduce: false }],
+    [{ format: 'int8', group: 128 }, 1030, 400, 5, { sgReduce: false }],
+    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 8, ug: 1, sgReduce: false }],
+    [{ format: 'int8', group: 64 }, 37, 64, 1, { kw: 2, ug: 4, sgReduce: false }],
+    [{ format: 'q4', group: 32 }, 100, 96, SKINNY_ROWS, { sgReduce: false }],
+    [{ format: 'f32' }, 70, 100, 3, { inner: 'tile', sgReduce: false }],
     [{ format: 'f16' }, 300, 248, 17, {}], // f16's default on narrow outputs: 8-row blocks along x, tiles of kw4-ug2
     [{ format: 'f16' }, 12290, 200, 7, {}], // and on wide outputs at 8 rows: tiles of kw2-ug4
-    [{ format: 'int8', group: 128 }, 130, 400, 5, { inner: 'tile' }],
-    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 4, ug: 1, inner: 'tile' }],
-    [{ format: 'q4', group: 64 }, 36, 192, 9, { kw: 8, ug: 1, inner: 'tile' }],
-    [{ format: 'f16' }, 300, 248, 17, {}, { maxTile: 8, rowsFirst: true }],
-    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 4, ug: 2 }, { maxTile: 4, rowsFirst: true }],
-    [{ format: 'f32' }, 70, 100, SKINNY_ROWS, { inner: 'tile' }, { maxTile: 8 }],
-    [{ format: 'f16' }, 300, 248, 17, { sgReduce: true }, { maxTile: 8, rowsFirst: true }],
+    [{ format: 'int8', group: 128 }, 130, 400, 5, { inner: 'tile', sgReduce: false }],
+    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 4, ug: 1, inner: 'tile', sgReduce: false }],
+    [{ format: 'q4', group: 64 }, 36, 192, 9, { kw: 8, ug: 1, inner: 'tile', sgReduce: false }],
+    [{ format: 'f16' }, 300, 248, 17, { sgReduce: false }, { maxTile: 8, rowsFirst: true }],
+    [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 4, ug: 2, sgReduce: false }, { maxTile: 4, rowsFirst: true }],
+    [{ format: 'f32' }, 70, 100, SKINNY_ROWS, { inner: 'tile', sgReduce: false }, { maxTile: 8 }],
     [{ format: 'int8', group: 32 }, 70, 2080, 16, { kw: 8, ug: 1, sgReduce: true }],
     [{ format: 'q4', group: 32 }, 100, 96, SKINNY_ROWS, { kw: 2, ug: 4, sgReduce: true }],
     [{ format: 'f32' }, 70, 100, 9, { inner: 'tile', sgReduce: true }],
